@@ -1,0 +1,1 @@
+"""Payment service package: card charges through the acquirer, e-mail receipts."""

@@ -1,0 +1,1 @@
+"""Unit tests for the payment service (stdlib unittest, no network)."""

@@ -1,0 +1,269 @@
+//! The simulated fleet's description (`demo/fleet.yaml`): services, call graph, traffic shapes,
+//! operating history and injected faults. Kept as plain serde types so scenarios are just YAML.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A call from one service to another: `share` of the caller's requests hit the callee, so that
+/// share of the callee's errors shows up in the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    /// Callee.
+    pub to: String,
+    /// Fraction of the caller's requests that call it.
+    pub share: f64,
+}
+
+/// Operating history feeding the policy gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySpec {
+    /// Error budget used, percent.
+    pub error_budget_used_pct: f64,
+    /// Seconds since the last automated operation when the demo starts.
+    pub last_operation_s_ago: f64,
+    /// Failed operations in the last hour.
+    pub recent_failures: u32,
+    /// Consecutive failed operations.
+    pub consecutive_failures: u32,
+    /// Capacity headroom, percent.
+    pub capacity_headroom_pct: f64,
+    /// Incidents in the last hour before this one.
+    pub incidents_last_hour: u32,
+}
+
+impl Default for PolicySpec {
+    fn default() -> Self {
+        Self {
+            error_budget_used_pct: 0.5,
+            last_operation_s_ago: 3600.0,
+            recent_failures: 0,
+            consecutive_failures: 0,
+            capacity_headroom_pct: 40.0,
+            incidents_last_hour: 1,
+        }
+    }
+}
+
+/// One service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Unique name.
+    pub name: String,
+    /// Criticality in [0,1].
+    #[serde(default = "half")]
+    pub criticality: f64,
+    /// Mean requests per second now.
+    pub rps: f64,
+    /// Daily peak requests per second (timing factor of the risk formula).
+    #[serde(default)]
+    pub peak_rps: Option<f64>,
+    /// Error rate when healthy.
+    #[serde(default = "base_err")]
+    pub base_error_rate: f64,
+    /// Median latency when healthy, ms.
+    pub latency_p50_ms: f64,
+    /// Log-normal spread of per-second latency.
+    #[serde(default = "sigma")]
+    pub latency_sigma: f64,
+    /// Downstream calls.
+    #[serde(default)]
+    pub calls: Vec<CallSpec>,
+    /// Shared resources (for conflict detection).
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Directory of this service's code in the demo repository; when set, the service's error
+    /// rate under a `code` fault is measured by running that code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Operating history.
+    #[serde(default)]
+    pub policy: PolicySpec,
+}
+
+fn half() -> f64 {
+    0.5
+}
+fn base_err() -> f64 {
+    0.002
+}
+fn sigma() -> f64 {
+    0.2
+}
+
+/// What a fault does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultEffect {
+    /// The deployed code is buggy: its error rate is measured by replaying requests through it.
+    Code,
+    /// A fixed extra error rate.
+    ErrorRate {
+        /// Extra error rate.
+        value: f64,
+    },
+    /// Extra latency.
+    Latency {
+        /// Added ms.
+        add_ms: f64,
+    },
+}
+
+/// A fault injected into one service from a point in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Service hit.
+    pub service: String,
+    /// Seconds after the demo starts (negative = already running).
+    pub start_s: f64,
+    /// Effect.
+    #[serde(flatten)]
+    pub effect: FaultEffect,
+}
+
+/// The whole fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSpec {
+    /// Seed of the traffic noise (overridden by `--seed`).
+    #[serde(default)]
+    pub seed: u64,
+    /// Services.
+    pub services: Vec<ServiceSpec>,
+    /// Faults.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+}
+
+/// Why a fleet file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// Unreadable file.
+    #[error("cannot read fleet file {path}: {source}")]
+    Read {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Bad YAML or schema.
+    #[error("{path}:{line}:{col}: {message}")]
+    Parse {
+        /// File.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Inconsistent content.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// File.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl FleetSpec {
+    /// Load and validate a fleet file.
+    pub fn load(path: &Path) -> Result<Self, FleetError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        Self::parse(&text, &p)
+    }
+
+    /// Parse and validate fleet YAML; `name` is used in messages.
+    pub fn parse(text: &str, name: &str) -> Result<Self, FleetError> {
+        let spec: FleetSpec = serde_yaml::from_str(text).map_err(|e| {
+            let (line, col) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
+            FleetError::Parse {
+                path: name.to_string(),
+                line,
+                col,
+                message: e.to_string(),
+            }
+        })?;
+        spec.validate(name)?;
+        Ok(spec)
+    }
+
+    fn validate(&self, name: &str) -> Result<(), FleetError> {
+        let invalid = |message: String| FleetError::Invalid {
+            path: name.to_string(),
+            message,
+        };
+        let names: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+        for (i, s) in self.services.iter().enumerate() {
+            if names[..i].contains(&s.name.as_str()) {
+                return Err(invalid(format!("service `{}` is declared twice", s.name)));
+            }
+            if !(0.0..=1.0).contains(&s.base_error_rate) || s.rps < 0.0 {
+                return Err(invalid(format!(
+                    "service `{}`: base_error_rate must be in [0,1] and rps ≥ 0",
+                    s.name
+                )));
+            }
+            for c in &s.calls {
+                if !names.contains(&c.to.as_str()) {
+                    return Err(invalid(format!(
+                        "service `{}` calls unknown service `{}`",
+                        s.name, c.to
+                    )));
+                }
+            }
+        }
+        for f in &self.faults {
+            if !names.contains(&f.service.as_str()) {
+                return Err(invalid(format!("fault targets unknown service `{}`", f.service)));
+            }
+        }
+        if self.has_cycle() {
+            return Err(invalid("the call graph has a cycle; calls must form a DAG".into()));
+        }
+        Ok(())
+    }
+
+    fn has_cycle(&self) -> bool {
+        fn visit(spec: &FleetSpec, n: &str, stack: &mut Vec<String>, done: &mut Vec<String>) -> bool {
+            if stack.iter().any(|s| s == n) {
+                return true;
+            }
+            if done.iter().any(|s| s == n) {
+                return false;
+            }
+            stack.push(n.to_string());
+            let calls = spec
+                .services
+                .iter()
+                .find(|s| s.name == n)
+                .map(|s| s.calls.clone())
+                .unwrap_or_default();
+            let cyc = calls.iter().any(|c| visit(spec, &c.to, stack, done));
+            stack.pop();
+            done.push(n.to_string());
+            cyc
+        }
+        let mut done = Vec::new();
+        self.services
+            .iter()
+            .any(|s| visit(self, &s.name, &mut Vec::new(), &mut done))
+    }
+
+    /// Service by name.
+    pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}

@@ -1,0 +1,351 @@
+//! The simulated fleet: the demo's production. It generates per-second traffic for every service
+//! from seeded distributions (Poisson request counts, binomial errors, log-normal latency), lets
+//! faults propagate from callees to callers along the call graph, and acts as the deployer:
+//! traffic splits between the running version and the patched one.
+//!
+//! Code faults are not scripted numbers. A service with code in the demo repository has its error
+//! rate *measured* by replaying a request corpus through that code (`probe.py`); a canary's error
+//! rate is measured the same way on the patched copy. So the canary improves exactly when the patch
+//! really removes the fault, and a bad patch really makes it worse.
+//!
+//! Every second's numbers are a pure function of (seed, service, cohort, second, rollout state),
+//! so windows can be read in any order and runs repeat exactly.
+
+use super::fleet_spec::{FaultEffect, FleetSpec, ServiceSpec};
+use crate::adapters::{probe, python_checks};
+use crate::core::clock::Clock;
+use crate::core::domain::{Cohort, FixPlan, Millis, PolicyInputs, Sample};
+use crate::core::ports::{Deployer, ErrorLogSource, MetricsSource, PolicySource, PortError, PortResult};
+use crate::core::stats::rng::Rng;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Requests replayed through a service's code to measure its error rate.
+const PROBE_REQUESTS: u32 = 1000;
+/// Upper bound on how deep fault propagation follows calls (the graph is a DAG; this is a guard).
+const MAX_DEPTH: usize = 16;
+
+/// Traffic split of one service from a point in time.
+#[derive(Debug, Clone, PartialEq)]
+struct Rollout {
+    from_ms: Millis,
+    canary_pct: u8,
+    canary_code_error: f64,
+}
+
+/// Measured behaviour of a version of a service's code.
+#[derive(Debug, Clone, Default)]
+struct CodeProfile {
+    error_rate: f64,
+    traceback: Option<String>,
+}
+
+#[derive(Default)]
+struct FleetState {
+    rollouts: HashMap<String, Vec<Rollout>>,
+    fences: HashMap<String, u64>,
+    prod_code: HashMap<String, CodeProfile>,
+    probe_cache: HashMap<u64, CodeProfile>,
+}
+
+/// The simulated fleet.
+pub struct SimFleet {
+    spec: FleetSpec,
+    seed: u64,
+    clock: Arc<dyn Clock>,
+    start_ms: Millis,
+    repo_root: PathBuf,
+    state: Mutex<FleetState>,
+}
+
+impl SimFleet {
+    /// Build a fleet whose code-backed services live under `repo_root`. Production code is probed
+    /// once here, so a broken demo checkout fails at start, not mid-incident.
+    pub fn new(
+        spec: FleetSpec,
+        seed: u64,
+        clock: Arc<dyn Clock>,
+        repo_root: PathBuf,
+    ) -> Result<Self, PortError> {
+        let start_ms = clock.now_ms();
+        let fleet = Self {
+            spec,
+            seed,
+            clock,
+            start_ms,
+            repo_root,
+            state: Mutex::new(FleetState::default()),
+        };
+        for s in fleet.spec.services.clone() {
+            if let Some(dir) = &s.code {
+                let profile = fleet.probe_dir(&fleet.repo_root.join(dir))?;
+                fleet.lock().prod_code.insert(s.name.clone(), profile);
+            }
+        }
+        Ok(fleet)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FleetState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn probe_dir(&self, dir: &std::path::Path) -> PortResult<CodeProfile> {
+        let r = probe::run_probe(dir, PROBE_REQUESTS, self.seed)
+            .map_err(|e| PortError::new("fleet", format!("probing {}: {e}", dir.display())))?;
+        Ok(CodeProfile {
+            error_rate: r.error_rate,
+            traceback: r.sample_traceback,
+        })
+    }
+
+    fn spec_of(&self, service: &str) -> PortResult<&ServiceSpec> {
+        self.spec
+            .service(service)
+            .ok_or_else(|| PortError::new("fleet", format!("unknown service `{service}`")))
+    }
+
+    fn fault_active<'a>(&'a self, service: &'a str, t: Millis) -> impl Iterator<Item = &'a FaultEffect> + 'a {
+        let rel_s = (t - self.start_ms) as f64 / 1000.0;
+        self.spec
+            .faults
+            .iter()
+            .filter(move |f| f.service == service && rel_s >= f.start_s)
+            .map(|f| &f.effect)
+    }
+
+    fn rollout_at(&self, st: &FleetState, service: &str, t: Millis) -> Rollout {
+        st.rollouts
+            .get(service)
+            .and_then(|v| v.iter().rev().find(|r| r.from_ms <= t).cloned())
+            .unwrap_or(Rollout {
+                from_ms: Millis::MIN,
+                canary_pct: 0,
+                canary_code_error: 0.0,
+            })
+    }
+
+    /// Error probability of one version of a service at `t`, including what its callees pass on.
+    fn error_prob(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis, depth: usize) -> f64 {
+        let mut p = s.base_error_rate;
+        let mut code_fault = false;
+        for f in self.fault_active(&s.name, t) {
+            match f {
+                FaultEffect::ErrorRate { value } => p += value,
+                FaultEffect::Code => code_fault = true,
+                FaultEffect::Latency { .. } => {}
+            }
+        }
+        if canary {
+            p += self.rollout_at(st, &s.name, t).canary_code_error;
+        } else if code_fault {
+            p += st.prod_code.get(&s.name).map(|c| c.error_rate).unwrap_or(0.0);
+        }
+        if depth < MAX_DEPTH {
+            for c in &s.calls {
+                if let Some(callee) = self.spec.service(&c.to) {
+                    p += c.share * self.mixed_error_prob(st, callee, t, depth + 1);
+                }
+            }
+        }
+        p.clamp(0.0, 1.0)
+    }
+
+    fn mixed_error_prob(&self, st: &FleetState, s: &ServiceSpec, t: Millis, depth: usize) -> f64 {
+        let w = f64::from(self.rollout_at(st, &s.name, t).canary_pct) / 100.0;
+        let old = if w < 1.0 { self.error_prob(st, s, false, t, depth) } else { 0.0 };
+        let new = if w > 0.0 { self.error_prob(st, s, true, t, depth) } else { 0.0 };
+        old * (1.0 - w) + new * w
+    }
+
+    fn added_latency(&self, s: &ServiceSpec, t: Millis, depth: usize) -> f64 {
+        let own: f64 = self
+            .fault_active(&s.name, t)
+            .map(|f| match f {
+                FaultEffect::Latency { add_ms } => *add_ms,
+                _ => 0.0,
+            })
+            .sum();
+        if depth >= MAX_DEPTH {
+            return own;
+        }
+        own + s
+            .calls
+            .iter()
+            .filter_map(|c| self.spec.service(&c.to).map(|x| c.share * self.added_latency(x, t, depth + 1)))
+            .sum::<f64>()
+    }
+
+    fn second(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> Sample {
+        let pct = f64::from(self.rollout_at(st, &s.name, t).canary_pct) / 100.0;
+        let share = if canary { pct } else { 1.0 - pct };
+        let mut h = DefaultHasher::new();
+        (s.name.as_str(), canary, t).hash(&mut h);
+        let mut rng = Rng::new(self.seed).fork(h.finish());
+        let requests = if share > 0.0 {
+            rng.poisson(s.rps * share) as u32
+        } else {
+            0
+        };
+        let p = self.error_prob(st, s, canary, t, 0);
+        let errors = rng.binomial(u64::from(requests), p) as u32;
+        let add = self.added_latency(s, t, 0);
+        let p50 = rng.lognormal(s.latency_p50_ms.max(0.1).ln(), s.latency_sigma) + add;
+        let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+        Sample {
+            t_ms: t,
+            requests,
+            errors: errors.min(requests),
+            latency_p50_ms: p50,
+            latency_p99_ms: p99,
+        }
+    }
+
+    fn merge(a: Sample, b: Sample) -> Sample {
+        let total = a.requests + b.requests;
+        let w = |x: &Sample| if total == 0 { 0.5 } else { f64::from(x.requests) / f64::from(total) };
+        Sample {
+            t_ms: a.t_ms,
+            requests: total,
+            errors: a.errors + b.errors,
+            latency_p50_ms: a.latency_p50_ms * w(&a) + b.latency_p50_ms * w(&b),
+            latency_p99_ms: if b.requests == 0 {
+                a.latency_p99_ms
+            } else if a.requests == 0 {
+                b.latency_p99_ms
+            } else {
+                a.latency_p99_ms.max(b.latency_p99_ms)
+            },
+        }
+    }
+
+    /// Measure a patched version (cached by content, since probing runs Python).
+    fn profile_patch(&self, s: &ServiceSpec, plan: &FixPlan) -> PortResult<CodeProfile> {
+        let Some(dir) = &s.code else {
+            return Ok(CodeProfile::default());
+        };
+        let mut h = DefaultHasher::new();
+        (&plan.file, &plan.new_source).hash(&mut h);
+        let key = h.finish();
+        if let Some(p) = self.lock().probe_cache.get(&key) {
+            return Ok(p.clone());
+        }
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let inner = plan.file.strip_prefix(&prefix).unwrap_or(&plan.file);
+        let copy = python_checks::prepare_patched_copy(&self.repo_root.join(dir), inner, &plan.new_source)
+            .map_err(|e| PortError::new("deployer", format!("building the patched artifact: {e}")))?;
+        let profile = self.probe_dir(copy.path())?;
+        self.lock().probe_cache.insert(key, profile.clone());
+        Ok(profile)
+    }
+
+    fn check_fence(st: &mut FleetState, service: &str, fence: u64) -> PortResult<()> {
+        let last = st.fences.get(service).copied().unwrap_or(0);
+        if fence < last {
+            return Err(PortError::new(
+                "deployer",
+                format!("stale fencing token {fence} for {service} (already saw {last}): another holder took over; refusing"),
+            ));
+        }
+        st.fences.insert(service.to_string(), fence);
+        Ok(())
+    }
+
+    /// Current canary percent of a service (for the cockpit and tests).
+    pub fn canary_percent(&self, service: &str) -> u8 {
+        let st = self.lock();
+        self.rollout_at(&st, service, self.clock.now_ms()).canary_pct
+    }
+}
+
+impl MetricsSource for SimFleet {
+    fn services(&self) -> Vec<String> {
+        self.spec.services.iter().map(|s| s.name.clone()).collect()
+    }
+
+    fn samples(&self, service: &str, cohort: Cohort, from_ms: Millis, to_ms: Millis) -> PortResult<Vec<Sample>> {
+        let s = self.spec_of(service)?;
+        let st = self.lock();
+        let first = from_ms.div_euclid(1000) * 1000;
+        let mut out = Vec::new();
+        let mut t = if first < from_ms { first + 1000 } else { first };
+        while t < to_ms {
+            let sample = match cohort {
+                Cohort::Baseline => self.second(&st, s, false, t),
+                Cohort::Canary => self.second(&st, s, true, t),
+                Cohort::All => Self::merge(self.second(&st, s, false, t), self.second(&st, s, true, t)),
+            };
+            out.push(sample);
+            t += 1000;
+        }
+        Ok(out)
+    }
+}
+
+impl ErrorLogSource for SimFleet {
+    fn recent_errors(&self, service: &str) -> PortResult<Vec<String>> {
+        let now = self.clock.now_ms();
+        let code_fault = self
+            .fault_active(service, now)
+            .any(|f| matches!(f, FaultEffect::Code));
+        if !code_fault {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .lock()
+            .prod_code
+            .get(service)
+            .and_then(|c| c.traceback.clone())
+            .into_iter()
+            .collect())
+    }
+}
+
+impl Deployer for SimFleet {
+    fn shift(&self, service: &str, plan: &FixPlan, percent: u8, fence: u64) -> PortResult<()> {
+        let s = self.spec_of(service)?.clone();
+        let profile = self.profile_patch(&s, plan)?;
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        Self::check_fence(&mut st, service, fence)?;
+        st.rollouts.entry(service.to_string()).or_default().push(Rollout {
+            from_ms: now,
+            canary_pct: percent.min(100),
+            canary_code_error: profile.error_rate,
+        });
+        tracing::info!(service, percent, fence, canary_error = profile.error_rate, "traffic shifted");
+        Ok(())
+    }
+
+    fn rollback(&self, service: &str, fence: u64) -> PortResult<()> {
+        self.spec_of(service)?;
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        Self::check_fence(&mut st, service, fence)?;
+        st.rollouts.entry(service.to_string()).or_default().push(Rollout {
+            from_ms: now,
+            canary_pct: 0,
+            canary_code_error: 0.0,
+        });
+        tracing::info!(service, fence, "rolled back");
+        Ok(())
+    }
+}
+
+impl PolicySource for SimFleet {
+    fn policy_inputs(&self, service: &str, now_ms: Millis) -> PortResult<PolicyInputs> {
+        let s = self.spec_of(service)?;
+        let p = &s.policy;
+        Ok(PolicyInputs {
+            error_budget_used_pct: p.error_budget_used_pct,
+            seconds_since_last_operation: p.last_operation_s_ago + ((now_ms - self.start_ms) as f64 / 1000.0).max(0.0),
+            recent_failures: p.recent_failures,
+            consecutive_failures: p.consecutive_failures,
+            capacity_headroom_pct: p.capacity_headroom_pct,
+            incidents_last_hour: p.incidents_last_hour + 1,
+            traffic_vs_peak: s.peak_rps.map(|pk| if pk > 0.0 { (s.rps / pk).min(1.0) } else { 1.0 }).unwrap_or(0.5),
+        })
+    }
+}

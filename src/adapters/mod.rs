@@ -1,0 +1,7 @@
+//! Adapters: implementations of the core's ports. `embedded` holds the zero-setup defaults; the
+//! modules beside it talk to real things (git, Python, …).
+
+pub mod embedded;
+pub mod git_history;
+pub mod probe;
+pub mod python_checks;

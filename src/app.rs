@@ -1,0 +1,273 @@
+//! Wiring: build the pipeline and its adapters from configuration and options, start it on its
+//! own thread, and hand front-ends an `AppHandle` (subscribe to events, send commands). Front-ends
+//! never touch an adapter; they only see this handle.
+
+use crate::adapters::embedded::demo_repo::build_demo_repo;
+use crate::adapters::embedded::fleet_spec::FleetSpec;
+use crate::adapters::embedded::git_repo::GitRepo;
+use crate::adapters::embedded::local_lock::LocalLockManager;
+use crate::adapters::embedded::memory_graph::MemoryGraph;
+use crate::adapters::embedded::paced_clock::{PacedClock, Pace};
+use crate::adapters::embedded::python_runner::PythonCheckRunner;
+use crate::adapters::embedded::sim_fleet::SimFleet;
+use crate::adapters::embedded::template_fixer::TemplateFixer;
+use crate::audit::FileAuditLog;
+use crate::config::{Config, Environment};
+use crate::core::bus::EventBus;
+use crate::core::clock::Clock;
+use crate::core::detect::{DetectionSettings, ThresholdDetector};
+use crate::core::events::{Command, Event};
+use crate::core::gates::GateThresholds;
+use crate::core::pipeline::{ApprovalPolicy, Pipeline, PipelineSettings, Ports, RunReport, StagePacing};
+use crate::core::risk::StrategyThresholds;
+use crate::core::stats::judge::JudgeConfig;
+use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Failures `--inject-failure` knows, with what each does.
+pub const INJECTABLE_FAILURES: &[(&str, &str)] = &[(
+    "canary_regression",
+    "the fix generator ships a patch that passes the unit tests but rejects +tag e-mail addresses, so the canary gets worse and is rolled back",
+)];
+
+/// Options of one demo run.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Seed for the fleet noise and ids; `None` uses the fleet file's.
+    pub seed: Option<u64>,
+    /// Pace.
+    pub pace: Pace,
+    /// Failure to inject.
+    pub inject_failure: Option<String>,
+    /// Where `audit.jsonl` goes.
+    pub state_dir: PathBuf,
+    /// Loaded configuration (defaults when no file was given).
+    pub config: Config,
+}
+
+/// A running pipeline as front-ends see it.
+pub struct AppHandle {
+    bus: EventBus,
+    commands: Sender<Command>,
+    thread: Option<JoinHandle<RunReport>>,
+    start: Option<Sender<()>>,
+    /// The demo repository lives as long as the run.
+    _workdir: tempfile::TempDir,
+    /// Path of the audit log this run appends to.
+    pub audit_path: PathBuf,
+    /// Pace name for status lines.
+    pub pace: &'static str,
+}
+
+impl AppHandle {
+    /// A receiver of every event from now on. Subscribe before [`AppHandle::start`] to see them all.
+    pub fn subscribe(&self) -> Receiver<Event> {
+        self.bus.subscribe()
+    }
+
+    /// Let the pipeline begin (it waits so front-ends can subscribe first).
+    pub fn start(&mut self) {
+        if let Some(tx) = self.start.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Send a command; false if the pipeline has already finished.
+    pub fn send(&self, cmd: Command) -> bool {
+        self.commands.send(cmd).is_ok()
+    }
+
+    /// A sender front-ends can move into their own threads.
+    pub fn command_sender(&self) -> Sender<Command> {
+        self.commands.clone()
+    }
+
+    /// Wait for the run to end.
+    pub fn join(mut self) -> Result<RunReport> {
+        self.start();
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| anyhow::anyhow!("the pipeline thread panicked; see the log file")),
+            None => bail!("pipeline already joined"),
+        }
+    }
+}
+
+/// Where the demo's files are: `$CCP_DEMO_DIR`, `./demo`, or the source tree's `demo/`.
+pub fn demo_dir() -> Result<PathBuf> {
+    if let Ok(d) = std::env::var("CCP_DEMO_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let local = PathBuf::from("demo");
+    if local.join("fleet.yaml").is_file() {
+        return Ok(local);
+    }
+    let built = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo"));
+    if built.join("fleet.yaml").is_file() {
+        return Ok(built);
+    }
+    bail!("demo files not found: set CCP_DEMO_DIR to the directory holding fleet.yaml and payment-service/")
+}
+
+/// Pipeline settings from configuration.
+pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
+    let g = &cfg.gates;
+    let v = &cfg.verification;
+    let a = &cfg.approval;
+    PipelineSettings {
+        seed,
+        gates: GateThresholds {
+            max_error_budget_pct: g.max_error_budget_pct,
+            max_blast_radius_pct: g.max_blast_radius_pct,
+            min_cooldown_s: g.min_cooldown_s as f64,
+            max_recent_failures: g.max_recent_failures,
+            min_capacity_headroom_pct: g.min_capacity_headroom_pct,
+            max_incident_rate_per_h: g.max_incident_rate_per_h,
+            risk_max: g.risk_max,
+        },
+        run_syntax: g.syntax,
+        run_tests: g.tests,
+        run_lint: g.lint,
+        run_security: g.security,
+        strategy: StrategyThresholds {
+            manual_review: a.risk_manual_review,
+            canary: a.risk_canary,
+        },
+        approval: ApprovalPolicy {
+            production: cfg.environment == Environment::Production,
+            criticality_threshold: a.criticality_threshold,
+            require_for_production: a.require_for_production,
+            min_rca_confidence: a.min_rca_confidence,
+            max_blast_radius_services: a.max_blast_radius_services as usize,
+            max_consecutive_failures: a.max_consecutive_failures,
+            timeout_ms: a.timeout_s.saturating_mul(1000),
+        },
+        canary_steps: cfg
+            .deploy
+            .steps
+            .iter()
+            .map(|s| (*s).min(100) as u8)
+            .collect(),
+        canary_max_error_rate: cfg.canary.max_error_rate,
+        canary_max_latency_p99_ms: cfg.canary.max_latency_p99_ms,
+        judge: JudgeConfig {
+            alpha: v.alpha,
+            min_samples: v.min_samples,
+            bootstrap_resamples: v.bootstrap_resamples,
+            seed,
+            pass_score: v.pass_score,
+            marginal_score: v.marginal_score,
+            tolerance: v.tolerance,
+        },
+        verification_window_ms: v.window_s.saturating_mul(1000),
+        lock_ttl_ms: cfg.locks.ttl_ms,
+        lock_wait_ms: cfg.locks.wait_ms,
+        pacing: StagePacing {
+            poll_ms: cfg.detection.poll_interval_s.saturating_mul(1000),
+            observe_ms: cfg.deploy.observe_s.saturating_mul(1000),
+            ..StagePacing::default()
+        },
+    }
+}
+
+fn detection_from(cfg: &Config) -> DetectionSettings {
+    DetectionSettings {
+        error_rate_threshold: cfg.detection.error_rate_threshold,
+        latency_p99_threshold_ms: cfg.detection.latency_p99_threshold_ms,
+        window_ms: cfg.detection.window_s.saturating_mul(1000) as i64,
+        min_requests: cfg.detection.min_requests,
+    }
+}
+
+fn fleet_path(cfg: &Config, demo: &Path) -> PathBuf {
+    let configured = &cfg.metrics.fleet;
+    if configured.is_absolute() || configured.exists() {
+        configured.clone()
+    } else {
+        demo.join("fleet.yaml")
+    }
+}
+
+/// Build the embedded demo (simulated fleet, demo git repo, local locks, file audit) and start the
+/// pipeline thread, paused until [`AppHandle::start`].
+pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
+    let inject_regression = match opts.inject_failure.as_deref() {
+        None => false,
+        Some("canary_regression") => true,
+        Some(other) => {
+            let known: Vec<&str> = INJECTABLE_FAILURES.iter().map(|f| f.0).collect();
+            bail!("unknown failure `{other}` for --inject-failure; known: {}", known.join(", "))
+        }
+    };
+    let demo = demo_dir()?;
+    let spec_path = fleet_path(&opts.config, &demo);
+    let spec = FleetSpec::load(&spec_path)?;
+    let seed = opts.seed.unwrap_or(spec.seed);
+    let clock: Arc<dyn Clock> = Arc::new(PacedClock::new(PacedClock::wall_now_ms(), opts.pace));
+    let workdir = tempfile::Builder::new()
+        .prefix("ccp-demo-")
+        .tempdir()
+        .context("creating a temporary directory for the demo repository")?;
+    let repo = build_demo_repo(&demo, workdir.path(), clock.now_ms() / 1000)
+        .context("building the demo git repository")?;
+    let service_dirs: HashMap<String, String> = spec
+        .services
+        .iter()
+        .filter_map(|s| s.code.clone().map(|c| (s.name.clone(), c)))
+        .collect();
+    let graph = Arc::new(MemoryGraph::from_fleet(&spec));
+    let fleet = Arc::new(
+        SimFleet::new(spec, seed, clock.clone(), repo.path.clone())
+            .context("starting the simulated fleet")?,
+    );
+    std::fs::create_dir_all(&opts.state_dir)
+        .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;
+    let audit_path = opts
+        .config
+        .audit
+        .path
+        .clone()
+        .unwrap_or_else(|| opts.state_dir.join("audit.jsonl"));
+    let audit = FileAuditLog::open(&audit_path, opts.config.audit.fsync)?;
+    let test_timeout = Duration::from_secs(opts.config.gates.test_timeout_s);
+    let ports = Ports {
+        clock: clock.clone(),
+        alerts: Arc::new(ThresholdDetector::new(fleet.clone(), detection_from(&opts.config))),
+        metrics: fleet.clone(),
+        errors: fleet.clone(),
+        graph,
+        repo: Arc::new(GitRepo::new(repo.path.clone(), service_dirs.clone())),
+        fixer: Arc::new(TemplateFixer { inject_regression }),
+        checks: Arc::new(PythonCheckRunner::new(repo.path.clone(), service_dirs, test_timeout)),
+        deployer: fleet.clone(),
+        locks: Arc::new(LocalLockManager::new()),
+        policy: fleet,
+        audit: Box::new(audit),
+    };
+    let bus = EventBus::new();
+    let (cmd_tx, cmd_rx) = channel();
+    let (start_tx, start_rx) = channel::<()>();
+    let pipeline = Pipeline::new(settings_from(&opts.config, seed), ports, bus.clone(), cmd_rx);
+    let thread = std::thread::Builder::new()
+        .name("ccp-pipeline".into())
+        .spawn(move || {
+            let _ = start_rx.recv();
+            pipeline.run()
+        })
+        .context("starting the pipeline thread")?;
+    Ok(AppHandle {
+        bus,
+        commands: cmd_tx,
+        thread: Some(thread),
+        start: Some(start_tx),
+        _workdir: workdir,
+        audit_path,
+        pace: clock.pace(),
+    })
+}

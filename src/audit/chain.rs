@@ -1,0 +1,452 @@
+//! The hash chain: how a record's hash is computed and how a log is verified.
+//!
+//! `hash = hex(SHA-256(prev ‖ JCS(record without "hash")))`. Each record
+//! commits to its predecessor through `prev`, so editing, deleting or
+//! reordering any line breaks every hash after it. Verification is
+//! deliberately a pure function of the bytes so that `ccp audit verify`, the
+//! append path and the independent Python verifier all agree.
+
+use super::jcs::{canonicalize, JcsError};
+use super::parse::parse_json;
+use super::AuditError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+/// `prev` of the first record (seq 0): 64 zeros.
+///
+/// A fixed, well-known anchor means the first record is verified exactly like
+/// every other one, with no special case a tamperer could exploit.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One line of the audit log.
+///
+/// Field order matches the on-disk contract (`seq, ts, actor, type, data,
+/// prev, hash`) so lines read naturally; the order does not affect the hash,
+/// which is computed over the canonical (sorted) form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Position in the chain, starting at 0 and increasing by 1 per line.
+    pub seq: u64,
+    /// Timestamp supplied by the caller (RFC 3339 by convention); stored as a
+    /// string so the log never depends on a time library's formatting.
+    pub ts: String,
+    /// Who caused the event (operator name, `ccp`, an adapter …).
+    pub actor: String,
+    /// Event type, e.g. `patch.approved`; `type` on disk.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Free-form event payload.
+    pub data: Value,
+    /// Hash of the previous record, or [`GENESIS_PREV`] for seq 0.
+    pub prev: String,
+    /// This record's hash; see [`compute_hash`].
+    pub hash: String,
+}
+
+impl AuditRecord {
+    /// The record as a JSON object without `hash`: exactly what is hashed.
+    ///
+    /// Exposed so callers and tests never rebuild the hashed form by hand.
+    pub fn to_unhashed_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("seq".into(), Value::from(self.seq));
+        m.insert("ts".into(), Value::from(self.ts.clone()));
+        m.insert("actor".into(), Value::from(self.actor.clone()));
+        m.insert("type".into(), Value::from(self.kind.clone()));
+        m.insert("data".into(), self.data.clone());
+        m.insert("prev".into(), Value::from(self.prev.clone()));
+        Value::Object(m)
+    }
+}
+
+/// Compute a record's hash: lowercase hex SHA-256 of `prev` (its 64 ASCII hex
+/// characters) immediately followed by the JCS form of the record.
+///
+/// A `hash` member in `record_without_hash`, if present, is ignored, because
+/// by definition a hash never covers itself; this lets verifiers pass the
+/// parsed line as is. `prev` is prepended as well as contained in the record
+/// so the chain link is explicit in the preimage.
+pub fn compute_hash(record_without_hash: &Value, prev: &str) -> Result<String, JcsError> {
+    let canonical = match record_without_hash {
+        Value::Object(m) if m.contains_key("hash") => {
+            let mut m = m.clone();
+            m.remove("hash");
+            canonicalize(&Value::Object(m))?
+        }
+        other => canonicalize(other)?,
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(prev.as_bytes());
+    hasher.update(canonical.as_bytes());
+    Ok(to_hex(&hasher.finalize()))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// Why verification stopped at a line.
+///
+/// Each variant maps to a distinct operator action (crash recovery vs.
+/// tampering investigation), so they are kept apart rather than folded into a
+/// string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakReason {
+    /// The file could not be read at all past this point.
+    Unreadable {
+        /// The I/O error text.
+        detail: String,
+    },
+    /// The last line has no trailing newline: the write was interrupted.
+    /// Reported even if the fragment happens to be valid JSON, because
+    /// appending after it would glue two records together.
+    TornLine {
+        /// What is wrong with the fragment.
+        detail: String,
+    },
+    /// A complete line that is not a JSON object.
+    Unparsable {
+        /// The parser's complaint.
+        detail: String,
+    },
+    /// A required member is absent.
+    MissingField {
+        /// The absent member name.
+        field: &'static str,
+    },
+    /// A required member has the wrong JSON type.
+    InvalidField {
+        /// The member name.
+        field: &'static str,
+        /// What it should have been.
+        expected: &'static str,
+    },
+    /// `seq` is not the previous seq + 1 (or 0 for the first line).
+    SeqOutOfOrder {
+        /// The seq this line should have.
+        expected: u64,
+        /// The seq it claims.
+        found: u64,
+    },
+    /// `prev` is not the previous record's `hash`.
+    PrevMismatch {
+        /// The previous record's hash (or genesis).
+        expected: String,
+        /// What the line claims.
+        found: String,
+    },
+    /// The stored `hash` does not match the recomputed one.
+    HashMismatch {
+        /// The recomputed hash.
+        expected: String,
+        /// The stored hash.
+        found: String,
+    },
+}
+
+impl BreakReason {
+    /// Short, stable label (`hash mismatch`, `torn line` …).
+    ///
+    /// The independent Python verifier prints the same labels, so tests and
+    /// scripts can compare the two tools' findings.
+    pub fn label(&self) -> &'static str {
+        match self {
+            BreakReason::Unreadable { .. } => "unreadable",
+            BreakReason::TornLine { .. } => "torn line",
+            BreakReason::Unparsable { .. } => "unparsable line",
+            BreakReason::MissingField { .. } => "missing field",
+            BreakReason::InvalidField { .. } => "invalid field",
+            BreakReason::SeqOutOfOrder { .. } => "seq out of order",
+            BreakReason::PrevMismatch { .. } => "prev mismatch",
+            BreakReason::HashMismatch { .. } => "hash mismatch",
+        }
+    }
+
+    fn explanation(&self) -> String {
+        match self {
+            BreakReason::Unreadable { detail } => format!("could not read the file ({detail})"),
+            BreakReason::TornLine { detail } => format!(
+                "the last line is incomplete ({detail}); a write was probably interrupted by a crash"
+            ),
+            BreakReason::Unparsable { detail } => {
+                format!("the line is not a JSON object ({detail}); the file was edited or corrupted")
+            }
+            BreakReason::MissingField { field } => {
+                format!("member `{field}` is missing; the record was edited or not written by ccp")
+            }
+            BreakReason::InvalidField { field, expected } => format!(
+                "member `{field}` is not {expected}; the record was edited or not written by ccp"
+            ),
+            BreakReason::SeqOutOfOrder { expected, found } => format!(
+                "expected seq {expected}, found {found}; a record was deleted, duplicated or reordered"
+            ),
+            BreakReason::PrevMismatch { expected, found } => format!(
+                "prev {} does not link to the previous hash {}; a record before it was removed, replaced or reordered",
+                short(found),
+                short(expected)
+            ),
+            BreakReason::HashMismatch { expected, found } => format!(
+                "the record was altered after it was written (stored {}, recomputed {})",
+                short(found),
+                short(expected)
+            ),
+        }
+    }
+}
+
+fn short(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
+}
+
+impl fmt::Display for BreakReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} — {}", self.label(), self.explanation())
+    }
+}
+
+/// Outcome of verifying a whole log.
+///
+/// Verification never fails with an error for a bad log: a broken chain is a
+/// finding to report, not an exception, and the report says where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyReport {
+    /// Every line verified.
+    Intact {
+        /// Number of records.
+        records: u64,
+        /// Hash of the last record ([`GENESIS_PREV`] for an empty log), i.e.
+        /// the `prev` the next append must use.
+        last_hash: String,
+    },
+    /// Verification stopped at the first bad line.
+    Broken {
+        /// The seq the bad line claims if readable, else the expected seq.
+        seq: u64,
+        /// 1-based line number in the file.
+        line: u64,
+        /// What is wrong.
+        reason: BreakReason,
+        /// Records before the bad line that verified.
+        intact_before: u64,
+    },
+}
+
+impl VerifyReport {
+    /// True when the whole log verified.
+    pub fn is_intact(&self) -> bool {
+        matches!(self, VerifyReport::Intact { .. })
+    }
+
+    /// One-line human summary, as printed by `ccp audit verify`.
+    ///
+    /// Written for an on-call engineer: it names the seq and line and says
+    /// what the finding most likely means.
+    pub fn message(&self) -> String {
+        match self {
+            VerifyReport::Intact { records, last_hash } => {
+                format!("intact: {records} records, last hash {last_hash}")
+            }
+            VerifyReport::Broken { seq, line, reason, intact_before } => format!(
+                "broken at seq {seq} (line {line}): {reason}; the {intact_before} records before it verified"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// Where the chain stands after the lines verified so far.
+pub(super) struct ChainState {
+    /// The seq the next line must carry.
+    pub(super) next_seq: u64,
+    /// The `prev` the next line must carry.
+    pub(super) last_hash: String,
+}
+
+/// A bad line: the seq to report (claimed or expected) and why.
+pub(super) type LineFault = (u64, BreakReason);
+
+/// Verify a log read line by line.
+///
+/// Reads raw bytes (not `lines()`) so that a final line without `\n` — the
+/// signature of a torn write — is detected instead of silently accepted.
+pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
+    let mut state = ChainState {
+        next_seq: 0,
+        last_hash: GENESIS_PREV.to_string(),
+    };
+    let mut buf = Vec::new();
+    let mut line_no: u64 = 0;
+    loop {
+        buf.clear();
+        let n = match reader.read_until(b'\n', &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let reason = BreakReason::Unreadable {
+                    detail: e.to_string(),
+                };
+                return broken(&state, line_no + 1, state.next_seq, reason);
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let terminated = buf.last() == Some(&b'\n');
+        let body = if terminated {
+            &buf[..buf.len() - 1]
+        } else {
+            &buf[..]
+        };
+        match check_line(body, terminated, &state) {
+            Ok(hash) => {
+                state.next_seq += 1;
+                state.last_hash = hash;
+            }
+            Err((seq, reason)) => return broken(&state, line_no, seq, reason),
+        }
+    }
+    VerifyReport::Intact {
+        records: state.next_seq,
+        last_hash: state.last_hash,
+    }
+}
+
+fn broken(state: &ChainState, line: u64, seq: u64, reason: BreakReason) -> VerifyReport {
+    VerifyReport::Broken {
+        seq,
+        line,
+        reason,
+        intact_before: state.next_seq,
+    }
+}
+
+/// Verify a log file; see [`verify_lines`].
+///
+/// Only failing to open the file is an error; everything found inside it is
+/// reported in the [`VerifyReport`].
+pub fn verify_file(path: &Path) -> Result<VerifyReport, AuditError> {
+    let file = File::open(path).map_err(|e| AuditError::io(path, "open", e))?;
+    Ok(verify_lines(BufReader::new(file)))
+}
+
+/// Check one line against the chain; on success return its hash.
+fn check_line(body: &[u8], terminated: bool, state: &ChainState) -> Result<String, LineFault> {
+    let parsed = parse_object(body);
+    if !terminated {
+        let detail = match &parsed {
+            Ok(_) => "no trailing newline".to_string(),
+            Err(e) => format!("no trailing newline, {e}"),
+        };
+        let seq = parsed
+            .as_ref()
+            .ok()
+            .and_then(claimed_seq)
+            .unwrap_or(state.next_seq);
+        return Err((seq, BreakReason::TornLine { detail }));
+    }
+    let obj = parsed.map_err(|detail| (state.next_seq, BreakReason::Unparsable { detail }))?;
+    check_record(&obj, state)
+}
+
+/// Verify a parsed record object against the chain state; on success return
+/// its hash. Shared by verification and by the append path's self-check.
+pub(super) fn check_record(
+    obj: &Map<String, Value>,
+    state: &ChainState,
+) -> Result<String, LineFault> {
+    let seq = read_seq(obj).map_err(|r| (state.next_seq, r))?;
+    check_fields(obj).map_err(|r| (seq, r))?;
+    if seq != state.next_seq {
+        return Err((
+            seq,
+            BreakReason::SeqOutOfOrder {
+                expected: state.next_seq,
+                found: seq,
+            },
+        ));
+    }
+    let prev = str_field(obj, "prev");
+    if prev != state.last_hash {
+        let reason = BreakReason::PrevMismatch {
+            expected: state.last_hash.clone(),
+            found: prev.to_string(),
+        };
+        return Err((seq, reason));
+    }
+    let stored = str_field(obj, "hash");
+    let object = Value::Object(obj.clone());
+    let recomputed = compute_hash(&object, prev).map_err(|e| {
+        (
+            seq,
+            BreakReason::Unparsable {
+                detail: e.to_string(),
+            },
+        )
+    })?;
+    if recomputed != stored {
+        let reason = BreakReason::HashMismatch {
+            expected: recomputed,
+            found: stored.to_string(),
+        };
+        return Err((seq, reason));
+    }
+    Ok(recomputed)
+}
+
+/// Parse a line body with the exact-float parser; records must be objects.
+pub(super) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, String> {
+    match parse_json(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("valid JSON but not an object".to_string()),
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
+}
+
+fn claimed_seq(obj: &Map<String, Value>) -> Option<u64> {
+    obj.get("seq").and_then(Value::as_u64)
+}
+
+fn read_seq(obj: &Map<String, Value>) -> Result<u64, BreakReason> {
+    match obj.get("seq") {
+        None => Err(BreakReason::MissingField { field: "seq" }),
+        Some(v) => v.as_u64().ok_or(BreakReason::InvalidField {
+            field: "seq",
+            expected: "a non-negative integer",
+        }),
+    }
+}
+
+/// Presence and type of every member other than `seq`, in contract order.
+fn check_fields(obj: &Map<String, Value>) -> Result<(), BreakReason> {
+    for field in ["ts", "actor", "type", "data", "prev", "hash"] {
+        let value = obj.get(field).ok_or(BreakReason::MissingField { field })?;
+        if field != "data" && !value.is_string() {
+            return Err(BreakReason::InvalidField {
+                field,
+                expected: "a string",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A string member already validated by [`check_fields`].
+fn str_field<'a>(obj: &'a Map<String, Value>, field: &str) -> &'a str {
+    obj.get(field).and_then(Value::as_str).unwrap_or_default()
+}

@@ -1,0 +1,354 @@
+//! Command-line interface (the Contract's command table). Exit codes are part of the Contract.
+
+use anyhow::{Context, Result};
+use ccp::adapters::embedded::paced_clock::Pace;
+use ccp::app::{self, DemoOptions};
+use ccp::config::{self, Config};
+use ccp::frontends::headless::{self, ApprovalMode, Format};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "ccp", version, about = "Terminal incident cockpit: detect → RCA → fix → gates → canary → verify, with a human in the loop")]
+struct Cli {
+    /// Configuration file (YAML); every section is optional.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory for audit.jsonl and ccp.log.
+    #[arg(long, global = true, env = "CCP_STATE_DIR", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Also log to stderr.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// One incident end to end on the embedded fleet.
+    Demo(DemoArgs),
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
+    /// Rank root-cause candidates for an incident bundle.
+    Rca {
+        /// Bundle file (JSON), `-` for stdin.
+        #[arg(long)]
+        input: PathBuf,
+        /// How many candidates to print.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Statistical canary verdict from two sample files.
+    Judge {
+        /// Baseline samples (JSON).
+        #[arg(long)]
+        baseline: PathBuf,
+        /// Canary samples (JSON).
+        #[arg(long)]
+        canary: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+struct DemoArgs {
+    /// Scenario name (only the seed demo exists until the failure matrix lands).
+    #[arg(long)]
+    scenario: Option<String>,
+    /// realtime, fast or instant.
+    #[arg(long, default_value = "fast")]
+    pace: String,
+    /// Seed for reproducible runs.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Inject a failure (e.g. canary_regression).
+    #[arg(long, value_name = "NAME")]
+    inject_failure: Option<String>,
+    /// No cockpit: print events.
+    #[arg(long)]
+    headless: bool,
+    /// Events as JSON lines (the Contract).
+    #[arg(long)]
+    json: bool,
+    /// Approve as `auto` when asked.
+    #[arg(long, conflicts_with = "auto_reject")]
+    auto_approve: bool,
+    /// Reject as `auto` when asked.
+    #[arg(long)]
+    auto_reject: bool,
+    /// Record an asciicast (cockpit only; not available in headless mode).
+    #[arg(long, value_name = "FILE.cast")]
+    record: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// Check the hash chain: exit 0 intact, 1 broken (prints the first bad seq).
+    Verify { file: PathBuf },
+    /// Print records, optionally of one incident.
+    Show {
+        file: PathBuf,
+        #[arg(long)]
+        incident: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCmd {
+    /// Validate a config file: exit 0, or 2 with `file:line:col: message`.
+    Check { file: PathBuf },
+}
+
+/// Default state directory: `$XDG_STATE_HOME/ccp` or `~/.local/state/ccp`.
+fn default_state_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME") {
+        return PathBuf::from(x).join("ccp");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/state/ccp"),
+        None => PathBuf::from(".ccp-state"),
+    }
+}
+
+/// Logs go to a file (`CCP_LOG` or `<state-dir>/ccp.log`), and to stderr only with `-v`.
+fn init_logging(state_dir: &Path, verbose: bool) {
+    use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+    let path = std::env::var_os("CCP_LOG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| state_dir.join("ccp.log"));
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let filter = || EnvFilter::try_from_env("CCP_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
+    let file_layer = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()
+        .map(|f| {
+            fmt::layer()
+                .with_writer(std::sync::Mutex::new(f))
+                .with_ansi(false)
+                .with_filter(filter())
+        });
+    let stderr_layer = verbose.then(|| fmt::layer().with_writer(std::io::stderr).with_filter(filter()));
+    let _ = tracing_subscriber::registry()
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init();
+}
+
+/// Entry point; maps errors to exit code 2 with a one-line message (details in the log).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let state_dir = cli.state_dir.clone().unwrap_or_else(default_state_dir);
+    init_logging(&state_dir, cli.verbose);
+    match dispatch(cli, &state_dir) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("ccp: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config, ExitCode> {
+    match path {
+        None => Ok(Config::default()),
+        Some(p) => config::load_file(p).map_err(|e| {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }),
+    }
+}
+
+fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
+    match cli.command {
+        None => run_demo(DemoArgs::default(), cli.config.as_deref(), state_dir, true),
+        Some(Cmd::Demo(args)) => run_demo(args, cli.config.as_deref(), state_dir, false),
+        Some(Cmd::Audit { cmd }) => audit(cmd),
+        Some(Cmd::Config {
+            cmd: ConfigCmd::Check { file },
+        }) => Ok(match config::check_file(&file) {
+            Ok(_) => {
+                println!("{}: ok", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("{e}");
+                ExitCode::from(2)
+            }
+        }),
+        Some(Cmd::Rca { input, top, json }) => rca(&input, top, json),
+        Some(Cmd::Judge {
+            baseline,
+            canary,
+            json,
+        }) => judge(&baseline, &canary, json),
+    }
+}
+
+fn run_demo(args: DemoArgs, config: Option<&Path>, state_dir: &Path, bare: bool) -> Result<ExitCode> {
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    if let Some(s) = &args.scenario {
+        if s != "payment_null_email" {
+            anyhow::bail!("unknown scenario `{s}`; available: payment_null_email (the failure matrix is not built yet)");
+        }
+    }
+    if args.record.is_some() {
+        anyhow::bail!("--record needs the cockpit, which is not built yet; use --headless --json > run.jsonl to keep a record");
+    }
+    let pace = Pace::parse(&args.pace)
+        .with_context(|| format!("unknown pace `{}`: use realtime, fast or instant", args.pace))?;
+    let state_dir = cfg.state_dir.clone().unwrap_or_else(|| state_dir.to_path_buf());
+    let opts = DemoOptions {
+        seed: args.seed,
+        pace,
+        inject_failure: args.inject_failure.clone(),
+        state_dir,
+        config: cfg.clone(),
+    };
+    let approval = if args.auto_approve {
+        ApprovalMode::AutoApprove
+    } else if args.auto_reject {
+        ApprovalMode::AutoReject
+    } else {
+        ApprovalMode::Stdin {
+            actor: cfg
+                .actor
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "operator".into()),
+        }
+    };
+    if bare || !args.headless {
+        eprintln!("ccp: the full-screen cockpit is not built yet; running the demo headless with readable text.");
+    }
+    let format = if args.json { Format::Json } else { Format::Text };
+    let handle = app::start_demo(&opts)?;
+    let audit_path = handle.audit_path.clone();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let outcome = headless::run(handle, format, approval, &mut out)?;
+    if format == Format::Text {
+        writeln!(out, "\noutcome: {}   audit log: {}", outcome.as_str(), audit_path.display()).ok();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit(cmd: AuditCmd) -> Result<ExitCode> {
+    match cmd {
+        AuditCmd::Verify { file } => {
+            let report = ccp::audit::verify_file(&file)?;
+            println!("{}: {}", file.display(), report.message());
+            Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        AuditCmd::Show { file, incident } => {
+            let records = ccp::audit::read_records(&file)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for r in records {
+                let inc = r.data.get("incident").and_then(|v| v.as_str()).unwrap_or("");
+                if incident.as_deref().is_some_and(|want| want != inc) {
+                    continue;
+                }
+                writeln!(out, "{:>6}  {}  {:<8} {:<18} {}", r.seq, r.ts, r.actor, r.kind, inc)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_input(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
+fn rca(input: &Path, top: usize, json: bool) -> Result<ExitCode> {
+    let text = read_input(input)?;
+    let bundle: ccp::core::rca::RcaBundle = match serde_json::from_str(&text) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}:{}:{}: {e}", input.display(), e.line(), e.column());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut result = ccp::core::rca::rank(&bundle);
+    result.candidates.truncate(top);
+    if json {
+        println!("{}", serde_json::json!({ "candidates": result.candidates }));
+    } else {
+        for c in &result.candidates {
+            println!(
+                "{:>4.0}%  {}{}",
+                c.confidence * 100.0,
+                c.service,
+                c.commit.as_deref().map(|x| format!(" @ {x}")).unwrap_or_default()
+            );
+            for e in &c.evidence {
+                println!("        - {e}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
+    use ccp::core::stats::{files::SampleFile, judge::JudgeConfig, judge::Verdict};
+    let load = |p: &Path| -> Result<Result<SampleFile, String>> {
+        let text = read_input(p)?;
+        Ok(serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", p.display(), e.line(), e.column())))
+    };
+    let (b, c) = match (load(baseline)?, load(canary)?) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let j = match ccp::core::stats::files::judge_files(&b, &c, &JudgeConfig::default()) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&j)?);
+    } else {
+        println!("verdict: {:?} (score {:.0}) — {}", j.verdict, j.score, j.reason);
+        for m in &j.metrics {
+            println!("  {:<20} {:?}: {}", m.name, m.verdict, m.reason);
+        }
+    }
+    Ok(ExitCode::from(match j.verdict {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Inconclusive => 3,
+    }))
+}

@@ -1,0 +1,30 @@
+//! Configuration of the cockpit: schema, defaults, `${VAR}` substitution,
+//! loading and validation.
+//!
+//! Operators edit this file under pressure, so every mistake is reported as
+//! `file:line:col: message` pointing at the text they wrote (even after
+//! `${VAR}` substitution changed line lengths), with "did you mean" hints for
+//! typos. An empty file is a valid config equal to `Config::default()`.
+//!
+//! ```text
+//! let cfg = ccp::config::load_file(Path::new("config/ccp.yaml"))?;
+//! ```
+
+mod error;
+mod hint;
+mod load;
+mod locate;
+mod schema;
+mod subst;
+mod validate;
+
+pub use error::{ConfigError, ErrorKind, Position};
+pub use load::{check_file, load_file, load_str, process_env};
+pub use schema::{
+    AlertsConfig, ApprovalConfig, AuditConfig, CanaryConfig, Config, DeployBackend, DeployConfig,
+    DeployStrategy, DetectionConfig, EmailConfig, Environment, GatesConfig, GitlabWebhook,
+    GraphBackend, GraphConfig, LockBackend, LocksConfig, MetricsBackend, MetricsConfig,
+    NotificationsConfig, PagerDutyConfig, RepoConfig, SlackConfig, TeamsConfig, TuiConfig,
+    VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
+};
+pub use subst::{substitute, EnvLookup, Substituted};

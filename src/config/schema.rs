@@ -1,0 +1,719 @@
+//! The typed configuration schema with its embedded defaults.
+//!
+//! Every section is optional and every struct rejects unknown keys, so a typo
+//! is an error instead of a silently ignored setting. `Config::default()` is
+//! exactly what an empty file produces.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Implements `as_str` and `Display` with the same spelling as the YAML, so
+/// the cockpit can show settings exactly as the operator would write them.
+macro_rules! yaml_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The name as written in the config file.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// The whole `ccp` configuration file.
+///
+/// Change it per deployment of the cockpit: which backends are real, how
+/// strict the safety gates are, and where notifications go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Which kind of environment this cockpit acts on; `production` requires
+    /// human approval for critical services. Lower it only for staging or
+    /// local development, where speed matters more than ceremony.
+    pub environment: Environment,
+    /// Who approves actions from this cockpit, recorded in the audit log.
+    /// Set it when `$USER` is shared (bastion hosts, containers); `None`
+    /// means `$USER` at runtime.
+    pub actor: Option<String>,
+    /// Where runtime state (locks, caches, history) is kept. Set it to a
+    /// persistent volume when running in a container; `None` means the
+    /// platform default.
+    pub state_dir: Option<PathBuf>,
+    /// When a metric deviation becomes an incident.
+    pub detection: DetectionConfig,
+    /// The service dependency graph used for root-cause and blast radius.
+    pub graph: GraphConfig,
+    /// Mutual exclusion between concurrent remediation operations.
+    pub locks: LocksConfig,
+    /// Where metrics come from.
+    pub metrics: MetricsConfig,
+    /// Where alerts come from.
+    pub alerts: AlertsConfig,
+    /// The code repository patches are made against.
+    pub repo: RepoConfig,
+    /// How fixes are rolled out.
+    pub deploy: DeployConfig,
+    /// Pre-deployment safety gates.
+    pub gates: GatesConfig,
+    /// Abort thresholds while a canary is live.
+    pub canary: CanaryConfig,
+    /// Statistical post-deployment verification.
+    pub verification: VerificationConfig,
+    /// When a human must approve an action.
+    pub approval: ApprovalConfig,
+    /// Where incident notifications go.
+    pub notifications: NotificationsConfig,
+    /// Inbound CI/CD webhooks.
+    pub webhooks: WebhooksConfig,
+    /// The tamper-evident audit log.
+    pub audit: AuditConfig,
+    /// Terminal UI preferences.
+    pub tui: TuiConfig,
+}
+
+/// The kind of environment the cockpit operates on.
+///
+/// Drives how much human approval is required; choose the most cautious one
+/// that honestly describes the target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// Real users: critical services need human approval.
+    #[default]
+    Production,
+    /// Pre-production: approvals relaxed.
+    Staging,
+    /// A laptop or sandbox: no ceremony.
+    Development,
+}
+
+yaml_names!(Environment { Production => "production", Staging => "staging", Development => "development" });
+
+/// Anomaly detection thresholds.
+///
+/// Tune them to the service's normal noise: too low pages on noise, too high
+/// misses real incidents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectionConfig {
+    /// Error fraction (0..1) above which a service is anomalous; raise it for
+    /// services whose baseline error rate is naturally high.
+    pub error_rate_threshold: f64,
+    /// p99 latency in milliseconds above which a service is anomalous; set it
+    /// to the service's latency SLO.
+    pub latency_p99_threshold_ms: f64,
+    /// Seconds of metrics each evaluation looks at; longer smooths spikes but
+    /// detects later.
+    pub window_s: u64,
+    /// Requests needed in the window before judging; avoids paging on a
+    /// single failed request of an idle service.
+    pub min_requests: u64,
+    /// Seconds between metric polls; lower detects faster at more load on
+    /// the metrics backend.
+    pub poll_interval_s: u64,
+}
+
+impl Default for DetectionConfig {
+    fn default() -> Self {
+        DetectionConfig {
+            error_rate_threshold: 0.02,
+            latency_p99_threshold_ms: 500.0,
+            window_s: 60,
+            min_requests: 100,
+            poll_interval_s: 5,
+        }
+    }
+}
+
+/// Where the service dependency graph lives.
+///
+/// Switch to `neo4j` when the topology is maintained elsewhere and too large
+/// to describe in the fleet file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphConfig {
+    /// `memory` (built from the fleet file) or `neo4j`.
+    pub backend: GraphBackend,
+    /// Bolt URI of the Neo4j server; only used with `backend: neo4j`.
+    pub uri: String,
+    /// Neo4j user name.
+    pub user: String,
+    /// Neo4j password; inject it with `${NEO4J_PASSWORD}` rather than
+    /// committing it.
+    pub password: String,
+}
+
+impl Default for GraphConfig {
+    fn default() -> Self {
+        GraphConfig {
+            backend: GraphBackend::Memory,
+            uri: "bolt://127.0.0.1:7687".to_string(),
+            user: "neo4j".to_string(),
+            password: String::new(),
+        }
+    }
+}
+
+/// Storage for the dependency graph.
+///
+/// `memory` needs nothing external; `neo4j` scales to real topologies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphBackend {
+    /// In-process graph built from the fleet file.
+    #[default]
+    Memory,
+    /// An external Neo4j database.
+    Neo4j,
+}
+
+yaml_names!(GraphBackend { Memory => "memory", Neo4j => "neo4j" });
+
+/// Distributed locking between remediation operations.
+///
+/// Use `redis` when several cockpits (several on-call engineers) can act on
+/// the same fleet, so they never deploy over each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocksConfig {
+    /// `local` (one cockpit) or `redis` (shared between cockpits).
+    pub backend: LockBackend,
+    /// Redis URL; only used with `backend: redis`.
+    pub redis_url: String,
+    /// Lock lease in milliseconds; a crashed holder blocks others for at
+    /// most this long. Must exceed `renew_every_ms`.
+    pub ttl_ms: u64,
+    /// How long to wait for a busy lock before giving up, in milliseconds.
+    pub wait_ms: u64,
+    /// How often a holder renews its lease, in milliseconds.
+    pub renew_every_ms: u64,
+    /// Operations allowed in flight at once across the fleet; lower it to
+    /// limit the blast radius of automation.
+    pub max_concurrent_operations: u32,
+}
+
+impl Default for LocksConfig {
+    fn default() -> Self {
+        LocksConfig {
+            backend: LockBackend::Local,
+            redis_url: "redis://127.0.0.1:6379".to_string(),
+            ttl_ms: 30_000,
+            wait_ms: 10_000,
+            renew_every_ms: 10_000,
+            max_concurrent_operations: 3,
+        }
+    }
+}
+
+/// Where locks are held.
+///
+/// `local` is enough for a single cockpit; `redis` coordinates several.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockBackend {
+    /// In-process locks plus a lock file in the state directory.
+    #[default]
+    Local,
+    /// Redis-backed leases shared by all cockpits.
+    Redis,
+}
+
+yaml_names!(LockBackend { Local => "local", Redis => "redis" });
+
+/// The metrics source.
+///
+/// Keep `simulated` for demos and drills; use `prometheus` against a real
+/// fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `simulated` or `prometheus`.
+    pub backend: MetricsBackend,
+    /// Prometheus base URL; only used with `backend: prometheus`.
+    pub prometheus_url: String,
+    /// The fleet description (services, dependencies, criticality); point it
+    /// at your own fleet file.
+    pub fleet: PathBuf,
+    /// Metric name → PromQL template; override when your metric names or
+    /// labels differ from the built-in queries.
+    pub queries: BTreeMap<String, String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            backend: MetricsBackend::Simulated,
+            prometheus_url: "http://127.0.0.1:9090".to_string(),
+            fleet: PathBuf::from("demo/fleet.yaml"),
+            queries: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where metrics are read from.
+///
+/// `simulated` needs nothing external; `prometheus` reads the real fleet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsBackend {
+    /// Generated metrics with injectable faults.
+    #[default]
+    Simulated,
+    /// A Prometheus-compatible HTTP API.
+    Prometheus,
+}
+
+yaml_names!(MetricsBackend { Simulated => "simulated", Prometheus => "prometheus" });
+
+/// Alert ingestion.
+///
+/// Set it to merge Alertmanager alerts with the cockpit's own detection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Alertmanager base URL; `None` disables alert polling.
+    pub alertmanager_url: Option<String>,
+}
+
+/// The service code repository.
+///
+/// Point it at the real repository so patches are made against real code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepoConfig {
+    /// Path of the git repository; `None` builds the demo repository at
+    /// start.
+    pub path: Option<PathBuf>,
+}
+
+/// How a fix is rolled out.
+///
+/// Change it to match how your services are actually deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeployConfig {
+    /// `simulated` or `script` (runs `script` for each step).
+    pub backend: DeployBackend,
+    /// `canary`, `blue_green` or `rolling`.
+    pub strategy: DeployStrategy,
+    /// Command run for each step with `backend: script`; required then.
+    pub script: Option<String>,
+    /// Traffic percentages of the rollout steps: strictly increasing, each
+    /// in 1..=100, ending at 100. Use more steps for riskier services.
+    pub steps: Vec<u32>,
+    /// Seconds to observe each step before moving on; longer catches slow
+    /// failures.
+    pub observe_s: u64,
+    /// Roll back automatically when a step fails; disable only if rollback
+    /// itself is riskier than the failure.
+    pub rollback_on_fail: bool,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            backend: DeployBackend::Simulated,
+            strategy: DeployStrategy::Canary,
+            script: None,
+            steps: vec![10, 50, 100],
+            observe_s: 30,
+            rollback_on_fail: true,
+        }
+    }
+}
+
+/// What executes a deployment.
+///
+/// `script` hands each step to your own tooling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployBackend {
+    /// Deployments are simulated against the simulated metrics.
+    #[default]
+    Simulated,
+    /// `deploy.script` is run for each step.
+    Script,
+}
+
+yaml_names!(DeployBackend { Simulated => "simulated", Script => "script" });
+
+/// How traffic moves to the new version.
+///
+/// Pick the strategy your platform supports; `canary` is the most cautious.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployStrategy {
+    /// Gradual traffic shift through `deploy.steps`.
+    #[default]
+    Canary,
+    /// Full switch between two environments.
+    BlueGreen,
+    /// Instance-by-instance replacement.
+    Rolling,
+}
+
+yaml_names!(DeployStrategy { Canary => "canary", BlueGreen => "blue_green", Rolling => "rolling" });
+
+/// Safety gates a patch must pass before it may be deployed.
+///
+/// Loosen them only with a reason; each one exists because skipping it has
+/// caused an outage somewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatesConfig {
+    /// Check that the patched code parses; disable only for languages the
+    /// checker does not support.
+    pub syntax: bool,
+    /// Run the test suite; disable only when the repository has none.
+    pub tests: bool,
+    /// Run the linter; disable when the repository's lint baseline is red.
+    pub lint: bool,
+    /// Run the security scan.
+    pub security: bool,
+    /// Seconds before the test run is killed; raise it for slow suites.
+    pub test_timeout_s: u64,
+    /// Maximum patch risk score (0..1) allowed to deploy.
+    pub risk_max: f64,
+    /// Maximum share of the error budget (percent) a deployment may burn.
+    pub max_error_budget_pct: f64,
+    /// Maximum share of the fleet (percent) a change may affect.
+    pub max_blast_radius_pct: f64,
+    /// Seconds that must pass after a deployment before the next one.
+    pub min_cooldown_s: u64,
+    /// Recent failed deployments after which automation stops.
+    pub max_recent_failures: u32,
+    /// Spare capacity (percent) required before shifting traffic.
+    pub min_capacity_headroom_pct: f64,
+    /// Incidents per hour above which the fleet is too unstable to change.
+    pub max_incident_rate_per_h: u32,
+}
+
+impl Default for GatesConfig {
+    fn default() -> Self {
+        GatesConfig {
+            syntax: true,
+            tests: true,
+            lint: true,
+            security: true,
+            test_timeout_s: 120,
+            risk_max: 0.7,
+            max_error_budget_pct: 2.0,
+            max_blast_radius_pct: 20.0,
+            min_cooldown_s: 300,
+            max_recent_failures: 3,
+            min_capacity_headroom_pct: 20.0,
+            max_incident_rate_per_h: 5,
+        }
+    }
+}
+
+/// Abort thresholds for a live canary.
+///
+/// Set them to the service's SLO so a bad canary is stopped before users
+/// notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CanaryConfig {
+    /// Error fraction (0..1) of canary traffic that aborts the rollout.
+    pub max_error_rate: f64,
+    /// Canary p99 latency in milliseconds that aborts the rollout.
+    pub max_latency_p99_ms: f64,
+}
+
+impl Default for CanaryConfig {
+    fn default() -> Self {
+        CanaryConfig {
+            max_error_rate: 0.02,
+            max_latency_p99_ms: 500.0,
+        }
+    }
+}
+
+/// Statistical verification that a fix actually fixed the incident.
+///
+/// Tighten it for critical services, loosen it for noisy ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationConfig {
+    /// Significance level of the before/after test, in (0, 1); lower demands
+    /// stronger evidence.
+    pub alpha: f64,
+    /// Seconds of post-deployment metrics to collect.
+    pub window_s: u64,
+    /// Samples needed before any verdict; low-traffic services need fewer.
+    pub min_samples: usize,
+    /// Bootstrap resamples for confidence intervals; more is steadier but
+    /// slower.
+    pub bootstrap_resamples: usize,
+    /// Score (0..100) at or above which the fix passes.
+    pub pass_score: f64,
+    /// Score (0..100) at or above which the fix is marginal; must not exceed
+    /// `pass_score`.
+    pub marginal_score: f64,
+    /// Absolute slack allowed when comparing to the baseline; raise it for
+    /// noisy metrics.
+    pub tolerance: f64,
+}
+
+impl Default for VerificationConfig {
+    fn default() -> Self {
+        VerificationConfig {
+            alpha: 0.05,
+            window_s: 30,
+            min_samples: 10,
+            bootstrap_resamples: 2000,
+            pass_score: 75.0,
+            marginal_score: 50.0,
+            tolerance: 0.0,
+        }
+    }
+}
+
+/// When a human must approve an action.
+///
+/// This is the main dial between automation speed and safety.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApprovalConfig {
+    /// Require approval for critical services in `production`.
+    pub require_for_production: bool,
+    /// Service criticality (0..1) at or above which a service is critical.
+    pub criticality_threshold: f64,
+    /// Risk (0..1) at or above which a human must review the patch.
+    pub risk_manual_review: f64,
+    /// Risk (0..1) at or above which the rollout must be a canary.
+    pub risk_canary: f64,
+    /// Root-cause confidence (0..1) below which a human must confirm the
+    /// diagnosis.
+    pub min_rca_confidence: f64,
+    /// Affected services above which a human must approve.
+    pub max_blast_radius_services: u32,
+    /// Consecutive failed fixes after which automation stops and asks.
+    pub max_consecutive_failures: u32,
+    /// Seconds an approval request waits before it expires.
+    pub timeout_s: u64,
+}
+
+impl Default for ApprovalConfig {
+    fn default() -> Self {
+        ApprovalConfig {
+            require_for_production: true,
+            criticality_threshold: 0.8,
+            risk_manual_review: 0.7,
+            risk_canary: 0.4,
+            min_rca_confidence: 0.7,
+            max_blast_radius_services: 10,
+            max_consecutive_failures: 2,
+            timeout_s: 900,
+        }
+    }
+}
+
+/// Outbound notification channels; each is off unless configured.
+///
+/// Configure the channels your on-call rotation actually watches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// Slack incoming webhook.
+    pub slack: Option<SlackConfig>,
+    /// PagerDuty Events API v2.
+    pub pagerduty: Option<PagerDutyConfig>,
+    /// Microsoft Teams incoming webhook.
+    pub teams: Option<TeamsConfig>,
+    /// Plain SMTP email.
+    pub email: Option<EmailConfig>,
+    /// A generic JSON webhook.
+    pub webhook: Option<WebhookNotifyConfig>,
+}
+
+/// Slack notifications.
+///
+/// Set when the team coordinates incidents in Slack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// Incoming-webhook URL (a secret: use `${SLACK_WEBHOOK_URL}`).
+    pub webhook_url: String,
+    /// Channel override; `None` posts to the webhook's default channel.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// PagerDuty notifications.
+///
+/// Set when incidents should page through PagerDuty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDutyConfig {
+    /// Integration routing key (a secret: use `${PAGERDUTY_ROUTING_KEY}`).
+    pub routing_key: String,
+    /// Events API endpoint; change it only for EU accounts or a proxy.
+    #[serde(default = "default_pagerduty_url")]
+    pub api_url: String,
+}
+
+fn default_pagerduty_url() -> String {
+    "https://events.pagerduty.com/v2/enqueue".to_string()
+}
+
+/// Microsoft Teams notifications.
+///
+/// Set when the team coordinates incidents in Teams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsConfig {
+    /// Incoming-webhook URL (a secret).
+    pub webhook_url: String,
+}
+
+/// Email notifications.
+///
+/// Set for stakeholders who are not in chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// SMTP relay host.
+    pub smtp_host: String,
+    /// SMTP port; 587 with `starttls: true` for most hosted relays.
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// Sender address.
+    pub from: String,
+    /// Recipients; must not be empty.
+    pub to: Vec<String>,
+    /// Upgrade the connection with STARTTLS; enable for any relay off-host.
+    #[serde(default)]
+    pub starttls: bool,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+/// Generic outbound webhook notifications.
+///
+/// Set to feed incidents into your own tooling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookNotifyConfig {
+    /// Target URL.
+    pub url: String,
+    /// HMAC secret for signing the body; `None` sends unsigned requests.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// Inbound CI/CD webhooks; each provider is off unless configured.
+///
+/// Enable the providers whose deployments should be correlated with
+/// incidents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Largest accepted request body in bytes; guards against memory abuse.
+    pub max_body_bytes: usize,
+    /// GitHub webhook signature secret.
+    pub github: Option<WebhookSecret>,
+    /// GitLab webhook token.
+    pub gitlab: Option<GitlabWebhook>,
+    /// Jenkins webhook secret.
+    pub jenkins: Option<WebhookSecret>,
+    /// Azure DevOps webhook secret.
+    pub azure: Option<WebhookSecret>,
+    /// CircleCI webhook secret.
+    pub circleci: Option<WebhookSecret>,
+    /// Secret for any other CI that can send signed JSON.
+    pub generic: Option<WebhookSecret>,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            max_body_bytes: 1_048_576,
+            github: None,
+            gitlab: None,
+            jenkins: None,
+            azure: None,
+            circleci: None,
+            generic: None,
+        }
+    }
+}
+
+/// A provider's shared secret for verifying inbound webhooks.
+///
+/// Without it, anyone who can reach the port could fake a deployment event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSecret {
+    /// The shared secret (use `${…}` to inject it).
+    pub secret: String,
+}
+
+/// GitLab's webhook token (GitLab sends a token, not a signature).
+///
+/// Without it, anyone who can reach the port could fake a deployment event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitlabWebhook {
+    /// The `X-Gitlab-Token` value (use `${…}` to inject it).
+    pub token: String,
+}
+
+/// The audit log of every decision and action.
+///
+/// Change the path to put the log on durable, backed-up storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Log file; `None` means a file in the state directory.
+    pub path: Option<PathBuf>,
+    /// fsync after every record; disable only on storage where that is too
+    /// slow and losing the last records on a crash is acceptable.
+    pub fsync: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            path: None,
+            fsync: true,
+        }
+    }
+}
+
+/// Terminal UI preferences.
+///
+/// Personal taste and terminal capabilities; no effect on safety.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TuiConfig {
+    /// Colour theme name; `light` for light terminal backgrounds.
+    pub theme: String,
+    /// Redraws per second (1..=120); lower it over slow SSH links.
+    pub fps: u32,
+    /// Capture the mouse; disable to keep the terminal's own text selection.
+    pub mouse: bool,
+}
+
+impl Default for TuiConfig {
+    fn default() -> Self {
+        TuiConfig {
+            theme: "dark".to_string(),
+            fps: 30,
+            mouse: true,
+        }
+    }
+}

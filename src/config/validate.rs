@@ -1,0 +1,263 @@
+//! Semantic validation: rules the type system cannot express.
+//!
+//! A config can be well-typed yet dangerous (a canary that never reaches
+//! 100 %, a lock that expires before it is renewed); these checks catch that
+//! at load time, when the operator can still fix it calmly.
+
+use super::error::{ConfigError, ErrorKind};
+use super::locate::{locate, locate_best};
+use super::schema::{Config, DeployBackend};
+
+/// A key path such as `["deploy", "steps"]`.
+type KeyPath = &'static [&'static str];
+
+/// One violated rule, with the keys to point at (first written one wins).
+pub(crate) struct Issue {
+    paths: Vec<KeyPath>,
+    message: String,
+}
+
+impl Issue {
+    fn new(path: KeyPath, message: String) -> Self {
+        Issue {
+            paths: vec![path],
+            message,
+        }
+    }
+
+    /// Adds a key to point at when the primary one is not written in the
+    /// file (e.g. its value came from the defaults).
+    fn or_at(mut self, path: KeyPath) -> Self {
+        self.paths.push(path);
+        self
+    }
+
+    /// Turns the issue into an error positioned in the ORIGINAL text.
+    pub(crate) fn into_error(self, original: &str) -> ConfigError {
+        let pos = self
+            .paths
+            .iter()
+            .find_map(|p| locate(original, p))
+            .unwrap_or_else(|| locate_best(original, self.paths[0]));
+        ConfigError::at(pos, ErrorKind::Invalid, self.message)
+    }
+}
+
+fn dotted(path: KeyPath) -> String {
+    path.join(".")
+}
+
+/// The first violated rule, in schema order.
+pub(crate) fn validate(cfg: &Config) -> Result<(), Issue> {
+    let checks: [fn(&Config) -> Option<Issue>; 9] = [
+        detection,
+        locks,
+        deploy_steps,
+        deploy_script,
+        gates,
+        canary,
+        verification,
+        approval,
+        misc,
+    ];
+    match checks.iter().find_map(|check| check(cfg)) {
+        Some(issue) => Err(issue),
+        None => Ok(()),
+    }
+}
+
+/// `value` must be in [0, 1].
+fn fraction(path: KeyPath, value: f64) -> Option<Issue> {
+    within(path, value, 0.0, 1.0, "a fraction")
+}
+
+/// `value` must be in [0, 100].
+fn percent(path: KeyPath, value: f64) -> Option<Issue> {
+    within(path, value, 0.0, 100.0, "a percentage")
+}
+
+fn within(path: KeyPath, value: f64, lo: f64, hi: f64, what: &str) -> Option<Issue> {
+    let ok = (lo..=hi).contains(&value);
+    (!ok).then(|| {
+        let msg = format!(
+            "`{}` must be {what} in [{lo}, {hi}], got {value}",
+            dotted(path)
+        );
+        Issue::new(path, msg)
+    })
+}
+
+/// `value` must be strictly greater than zero.
+fn positive(path: KeyPath, value: f64) -> Option<Issue> {
+    (value.is_nan() || value <= 0.0).then(|| {
+        let msg = format!("`{}` must be greater than 0, got {value}", dotted(path));
+        Issue::new(path, msg)
+    })
+}
+
+fn detection(cfg: &Config) -> Option<Issue> {
+    let d = &cfg.detection;
+    fraction(
+        &["detection", "error_rate_threshold"],
+        d.error_rate_threshold,
+    )
+    .or_else(|| {
+        positive(
+            &["detection", "latency_p99_threshold_ms"],
+            d.latency_p99_threshold_ms,
+        )
+    })
+    .or_else(|| positive(&["detection", "window_s"], d.window_s as f64))
+    .or_else(|| positive(&["detection", "poll_interval_s"], d.poll_interval_s as f64))
+}
+
+fn locks(cfg: &Config) -> Option<Issue> {
+    let l = &cfg.locks;
+    (l.ttl_ms <= l.renew_every_ms).then(|| {
+        let msg = format!(
+            "`locks.ttl_ms` ({}) must be greater than `locks.renew_every_ms` ({}), or the lock expires before it is renewed",
+            l.ttl_ms, l.renew_every_ms
+        );
+        Issue::new(&["locks", "ttl_ms"], msg).or_at(&["locks", "renew_every_ms"])
+    })
+}
+
+const STEPS: KeyPath = &["deploy", "steps"];
+
+fn deploy_steps(cfg: &Config) -> Option<Issue> {
+    let steps = &cfg.deploy.steps;
+    let rule = "each be in 1..=100, strictly increasing, and end at 100";
+    let problem = if let Some(bad) = steps.iter().find(|s| !(1..=100).contains(*s)) {
+        Some(format!("contains {bad}"))
+    } else if let Some(w) = steps.windows(2).find(|w| w[0] >= w[1]) {
+        Some(format!(
+            "is not strictly increasing ({} then {})",
+            w[0], w[1]
+        ))
+    } else if steps.last() != Some(&100) {
+        Some("does not end at 100".to_string())
+    } else {
+        None
+    };
+    problem.map(|p| Issue::new(STEPS, format!("`deploy.steps` {p}; steps must {rule}")))
+}
+
+fn deploy_script(cfg: &Config) -> Option<Issue> {
+    let d = &cfg.deploy;
+    let missing = d.script.as_deref().map_or(true, |s| s.trim().is_empty());
+    (d.backend == DeployBackend::Script && missing).then(|| {
+        let msg =
+            "`deploy.backend: script` requires `deploy.script` (the command to run for each step)";
+        Issue::new(&["deploy", "script"], msg.to_string()).or_at(&["deploy", "backend"])
+    })
+}
+
+fn gates(cfg: &Config) -> Option<Issue> {
+    let g = &cfg.gates;
+    fraction(&["gates", "risk_max"], g.risk_max)
+        .or_else(|| percent(&["gates", "max_error_budget_pct"], g.max_error_budget_pct))
+        .or_else(|| percent(&["gates", "max_blast_radius_pct"], g.max_blast_radius_pct))
+        .or_else(|| {
+            percent(
+                &["gates", "min_capacity_headroom_pct"],
+                g.min_capacity_headroom_pct,
+            )
+        })
+}
+
+fn canary(cfg: &Config) -> Option<Issue> {
+    let c = &cfg.canary;
+    fraction(&["canary", "max_error_rate"], c.max_error_rate)
+        .or_else(|| positive(&["canary", "max_latency_p99_ms"], c.max_latency_p99_ms))
+}
+
+fn verification(cfg: &Config) -> Option<Issue> {
+    let v = &cfg.verification;
+    alpha(v.alpha)
+        .or_else(|| percent(&["verification", "pass_score"], v.pass_score))
+        .or_else(|| percent(&["verification", "marginal_score"], v.marginal_score))
+        .or_else(|| scores(v.marginal_score, v.pass_score))
+        .or_else(|| non_negative(&["verification", "tolerance"], v.tolerance))
+}
+
+fn alpha(value: f64) -> Option<Issue> {
+    let ok = value > 0.0 && value < 1.0;
+    (!ok).then(|| {
+        let msg = format!("`verification.alpha` must be in (0, 1) exclusive, got {value}");
+        Issue::new(&["verification", "alpha"], msg)
+    })
+}
+
+fn scores(marginal: f64, pass: f64) -> Option<Issue> {
+    (marginal > pass).then(|| {
+        let msg = format!(
+            "`verification.marginal_score` ({marginal}) must be <= `verification.pass_score` ({pass})"
+        );
+        Issue::new(&["verification", "marginal_score"], msg)
+            .or_at(&["verification", "pass_score"])
+    })
+}
+
+fn non_negative(path: KeyPath, value: f64) -> Option<Issue> {
+    (value.is_nan() || value < 0.0).then(|| {
+        let msg = format!("`{}` must be >= 0, got {value}", dotted(path));
+        Issue::new(path, msg)
+    })
+}
+
+fn approval(cfg: &Config) -> Option<Issue> {
+    let a = &cfg.approval;
+    fraction(
+        &["approval", "criticality_threshold"],
+        a.criticality_threshold,
+    )
+    .or_else(|| fraction(&["approval", "risk_manual_review"], a.risk_manual_review))
+    .or_else(|| fraction(&["approval", "risk_canary"], a.risk_canary))
+    .or_else(|| fraction(&["approval", "min_rca_confidence"], a.min_rca_confidence))
+}
+
+fn misc(cfg: &Config) -> Option<Issue> {
+    tui_fps(cfg.tui.fps).or_else(|| email_recipients(cfg))
+}
+
+fn tui_fps(fps: u32) -> Option<Issue> {
+    (!(1..=120).contains(&fps)).then(|| {
+        let msg = format!("`tui.fps` must be in 1..=120, got {fps}");
+        Issue::new(&["tui", "fps"], msg)
+    })
+}
+
+fn email_recipients(cfg: &Config) -> Option<Issue> {
+    let email = cfg.notifications.email.as_ref()?;
+    email.to.is_empty().then(|| {
+        let msg = "`notifications.email.to` must list at least one recipient".to_string();
+        Issue::new(&["notifications", "email", "to"], msg).or_at(&["notifications", "email"])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(validate(&Config::default()).is_ok());
+    }
+
+    #[test]
+    fn steps_rules() {
+        let mut cfg = Config::default();
+        for bad in [
+            vec![10, 5, 100],
+            vec![10, 50],
+            vec![0, 100],
+            vec![],
+            vec![50, 101],
+        ] {
+            cfg.deploy.steps = bad.clone();
+            assert!(validate(&cfg).is_err(), "{bad:?} should be rejected");
+        }
+        cfg.deploy.steps = vec![100];
+        assert!(validate(&cfg).is_ok());
+    }
+}

@@ -1,0 +1,335 @@
+//! Domain types shared by the pipeline, the ports and the front-ends. Plain data with serde, so the
+//! same values travel in events, the audit log and the cockpit's view model.
+
+use serde::{Deserialize, Serialize};
+
+/// Incident severity, ordered so comparisons read naturally (`sev >= Severity::High`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Severity as a number in [0,1], the form the risk formula weighs.
+    pub fn weight(self) -> f64 {
+        match self {
+            Severity::Info => 0.1,
+            Severity::Low => 0.3,
+            Severity::Medium => 0.5,
+            Severity::High => 0.8,
+            Severity::Critical => 1.0,
+        }
+    }
+
+    /// Severity from an observed error rate: the one signal every backend can give us.
+    pub fn from_error_rate(rate: f64) -> Self {
+        if rate >= 0.10 {
+            Severity::Critical
+        } else if rate >= 0.05 {
+            Severity::High
+        } else if rate >= 0.02 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+
+    /// Lower-case name for text output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch on the pipeline's clock (virtual in instant/fast pace). One
+/// integer type for time keeps the simulated fleet and real backends interchangeable.
+pub type Millis = i64;
+
+/// An alert as any source reports it (the embedded detector, Alertmanager, a Prometheus rule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Alert name, e.g. `HighErrorRate`.
+    pub name: String,
+    /// Service the alert is about.
+    pub service: String,
+    /// How bad.
+    pub severity: Severity,
+    /// Observed value that tripped it (error rate as a fraction, latency in ms…).
+    pub value: f64,
+    /// Threshold it crossed.
+    pub threshold: f64,
+    /// Where it came from (`embedded-detector`, `alertmanager`…), for the audit trail.
+    pub source: String,
+    /// When it fired.
+    pub at_ms: Millis,
+}
+
+/// The incident a run remediates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Stable id, `INC-YYYYMMDD-XXXX`.
+    pub id: String,
+    /// Service the first alert named (not necessarily the root cause).
+    pub service: String,
+    /// Severity of the worst alert.
+    pub severity: Severity,
+    /// One-line summary for lists.
+    pub title: String,
+    /// When it opened.
+    pub opened_at_ms: Millis,
+    /// Error rate observed at detection (fraction).
+    pub error_rate: f64,
+}
+
+/// A service node of the dependency graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceNode {
+    /// Unique name.
+    pub name: String,
+    /// Business criticality in [0,1]; weighs risk and approval policy.
+    pub criticality: f64,
+    /// Shared resources it uses (databases, queues), for conflict detection.
+    #[serde(default)]
+    pub resources: Vec<String>,
+}
+
+/// One git commit as RCA and localization reason about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Commit {
+    /// Full 40-hex id.
+    pub id: String,
+    /// Short id for display.
+    pub short: String,
+    /// First line of the message.
+    pub message: String,
+    /// Author name.
+    pub author: String,
+    /// Commit time (seconds since epoch).
+    pub time_unix: i64,
+    /// Paths changed, repository-relative.
+    pub files: Vec<String>,
+    /// Lines added + removed.
+    pub lines_changed: u32,
+}
+
+/// One ranked root-cause candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RcaCandidate {
+    /// Service suspected.
+    pub service: String,
+    /// Commit suspected, short id, when one could be correlated.
+    pub commit: Option<String>,
+    /// Confidence in [0,1].
+    pub confidence: f64,
+    /// Human-readable reasons, strongest first.
+    pub evidence: Vec<String>,
+}
+
+/// Where the fault lives in code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeLocation {
+    /// Repository-relative path.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// Enclosing function, when the trace names it.
+    pub function: String,
+    /// The source line, when known.
+    pub code: Option<String>,
+    /// Exception type from the trace (e.g. `AttributeError`).
+    pub exception: String,
+    /// Exception message.
+    pub message: String,
+    /// Commit that last touched the line (git blame), short id.
+    pub blame_commit: Option<String>,
+    /// Author of that commit.
+    pub blame_author: Option<String>,
+}
+
+/// A proposed patch. `new_source` is the whole patched file, so check runners and deployers can
+/// build the artifact without re-applying a diff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixPlan {
+    /// Template that produced it (`null_check`, …).
+    pub template: String,
+    /// Repository-relative path of the changed file.
+    pub file: String,
+    /// Line the fix targets.
+    pub line: u32,
+    /// Unified diff for review.
+    pub diff: String,
+    /// One-sentence description.
+    pub description: String,
+    /// Whole patched file.
+    pub new_source: String,
+    /// Lines added.
+    pub lines_added: u32,
+    /// Lines removed.
+    pub lines_removed: u32,
+    /// Confidence that the template fits the fault, in [0,1].
+    pub confidence: f64,
+}
+
+/// Kind of a check run against the patched copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    Syntax,
+    Tests,
+}
+
+/// Result of running a check for real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// Did it pass.
+    pub passed: bool,
+    /// One line for the cockpit.
+    pub summary: String,
+    /// Captured output (truncated).
+    pub detail: String,
+    /// Tests run, for test checks.
+    pub tests_run: Option<u32>,
+    /// Failures + errors, for test checks.
+    pub failures: Option<u32>,
+}
+
+/// One second of traffic for one service cohort. Counts rather than ratios, so aggregation over a
+/// window is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Start of the second.
+    pub t_ms: Millis,
+    /// Requests served.
+    pub requests: u32,
+    /// Requests that failed.
+    pub errors: u32,
+    /// Median latency in that second.
+    pub latency_p50_ms: f64,
+    /// 99th percentile latency in that second.
+    pub latency_p99_ms: f64,
+}
+
+impl Sample {
+    /// Error rate of this second (0 when idle, so idle seconds never look like outages).
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            f64::from(self.errors) / f64::from(self.requests)
+        }
+    }
+}
+
+/// Window summary of samples, the numbers people read on a chart legend.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct WindowStats {
+    /// Requests in the window.
+    pub requests: u64,
+    /// Errors in the window.
+    pub errors: u64,
+    /// errors / requests.
+    pub error_rate: f64,
+    /// Mean of per-second p50 latencies.
+    pub latency_p50_ms: f64,
+    /// Max of per-second p99 latencies (a pessimistic window p99).
+    pub latency_p99_ms: f64,
+}
+
+impl WindowStats {
+    /// Summarise a window of samples; an empty window is all zeros.
+    pub fn of(samples: &[Sample]) -> Self {
+        let requests: u64 = samples.iter().map(|s| u64::from(s.requests)).sum();
+        let errors: u64 = samples.iter().map(|s| u64::from(s.errors)).sum();
+        let busy: Vec<&Sample> = samples.iter().filter(|s| s.requests > 0).collect();
+        let p50 = if busy.is_empty() {
+            0.0
+        } else {
+            busy.iter().map(|s| s.latency_p50_ms).sum::<f64>() / busy.len() as f64
+        };
+        let p99 = busy.iter().map(|s| s.latency_p99_ms).fold(0.0, f64::max);
+        Self {
+            requests,
+            errors,
+            error_rate: if requests == 0 {
+                0.0
+            } else {
+                errors as f64 / requests as f64
+            },
+            latency_p50_ms: p50,
+            latency_p99_ms: p99,
+        }
+    }
+}
+
+/// Which slice of a service's traffic to read: during a canary the baseline and the canary are
+/// compared side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cohort {
+    All,
+    Baseline,
+    Canary,
+}
+
+/// Deployment strategy chosen by the risk formula.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Strategy {
+    ManualReview,
+    CanaryDeploy,
+    DirectDeploy,
+}
+
+/// Final outcome of a run, as the `finished` event spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Resolved,
+    RolledBack,
+    Escalated,
+    Rejected,
+    Failed,
+}
+
+impl Outcome {
+    /// Lower-case name, the Contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Escalated => "escalated",
+            Outcome::Rejected => "rejected",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Inputs to the policy gates that come from the fleet's operating history rather than from the
+/// patch: they answer "is now a safe time to change this service at all?".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyInputs {
+    /// Error budget consumed over the SLO window, percent.
+    pub error_budget_used_pct: f64,
+    /// Seconds since the last automated operation on this service.
+    pub seconds_since_last_operation: f64,
+    /// Failed operations on this service in the last hour.
+    pub recent_failures: u32,
+    /// Consecutive failed operations on this service.
+    pub consecutive_failures: u32,
+    /// Capacity headroom, percent.
+    pub capacity_headroom_pct: f64,
+    /// Incidents opened in the last hour (this one included).
+    pub incidents_last_hour: u32,
+    /// Current traffic as a fraction of the daily peak, the timing factor of the risk formula.
+    pub traffic_vs_peak: f64,
+}

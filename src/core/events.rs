@@ -1,0 +1,195 @@
+//! Events (pipeline → front-ends, audit log) and Commands (front-ends → pipeline). Their JSON shape
+//! is the Contract: `{"seq":N,"ts":"…","type":"snake_case","incident":"INC-…", …}`.
+
+use super::domain::{Alert, Outcome, RcaCandidate, Severity, WindowStats};
+use super::explain::Justification;
+use super::state::State;
+use super::stats::judge::MetricResult;
+use serde::{Deserialize, Serialize};
+
+/// One event with its envelope. `seq` counts events within a run; the audit log keeps its own
+/// sequence because one log spans many runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in this run's stream, from 0.
+    pub seq: u64,
+    /// RFC 3339 time on the pipeline clock.
+    pub ts: String,
+    /// The payload; flattened so `type` sits beside `seq` as the Contract shows.
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// Incident id (empty before one is opened).
+    pub incident: String,
+}
+
+/// Result of one gate, shared by events and the approval dialog's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateOutcome {
+    /// Gate name (`syntax`, `tests`, `error_budget`…).
+    pub gate: String,
+    /// Pass or fail.
+    pub passed: bool,
+    /// Observed value.
+    pub value: serde_json::Value,
+    /// Threshold it was held to.
+    pub threshold: serde_json::Value,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Every kind of event, tagged by `type` in snake_case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// An alert arrived from a source.
+    AlertReceived { alert: Alert },
+    /// An incident was opened for it.
+    IncidentOpened {
+        service: String,
+        severity: Severity,
+        title: String,
+        error_rate: f64,
+    },
+    /// The state machine moved.
+    StateChanged { from: State, to: State },
+    /// Someone asked for an illegal move; it was refused and the state is unchanged.
+    TransitionRefused {
+        from: State,
+        to: State,
+        reason: String,
+    },
+    /// Root-cause candidates, best first.
+    RcaRanked { candidates: Vec<RcaCandidate> },
+    /// The fault was localized in code.
+    Localized {
+        file: String,
+        line: u32,
+        function: String,
+        code: Option<String>,
+        exception: String,
+        message: String,
+        blame_commit: Option<String>,
+        blame_author: Option<String>,
+    },
+    /// A fix was proposed.
+    FixProposed {
+        template: String,
+        file: String,
+        line: u32,
+        description: String,
+        lines_added: u32,
+        lines_removed: u32,
+        diff: String,
+    },
+    /// One gate's result.
+    GateResult(GateOutcome),
+    /// A decision and its justification record.
+    Decision { justification: Justification },
+    /// The run is waiting for a human.
+    AwaitingApproval {
+        reasons: Vec<String>,
+        risk_score: f64,
+        strategy: String,
+        diff_summary: String,
+        gates_summary: String,
+    },
+    /// A human (or `auto`) decided.
+    Approval {
+        decision: String,
+        actor: String,
+        comment: String,
+    },
+    /// A lock was taken.
+    LockAcquired {
+        resource: String,
+        owner: String,
+        fence: u64,
+        waited_ms: u64,
+    },
+    /// A lock was given back.
+    LockReleased { resource: String, owner: String },
+    /// Traffic was shifted to the new version.
+    Deployed {
+        service: String,
+        percent: u8,
+        fence: u64,
+    },
+    /// Baseline vs canary numbers over an observation window.
+    CanaryMetrics {
+        step: String,
+        percent: u8,
+        baseline: WindowStats,
+        canary: WindowStats,
+        /// Per-second canary error rates, for charts.
+        canary_error_series: Vec<f64>,
+        /// Per-second baseline error rates, for charts.
+        baseline_error_series: Vec<f64>,
+    },
+    /// A statistical verdict (health check or final verification).
+    Verification {
+        phase: String,
+        verdict: String,
+        score: f64,
+        reason: String,
+        metrics: Vec<MetricResult>,
+    },
+    /// Traffic went back to the previous version.
+    RolledBack { service: String, reason: String },
+    /// The pipeline was paused or resumed by a command.
+    PipelinePaused { by: String },
+    /// The pipeline resumed.
+    PipelineResumed { by: String },
+    /// A note for the timeline that needs no structure (e.g. waiting for a lock).
+    Note { message: String },
+    /// Last event of a run.
+    Finished {
+        outcome: Outcome,
+        state: State,
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// The snake_case type name, for audit records and filters.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::AlertReceived { .. } => "alert_received",
+            EventKind::IncidentOpened { .. } => "incident_opened",
+            EventKind::StateChanged { .. } => "state_changed",
+            EventKind::TransitionRefused { .. } => "transition_refused",
+            EventKind::RcaRanked { .. } => "rca_ranked",
+            EventKind::Localized { .. } => "localized",
+            EventKind::FixProposed { .. } => "fix_proposed",
+            EventKind::GateResult(_) => "gate_result",
+            EventKind::Decision { .. } => "decision",
+            EventKind::AwaitingApproval { .. } => "awaiting_approval",
+            EventKind::Approval { .. } => "approval",
+            EventKind::LockAcquired { .. } => "lock_acquired",
+            EventKind::LockReleased { .. } => "lock_released",
+            EventKind::Deployed { .. } => "deployed",
+            EventKind::CanaryMetrics { .. } => "canary_metrics",
+            EventKind::Verification { .. } => "verification",
+            EventKind::RolledBack { .. } => "rolled_back",
+            EventKind::PipelinePaused { .. } => "pipeline_paused",
+            EventKind::PipelineResumed { .. } => "pipeline_resumed",
+            EventKind::Note { .. } => "note",
+            EventKind::Finished { .. } => "finished",
+        }
+    }
+}
+
+/// What a front-end can ask of a running pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Approve the paused operation.
+    Approve { actor: String, comment: String },
+    /// Reject the paused operation.
+    Reject { actor: String, comment: String },
+    /// Stop at the next safe point.
+    Pause { actor: String },
+    /// Continue after a pause.
+    Resume { actor: String },
+    /// Give up: roll back whatever is deployed and end escalated.
+    Abort { actor: String, reason: String },
+}

@@ -1,0 +1,17 @@
+//! The core: domain, state machine, pipeline, RCA, risk, gates, statistics. No I/O, no terminal,
+//! deterministic given its inputs; it reaches the world only through the traits in [`ports`].
+
+pub mod bus;
+pub mod clock;
+pub mod detect;
+pub mod domain;
+pub mod events;
+pub mod explain;
+pub mod gates;
+pub mod locks;
+pub mod pipeline;
+pub mod ports;
+pub mod rca;
+pub mod risk;
+pub mod state;
+pub mod stats;

@@ -1,0 +1,321 @@
+//! Detection, root-cause analysis, code localization and fix planning: everything before a
+//! single byte of production changes.
+
+use super::{Pipeline, Step, Stop};
+use crate::core::clock::yyyymmdd;
+use crate::core::domain::{Cohort, CodeLocation, Incident, Outcome};
+use crate::core::events::EventKind;
+use crate::core::ports::FixRequest;
+use crate::core::rca::{self, BundleAlert, BundleDeploy, BundleEdge, BundleService, RcaBundle};
+use crate::core::state::State;
+use crate::localize;
+use std::collections::BTreeMap;
+
+/// How far back RCA looks at metrics, ms.
+const RCA_LOOKBACK_MS: i64 = 300_000;
+/// Metric bucket for RCA series, ms.
+const RCA_BUCKET_MS: i64 = 10_000;
+/// How far back RCA looks at commits, s.
+const RCA_COMMIT_LOOKBACK_S: i64 = 86_400;
+
+impl Pipeline {
+    /// Poll the alert source until something fires (or give up).
+    pub(super) fn detect(&mut self) -> Step<()> {
+        let started = self.ports.clock.now_ms();
+        let alerts = loop {
+            let now = self.ports.clock.now_ms();
+            let alerts = self
+                .ports
+                .alerts
+                .poll(now)
+                .map_err(|e| Stop::new(Outcome::Failed, format!("detection failed: {e}")))?;
+            if !alerts.is_empty() {
+                break alerts;
+            }
+            if (now - started) as u64 >= self.settings.pacing.detect_timeout_ms {
+                return Err(Stop::new(
+                    Outcome::Failed,
+                    "no incident detected: every service stayed within its thresholds",
+                ));
+            }
+            self.pace(self.settings.pacing.poll_ms)?;
+        };
+        let now = self.ports.clock.now_ms();
+        self.incident_id = format!(
+            "INC-{}-{:04X}",
+            yyyymmdd(now),
+            (self.settings.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) & 0xFFFF
+        );
+        let first = alerts[0].clone();
+        for a in alerts {
+            self.emit(EventKind::AlertReceived { alert: a })?;
+        }
+        let error_rate = if first.name == "HighErrorRate" {
+            first.value
+        } else {
+            0.0
+        };
+        let title = format!(
+            "{} on {}: {}",
+            first.name,
+            first.service,
+            if first.name == "HighErrorRate" {
+                format!("{:.1}% errors (threshold {:.1}%)", first.value * 100.0, first.threshold * 100.0)
+            } else {
+                format!("p99 {:.0} ms (threshold {:.0} ms)", first.value, first.threshold)
+            }
+        );
+        let incident = Incident {
+            id: self.incident_id.clone(),
+            service: first.service.clone(),
+            severity: first.severity,
+            title: title.clone(),
+            opened_at_ms: now,
+            error_rate,
+        };
+        self.emit(EventKind::IncidentOpened {
+            service: first.service,
+            severity: first.severity,
+            title,
+            error_rate,
+        })?;
+        self.found.incident = Some(incident);
+        self.checkpoint()
+    }
+
+    /// Build the RCA bundle from the ports and rank candidates.
+    pub(super) fn analyze(&mut self) -> Step<()> {
+        self.go(State::Analyzing)?;
+        self.pace(self.settings.pacing.analyze_ms)?;
+        let bundle = self.build_bundle()?;
+        let result = rca::rank(&bundle);
+        self.emit(EventKind::RcaRanked {
+            candidates: result.candidates.clone(),
+        })?;
+        self.emit(EventKind::Decision {
+            justification: result.justification,
+        })?;
+        let Some(top) = result.candidates.first().cloned() else {
+            self.go(State::Escalated)?;
+            return Err(Stop::new(
+                Outcome::Escalated,
+                "RCA found no anomalous service: a human has to look",
+            ));
+        };
+        if top.confidence < self.settings.approval.min_rca_confidence {
+            self.found.override_reasons.push(format!(
+                "RCA confidence {:.0}% is below {:.0}%",
+                top.confidence * 100.0,
+                self.settings.approval.min_rca_confidence * 100.0
+            ));
+        }
+        self.found.rca = result.candidates;
+        self.go(State::RcaComplete)
+    }
+
+    fn build_bundle(&self) -> Step<RcaBundle> {
+        let port_err = |e: crate::core::ports::PortError| {
+            Stop::new(Outcome::Escalated, format!("RCA could not read its inputs: {e}"))
+        };
+        let now = self.ports.clock.now_ms();
+        let nodes = self.ports.graph.nodes().map_err(port_err)?;
+        let edges = self.ports.graph.edges().map_err(port_err)?;
+        let mut metrics = BTreeMap::new();
+        for n in &nodes {
+            let samples = self
+                .ports
+                .metrics
+                .samples(&n.name, Cohort::All, now - RCA_LOOKBACK_MS, now)
+                .map_err(port_err)?;
+            metrics.insert(n.name.clone(), bucket_series(&samples));
+        }
+        let since = now / 1000 - RCA_COMMIT_LOOKBACK_S;
+        let commits = self.ports.repo.commits_since(since).map_err(port_err)?;
+        let mut deploys = Vec::new();
+        for n in &nodes {
+            let Some(dir) = self.ports.repo.service_dir(&n.name) else {
+                continue;
+            };
+            let prefix = format!("{}/", dir.trim_end_matches('/'));
+            for c in commits.iter().filter(|c| c.files.iter().any(|f| f.starts_with(&prefix))) {
+                deploys.push(BundleDeploy {
+                    service: n.name.clone(),
+                    at: c.time_unix,
+                    commit: c.id.clone(),
+                    files: c.files.clone(),
+                    lines_changed: c.lines_changed,
+                    message: Some(c.message.clone()),
+                });
+            }
+        }
+        let mut trace_files = Vec::new();
+        for n in &nodes {
+            for text in self.ports.errors.recent_errors(&n.name).unwrap_or_default() {
+                if let Ok(t) = localize::parse_python_traceback(&text) {
+                    trace_files.extend(t.frames.iter().map(|f| f.file.clone()));
+                }
+            }
+        }
+        let alerts = self
+            .found
+            .incident
+            .iter()
+            .map(|i| BundleAlert {
+                service: i.service.clone(),
+                name: "incident".into(),
+                at: i.opened_at_ms / 1000,
+                severity: i.severity.as_str().into(),
+            })
+            .collect();
+        Ok(RcaBundle {
+            incident_start: now / 1000,
+            services: nodes
+                .iter()
+                .map(|n| BundleService {
+                    name: n.name.clone(),
+                    criticality: n.criticality,
+                })
+                .collect(),
+            edges: edges
+                .into_iter()
+                .map(|(from, to)| BundleEdge { from, to })
+                .collect(),
+            metrics,
+            deploys,
+            alerts,
+            trace_files,
+        })
+    }
+
+    /// Parse the root service's latest stack trace, pick the culprit frame, blame it.
+    pub(super) fn localize(&mut self) -> Step<()> {
+        self.pace(self.settings.pacing.localize_ms)?;
+        let service = self.root_service();
+        let escalate = |why: String| Stop::new(Outcome::Escalated, why);
+        let errors = self.ports.errors.recent_errors(&service).unwrap_or_default();
+        let trace = errors
+            .iter()
+            .find_map(|t| localize::parse_python_traceback(t).ok());
+        let Some(trace) = trace else {
+            self.go(State::Escalated)?;
+            return Err(escalate(format!(
+                "no parsable stack trace from {service}: cannot localize the fault"
+            )));
+        };
+        let files = self
+            .ports
+            .repo
+            .files()
+            .map_err(|e| escalate(format!("cannot list repository files: {e}")))?;
+        let Some((frame, path)) = localize::culprit_frame(&trace, &files) else {
+            self.go(State::Escalated)?;
+            return Err(escalate(format!(
+                "no frame of the {} trace is in the repository",
+                trace.exception_type
+            )));
+        };
+        let blame = self.ports.repo.blame(&path, frame.line).ok();
+        let loc = CodeLocation {
+            file: path,
+            line: frame.line,
+            function: frame.function.clone(),
+            code: frame.code.clone(),
+            exception: trace.exception_type.clone(),
+            message: trace.message.clone(),
+            blame_commit: blame.as_ref().map(|b| b.short.clone()),
+            blame_author: blame.as_ref().map(|b| b.author.clone()),
+        };
+        self.emit(EventKind::Localized {
+            file: loc.file.clone(),
+            line: loc.line,
+            function: loc.function.clone(),
+            code: loc.code.clone(),
+            exception: loc.exception.clone(),
+            message: loc.message.clone(),
+            blame_commit: loc.blame_commit.clone(),
+            blame_author: loc.blame_author.clone(),
+        })?;
+        self.found.location = Some(loc);
+        self.go(State::CodeLocated)
+    }
+
+    /// Ask the fix generator for a patch.
+    pub(super) fn plan_fix(&mut self) -> Step<()> {
+        self.pace(self.settings.pacing.plan_ms)?;
+        let Some(loc) = self.found.location.clone() else {
+            return Err(Stop::new(Outcome::Failed, "internal: no code location"));
+        };
+        let source = self.ports.repo.read_file(&loc.file).map_err(|e| {
+            Stop::new(Outcome::Escalated, format!("cannot read {}: {e}", loc.file))
+        })?;
+        let req = FixRequest {
+            service: self.root_service(),
+            file: loc.file.clone(),
+            line: loc.line,
+            source,
+            exception: loc.exception.clone(),
+            message: loc.message.clone(),
+        };
+        let plan = match self.ports.fixer.propose(&req) {
+            Ok(p) => p,
+            Err(e) => {
+                self.go(State::Escalated)?;
+                return Err(Stop::new(
+                    Outcome::Escalated,
+                    format!("no fix template applies: {e}"),
+                ));
+            }
+        };
+        self.emit(EventKind::Decision {
+            justification: crate::core::explain::Justification::new("fix_template", &plan.template)
+                .input("exception", &loc.exception)
+                .input("message", &loc.message)
+                .input("file", &loc.file)
+                .input("line", loc.line)
+                .reasoning(plan.description.clone())
+                .confidence(plan.confidence),
+        })?;
+        self.go(State::FixPlanned)?;
+        self.pace(self.settings.pacing.plan_ms)?;
+        self.emit(EventKind::FixProposed {
+            template: plan.template.clone(),
+            file: plan.file.clone(),
+            line: plan.line,
+            description: plan.description.clone(),
+            lines_added: plan.lines_added,
+            lines_removed: plan.lines_removed,
+            diff: plan.diff.clone(),
+        })?;
+        self.found.plan = Some(plan);
+        self.go(State::PatchReady)
+    }
+
+    /// The top RCA candidate (falls back to the alerting service).
+    pub(crate) fn root_service(&self) -> String {
+        self.found
+            .rca
+            .first()
+            .map(|c| c.service.clone())
+            .or_else(|| self.found.incident.as_ref().map(|i| i.service.clone()))
+            .unwrap_or_default()
+    }
+}
+
+/// Ten-second buckets of error rate and p99 for the RCA bundle.
+fn bucket_series(samples: &[crate::core::domain::Sample]) -> BTreeMap<String, Vec<(f64, f64)>> {
+    let mut err = Vec::new();
+    let mut p99 = Vec::new();
+    for chunk in samples.chunk_by(|a, b| a.t_ms / RCA_BUCKET_MS == b.t_ms / RCA_BUCKET_MS) {
+        let w = crate::core::domain::WindowStats::of(chunk);
+        if w.requests == 0 {
+            continue;
+        }
+        let t = (chunk[0].t_ms / RCA_BUCKET_MS * RCA_BUCKET_MS) as f64 / 1000.0;
+        err.push((t, w.error_rate));
+        p99.push((t, w.latency_p99_ms));
+    }
+    BTreeMap::from([
+        ("error_rate".to_string(), err),
+        ("latency_p99_ms".to_string(), p99),
+    ])
+}

@@ -1,0 +1,277 @@
+//! Locks, canary steps with health checks, full deploy, verification and rollback: everything that
+//! touches production traffic, always under a lock and a fencing token.
+
+use super::{Pipeline, Step, Stop};
+use crate::core::domain::{Cohort, Outcome, Sample, Strategy, WindowStats};
+use crate::core::events::EventKind;
+use crate::core::explain::Justification;
+use crate::core::locks::{Resource, Scope};
+use crate::core::state::State;
+use crate::core::stats::judge::{judge, Direction, Judgement, Verdict};
+
+impl Pipeline {
+    /// Take the service lock, then the incident lock (the ordering rule's order).
+    pub(super) fn lock(&mut self) -> Step<()> {
+        let service = self.root_service();
+        let wanted = [
+            Resource::new(Scope::Service, service),
+            Resource::new(Scope::Incident, self.incident_id.clone()),
+        ];
+        self.pace(self.settings.pacing.lock_ms)?;
+        for r in wanted {
+            let held: Vec<Resource> = self.found.leases.iter().map(|l| l.resource.clone()).collect();
+            let owner = self.owner();
+            match self.ports.locks.acquire(
+                &r,
+                &owner,
+                &held,
+                self.settings.lock_ttl_ms,
+                self.settings.lock_wait_ms,
+            ) {
+                Ok(lease) => {
+                    self.emit(EventKind::LockAcquired {
+                        resource: lease.resource.to_string(),
+                        owner,
+                        fence: lease.fence,
+                        waited_ms: lease.waited_ms,
+                    })?;
+                    self.found.leases.push(lease);
+                }
+                Err(e) => {
+                    self.release_locks();
+                    self.go(State::Escalated)?;
+                    return Err(Stop::new(
+                        Outcome::Escalated,
+                        format!("could not take lock {r}: {e}; nothing deployed"),
+                    ));
+                }
+            }
+        }
+        self.go(State::Locked)
+    }
+
+    /// Fencing token of the service lock: every deploy step carries it.
+    fn fence(&self) -> u64 {
+        self.found
+            .leases
+            .iter()
+            .find(|l| l.resource.scope == Scope::Service)
+            .map(|l| l.fence)
+            .unwrap_or(0)
+    }
+
+    /// Renew every lease; losing one means someone else may act, so we stop deploying.
+    fn renew_locks(&mut self) -> Step<()> {
+        for lease in self.found.leases.clone() {
+            if let Err(e) = self.ports.locks.renew(&lease, self.settings.lock_ttl_ms) {
+                return Err(Stop::new(
+                    Outcome::RolledBack,
+                    format!("lost lock {} mid-operation ({e}): no further deploy step", lease.resource),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Canary steps (or a direct deploy), then verification.
+    pub(super) fn roll_out(&mut self) -> Step<()> {
+        let steps: Vec<u8> = if self.found.strategy == Some(Strategy::DirectDeploy) {
+            vec![100]
+        } else {
+            self.settings.canary_steps.clone()
+        };
+        self.found.deploy_started_ms = self.ports.clock.now_ms();
+        for pct in steps {
+            self.renew_locks()?;
+            if pct >= 100 {
+                self.go(State::FullDeploy)?;
+                self.shift(pct)?;
+                self.pace(self.settings.pacing.observe_ms)?;
+                return self.verify();
+            }
+            self.go(if pct <= 10 { State::Canary10 } else { State::Canary50 })?;
+            self.shift(pct)?;
+            self.pace(self.settings.pacing.observe_ms)?;
+            self.go(State::HealthCheck)?;
+            self.health_check(pct)?;
+        }
+        Err(Stop::new(
+            Outcome::Failed,
+            "canary steps never reached 100%: check deploy.steps",
+        ))
+    }
+
+    fn shift(&mut self, pct: u8) -> Step<()> {
+        let Some(plan) = self.found.plan.clone() else {
+            return Err(Stop::new(Outcome::Failed, "internal: no fix plan"));
+        };
+        let service = self.root_service();
+        let fence = self.fence();
+        self.ports
+            .deployer
+            .shift(&service, &plan, pct, fence)
+            .map_err(|e| Stop::new(Outcome::RolledBack, format!("deploy to {pct}% failed: {e}")))?;
+        self.found.deployed_percent = pct;
+        self.emit(EventKind::Deployed {
+            service,
+            percent: pct,
+            fence,
+        })
+    }
+
+    fn window(&self, cohort: Cohort, from: i64, to: i64) -> Step<Vec<Sample>> {
+        self.ports
+            .metrics
+            .samples(&self.root_service(), cohort, from, to)
+            .map_err(|e| {
+                Stop::new(
+                    Outcome::RolledBack,
+                    format!("metrics unavailable during rollout ({e}): failing safe"),
+                )
+            })
+    }
+
+    /// Baseline vs canary over the last observation window.
+    fn health_check(&mut self, pct: u8) -> Step<()> {
+        let now = self.ports.clock.now_ms();
+        let from = now - self.settings.pacing.observe_ms as i64;
+        let base = self.window(Cohort::Baseline, from, now)?;
+        let canary = self.window(Cohort::Canary, from, now)?;
+        let (bw, cw) = (WindowStats::of(&base), WindowStats::of(&canary));
+        self.emit(EventKind::CanaryMetrics {
+            step: format!("CANARY_{pct}"),
+            percent: pct,
+            baseline: bw,
+            canary: cw,
+            canary_error_series: canary.iter().map(Sample::error_rate).collect(),
+            baseline_error_series: base.iter().map(Sample::error_rate).collect(),
+        })?;
+        let j = self.judge_samples(&base, &canary);
+        let slo = self.slo_breach(&cw);
+        self.verdict(format!("health_check_{pct}"), j, slo)
+    }
+
+    /// Final verification: the new version's window against the control group (the old version
+    /// during the incident window before the first traffic shift), plus absolute SLOs.
+    fn verify(&mut self) -> Step<()> {
+        self.go(State::Verification)?;
+        let now = self.ports.clock.now_ms();
+        let w = self.settings.verification_window_ms as i64;
+        let start = self.found.deploy_started_ms;
+        let control = self.window(Cohort::All, start - w, start)?;
+        let treated = self.window(Cohort::All, now - w, now)?;
+        let (cw, tw) = (WindowStats::of(&control), WindowStats::of(&treated));
+        self.emit(EventKind::CanaryMetrics {
+            step: "VERIFICATION".into(),
+            percent: 100,
+            baseline: cw,
+            canary: tw,
+            canary_error_series: treated.iter().map(Sample::error_rate).collect(),
+            baseline_error_series: control.iter().map(Sample::error_rate).collect(),
+        })?;
+        let j = self.judge_samples(&control, &treated);
+        let slo = self.slo_breach(&tw);
+        self.verdict("final".into(), j, slo)
+    }
+
+    fn judge_samples(&self, base: &[Sample], canary: &[Sample]) -> Judgement {
+        let err = |s: &[Sample]| s.iter().filter(|x| x.requests > 0).map(Sample::error_rate).collect::<Vec<_>>();
+        let p99 = |s: &[Sample]| s.iter().filter(|x| x.requests > 0).map(|x| x.latency_p99_ms).collect::<Vec<_>>();
+        let metrics = vec![
+            ("error_rate".to_string(), err(base), err(canary), Direction::IncreaseIsBad),
+            ("latency_p99_ms".to_string(), p99(base), p99(canary), Direction::IncreaseIsBad),
+        ];
+        judge(&metrics, &self.settings.judge)
+    }
+
+    fn slo_breach(&self, w: &WindowStats) -> Option<String> {
+        if w.error_rate > self.settings.canary_max_error_rate {
+            Some(format!(
+                "new version error rate {:.2}% is above the {:.2}% ceiling",
+                w.error_rate * 100.0,
+                self.settings.canary_max_error_rate * 100.0
+            ))
+        } else if w.latency_p99_ms > self.settings.canary_max_latency_p99_ms {
+            Some(format!(
+                "new version p99 {:.0} ms is above the {:.0} ms ceiling",
+                w.latency_p99_ms, self.settings.canary_max_latency_p99_ms
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Emit the verdict; anything but a clean pass stops the rollout.
+    fn verdict(&mut self, phase: String, j: Judgement, slo: Option<String>) -> Step<()> {
+        let verdict = match (&j.verdict, &slo) {
+            (Verdict::Pass, None) => "pass",
+            (Verdict::Inconclusive, None) => "inconclusive",
+            _ => "fail",
+        };
+        let reason = match &slo {
+            Some(s) => format!("{s}; {}", j.reason),
+            None => j.reason.clone(),
+        };
+        self.emit(EventKind::Verification {
+            phase: phase.clone(),
+            verdict: verdict.into(),
+            score: j.score,
+            reason: reason.clone(),
+            metrics: j.metrics.clone(),
+        })?;
+        self.emit(EventKind::Decision {
+            justification: Justification::new("canary_verdict", verdict)
+                .input("phase", &phase)
+                .input("score", j.score)
+                .constraint("Mann-Whitney two-sided p < alpha in the bad direction fails a metric")
+                .constraint(format!(
+                    "absolute ceilings: error rate {:.2}%, p99 {:.0} ms",
+                    self.settings.canary_max_error_rate * 100.0,
+                    self.settings.canary_max_latency_p99_ms
+                ))
+                .reasoning(reason.clone())
+                .confidence(j.score / 100.0),
+        })?;
+        if verdict == "pass" {
+            Ok(())
+        } else {
+            Err(Stop::new(
+                Outcome::RolledBack,
+                format!("{phase} {verdict}: {reason}"),
+            ))
+        }
+    }
+
+    /// Take the safe exit after a failed rollout step: roll back when code is live.
+    pub(super) fn roll_back(&mut self, stop: Stop) -> Stop {
+        if self.found.deployed_percent == 0 && !self.state().has_deployed_code() {
+            if self.state() != State::Escalated && self.go(State::Escalated).is_err() {
+                return stop;
+            }
+            return Stop::new(Outcome::Escalated, stop.reason);
+        }
+        if self.go(State::Rollback).is_err() {
+            return stop;
+        }
+        let service = self.root_service();
+        let fence = self.fence();
+        match self.ports.deployer.rollback(&service, fence) {
+            Ok(()) => {
+                self.found.deployed_percent = 0;
+                let _ = self.emit(EventKind::RolledBack {
+                    service,
+                    reason: stop.reason.clone(),
+                });
+                let _ = self.go(State::RolledBack);
+                Stop::new(Outcome::RolledBack, stop.reason)
+            }
+            Err(e) => {
+                let _ = self.go(State::Escalated);
+                Stop::new(
+                    Outcome::Escalated,
+                    format!("rollback failed ({e}) after: {}; a human must intervene now", stop.reason),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! One readable line per event, for the headless text mode and logs. Kept separate from the JSON
+//! path so wording can improve without touching the Contract.
+
+use crate::core::events::{Event, EventKind};
+
+/// `HH:MM:SS.mmm` of an RFC 3339 timestamp (the date adds nothing during one incident).
+fn clock_part(ts: &str) -> &str {
+    ts.get(11..23).unwrap_or(ts)
+}
+
+/// A human line for an event; `None` for events that are noise in text mode.
+pub fn describe(ev: &Event) -> Option<String> {
+    let body = match &ev.kind {
+        EventKind::AlertReceived { alert } => format!(
+            "alert     {} on {} ({} {:.4} > {:.4}, from {})",
+            alert.name,
+            alert.service,
+            alert.severity.as_str(),
+            alert.value,
+            alert.threshold,
+            alert.source
+        ),
+        EventKind::IncidentOpened { title, .. } => format!("incident  {} opened: {title}", ev.incident),
+        EventKind::StateChanged { from, to } => format!("state     {from} → {to}"),
+        EventKind::TransitionRefused { reason, .. } => format!("REFUSED   {reason}"),
+        EventKind::RcaRanked { candidates } => {
+            let mut s = String::from("rca       candidates:");
+            for c in candidates.iter().take(3) {
+                s.push_str(&format!(
+                    "\n            {:>3.0}%  {}{}  — {}",
+                    c.confidence * 100.0,
+                    c.service,
+                    c.commit.as_deref().map(|x| format!(" @ {x}")).unwrap_or_default(),
+                    c.evidence.first().cloned().unwrap_or_default()
+                ));
+            }
+            s
+        }
+        EventKind::Localized {
+            file,
+            line,
+            function,
+            exception,
+            message,
+            blame_commit,
+            blame_author,
+            ..
+        } => format!(
+            "localized {file}:{line} in {function}(): {exception}: {message}{}",
+            match (blame_commit, blame_author) {
+                (Some(c), Some(a)) => format!(" (last changed in {c} by {a})"),
+                _ => String::new(),
+            }
+        ),
+        EventKind::FixProposed {
+            template,
+            file,
+            lines_added,
+            lines_removed,
+            diff,
+            ..
+        } => format!(
+            "fix       {template} on {file} (+{lines_added} −{lines_removed})\n{}",
+            diff.lines()
+                .map(|l| format!("            {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        EventKind::GateResult(g) => format!(
+            "gate      {:<16} {}  {}",
+            g.gate,
+            if g.passed { "PASS" } else { "FAIL" },
+            g.reason
+        ),
+        EventKind::Decision { justification } => {
+            format!("decision  {}: {} — {}", justification.decision, justification.outcome, justification.reasoning)
+        }
+        EventKind::AwaitingApproval {
+            reasons,
+            risk_score,
+            strategy,
+            diff_summary,
+            gates_summary,
+        } => format!(
+            "APPROVAL  needed (risk {risk_score:.2}, {strategy}; {diff_summary}; {gates_summary}):\n{}",
+            reasons
+                .iter()
+                .map(|r| format!("            - {r}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        EventKind::Approval {
+            decision,
+            actor,
+            comment,
+        } => format!(
+            "approval  {decision} by {actor}{}",
+            if comment.is_empty() { String::new() } else { format!(": {comment}") }
+        ),
+        EventKind::LockAcquired {
+            resource,
+            fence,
+            waited_ms,
+            ..
+        } => format!("lock      acquired {resource} (fence {fence}, waited {waited_ms} ms)"),
+        EventKind::LockReleased { resource, .. } => format!("lock      released {resource}"),
+        EventKind::Deployed { service, percent, fence } => {
+            format!("deploy    {service}: {percent}% of traffic on the patched version (fence {fence})")
+        }
+        EventKind::CanaryMetrics {
+            step,
+            baseline,
+            canary,
+            ..
+        } => format!(
+            "metrics   {step}: errors baseline {:.2}% vs new {:.2}%, p99 {:.0} vs {:.0} ms",
+            baseline.error_rate * 100.0,
+            canary.error_rate * 100.0,
+            baseline.latency_p99_ms,
+            canary.latency_p99_ms
+        ),
+        EventKind::Verification {
+            phase,
+            verdict,
+            score,
+            reason,
+            ..
+        } => format!("verdict   {phase}: {verdict} (score {score:.0}) — {reason}"),
+        EventKind::RolledBack { service, reason } => format!("ROLLBACK  {service}: {reason}"),
+        EventKind::PipelinePaused { by } => format!("paused    by {by}"),
+        EventKind::PipelineResumed { by } => format!("resumed   by {by}"),
+        EventKind::Note { message } => format!("note      {message}"),
+        EventKind::Finished { outcome, state, reason } => {
+            format!("finished  {} in {state}: {reason}", outcome.as_str())
+        }
+    };
+    Some(format!("{}  {body}", clock_part(&ev.ts)))
+}

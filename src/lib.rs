@@ -1,0 +1,13 @@
+//! `ccp` — the terminal incident cockpit: detect an incident, find its root cause, locate the bad
+//! line, generate a fix, gate it, roll it out as a canary, verify it statistically, with a human
+//! in the loop. The crate is layered: `core` (no I/O) ← `adapters` (the world) ← `app` (wiring)
+//! ← `frontends` (headless today, the cockpit next).
+
+pub mod adapters;
+pub mod app;
+pub mod audit;
+pub mod config;
+pub mod core;
+pub mod fix;
+pub mod frontends;
+pub mod localize;
