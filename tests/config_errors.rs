@@ -110,8 +110,10 @@ fn optional_sub_sections_get_their_own_defaults() {
 
 #[test]
 fn serialized_config_loads_back_identically() {
-    let mut c = Config::default();
-    c.environment = Environment::Staging;
+    let mut c = Config {
+        environment: Environment::Staging,
+        ..Config::default()
+    };
     c.deploy.backend = DeployBackend::Script;
     c.deploy.script = Some("./deploy.sh".to_string());
     c.metrics
@@ -299,6 +301,14 @@ fn substitution_growing_the_line_before_an_unknown_key() {
     let text = "tui: { theme: \"${LONG}\", fsp: 3 }\n";
     let e = err(text);
     assert_at(&e, pos_of(text, "fsp"), ErrorKind::UnknownKey);
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let text = "\u{feff}tui: { theme: \"thème-☀-${LONG}\", fsp: 1 }\n";
+    let e = err(text);
+    let expected = pos_of(text.trim_start_matches('\u{feff}'), "fsp");
+    assert_at(&e, expected, ErrorKind::UnknownKey);
 }
 
 #[test]

@@ -50,6 +50,8 @@ pub fn load_str(text: &str, file_name: &str, env: EnvLookup<'_>) -> Result<Confi
 }
 
 fn parse(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+    // libyaml skips a byte-order mark without counting a column; so do we.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let sub = substitute(text, env)?;
     let tree: serde_yaml::Value = serde_yaml::from_str(&sub.text)
         .map_err(|e| translate(&e, &sub, text, ErrorKind::Syntax))?;

@@ -245,8 +245,8 @@ fn substitute_line(
             }
         }
         let used = quotes.update(chars, i);
-        for k in i..i + used {
-            out.literal(chars[k], Position::new(line, k + 1));
+        for (k, ch) in chars.iter().enumerate().skip(i).take(used) {
+            out.literal(*ch, Position::new(line, k + 1));
         }
         i += used;
     }

@@ -183,7 +183,7 @@ fn is_attr_access(py: &PySource, dot: usize, end: usize, attr: &str) -> bool {
     py.masked[dot] == b'.'
         && after <= end
         && &py.masked[dot + 1..after] == attr.as_bytes()
-        && py.masked.get(after).is_none_or(|b| !is_ident_byte(*b))
+        && py.masked.get(after).map_or(true, |b| !is_ident_byte(*b))
 }
 
 /// Walk back from the dot over names, dots and bracket groups (calls, subscripts).
@@ -266,7 +266,7 @@ fn keyword_refusal(word: &str, masked: &[u8], expr: &str) -> Option<String> {
         w if BLOCK_KEYWORDS.contains(&w) || (matches!(w, "match" | "case") && ends_with_colon(masked)) => {
             format!("it is the header of a `{w}` block; the template only wraps simple statements, and skipping a block header would change which code runs")
         }
-        _ if masked.first().is_some_and(|b| *b == b'@') || trim_start_bytes(masked).starts_with(b"@") => {
+        _ if trim_start_bytes(masked).starts_with(b"@") => {
             "it is a decorator line; the template only wraps simple statements".into()
         }
         _ if contains_word(masked, b"yield") => format!("it contains a `yield` whose value depends on `{expr}`; guarding it would change what the generator produces"),
@@ -287,7 +287,7 @@ fn contains_word(masked: &[u8], word: &[u8]) -> bool {
     masked.windows(word.len()).enumerate().any(|(i, w)| {
         w == word
             && (i == 0 || !is_ident_byte(masked[i - 1]))
-            && masked.get(i + word.len()).is_none_or(|b| !is_ident_byte(*b))
+            && masked.get(i + word.len()).map_or(true, |b| !is_ident_byte(*b))
     })
 }
 
@@ -371,7 +371,7 @@ fn read_later(py: &PySource, stmt: Stmt, scope: &Scope, name: &str) -> bool {
         let hit = masked.windows(name.len()).enumerate().any(|(i, w)| {
             w == name.as_bytes()
                 && (i == 0 || !(is_ident_byte(masked[i - 1]) || masked[i - 1] == b'.'))
-                && masked.get(i + name.len()).is_none_or(|b| !is_ident_byte(*b))
+                && masked.get(i + name.len()).map_or(true, |b| !is_ident_byte(*b))
         });
         if hit {
             return true;
