@@ -241,7 +241,8 @@ pub struct WindowStats {
     pub error_rate: f64,
     /// Mean of per-second p50 latencies.
     pub latency_p50_ms: f64,
-    /// Max of per-second p99 latencies (a pessimistic window p99).
+    /// Request-weighted mean of per-second p99 latencies. (The max would turn one noisy second
+    /// into an alert; the mean of a tail statistic still moves when the tail moves.)
     pub latency_p99_ms: f64,
 }
 
@@ -256,7 +257,14 @@ impl WindowStats {
         } else {
             busy.iter().map(|s| s.latency_p50_ms).sum::<f64>() / busy.len() as f64
         };
-        let p99 = busy.iter().map(|s| s.latency_p99_ms).fold(0.0, f64::max);
+        let p99 = if requests == 0 {
+            0.0
+        } else {
+            busy.iter()
+                .map(|s| s.latency_p99_ms * f64::from(s.requests))
+                .sum::<f64>()
+                / requests as f64
+        };
         Self {
             requests,
             errors,

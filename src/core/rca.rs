@@ -107,6 +107,8 @@ pub struct RcaResult {
 const INCIDENT_WINDOW_S: f64 = 60.0;
 /// An error-rate increase of this many absolute points counts as fully anomalous.
 const FULL_ERROR_DELTA: f64 = 0.05;
+/// Anomalies below this are noise and never become candidates.
+const MIN_ANOMALY: f64 = 0.05;
 
 /// Anomaly of one metric series in [0,1] plus a description.
 fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<(f64, String)> {
@@ -134,7 +136,8 @@ fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<(f64,
         ))
     } else {
         let ratio = if before > 0.0 { during / before } else { 1.0 };
-        let score = (ratio - 1.0).clamp(0.0, 1.0);
+        // Latency wobbles ±20 % on its own; only a clear slowdown counts, fully at 2×.
+        let score = ((ratio - 1.2) / 0.8).clamp(0.0, 1.0);
         Some((score, format!("{name} {before:.0} → {during:.0} (×{ratio:.2})")))
     }
 }
@@ -222,7 +225,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
     let mut candidates = Vec::new();
     for name in &names {
         let (anom, why) = anomalies.get(name).cloned().unwrap_or((0.0, None));
-        if anom <= 0.0 {
+        if anom < MIN_ANOMALY {
             continue;
         }
         let mut evidence = Vec::new();

@@ -29,7 +29,9 @@ pub fn inject_regression(proposal: &FixProposal) -> Result<FixProposal, FixError
     let lines: Vec<&str> = proposal.new_source.split_inclusive('\n').collect();
     let guard = format!("if {} is not None:", proposal.guarded_expr);
     let guard_index = nearest_line(&lines, &guard, proposal.line).ok_or_else(|| {
-        refuse(format!("the patched file has no `{guard}` line to build on"))
+        refuse(format!(
+            "the patched file has no `{guard}` line to build on"
+        ))
     })?;
     let body = lines
         .get(guard_index + 1)
@@ -37,7 +39,11 @@ pub fn inject_regression(proposal: &FixProposal) -> Result<FixProposal, FixError
     let outer = leading_ws(lines[guard_index]);
     let inner = leading_ws(body);
     let unit = inner.strip_prefix(outer).unwrap_or("    ");
-    let eol = if proposal.new_source.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = if proposal.new_source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let call = format!(
         "{inner}{INJECTED_HELPER}({})  {INJECTION_MARKER}{eol}",
         proposal.guarded_expr
@@ -51,7 +57,9 @@ pub fn inject_regression(proposal: &FixProposal) -> Result<FixProposal, FixError
 
 /// Index of the line whose trimmed text is `wanted`, closest to the 1-based `line`.
 fn nearest_line(lines: &[&str], wanted: &str, line: u32) -> Option<usize> {
-    let target = usize::try_from(line).unwrap_or(usize::MAX).saturating_sub(1);
+    let target = usize::try_from(line)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1);
     lines
         .iter()
         .enumerate()

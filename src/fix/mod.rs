@@ -127,3 +127,6 @@ pub enum FixError {
         why: String,
     },
 }
+
+#[cfg(test)]
+mod tests;

@@ -59,7 +59,9 @@ pub fn null_check(
     let logger = module_logger(&py);
     let label = statement_label(&py, stmt);
     let new_source = rewrite(&py, stmt, &expr, &unit, logger.as_deref(), &label);
-    Ok(proposal(file, line, source, new_source, &expr, &scope, none_attr, logger))
+    Ok(proposal(
+        file, line, source, new_source, &expr, &scope, none_attr, logger,
+    ))
 }
 
 fn line_index(py: &PySource, file: &str, line: u32) -> Result<usize, FixError> {
@@ -264,7 +266,7 @@ fn keyword_refusal(word: &str, masked: &[u8], expr: &str) -> Option<String> {
         "raise" => "it is a `raise`; guarding it would silently swallow the error it reports".into(),
         "assert" => "it is an `assert`; guarding it would silently skip the check".into(),
         w if BLOCK_KEYWORDS.contains(&w) || (matches!(w, "match" | "case") && ends_with_colon(masked)) => {
-            format!("it is the header of a `{w}` block; the template only wraps simple statements, and skipping a block header would change which code runs")
+            format!("it is a block header (`{w} …:`); the template only wraps simple statements, and skipping a block header would change which code runs")
         }
         _ if trim_start_bytes(masked).starts_with(b"@") => {
             "it is a decorator line; the template only wraps simple statements".into()
@@ -287,7 +289,9 @@ fn contains_word(masked: &[u8], word: &[u8]) -> bool {
     masked.windows(word.len()).enumerate().any(|(i, w)| {
         w == word
             && (i == 0 || !is_ident_byte(masked[i - 1]))
-            && masked.get(i + word.len()).map_or(true, |b| !is_ident_byte(*b))
+            && masked
+                .get(i + word.len())
+                .map_or(true, |b| !is_ident_byte(*b))
     })
 }
 
@@ -346,7 +350,10 @@ fn target_names(target: &[u8]) -> Vec<String> {
     let before_annotation = text.split(':').next().unwrap_or("");
     before_annotation
         .split(',')
-        .map(|part| part.trim().trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '*' | ' ')))
+        .map(|part| {
+            part.trim()
+                .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '*' | ' '))
+        })
         .filter(|name| is_identifier(name))
         .map(str::to_string)
         .collect()
@@ -371,7 +378,9 @@ fn read_later(py: &PySource, stmt: Stmt, scope: &Scope, name: &str) -> bool {
         let hit = masked.windows(name.len()).enumerate().any(|(i, w)| {
             w == name.as_bytes()
                 && (i == 0 || !(is_ident_byte(masked[i - 1]) || masked[i - 1] == b'.'))
-                && masked.get(i + name.len()).map_or(true, |b| !is_ident_byte(*b))
+                && masked
+                    .get(i + name.len())
+                    .map_or(true, |b| !is_ident_byte(*b))
         });
         if hit {
             return true;
@@ -429,7 +438,11 @@ fn rewrite(
     logger: Option<&str>,
     label: &str,
 ) -> String {
-    let eol = if py.text.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = if py.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let indent = py.indent_of(stmt.first);
     let (stmt_start, _) = py.line_range(stmt.first);
     let (_, stmt_end) = py.line_range(stmt.last);
@@ -448,8 +461,11 @@ fn rewrite(
         out.push_str(eol);
     }
     if let Some(logger) = logger {
-        let message = python_string_body(&format!("{expr} is None; skipped {label} (ccp null_check)"));
-        out.push_str(&format!("{indent}else:{eol}{indent}{unit}{logger}.warning(\"{message}\"){eol}"));
+        let message =
+            python_string_body(&format!("{expr} is None; skipped {label} (ccp null_check)"));
+        out.push_str(&format!(
+            "{indent}else:{eol}{indent}{unit}{logger}.warning(\"{message}\"){eol}"
+        ));
     }
     if !had_final_newline {
         out.truncate(out.len() - eol.len());
@@ -476,7 +492,8 @@ fn proposal(
     let (lines_added, lines_removed) = diff::line_counts(old, &new);
     let otherwise = match logger {
         Some(logger) => format!("otherwise it is skipped and `{logger}.warning` records that"),
-        None => "otherwise it is skipped (the module has no `logger`/`log`, so nothing is logged)".to_string(),
+        None => "otherwise it is skipped (the module has no `logger`/`log`, so nothing is logged)"
+            .to_string(),
     };
     FixProposal {
         template: TEMPLATE.to_string(),

@@ -97,9 +97,13 @@ impl<'a> PySource<'a> {
 
     /// Visual indentation width (tabs to the next multiple of 8, as CPython does).
     pub fn indent_cols(&self, line: usize) -> usize {
-        self.indent_of(line)
-            .chars()
-            .fold(0, |col, c| if c == '\t' { (col / 8 + 1) * 8 } else { col + 1 })
+        self.indent_of(line).chars().fold(0, |col, c| {
+            if c == '\t' {
+                (col / 8 + 1) * 8
+            } else {
+                col + 1
+            }
+        })
     }
 
     /// Index into `statements` of the statement covering `line`, if any (blank and comment-only
@@ -287,7 +291,10 @@ mod tests {
         let py = PySource::parse(src);
         let spans: Vec<(usize, usize)> = py.statements.iter().map(|s| (s.first, s.last)).collect();
         assert_eq!(spans, vec![(0, 1), (2, 4), (5, 6), (9, 9)]);
-        assert_eq!(py.starts_in_string, vec![false, false, false, true, true, false, false, false, false, false, false]);
+        assert_eq!(
+            py.starts_in_string,
+            vec![false, false, false, true, true, false, false, false, false, false, false]
+        );
         assert_eq!(py.line_count(), 10);
         assert_eq!(py.statement_at(8), None);
         let masked = String::from_utf8_lossy(py.masked_lines(9, 9)).to_string();

@@ -67,7 +67,9 @@ pub enum LocalizeError {
         language: &'static str,
     },
     /// No registered parser recognised the text.
-    #[error("unrecognised stack trace format: none of the known parsers ({known}) recognised the text")]
+    #[error(
+        "unrecognised stack trace format: none of the known parsers ({known}) recognised the text"
+    )]
     UnknownFormat {
         /// Comma-separated parser languages.
         known: String,

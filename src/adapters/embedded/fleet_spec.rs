@@ -94,8 +94,7 @@ fn sigma() -> f64 {
 }
 
 /// What a fault does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FaultEffect {
     /// The deployed code is buggy: its error rate is measured by replaying requests through it.
     Code,
@@ -111,6 +110,18 @@ pub enum FaultEffect {
     },
 }
 
+/// Fault kinds as written in YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// See [`FaultEffect::Code`].
+    Code,
+    /// See [`FaultEffect::ErrorRate`]; needs `value`.
+    ErrorRate,
+    /// See [`FaultEffect::Latency`]; needs `add_ms`.
+    Latency,
+}
+
 /// A fault injected into one service from a point in time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,9 +130,35 @@ pub struct FaultSpec {
     pub service: String,
     /// Seconds after the demo starts (negative = already running).
     pub start_s: f64,
-    /// Effect.
-    #[serde(flatten)]
-    pub effect: FaultEffect,
+    /// What kind of fault.
+    pub kind: FaultKind,
+    /// Extra error rate (kind `error_rate`).
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// Extra latency in ms (kind `latency`).
+    #[serde(default)]
+    pub add_ms: Option<f64>,
+}
+
+impl FaultSpec {
+    /// The effect, or what is missing for this kind.
+    pub fn effect(&self) -> Result<FaultEffect, String> {
+        match (self.kind, self.value, self.add_ms) {
+            (FaultKind::Code, _, _) => Ok(FaultEffect::Code),
+            (FaultKind::ErrorRate, Some(v), _) if (0.0..=1.0).contains(&v) => {
+                Ok(FaultEffect::ErrorRate { value: v })
+            }
+            (FaultKind::ErrorRate, _, _) => Err(format!(
+                "fault on `{}`: kind error_rate needs `value` in [0,1]",
+                self.service
+            )),
+            (FaultKind::Latency, _, Some(a)) if a >= 0.0 => Ok(FaultEffect::Latency { add_ms: a }),
+            (FaultKind::Latency, _, _) => Err(format!(
+                "fault on `{}`: kind latency needs `add_ms` ≥ 0",
+                self.service
+            )),
+        }
+    }
 }
 
 /// The whole fleet.
@@ -229,6 +266,7 @@ impl FleetSpec {
             if !names.contains(&f.service.as_str()) {
                 return Err(invalid(format!("fault targets unknown service `{}`", f.service)));
             }
+            f.effect().map_err(invalid)?;
         }
         if self.has_cycle() {
             return Err(invalid("the call graph has a cycle; calls must form a DAG".into()));

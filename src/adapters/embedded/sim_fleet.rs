@@ -107,13 +107,13 @@ impl SimFleet {
             .ok_or_else(|| PortError::new("fleet", format!("unknown service `{service}`")))
     }
 
-    fn fault_active<'a>(&'a self, service: &'a str, t: Millis) -> impl Iterator<Item = &'a FaultEffect> + 'a {
+    fn fault_active<'a>(&'a self, service: &'a str, t: Millis) -> impl Iterator<Item = FaultEffect> + 'a {
         let rel_s = (t - self.start_ms) as f64 / 1000.0;
         self.spec
             .faults
             .iter()
             .filter(move |f| f.service == service && rel_s >= f.start_s)
-            .map(|f| &f.effect)
+            .filter_map(|f| f.effect().ok())
     }
 
     fn rollout_at(&self, st: &FleetState, service: &str, t: Millis) -> Rollout {
@@ -164,7 +164,7 @@ impl SimFleet {
         let own: f64 = self
             .fault_active(&s.name, t)
             .map(|f| match f {
-                FaultEffect::Latency { add_ms } => *add_ms,
+                FaultEffect::Latency { add_ms } => add_ms,
                 _ => 0.0,
             })
             .sum();
