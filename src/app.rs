@@ -7,7 +7,7 @@ use crate::adapters::embedded::fleet_spec::FleetSpec;
 use crate::adapters::embedded::git_repo::GitRepo;
 use crate::adapters::embedded::local_lock::LocalLockManager;
 use crate::adapters::embedded::memory_graph::MemoryGraph;
-use crate::adapters::embedded::paced_clock::{PacedClock, Pace};
+use crate::adapters::embedded::paced_clock::{Pace, PacedClock};
 use crate::adapters::embedded::python_runner::PythonCheckRunner;
 use crate::adapters::embedded::sim_fleet::SimFleet;
 use crate::adapters::embedded::template_fixer::TemplateFixer;
@@ -18,7 +18,9 @@ use crate::core::clock::Clock;
 use crate::core::detect::{DetectionSettings, ThresholdDetector};
 use crate::core::events::{Command, Event};
 use crate::core::gates::GateThresholds;
-use crate::core::pipeline::{ApprovalPolicy, Pipeline, PipelineSettings, Ports, RunReport, StagePacing};
+use crate::core::pipeline::{
+    ApprovalPolicy, Pipeline, PipelineSettings, Ports, RunReport, StagePacing,
+};
 use crate::core::risk::StrategyThresholds;
 use crate::core::stats::judge::JudgeConfig;
 use anyhow::{bail, Context, Result};
@@ -202,14 +204,19 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         Some("canary_regression") => true,
         Some(other) => {
             let known: Vec<&str> = INJECTABLE_FAILURES.iter().map(|f| f.0).collect();
-            bail!("unknown failure `{other}` for --inject-failure; known: {}", known.join(", "))
+            bail!(
+                "unknown failure `{other}` for --inject-failure; known: {}",
+                known.join(", ")
+            )
         }
     };
     let demo = demo_dir()?;
     let spec_path = fleet_path(&opts.config, &demo);
     let spec = FleetSpec::load(&spec_path)?;
     let seed = opts.seed.unwrap_or(spec.seed);
-    let clock: Arc<dyn Clock> = Arc::new(PacedClock::new(PacedClock::wall_now_ms(), opts.pace));
+    // Start on a whole second so every run sees the same per-second grid (reproducible seeds).
+    let start_ms = PacedClock::wall_now_ms() / 1000 * 1000;
+    let clock: Arc<dyn Clock> = Arc::new(PacedClock::new(start_ms, opts.pace));
     let workdir = tempfile::Builder::new()
         .prefix("ccp-demo-")
         .tempdir()
@@ -238,13 +245,20 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
     let test_timeout = Duration::from_secs(opts.config.gates.test_timeout_s);
     let ports = Ports {
         clock: clock.clone(),
-        alerts: Arc::new(ThresholdDetector::new(fleet.clone(), detection_from(&opts.config))),
+        alerts: Arc::new(ThresholdDetector::new(
+            fleet.clone(),
+            detection_from(&opts.config),
+        )),
         metrics: fleet.clone(),
         errors: fleet.clone(),
         graph,
         repo: Arc::new(GitRepo::new(repo.path.clone(), service_dirs.clone())),
         fixer: Arc::new(TemplateFixer { inject_regression }),
-        checks: Arc::new(PythonCheckRunner::new(repo.path.clone(), service_dirs, test_timeout)),
+        checks: Arc::new(PythonCheckRunner::new(
+            repo.path.clone(),
+            service_dirs,
+            test_timeout,
+        )),
         deployer: fleet.clone(),
         locks: Arc::new(LocalLockManager::new()),
         policy: fleet,
@@ -253,7 +267,12 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
     let bus = EventBus::new();
     let (cmd_tx, cmd_rx) = channel();
     let (start_tx, start_rx) = channel::<()>();
-    let pipeline = Pipeline::new(settings_from(&opts.config, seed), ports, bus.clone(), cmd_rx);
+    let pipeline = Pipeline::new(
+        settings_from(&opts.config, seed),
+        ports,
+        bus.clone(),
+        cmd_rx,
+    );
     let thread = std::thread::Builder::new()
         .name("ccp-pipeline".into())
         .spawn(move || {

@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "ccp", version, about = "Terminal incident cockpit: detect → RCA → fix → gates → canary → verify, with a human in the loop")]
+#[command(
+    name = "ccp",
+    version,
+    about = "Terminal incident cockpit: detect → RCA → fix → gates → canary → verify, with a human in the loop"
+)]
 struct Cli {
     /// Configuration file (YAML); every section is optional.
     #[arg(long, global = true, value_name = "FILE")]
@@ -135,7 +139,8 @@ fn init_logging(state_dir: &Path, verbose: bool) {
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
-    let filter = || EnvFilter::try_from_env("CCP_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        || EnvFilter::try_from_env("CCP_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
     let file_layer = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -147,7 +152,11 @@ fn init_logging(state_dir: &Path, verbose: bool) {
                 .with_ansi(false)
                 .with_filter(filter())
         });
-    let stderr_layer = verbose.then(|| fmt::layer().with_writer(std::io::stderr).with_filter(filter()));
+    let stderr_layer = verbose.then(|| {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+    });
     let _ = tracing_subscriber::registry()
         .with(file_layer)
         .with(stderr_layer)
@@ -205,7 +214,12 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
     }
 }
 
-fn run_demo(args: DemoArgs, config: Option<&Path>, state_dir: &Path, bare: bool) -> Result<ExitCode> {
+fn run_demo(
+    args: DemoArgs,
+    config: Option<&Path>,
+    state_dir: &Path,
+    bare: bool,
+) -> Result<ExitCode> {
     let cfg = match load_config(config) {
         Ok(c) => c,
         Err(code) => return Ok(code),
@@ -218,9 +232,16 @@ fn run_demo(args: DemoArgs, config: Option<&Path>, state_dir: &Path, bare: bool)
     if args.record.is_some() {
         anyhow::bail!("--record needs the cockpit, which is not built yet; use --headless --json > run.jsonl to keep a record");
     }
-    let pace = Pace::parse(&args.pace)
-        .with_context(|| format!("unknown pace `{}`: use realtime, fast or instant", args.pace))?;
-    let state_dir = cfg.state_dir.clone().unwrap_or_else(|| state_dir.to_path_buf());
+    let pace = Pace::parse(&args.pace).with_context(|| {
+        format!(
+            "unknown pace `{}`: use realtime, fast or instant",
+            args.pace
+        )
+    })?;
+    let state_dir = cfg
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir.to_path_buf());
     let opts = DemoOptions {
         seed: args.seed,
         pace,
@@ -244,14 +265,24 @@ fn run_demo(args: DemoArgs, config: Option<&Path>, state_dir: &Path, bare: bool)
     if bare || !args.headless {
         eprintln!("ccp: the full-screen cockpit is not built yet; running the demo headless with readable text.");
     }
-    let format = if args.json { Format::Json } else { Format::Text };
+    let format = if args.json {
+        Format::Json
+    } else {
+        Format::Text
+    };
     let handle = app::start_demo(&opts)?;
     let audit_path = handle.audit_path.clone();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let outcome = headless::run(handle, format, approval, &mut out)?;
     if format == Format::Text {
-        writeln!(out, "\noutcome: {}   audit log: {}", outcome.as_str(), audit_path.display()).ok();
+        writeln!(
+            out,
+            "\noutcome: {}   audit log: {}",
+            outcome.as_str(),
+            audit_path.display()
+        )
+        .ok();
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -261,18 +292,30 @@ fn audit(cmd: AuditCmd) -> Result<ExitCode> {
         AuditCmd::Verify { file } => {
             let report = ccp::audit::verify_file(&file)?;
             println!("{}: {}", file.display(), report.message());
-            Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.is_intact() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         AuditCmd::Show { file, incident } => {
             let records = ccp::audit::read_records(&file)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for r in records {
-                let inc = r.data.get("incident").and_then(|v| v.as_str()).unwrap_or("");
+                let inc = r
+                    .data
+                    .get("incident")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
                 if incident.as_deref().is_some_and(|want| want != inc) {
                     continue;
                 }
-                writeln!(out, "{:>6}  {}  {:<8} {:<18} {}", r.seq, r.ts, r.actor, r.kind, inc)?;
+                writeln!(
+                    out,
+                    "{:>6}  {}  {:<8} {:<18} {}",
+                    r.seq, r.ts, r.actor, r.kind, inc
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -308,7 +351,10 @@ fn rca(input: &Path, top: usize, json: bool) -> Result<ExitCode> {
                 "{:>4.0}%  {}{}",
                 c.confidence * 100.0,
                 c.service,
-                c.commit.as_deref().map(|x| format!(" @ {x}")).unwrap_or_default()
+                c.commit
+                    .as_deref()
+                    .map(|x| format!(" @ {x}"))
+                    .unwrap_or_default()
             );
             for e in &c.evidence {
                 println!("        - {e}");
@@ -322,7 +368,8 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
     use ccp::core::stats::{files::SampleFile, judge::JudgeConfig, judge::Verdict};
     let load = |p: &Path| -> Result<Result<SampleFile, String>> {
         let text = read_input(p)?;
-        Ok(serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", p.display(), e.line(), e.column())))
+        Ok(serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", p.display(), e.line(), e.column())))
     };
     let (b, c) = match (load(baseline)?, load(canary)?) {
         (Ok(b), Ok(c)) => (b, c),
@@ -341,7 +388,10 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string(&j)?);
     } else {
-        println!("verdict: {:?} (score {:.0}) — {}", j.verdict, j.score, j.reason);
+        println!(
+            "verdict: {:?} (score {:.0}) — {}",
+            j.verdict, j.score, j.reason
+        );
         for m in &j.metrics {
             println!("  {:<20} {:?}: {}", m.name, m.verdict, m.reason);
         }

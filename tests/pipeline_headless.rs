@@ -6,12 +6,23 @@ use std::path::Path;
 use std::process::Command;
 
 fn have_python() -> bool {
-    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn run_demo(state: &Path, extra: &[&str]) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args(["demo", "--headless", "--json", "--pace", "instant", "--seed", "7"])
+        .args([
+            "demo",
+            "--headless",
+            "--json",
+            "--pace",
+            "instant",
+            "--seed",
+            "7",
+        ])
         .args(extra)
         .env("CCP_STATE_DIR", state)
         .env("CCP_DEMO_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
@@ -57,9 +68,23 @@ fn auto_approve_resolves_through_every_contract_state() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ev = run_demo(dir.path(), &["--auto-approve"]);
     let expected = [
-        "DETECTED", "ANALYZING", "RCA_COMPLETE", "CODE_LOCATED", "FIX_PLANNED", "PATCH_READY",
-        "GATES_PASSED", "PAUSED_FOR_HUMAN_REVIEW", "LOCKED", "CANARY_10", "HEALTH_CHECK",
-        "CANARY_50", "HEALTH_CHECK", "FULL_DEPLOY", "VERIFICATION", "SUCCESS", "CLOSED",
+        "DETECTED",
+        "ANALYZING",
+        "RCA_COMPLETE",
+        "CODE_LOCATED",
+        "FIX_PLANNED",
+        "PATCH_READY",
+        "GATES_PASSED",
+        "PAUSED_FOR_HUMAN_REVIEW",
+        "LOCKED",
+        "CANARY_10",
+        "HEALTH_CHECK",
+        "CANARY_50",
+        "HEALTH_CHECK",
+        "FULL_DEPLOY",
+        "VERIFICATION",
+        "SUCCESS",
+        "CLOSED",
     ];
     assert_eq!(states(&ev), expected);
     assert_eq!(last(&ev)["type"], "finished");
@@ -67,41 +92,80 @@ fn auto_approve_resolves_through_every_contract_state() {
     // envelope of every event
     for (i, e) in ev.iter().enumerate() {
         assert_eq!(e["seq"].as_u64(), Some(i as u64));
-        assert!(e["ts"].as_str().is_some_and(|t| t.ends_with('Z') && t.len() == 24), "{e}");
-        assert!(e["incident"].as_str().is_some_and(|i| i.starts_with("INC-")), "{e}");
+        assert!(
+            e["ts"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z') && t.len() == 24),
+            "{e}"
+        );
+        assert!(
+            e["incident"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("INC-")),
+            "{e}"
+        );
     }
     // the story: payment-service, the receipts commit, line 45, a null check, ~0.3 % after
     let rca = of_type(&ev, "rca_ranked");
     let top = &rca[0]["candidates"][0];
     assert_eq!(top["service"], "payment-service");
-    assert!(top["confidence"].as_f64().is_some_and(|c| c >= 0.7), "{top}");
+    assert!(
+        top["confidence"].as_f64().is_some_and(|c| c >= 0.7),
+        "{top}"
+    );
     let loc = of_type(&ev, "localized");
-    assert_eq!(loc[0]["file"], "payment-service/payments/payment_processor.py");
+    assert_eq!(
+        loc[0]["file"],
+        "payment-service/payments/payment_processor.py"
+    );
     assert_eq!(loc[0]["line"], 45);
-    assert_eq!(loc[0]["blame_commit"], top["commit"], "RCA and blame agree on the commit");
+    assert_eq!(
+        loc[0]["blame_commit"], top["commit"],
+        "RCA and blame agree on the commit"
+    );
     let fix = of_type(&ev, "fix_proposed");
     assert_eq!(fix[0]["template"], "null_check");
-    assert!(fix[0]["diff"].as_str().is_some_and(|d| d.contains("+") && d.contains("is not None")));
+    assert!(fix[0]["diff"]
+        .as_str()
+        .is_some_and(|d| d.contains("+") && d.contains("is not None")));
     let gates = of_type(&ev, "gate_result");
-    assert!(gates.len() >= 10, "syntax, tests, lint, security, risk and six policy gates");
+    assert!(
+        gates.len() >= 10,
+        "syntax, tests, lint, security, risk and six policy gates"
+    );
     assert!(gates.iter().all(|g| g["passed"] == true));
-    let tests_gate = gates.iter().find(|g| g["gate"] == "tests").expect("tests gate ran");
-    assert!(tests_gate["value"]["tests_run"].as_u64().is_some_and(|n| n > 0));
+    let tests_gate = gates
+        .iter()
+        .find(|g| g["gate"] == "tests")
+        .expect("tests gate ran");
+    assert!(tests_gate["value"]["tests_run"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
     let approval = of_type(&ev, "approval");
     assert_eq!(approval[0]["actor"], "auto");
     assert_eq!(approval[0]["decision"], "approve");
     assert_eq!(of_type(&ev, "awaiting_approval").len(), 1);
-    let deployed: Vec<u64> = of_type(&ev, "deployed").iter().filter_map(|d| d["percent"].as_u64()).collect();
+    let deployed: Vec<u64> = of_type(&ev, "deployed")
+        .iter()
+        .filter_map(|d| d["percent"].as_u64())
+        .collect();
     assert_eq!(deployed, vec![10, 50, 100]);
     let verif = of_type(&ev, "verification");
     assert_eq!(verif.len(), 3);
     assert!(verif.iter().all(|v| v["verdict"] == "pass"), "{verif:?}");
     let metrics = of_type(&ev, "canary_metrics");
-    let after = metrics.last().expect("verification metrics")["canary"]["error_rate"].as_f64().expect("rate");
-    let before = metrics.last().expect("verification metrics")["baseline"]["error_rate"].as_f64().expect("rate");
+    let after = metrics.last().expect("verification metrics")["canary"]["error_rate"]
+        .as_f64()
+        .expect("rate");
+    let before = metrics.last().expect("verification metrics")["baseline"]["error_rate"]
+        .as_f64()
+        .expect("rate");
     assert!(after < 0.01, "error rate after the fix {after}");
     assert!(before > 0.10, "error rate during the incident {before}");
-    assert_eq!(of_type(&ev, "lock_acquired").len(), of_type(&ev, "lock_released").len());
+    assert_eq!(
+        of_type(&ev, "lock_acquired").len(),
+        of_type(&ev, "lock_released").len()
+    );
     // the audit log holds the same events and verifies
     let audit = dir.path().join("audit.jsonl");
     let lines = std::fs::read_to_string(&audit).expect("audit log written");
@@ -111,7 +175,12 @@ fn auto_approve_resolves_through_every_contract_state() {
         .arg(&audit)
         .output()
         .expect("verify runs");
-    assert_eq!(v.status.code(), Some(0), "{}", String::from_utf8_lossy(&v.stdout));
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
 }
 
 #[test]
@@ -137,9 +206,15 @@ fn canary_regression_is_rolled_back() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let ev = run_demo(dir.path(), &["--auto-approve", "--inject-failure", "canary_regression"]);
+    let ev = run_demo(
+        dir.path(),
+        &["--auto-approve", "--inject-failure", "canary_regression"],
+    );
     let s = states(&ev);
-    assert_eq!(&s[s.len() - 4..], ["CANARY_10", "HEALTH_CHECK", "ROLLBACK", "ROLLED_BACK"]);
+    assert_eq!(
+        &s[s.len() - 4..],
+        ["CANARY_10", "HEALTH_CHECK", "ROLLBACK", "ROLLED_BACK"]
+    );
     assert_eq!(last(&ev)["outcome"], "rolled_back");
     let verdict = of_type(&ev, "verification");
     assert_eq!(verdict[0]["verdict"], "fail");
@@ -148,9 +223,15 @@ fn canary_regression_is_rolled_back() {
         m[0]["baseline"]["error_rate"].as_f64().expect("b"),
         m[0]["canary"]["error_rate"].as_f64().expect("c"),
     );
-    assert!(c > b, "the injected patch makes the canary worse: {c} vs {b}");
+    assert!(
+        c > b,
+        "the injected patch makes the canary worse: {c} vs {b}"
+    );
     assert_eq!(of_type(&ev, "rolled_back").len(), 1);
-    let deployed: Vec<u64> = of_type(&ev, "deployed").iter().filter_map(|d| d["percent"].as_u64()).collect();
+    let deployed: Vec<u64> = of_type(&ev, "deployed")
+        .iter()
+        .filter_map(|d| d["percent"].as_u64())
+        .collect();
     assert_eq!(deployed, vec![10], "no step after the failed health check");
 }
 
@@ -212,12 +293,23 @@ fn seeded_runs_are_reproducible() {
 fn unknown_injection_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args(["demo", "--headless", "--json", "--pace", "instant", "--inject-failure", "gremlins"])
+        .args([
+            "demo",
+            "--headless",
+            "--json",
+            "--pace",
+            "instant",
+            "--inject-failure",
+            "gremlins",
+        ])
         .env("CCP_STATE_DIR", dir.path())
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("gremlins") && err.contains("canary_regression"), "{err}");
+    assert!(
+        err.contains("gremlins") && err.contains("canary_regression"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }

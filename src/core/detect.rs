@@ -47,9 +47,9 @@ impl AlertSource for ThresholdDetector {
         let s = &self.settings;
         let mut alerts = Vec::new();
         for service in self.metrics.services() {
-            let samples = self
-                .metrics
-                .samples(&service, Cohort::All, now_ms - s.window_ms, now_ms)?;
+            let samples =
+                self.metrics
+                    .samples(&service, Cohort::All, now_ms - s.window_ms, now_ms)?;
             let w = WindowStats::of(&samples);
             if w.requests < s.min_requests {
                 continue;
@@ -80,7 +80,11 @@ impl AlertSource for ThresholdDetector {
         alerts.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
-                .then(b.value.partial_cmp(&a.value).unwrap_or(std::cmp::Ordering::Equal))
+                .then(
+                    b.value
+                        .partial_cmp(&a.value)
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                )
                 .then(a.service.cmp(&b.service))
         });
         Ok(alerts)

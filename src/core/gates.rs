@@ -40,7 +40,13 @@ impl Default for GateThresholds {
     }
 }
 
-fn gate(name: &str, passed: bool, value: serde_json::Value, threshold: serde_json::Value, reason: String) -> GateOutcome {
+fn gate(
+    name: &str,
+    passed: bool,
+    value: serde_json::Value,
+    threshold: serde_json::Value,
+    reason: String,
+) -> GateOutcome {
     GateOutcome {
         gate: name.to_string(),
         passed,
@@ -154,7 +160,13 @@ pub fn check_gate(name: &str, report: &CheckReport) -> GateOutcome {
     } else {
         json!("ok")
     };
-    gate(name, report.passed, value, threshold, report.summary.clone())
+    gate(
+        name,
+        report.passed,
+        value,
+        threshold,
+        report.summary.clone(),
+    )
 }
 
 /// Lines a unified diff adds (without the `+`), skipping file headers.
@@ -178,10 +190,19 @@ pub fn lint_gate(diff: &str, max_line: usize) -> GateOutcome {
             problems.push(format!("added line {n}: longer than {max_line} characters"));
         }
         let trimmed = l.trim_start();
-        if l.starts_with('\t') && diff.lines().any(|d| d.starts_with("  ") || d.starts_with("+ ")) {
-            problems.push(format!("added line {n}: tab indentation in a space-indented file"));
+        if l.starts_with('\t')
+            && diff
+                .lines()
+                .any(|d| d.starts_with("  ") || d.starts_with("+ "))
+        {
+            problems.push(format!(
+                "added line {n}: tab indentation in a space-indented file"
+            ));
         }
-        if trimmed.starts_with("print(") || trimmed.starts_with("breakpoint(") || trimmed.starts_with("import pdb") {
+        if trimmed.starts_with("print(")
+            || trimmed.starts_with("breakpoint(")
+            || trimmed.starts_with("import pdb")
+        {
             problems.push(format!("added line {n}: leftover debugging statement"));
         }
     }
@@ -283,16 +304,55 @@ mod tests {
     fn each_policy_gate_can_fail() {
         let th = GateThresholds::default();
         let cases: Vec<(&str, PolicyInputs, usize)> = vec![
-            ("error_budget", PolicyInputs { error_budget_used_pct: 2.5, ..healthy() }, 3),
-            ("cooldown", PolicyInputs { seconds_since_last_operation: 120.0, ..healthy() }, 3),
-            ("recent_failures", PolicyInputs { recent_failures: 4, ..healthy() }, 3),
-            ("capacity", PolicyInputs { capacity_headroom_pct: 10.0, ..healthy() }, 3),
-            ("incident_rate", PolicyInputs { incidents_last_hour: 6, ..healthy() }, 3),
+            (
+                "error_budget",
+                PolicyInputs {
+                    error_budget_used_pct: 2.5,
+                    ..healthy()
+                },
+                3,
+            ),
+            (
+                "cooldown",
+                PolicyInputs {
+                    seconds_since_last_operation: 120.0,
+                    ..healthy()
+                },
+                3,
+            ),
+            (
+                "recent_failures",
+                PolicyInputs {
+                    recent_failures: 4,
+                    ..healthy()
+                },
+                3,
+            ),
+            (
+                "capacity",
+                PolicyInputs {
+                    capacity_headroom_pct: 10.0,
+                    ..healthy()
+                },
+                3,
+            ),
+            (
+                "incident_rate",
+                PolicyInputs {
+                    incidents_last_hour: 6,
+                    ..healthy()
+                },
+                3,
+            ),
             ("blast_radius", healthy(), 15),
         ];
         for (name, p, blast) in cases {
             let g = policy_gates(&p, blast, 42, &th);
-            let failed: Vec<_> = g.iter().filter(|g| !g.passed).map(|g| g.gate.as_str()).collect();
+            let failed: Vec<_> = g
+                .iter()
+                .filter(|g| !g.passed)
+                .map(|g| g.gate.as_str())
+                .collect();
             assert_eq!(failed, vec![name]);
         }
     }

@@ -183,8 +183,13 @@ pub trait LockManager: Send + Sync {
 /// Append-only audit trail.
 pub trait AuditLog: Send {
     /// Append one record. The pipeline fails closed when this fails.
-    fn append(&mut self, ts: &str, actor: &str, kind: &str, data: serde_json::Value)
-        -> PortResult<()>;
+    fn append(
+        &mut self,
+        ts: &str,
+        actor: &str,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> PortResult<()>;
 }
 
 /// Operating history that policy gates need.

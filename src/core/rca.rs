@@ -116,8 +116,16 @@ fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<(f64,
         return None;
     }
     let cut = start - INCIDENT_WINDOW_S;
-    let before: Vec<f64> = series.iter().filter(|(t, _)| *t < cut).map(|p| p.1).collect();
-    let during: Vec<f64> = series.iter().filter(|(t, _)| *t >= cut).map(|p| p.1).collect();
+    let before: Vec<f64> = series
+        .iter()
+        .filter(|(t, _)| *t < cut)
+        .map(|p| p.1)
+        .collect();
+    let during: Vec<f64> = series
+        .iter()
+        .filter(|(t, _)| *t >= cut)
+        .map(|p| p.1)
+        .collect();
     let (before, during) = match (before.is_empty(), during.is_empty()) {
         (false, false) => (mean(&before), mean(&during)),
         _ => (series[0].1, series[series.len() - 1].1),
@@ -138,7 +146,10 @@ fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<(f64,
         let ratio = if before > 0.0 { during / before } else { 1.0 };
         // Latency wobbles ±20 % on its own; only a clear slowdown counts, fully at 2×.
         let score = ((ratio - 1.2) / 0.8).clamp(0.0, 1.0);
-        Some((score, format!("{name} {before:.0} → {during:.0} (×{ratio:.2})")))
+        Some((
+            score,
+            format!("{name} {before:.0} → {during:.0} (×{ratio:.2})"),
+        ))
     }
 }
 
@@ -289,7 +300,8 @@ fn justify(b: &RcaBundle, c: &[RcaCandidate]) -> Justification {
     let top = c.first();
     let mut j = Justification::new(
         "rca_ranking",
-        top.map(|t| t.service.clone()).unwrap_or_else(|| "no candidate".into()),
+        top.map(|t| t.service.clone())
+            .unwrap_or_else(|| "no candidate".into()),
     )
     .input("services", b.services.len())
     .input("edges", b.edges.len())
@@ -340,7 +352,11 @@ mod tests {
         assert_eq!(r.candidates[0].service, "payments");
         assert_eq!(r.candidates[0].commit.as_deref(), Some("a1b2c3d"));
         assert!(r.candidates[0].confidence > 0.8, "{:?}", r.candidates[0]);
-        let api = r.candidates.iter().find(|c| c.service == "api").expect("api ranked");
+        let api = r
+            .candidates
+            .iter()
+            .find(|c| c.service == "api")
+            .expect("api ranked");
         assert!(api.confidence < r.candidates[0].confidence / 2.0);
         assert!(!r.candidates.iter().any(|c| c.service == "db"));
     }

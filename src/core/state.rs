@@ -92,7 +92,11 @@ impl State {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            State::Closed | State::GatesFailed | State::RolledBack | State::Escalated | State::Rejected
+            State::Closed
+                | State::GatesFailed
+                | State::RolledBack
+                | State::Escalated
+                | State::Rejected
         )
     }
 

@@ -33,7 +33,12 @@ pub enum Format {
 }
 
 /// Run to the end, writing events to `out`. Returns the outcome of the `finished` event.
-pub fn run(mut app: AppHandle, format: Format, approval: ApprovalMode, out: &mut dyn Write) -> Result<Outcome> {
+pub fn run(
+    mut app: AppHandle,
+    format: Format,
+    approval: ApprovalMode,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     let events = app.subscribe();
     let commands = app.command_sender();
     app.start();

@@ -264,18 +264,28 @@ impl FleetSpec {
         }
         for f in &self.faults {
             if !names.contains(&f.service.as_str()) {
-                return Err(invalid(format!("fault targets unknown service `{}`", f.service)));
+                return Err(invalid(format!(
+                    "fault targets unknown service `{}`",
+                    f.service
+                )));
             }
             f.effect().map_err(invalid)?;
         }
         if self.has_cycle() {
-            return Err(invalid("the call graph has a cycle; calls must form a DAG".into()));
+            return Err(invalid(
+                "the call graph has a cycle; calls must form a DAG".into(),
+            ));
         }
         Ok(())
     }
 
     fn has_cycle(&self) -> bool {
-        fn visit(spec: &FleetSpec, n: &str, stack: &mut Vec<String>, done: &mut Vec<String>) -> bool {
+        fn visit(
+            spec: &FleetSpec,
+            n: &str,
+            stack: &mut Vec<String>,
+            done: &mut Vec<String>,
+        ) -> bool {
             if stack.iter().any(|s| s == n) {
                 return true;
             }

@@ -115,7 +115,10 @@ impl LockManager for LocalLockManager {
             }
             _ => Err(PortError::new(
                 "locks",
-                format!("lease on {} is gone (expired or taken over)", lease.resource),
+                format!(
+                    "lease on {} is gone (expired or taken over)",
+                    lease.resource
+                ),
             )),
         }
     }
@@ -172,9 +175,16 @@ mod tests {
         let a = m.acquire(&svc("p"), "a", &[], 10_000, 0).expect("free");
         assert_eq!(a.fence, 1);
         assert!(m.acquire(&svc("p"), "b", &[], 10_000, 20).is_err());
-        assert!(m.release(&LockLease { token: "forged".into(), ..a.clone() }).is_err());
+        assert!(m
+            .release(&LockLease {
+                token: "forged".into(),
+                ..a.clone()
+            })
+            .is_err());
         m.release(&a).expect("own lease");
-        let b = m.acquire(&svc("p"), "b", &[], 10_000, 0).expect("free again");
+        let b = m
+            .acquire(&svc("p"), "b", &[], 10_000, 0)
+            .expect("free again");
         assert_eq!(b.fence, 2, "fencing token increases per acquisition");
         assert!(m.renew(&a, 1000).is_err(), "stale lease cannot renew");
         m.renew(&b, 1000).expect("owner renews");
@@ -184,7 +194,9 @@ mod tests {
     fn ttl_expiry_frees_the_lock() {
         let m = LocalLockManager::new();
         let _a = m.acquire(&svc("p"), "a", &[], 30, 0).expect("free");
-        let b = m.acquire(&svc("p"), "b", &[], 1000, 2000).expect("after ttl");
+        let b = m
+            .acquire(&svc("p"), "b", &[], 1000, 2000)
+            .expect("after ttl");
         assert!(b.waited_ms >= 20, "waited {}", b.waited_ms);
     }
 
@@ -192,7 +204,9 @@ mod tests {
     fn ordering_is_enforced() {
         let m = LocalLockManager::new();
         let inc = Resource::new(Scope::Incident, "INC-1");
-        let e = m.acquire(&svc("p"), "a", std::slice::from_ref(&inc), 1000, 0).expect_err("out of order");
+        let e = m
+            .acquire(&svc("p"), "a", std::slice::from_ref(&inc), 1000, 0)
+            .expect_err("out of order");
         assert!(e.message.contains("order"));
     }
 
@@ -206,7 +220,9 @@ mod tests {
                 let (m, counter, shadow) = (m.clone(), counter.clone(), shadow.clone());
                 std::thread::spawn(move || {
                     for _ in 0..50 {
-                        let l = m.acquire(&svc("c"), &format!("t{i}"), &[], 5_000, 5_000).expect("eventually");
+                        let l = m
+                            .acquire(&svc("c"), &format!("t{i}"), &[], 5_000, 5_000)
+                            .expect("eventually");
                         // read-modify-write that would lose updates without mutual exclusion
                         let v = shadow.load(Ordering::SeqCst);
                         std::thread::yield_now();

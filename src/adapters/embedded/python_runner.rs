@@ -18,7 +18,11 @@ pub struct PythonCheckRunner {
 
 impl PythonCheckRunner {
     /// `service_dirs` maps service → directory inside the repo.
-    pub fn new(repo_root: PathBuf, service_dirs: HashMap<String, String>, test_timeout: Duration) -> Self {
+    pub fn new(
+        repo_root: PathBuf,
+        service_dirs: HashMap<String, String>,
+        test_timeout: Duration,
+    ) -> Self {
         Self {
             repo_root,
             service_dirs,
@@ -50,17 +54,30 @@ fn failed(summary: String) -> CheckReport {
 impl CheckRunner for PythonCheckRunner {
     fn run(&self, service: &str, plan: &FixPlan, kind: CheckKind) -> CheckReport {
         let Some(dir) = self.service_dirs.get(service) else {
-            return failed(format!("no source directory known for {service}: cannot run checks"));
+            return failed(format!(
+                "no source directory known for {service}: cannot run checks"
+            ));
         };
         let prefix = format!("{}/", dir.trim_end_matches('/'));
-        let inner = plan.file.strip_prefix(&prefix).unwrap_or(&plan.file).to_string();
-        let copy = match python_checks::prepare_patched_copy(&self.repo_root.join(dir), &inner, &plan.new_source) {
+        let inner = plan
+            .file
+            .strip_prefix(&prefix)
+            .unwrap_or(&plan.file)
+            .to_string();
+        let copy = match python_checks::prepare_patched_copy(
+            &self.repo_root.join(dir),
+            &inner,
+            &plan.new_source,
+        ) {
             Ok(c) => c,
             Err(e) => return failed(format!("could not prepare the patched copy: {e}")),
         };
         match kind {
             CheckKind::Syntax => report(python_checks::syntax_check(copy.path(), &[inner])),
-            CheckKind::Tests => report(python_checks::run_unit_tests(copy.path(), self.test_timeout)),
+            CheckKind::Tests => report(python_checks::run_unit_tests(
+                copy.path(),
+                self.test_timeout,
+            )),
         }
     }
 }

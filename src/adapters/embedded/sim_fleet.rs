@@ -15,11 +15,11 @@ use super::fleet_spec::{FaultEffect, FleetSpec, ServiceSpec};
 use crate::adapters::{probe, python_checks};
 use crate::core::clock::Clock;
 use crate::core::domain::{Cohort, FixPlan, Millis, PolicyInputs, Sample};
-use crate::core::ports::{Deployer, ErrorLogSource, MetricsSource, PolicySource, PortError, PortResult};
+use crate::core::ports::{
+    Deployer, ErrorLogSource, MetricsSource, PolicySource, PortError, PortResult,
+};
 use crate::core::stats::rng::Rng;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -27,6 +27,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 const PROBE_REQUESTS: u32 = 1000;
 /// Upper bound on how deep fault propagation follows calls (the graph is a DAG; this is a guard).
 const MAX_DEPTH: usize = 16;
+
+/// FNV-1a over byte strings: a stable hash we own, so the noise never changes with a toolchain.
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.iter().chain(std::iter::once(&0xffu8)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
 
 /// Traffic split of one service from a point in time.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +93,7 @@ impl SimFleet {
         };
         for s in fleet.spec.services.clone() {
             if let Some(dir) = &s.code {
-                let profile = fleet.probe_dir(&fleet.repo_root.join(dir))?;
+                let profile = fleet.probe_dir(&fleet.repo_root.join(dir), dir)?;
                 fleet.lock().prod_code.insert(s.name.clone(), profile);
             }
         }
@@ -92,12 +104,17 @@ impl SimFleet {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn probe_dir(&self, dir: &std::path::Path) -> PortResult<CodeProfile> {
+    /// Measure the code in `dir`. Its traces are rewritten to the path the fleet "deploys" the
+    /// service at (`/srv/<name>`), as production traces would read — never a local temp path.
+    fn probe_dir(&self, dir: &std::path::Path, name: &str) -> PortResult<CodeProfile> {
         let r = probe::run_probe(dir, PROBE_REQUESTS, self.seed)
             .map_err(|e| PortError::new("fleet", format!("probing {}: {e}", dir.display())))?;
+        let local = dir.display().to_string();
         Ok(CodeProfile {
             error_rate: r.error_rate,
-            traceback: r.sample_traceback,
+            traceback: r
+                .sample_traceback
+                .map(|t| t.replace(local.trim_end_matches('/'), &format!("/srv/{name}"))),
         })
     }
 
@@ -107,7 +124,11 @@ impl SimFleet {
             .ok_or_else(|| PortError::new("fleet", format!("unknown service `{service}`")))
     }
 
-    fn fault_active<'a>(&'a self, service: &'a str, t: Millis) -> impl Iterator<Item = FaultEffect> + 'a {
+    fn fault_active<'a>(
+        &'a self,
+        service: &'a str,
+        t: Millis,
+    ) -> impl Iterator<Item = FaultEffect> + 'a {
         let rel_s = (t - self.start_ms) as f64 / 1000.0;
         self.spec
             .faults
@@ -128,7 +149,14 @@ impl SimFleet {
     }
 
     /// Error probability of one version of a service at `t`, including what its callees pass on.
-    fn error_prob(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis, depth: usize) -> f64 {
+    fn error_prob(
+        &self,
+        st: &FleetState,
+        s: &ServiceSpec,
+        canary: bool,
+        t: Millis,
+        depth: usize,
+    ) -> f64 {
         let mut p = s.base_error_rate;
         let mut code_fault = false;
         for f in self.fault_active(&s.name, t) {
@@ -141,7 +169,11 @@ impl SimFleet {
         if canary {
             p += self.rollout_at(st, &s.name, t).canary_code_error;
         } else if code_fault {
-            p += st.prod_code.get(&s.name).map(|c| c.error_rate).unwrap_or(0.0);
+            p += st
+                .prod_code
+                .get(&s.name)
+                .map(|c| c.error_rate)
+                .unwrap_or(0.0);
         }
         if depth < MAX_DEPTH {
             for c in &s.calls {
@@ -155,8 +187,16 @@ impl SimFleet {
 
     fn mixed_error_prob(&self, st: &FleetState, s: &ServiceSpec, t: Millis, depth: usize) -> f64 {
         let w = f64::from(self.rollout_at(st, &s.name, t).canary_pct) / 100.0;
-        let old = if w < 1.0 { self.error_prob(st, s, false, t, depth) } else { 0.0 };
-        let new = if w > 0.0 { self.error_prob(st, s, true, t, depth) } else { 0.0 };
+        let old = if w < 1.0 {
+            self.error_prob(st, s, false, t, depth)
+        } else {
+            0.0
+        };
+        let new = if w > 0.0 {
+            self.error_prob(st, s, true, t, depth)
+        } else {
+            0.0
+        };
         old * (1.0 - w) + new * w
     }
 
@@ -174,16 +214,21 @@ impl SimFleet {
         own + s
             .calls
             .iter()
-            .filter_map(|c| self.spec.service(&c.to).map(|x| c.share * self.added_latency(x, t, depth + 1)))
+            .filter_map(|c| {
+                self.spec
+                    .service(&c.to)
+                    .map(|x| c.share * self.added_latency(x, t, depth + 1))
+            })
             .sum::<f64>()
     }
 
     fn second(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> Sample {
         let pct = f64::from(self.rollout_at(st, &s.name, t).canary_pct) / 100.0;
         let share = if canary { pct } else { 1.0 - pct };
-        let mut h = DefaultHasher::new();
-        (s.name.as_str(), canary, t).hash(&mut h);
-        let mut rng = Rng::new(self.seed).fork(h.finish());
+        // Keyed on seconds since start, not wall time, so seeded runs repeat exactly.
+        let rel = (t - self.start_ms).div_euclid(1000);
+        let key = fnv1a(&[s.name.as_bytes(), &[u8::from(canary)], &rel.to_le_bytes()]);
+        let mut rng = Rng::new(self.seed).fork(key);
         let requests = if share > 0.0 {
             rng.poisson(s.rps * share) as u32
         } else {
@@ -205,7 +250,13 @@ impl SimFleet {
 
     fn merge(a: Sample, b: Sample) -> Sample {
         let total = a.requests + b.requests;
-        let w = |x: &Sample| if total == 0 { 0.5 } else { f64::from(x.requests) / f64::from(total) };
+        let w = |x: &Sample| {
+            if total == 0 {
+                0.5
+            } else {
+                f64::from(x.requests) / f64::from(total)
+            }
+        };
         Sample {
             t_ms: a.t_ms,
             requests: total,
@@ -226,17 +277,18 @@ impl SimFleet {
         let Some(dir) = &s.code else {
             return Ok(CodeProfile::default());
         };
-        let mut h = DefaultHasher::new();
-        (&plan.file, &plan.new_source).hash(&mut h);
-        let key = h.finish();
+        let key = fnv1a(&[plan.file.as_bytes(), plan.new_source.as_bytes()]);
         if let Some(p) = self.lock().probe_cache.get(&key) {
             return Ok(p.clone());
         }
         let prefix = format!("{}/", dir.trim_end_matches('/'));
         let inner = plan.file.strip_prefix(&prefix).unwrap_or(&plan.file);
-        let copy = python_checks::prepare_patched_copy(&self.repo_root.join(dir), inner, &plan.new_source)
-            .map_err(|e| PortError::new("deployer", format!("building the patched artifact: {e}")))?;
-        let profile = self.probe_dir(copy.path())?;
+        let copy =
+            python_checks::prepare_patched_copy(&self.repo_root.join(dir), inner, &plan.new_source)
+                .map_err(|e| {
+                    PortError::new("deployer", format!("building the patched artifact: {e}"))
+                })?;
+        let profile = self.probe_dir(copy.path(), dir)?;
         self.lock().probe_cache.insert(key, profile.clone());
         Ok(profile)
     }
@@ -256,7 +308,8 @@ impl SimFleet {
     /// Current canary percent of a service (for the cockpit and tests).
     pub fn canary_percent(&self, service: &str) -> u8 {
         let st = self.lock();
-        self.rollout_at(&st, service, self.clock.now_ms()).canary_pct
+        self.rollout_at(&st, service, self.clock.now_ms())
+            .canary_pct
     }
 }
 
@@ -265,7 +318,13 @@ impl MetricsSource for SimFleet {
         self.spec.services.iter().map(|s| s.name.clone()).collect()
     }
 
-    fn samples(&self, service: &str, cohort: Cohort, from_ms: Millis, to_ms: Millis) -> PortResult<Vec<Sample>> {
+    fn samples(
+        &self,
+        service: &str,
+        cohort: Cohort,
+        from_ms: Millis,
+        to_ms: Millis,
+    ) -> PortResult<Vec<Sample>> {
         let s = self.spec_of(service)?;
         let st = self.lock();
         let first = from_ms.div_euclid(1000) * 1000;
@@ -275,7 +334,9 @@ impl MetricsSource for SimFleet {
             let sample = match cohort {
                 Cohort::Baseline => self.second(&st, s, false, t),
                 Cohort::Canary => self.second(&st, s, true, t),
-                Cohort::All => Self::merge(self.second(&st, s, false, t), self.second(&st, s, true, t)),
+                Cohort::All => {
+                    Self::merge(self.second(&st, s, false, t), self.second(&st, s, true, t))
+                }
             };
             out.push(sample);
             t += 1000;
@@ -310,12 +371,21 @@ impl Deployer for SimFleet {
         let now = self.clock.now_ms();
         let mut st = self.lock();
         Self::check_fence(&mut st, service, fence)?;
-        st.rollouts.entry(service.to_string()).or_default().push(Rollout {
-            from_ms: now,
-            canary_pct: percent.min(100),
-            canary_code_error: profile.error_rate,
-        });
-        tracing::info!(service, percent, fence, canary_error = profile.error_rate, "traffic shifted");
+        st.rollouts
+            .entry(service.to_string())
+            .or_default()
+            .push(Rollout {
+                from_ms: now,
+                canary_pct: percent.min(100),
+                canary_code_error: profile.error_rate,
+            });
+        tracing::info!(
+            service,
+            percent,
+            fence,
+            canary_error = profile.error_rate,
+            "traffic shifted"
+        );
         Ok(())
     }
 
@@ -324,11 +394,14 @@ impl Deployer for SimFleet {
         let now = self.clock.now_ms();
         let mut st = self.lock();
         Self::check_fence(&mut st, service, fence)?;
-        st.rollouts.entry(service.to_string()).or_default().push(Rollout {
-            from_ms: now,
-            canary_pct: 0,
-            canary_code_error: 0.0,
-        });
+        st.rollouts
+            .entry(service.to_string())
+            .or_default()
+            .push(Rollout {
+                from_ms: now,
+                canary_pct: 0,
+                canary_code_error: 0.0,
+            });
         tracing::info!(service, fence, "rolled back");
         Ok(())
     }
@@ -340,12 +413,16 @@ impl PolicySource for SimFleet {
         let p = &s.policy;
         Ok(PolicyInputs {
             error_budget_used_pct: p.error_budget_used_pct,
-            seconds_since_last_operation: p.last_operation_s_ago + ((now_ms - self.start_ms) as f64 / 1000.0).max(0.0),
+            seconds_since_last_operation: p.last_operation_s_ago
+                + ((now_ms - self.start_ms) as f64 / 1000.0).max(0.0),
             recent_failures: p.recent_failures,
             consecutive_failures: p.consecutive_failures,
             capacity_headroom_pct: p.capacity_headroom_pct,
             incidents_last_hour: p.incidents_last_hour + 1,
-            traffic_vs_peak: s.peak_rps.map(|pk| if pk > 0.0 { (s.rps / pk).min(1.0) } else { 1.0 }).unwrap_or(0.5),
+            traffic_vs_peak: s
+                .peak_rps
+                .map(|pk| if pk > 0.0 { (s.rps / pk).min(1.0) } else { 1.0 })
+                .unwrap_or(0.5),
         })
     }
 }

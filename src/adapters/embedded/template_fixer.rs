@@ -18,7 +18,9 @@ pub struct TemplateFixer {
 
 /// The attribute in `'NoneType' object has no attribute 'strip'`.
 fn none_attribute(message: &str) -> Option<String> {
-    let rest = message.split("'NoneType' object has no attribute '").nth(1)?;
+    let rest = message
+        .split("'NoneType' object has no attribute '")
+        .nth(1)?;
     Some(rest.split('\'').next()?.to_string())
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Pipeline, Step, Stop};
 use crate::core::clock::yyyymmdd;
-use crate::core::domain::{Cohort, CodeLocation, Incident, Outcome};
+use crate::core::domain::{CodeLocation, Cohort, Incident, Outcome};
 use crate::core::events::EventKind;
 use crate::core::ports::FixRequest;
 use crate::core::rca::{self, BundleAlert, BundleDeploy, BundleEdge, BundleService, RcaBundle};
@@ -60,9 +60,16 @@ impl Pipeline {
             first.name,
             first.service,
             if first.name == "HighErrorRate" {
-                format!("{:.1}% errors (threshold {:.1}%)", first.value * 100.0, first.threshold * 100.0)
+                format!(
+                    "{:.1}% errors (threshold {:.1}%)",
+                    first.value * 100.0,
+                    first.threshold * 100.0
+                )
             } else {
-                format!("p99 {:.0} ms (threshold {:.0} ms)", first.value, first.threshold)
+                format!(
+                    "p99 {:.0} ms (threshold {:.0} ms)",
+                    first.value, first.threshold
+                )
             }
         );
         let incident = Incident {
@@ -115,7 +122,10 @@ impl Pipeline {
 
     fn build_bundle(&self) -> Step<RcaBundle> {
         let port_err = |e: crate::core::ports::PortError| {
-            Stop::new(Outcome::Escalated, format!("RCA could not read its inputs: {e}"))
+            Stop::new(
+                Outcome::Escalated,
+                format!("RCA could not read its inputs: {e}"),
+            )
         };
         let now = self.ports.clock.now_ms();
         let nodes = self.ports.graph.nodes().map_err(port_err)?;
@@ -127,7 +137,10 @@ impl Pipeline {
                 .metrics
                 .samples(&n.name, Cohort::All, now - RCA_LOOKBACK_MS, now)
                 .map_err(port_err)?;
-            metrics.insert(n.name.clone(), bucket_series(&samples));
+            metrics.insert(
+                n.name.clone(),
+                bucket_series(&samples, now - RCA_LOOKBACK_MS),
+            );
         }
         let since = now / 1000 - RCA_COMMIT_LOOKBACK_S;
         let commits = self.ports.repo.commits_since(since).map_err(port_err)?;
@@ -137,7 +150,10 @@ impl Pipeline {
                 continue;
             };
             let prefix = format!("{}/", dir.trim_end_matches('/'));
-            for c in commits.iter().filter(|c| c.files.iter().any(|f| f.starts_with(&prefix))) {
+            for c in commits
+                .iter()
+                .filter(|c| c.files.iter().any(|f| f.starts_with(&prefix)))
+            {
                 deploys.push(BundleDeploy {
                     service: n.name.clone(),
                     at: c.time_unix,
@@ -192,7 +208,11 @@ impl Pipeline {
         self.pace(self.settings.pacing.localize_ms)?;
         let service = self.root_service();
         let escalate = |why: String| Stop::new(Outcome::Escalated, why);
-        let errors = self.ports.errors.recent_errors(&service).unwrap_or_default();
+        let errors = self
+            .ports
+            .errors
+            .recent_errors(&service)
+            .unwrap_or_default();
         let trace = errors
             .iter()
             .find_map(|t| localize::parse_python_traceback(t).ok());
@@ -245,9 +265,10 @@ impl Pipeline {
         let Some(loc) = self.found.location.clone() else {
             return Err(Stop::new(Outcome::Failed, "internal: no code location"));
         };
-        let source = self.ports.repo.read_file(&loc.file).map_err(|e| {
-            Stop::new(Outcome::Escalated, format!("cannot read {}: {e}", loc.file))
-        })?;
+        let source =
+            self.ports.repo.read_file(&loc.file).map_err(|e| {
+                Stop::new(Outcome::Escalated, format!("cannot read {}: {e}", loc.file))
+            })?;
         let req = FixRequest {
             service: self.root_service(),
             file: loc.file.clone(),
@@ -301,16 +322,21 @@ impl Pipeline {
     }
 }
 
-/// Ten-second buckets of error rate and p99 for the RCA bundle.
-fn bucket_series(samples: &[crate::core::domain::Sample]) -> BTreeMap<String, Vec<(f64, f64)>> {
+/// Ten-second buckets of error rate and p99 for the RCA bundle, aligned to the window start so the
+/// same run always buckets the same seconds together.
+fn bucket_series(
+    samples: &[crate::core::domain::Sample],
+    origin: i64,
+) -> BTreeMap<String, Vec<(f64, f64)>> {
     let mut err = Vec::new();
     let mut p99 = Vec::new();
-    for chunk in samples.chunk_by(|a, b| a.t_ms / RCA_BUCKET_MS == b.t_ms / RCA_BUCKET_MS) {
+    let bucket = |t: i64| (t - origin).div_euclid(RCA_BUCKET_MS);
+    for chunk in samples.chunk_by(|a, b| bucket(a.t_ms) == bucket(b.t_ms)) {
         let w = crate::core::domain::WindowStats::of(chunk);
         if w.requests == 0 {
             continue;
         }
-        let t = (chunk[0].t_ms / RCA_BUCKET_MS * RCA_BUCKET_MS) as f64 / 1000.0;
+        let t = (origin + bucket(chunk[0].t_ms) * RCA_BUCKET_MS) as f64 / 1000.0;
         err.push((t, w.error_rate));
         p99.push((t, w.latency_p99_ms));
     }

@@ -44,7 +44,12 @@ impl Pipeline {
             .ports
             .policy
             .policy_inputs(&service, self.ports.clock.now_ms())
-            .map_err(|e| Stop::new(Outcome::Escalated, format!("policy inputs unavailable: {e}")))?;
+            .map_err(|e| {
+                Stop::new(
+                    Outcome::Escalated,
+                    format!("policy inputs unavailable: {e}"),
+                )
+            })?;
         if policy.consecutive_failures > self.settings.approval.max_consecutive_failures {
             self.found.override_reasons.push(format!(
                 "{} consecutive failed operations on {service} (more than {})",
@@ -146,7 +151,10 @@ impl Pipeline {
                 s.score, self.settings.strategy.manual_review
             ));
         }
-        if pol.production && pol.require_for_production && inputs.criticality >= pol.criticality_threshold {
+        if pol.production
+            && pol.require_for_production
+            && inputs.criticality >= pol.criticality_threshold
+        {
             reasons.push(format!(
                 "production policy: {} has criticality {:.2} ≥ {:.2}, so changes need a human",
                 self.root_service(),
@@ -232,7 +240,11 @@ fn gates_justification(results: &[GateOutcome]) -> Justification {
     let passed = results.iter().filter(|g| g.passed).count();
     let mut j = Justification::new(
         "safety_gates",
-        if passed == results.len() { "proceed" } else { "block" },
+        if passed == results.len() {
+            "proceed"
+        } else {
+            "block"
+        },
     )
     .input("gates", results.len())
     .input("passed", passed);

@@ -14,15 +14,15 @@ pub use settings::{ApprovalPolicy, PipelineSettings, StagePacing};
 
 use super::bus::EventBus;
 use super::clock::{rfc3339, Clock};
-use super::domain::{FixPlan, Incident, Outcome, RcaCandidate, CodeLocation};
+use super::domain::{CodeLocation, FixPlan, Incident, Outcome, RcaCandidate};
 use super::events::{Command, Event, EventKind};
 use super::locks::LockLease;
 use super::ports::{
-    AlertSource, AuditLog, CheckRunner, CodeRepo, Deployer, DependencyGraph, ErrorLogSource,
+    AlertSource, AuditLog, CheckRunner, CodeRepo, DependencyGraph, Deployer, ErrorLogSource,
     FixGenerator, LockManager, MetricsSource, PolicySource,
 };
 use super::state::{State, StateMachine};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -144,7 +144,10 @@ impl Pipeline {
     pub fn run(mut self) -> RunReport {
         let result = self.run_stages();
         let (outcome, reason) = match result {
-            Ok(()) => (Outcome::Resolved, "incident resolved and closed".to_string()),
+            Ok(()) => (
+                Outcome::Resolved,
+                "incident resolved and closed".to_string(),
+            ),
             Err(stop) => (stop.outcome, stop.reason),
         };
         self.release_locks();
@@ -271,11 +274,8 @@ impl Pipeline {
 
     /// Safe point: apply queued commands; block while paused; stop on abort.
     pub(crate) fn checkpoint(&mut self) -> Step<()> {
-        loop {
-            match self.commands.try_recv() {
-                Ok(cmd) => self.apply_command(cmd)?,
-                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
-            }
+        while let Ok(cmd) = self.commands.try_recv() {
+            self.apply_command(cmd)?;
         }
         while self.paused && self.abort.is_none() {
             match self.commands.recv_timeout(Duration::from_millis(200)) {
@@ -329,7 +329,10 @@ impl Pipeline {
             if left.is_zero() {
                 return Ok(None);
             }
-            match self.commands.recv_timeout(left.min(Duration::from_millis(200))) {
+            match self
+                .commands
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
                 Ok(cmd @ (Command::Approve { .. } | Command::Reject { .. })) => {
                     return Ok(Some(cmd))
                 }

@@ -19,7 +19,12 @@ impl Pipeline {
         ];
         self.pace(self.settings.pacing.lock_ms)?;
         for r in wanted {
-            let held: Vec<Resource> = self.found.leases.iter().map(|l| l.resource.clone()).collect();
+            let held: Vec<Resource> = self
+                .found
+                .leases
+                .iter()
+                .map(|l| l.resource.clone())
+                .collect();
             let owner = self.owner();
             match self.ports.locks.acquire(
                 &r,
@@ -66,7 +71,10 @@ impl Pipeline {
             if let Err(e) = self.ports.locks.renew(&lease, self.settings.lock_ttl_ms) {
                 return Err(Stop::new(
                     Outcome::RolledBack,
-                    format!("lost lock {} mid-operation ({e}): no further deploy step", lease.resource),
+                    format!(
+                        "lost lock {} mid-operation ({e}): no further deploy step",
+                        lease.resource
+                    ),
                 ));
             }
         }
@@ -89,7 +97,11 @@ impl Pipeline {
                 self.pace(self.settings.pacing.observe_ms)?;
                 return self.verify();
             }
-            self.go(if pct <= 10 { State::Canary10 } else { State::Canary50 })?;
+            self.go(if pct <= 10 {
+                State::Canary10
+            } else {
+                State::Canary50
+            })?;
             self.shift(pct)?;
             self.pace(self.settings.pacing.observe_ms)?;
             self.go(State::HealthCheck)?;
@@ -175,11 +187,31 @@ impl Pipeline {
     }
 
     fn judge_samples(&self, base: &[Sample], canary: &[Sample]) -> Judgement {
-        let err = |s: &[Sample]| s.iter().filter(|x| x.requests > 0).map(Sample::error_rate).collect::<Vec<_>>();
-        let p99 = |s: &[Sample]| s.iter().filter(|x| x.requests > 0).map(|x| x.latency_p99_ms).collect::<Vec<_>>();
+        let err = |s: &[Sample]| {
+            s.iter()
+                .filter(|x| x.requests > 0)
+                .map(Sample::error_rate)
+                .collect::<Vec<_>>()
+        };
+        let p99 = |s: &[Sample]| {
+            s.iter()
+                .filter(|x| x.requests > 0)
+                .map(|x| x.latency_p99_ms)
+                .collect::<Vec<_>>()
+        };
         let metrics = vec![
-            ("error_rate".to_string(), err(base), err(canary), Direction::IncreaseIsBad),
-            ("latency_p99_ms".to_string(), p99(base), p99(canary), Direction::IncreaseIsBad),
+            (
+                "error_rate".to_string(),
+                err(base),
+                err(canary),
+                Direction::IncreaseIsBad,
+            ),
+            (
+                "latency_p99_ms".to_string(),
+                p99(base),
+                p99(canary),
+                Direction::IncreaseIsBad,
+            ),
         ];
         judge(&metrics, &self.settings.judge)
     }
@@ -269,7 +301,10 @@ impl Pipeline {
                 let _ = self.go(State::Escalated);
                 Stop::new(
                     Outcome::Escalated,
-                    format!("rollback failed ({e}) after: {}; a human must intervene now", stop.reason),
+                    format!(
+                        "rollback failed ({e}) after: {}; a human must intervene now",
+                        stop.reason
+                    ),
                 )
             }
         }
