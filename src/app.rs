@@ -230,8 +230,14 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         .collect();
     let graph = Arc::new(MemoryGraph::from_fleet(&spec));
     let fleet = Arc::new(
-        SimFleet::new(spec, seed, clock.clone(), repo.path.clone())
-            .context("starting the simulated fleet")?,
+        SimFleet::new(
+            spec,
+            seed,
+            clock.clone(),
+            repo.path.clone(),
+            spec_path.parent().unwrap_or(Path::new(".")),
+        )
+        .context("starting the simulated fleet")?,
     );
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;

@@ -13,7 +13,12 @@ fn have_python() -> bool {
 }
 
 fn run_demo(state: &Path, extra: &[&str]) -> Vec<Value> {
+    run_demo_env(state, extra, &[])
+}
+
+fn run_demo_env(state: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .envs(env.iter().copied())
         .args([
             "demo",
             "--headless",
@@ -312,4 +317,35 @@ fn unknown_injection_is_a_clear_error() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// Without a Python interpreter the patch cannot be checked: the gates fail and say so, and
+/// nothing is deployed.
+#[test]
+fn missing_python_fails_the_gates_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ev = run_demo_env(
+        dir.path(),
+        &["--auto-approve"],
+        &[("CCP_PYTHON", "/nonexistent/python3")],
+    );
+    assert_eq!(states(&ev).last().map(String::as_str), Some("GATES_FAILED"));
+    assert_eq!(last(&ev)["outcome"], "failed");
+    let gates = of_type(&ev, "gate_result");
+    let syntax = gates
+        .iter()
+        .find(|g| g["gate"] == "syntax")
+        .expect("syntax gate");
+    assert_eq!(syntax["passed"], false);
+    assert!(
+        syntax["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("python3 not found")),
+        "{syntax}"
+    );
+    assert!(of_type(&ev, "deployed").is_empty());
+    assert!(
+        of_type(&ev, "awaiting_approval").is_empty(),
+        "no approval is asked for a failed patch"
+    );
 }

@@ -138,6 +138,13 @@ pub struct FaultSpec {
     /// Extra latency in ms (kind `latency`).
     #[serde(default)]
     pub add_ms: Option<f64>,
+    /// Kind `code` when the code cannot be run (no python3): the error rate last measured.
+    #[serde(default)]
+    pub recorded_error_rate: Option<f64>,
+    /// Kind `code` when the code cannot be run: a traceback captured from a real run, relative to
+    /// the fleet file. Used so the pipeline still reaches its gates, which then fail and say why.
+    #[serde(default)]
+    pub recorded_traceback: Option<String>,
 }
 
 impl FaultSpec {
