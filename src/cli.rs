@@ -56,6 +56,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Measure the headless instant demo against a same-run baseline (see BENCHMARKS.md).
+    Bench {
+        /// Demo runs to measure.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Statistical canary verdict from two sample files.
     Judge {
         /// Baseline samples (JSON).
@@ -206,6 +215,7 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             }
         }),
         Some(Cmd::Rca { input, top, json }) => rca(&input, top, json),
+        Some(Cmd::Bench { runs, json }) => bench(runs, json),
         Some(Cmd::Judge {
             baseline,
             canary,
@@ -274,7 +284,7 @@ fn run_demo(
     let audit_path = handle.audit_path.clone();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let outcome = headless::run(handle, format, approval, &mut out)?;
+    let (outcome, _) = headless::run(handle, format, approval, &mut out)?;
     if format == Format::Text {
         writeln!(
             out,
@@ -401,4 +411,27 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
         Verdict::Fail => 1,
         Verdict::Inconclusive => 3,
     }))
+}
+
+fn bench(runs: usize, json: bool) -> Result<ExitCode> {
+    let r = ccp::bench::run(runs)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("headless instant demo, {} runs (median):", r.runs);
+    println!(
+        "  total             {:>8.1} ms   (min {:.1}, max {:.1})",
+        r.total_ms_median, r.total_ms_range.0, r.total_ms_range.1
+    );
+    println!(
+        "  baseline          {:>8.1} ms   (one `python3 -m unittest` of the demo service)",
+        r.baseline_ms_median
+    );
+    println!("  total / baseline  {:>8.2}", r.ratio_total_to_baseline);
+    println!("  compute per state:");
+    for (k, v) in &r.stage_ms_median {
+        println!("    {k:<24} {v:>8.2} ms");
+    }
+    Ok(ExitCode::SUCCESS)
 }

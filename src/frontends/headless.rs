@@ -5,6 +5,7 @@ use super::text;
 use crate::app::AppHandle;
 use crate::core::domain::Outcome;
 use crate::core::events::{Command, EventKind};
+use crate::core::pipeline::RunReport;
 use anyhow::{Context, Result};
 use std::io::{BufRead, Write};
 use std::sync::mpsc::Sender;
@@ -32,13 +33,14 @@ pub enum Format {
     Text,
 }
 
-/// Run to the end, writing events to `out`. Returns the outcome of the `finished` event.
+/// Run to the end, writing events to `out`. Returns the outcome of the `finished` event and the
+/// pipeline's own report (stage timings for benchmarks).
 pub fn run(
     mut app: AppHandle,
     format: Format,
     approval: ApprovalMode,
     out: &mut dyn Write,
-) -> Result<Outcome> {
+) -> Result<(Outcome, RunReport)> {
     let events = app.subscribe();
     let commands = app.command_sender();
     app.start();
@@ -68,7 +70,7 @@ pub fn run(
     let audit = app.audit_path.clone();
     let report = app.join()?;
     tracing::info!(?report.outcome, events = report.events, audit = %audit.display(), "run finished");
-    Ok(outcome)
+    Ok((outcome, report))
 }
 
 fn answer(mode: &ApprovalMode, commands: &Sender<Command>) {

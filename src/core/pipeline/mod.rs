@@ -151,7 +151,7 @@ impl Pipeline {
             Err(stop) => (stop.outcome, stop.reason),
         };
         self.release_locks();
-        self.close_stage();
+        self.close_stage(self.sm.current());
         let state = self.sm.current();
         // The final event is emitted even if the audit log broke: front-ends must learn the end.
         self.emit_lossy(EventKind::Finished {
@@ -235,7 +235,7 @@ impl Pipeline {
     pub(crate) fn go(&mut self, to: State) -> Step<()> {
         match self.sm.transition(to) {
             Ok(from) => {
-                self.close_stage();
+                self.close_stage(from);
                 self.emit(EventKind::StateChanged { from, to })
             }
             Err(e) => {
@@ -250,10 +250,10 @@ impl Pipeline {
         }
     }
 
-    fn close_stage(&mut self) {
+    fn close_stage(&mut self, left: State) {
         let now = Instant::now();
         self.stage_wall
-            .push((self.sm.current(), now.duration_since(self.stage_started)));
+            .push((left, now.duration_since(self.stage_started)));
         self.stage_started = now;
     }
 
