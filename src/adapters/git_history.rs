@@ -5,27 +5,9 @@
 
 use std::path::Path;
 
-use git2::{Commit, DiffOptions, Repository, Sort};
-use serde::{Deserialize, Serialize};
+use git2::{DiffOptions, Repository, Sort};
 
-/// One commit as the cockpit and the RCA step see it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct CommitInfo {
-    /// Full 40-hex commit id, for audit and `git show`.
-    pub id: String,
-    /// 7-hex abbreviation, for display.
-    pub short: String,
-    /// First line of the message.
-    pub message: String,
-    /// Author name.
-    pub author: String,
-    /// Author time, Unix seconds: "how long before the incident" is computed from it.
-    pub time_unix: i64,
-    /// Files changed relative to the first parent (repository-relative paths).
-    pub files: Vec<String>,
-    /// Lines added plus lines removed relative to the first parent: a size signal for suspicion.
-    pub lines_changed: u32,
-}
+pub use crate::core::domain::Commit as CommitInfo;
 
 /// Why a history query failed, in terms of what the operator can check.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +167,7 @@ pub fn files_at_head(repo: &Path) -> Result<Vec<String>, GitError> {
 fn commit_info(
     repo: &Path,
     repository: &Repository,
-    commit: &Commit<'_>,
+    commit: &git2::Commit<'_>,
 ) -> Result<CommitInfo, GitError> {
     let tree = git(repo, "read tree", commit.tree())?;
     let parent_tree = match commit.parent(0) {

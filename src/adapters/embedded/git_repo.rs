@@ -25,18 +25,6 @@ impl GitRepo {
     }
 }
 
-fn to_commit(c: git_history::CommitInfo) -> Commit {
-    Commit {
-        id: c.id,
-        short: c.short,
-        message: c.message,
-        author: c.author,
-        time_unix: c.time_unix,
-        files: c.files,
-        lines_changed: c.lines_changed,
-    }
-}
-
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -69,13 +57,11 @@ impl CodeRepo for GitRepo {
 
     fn commits_since(&self, since_unix: i64) -> PortResult<Vec<Commit>> {
         git_history::commits_since(&self.root, since_unix)
-            .map(|v| v.into_iter().map(to_commit).collect())
             .map_err(|e| PortError::new("repo", e.to_string()))
     }
 
     fn blame(&self, file: &str, line: u32) -> PortResult<Commit> {
         git_history::blame_line(&self.root, file, line)
-            .map(to_commit)
             .map_err(|e| PortError::new("repo", e.to_string()))
     }
 

@@ -122,11 +122,10 @@ mod tests {
         // scipy 1.17.1: mannwhitneyu(c, b, alternative="two-sided",
         //   method="asymptotic", use_continuity=True)
         //   -> U=45.0 p=0.18926296331502546; z (our formula) = 1.3127625787762591
-        let b = [1.1, 2.3, 3.7, 4.2, 5.9, 6.4, 7.8, 8.5];
-        let c = [2.0, 3.1, 4.9, 6.6, 9.2, 10.4, 11.3, 12.7];
+        let (b, c) = super::super::samples::NO_TIES;
         check(
-            &b,
-            &c,
+            b,
+            c,
             45.0,
             0.189_262_963_315_025_46,
             1.312_762_578_776_259_1,
@@ -139,15 +138,10 @@ mod tests {
         // scipy 1.17.1 mannwhitneyu(c, b, alternative="two-sided",
         //   method="asymptotic", use_continuity=True)
         //   -> U=232.5 p=0.006178399265904346; z=2.7381600868387928
-        let b = [
-            0., 0., 0., 0., 0., 0., 0., 1., 0., 0., 2., 0., 0., 0., 1., 0., 0., 0., 0., 0.,
-        ];
-        let c = [
-            0., 1., 0., 2., 3., 0., 1., 0., 4., 2., 0., 1., 3., 0., 0., 5.,
-        ];
+        let (b, c) = super::super::samples::MANY_ZEROS;
         check(
-            &b,
-            &c,
+            b,
+            c,
             232.5,
             0.006_178_399_265_904_346,
             2.738_160_086_838_792_8,
@@ -159,12 +153,8 @@ mod tests {
         // scipy 1.17.1 mannwhitneyu(c, b, alternative="two-sided",
         //   method="asymptotic", use_continuity=True)
         //   -> U=60.0 p=0.0031777392947297334; z=2.95
-        let b = [
-            12.0, 15.5, 11.2, 14.8, 13.3, 16.1, 12.9, 15.0, 14.2, 13.7, 11.8, 15.9, 12.4, 14.5,
-            13.1,
-        ];
-        let c = [17.2, 18.9, 16.4, 19.5];
-        check(&b, &c, 60.0, 0.003_177_739_294_729_733_4, 2.95);
+        let (b, c) = super::super::samples::UNEQUAL;
+        check(b, c, 60.0, 0.003_177_739_294_729_733_4, 2.95);
     }
 
     #[test]
@@ -172,11 +162,10 @@ mod tests {
         // scipy 1.17.1 mannwhitneyu(c, b, alternative="two-sided",
         //   method="asymptotic", use_continuity=True)
         //   -> U=22.0 p=0.0338793351434717; z=-2.1215049105190174
-        let b = [5., 5., 6., 6., 7., 7., 8., 8., 9., 9.];
-        let c = [4., 4., 5., 5., 5., 6., 6., 6., 7., 7.];
+        let (b, c) = super::super::samples::CANARY_LOWER;
         check(
-            &b,
-            &c,
+            b,
+            c,
             22.0,
             0.033_879_335_143_471_7,
             -2.121_504_910_519_017_4,

@@ -62,3 +62,36 @@ pub(crate) fn assert_rel(actual: f64, expected: f64, tol: f64) {
     };
     assert!(ok, "actual {actual} expected {expected}");
 }
+
+/// Reference samples shared by the Mann-Whitney and Welch tests, so both tests are checked
+/// against SciPy on exactly the same data.
+#[cfg(test)]
+pub(crate) mod samples {
+    /// Interleaved, no ties.
+    pub const NO_TIES: (&[f64], &[f64]) = (
+        &[1.1, 2.3, 3.7, 4.2, 5.9, 6.4, 7.8, 8.5],
+        &[2.0, 3.1, 4.9, 6.6, 9.2, 10.4, 11.3, 12.7],
+    );
+    /// Per-second error counts: mostly zeros.
+    pub const MANY_ZEROS: (&[f64], &[f64]) = (
+        &[
+            0., 0., 0., 0., 0., 0., 0., 1., 0., 0., 2., 0., 0., 0., 1., 0., 0., 0., 0., 0.,
+        ],
+        &[
+            0., 1., 0., 2., 3., 0., 1., 0., 4., 2., 0., 1., 3., 0., 0., 5.,
+        ],
+    );
+    /// 15 baseline values against 4 canary values.
+    pub const UNEQUAL: (&[f64], &[f64]) = (
+        &[
+            12.0, 15.5, 11.2, 14.8, 13.3, 16.1, 12.9, 15.0, 14.2, 13.7, 11.8, 15.9, 12.4, 14.5,
+            13.1,
+        ],
+        &[17.2, 18.9, 16.4, 19.5],
+    );
+    /// Canary lower than baseline, with ties.
+    pub const CANARY_LOWER: (&[f64], &[f64]) = (
+        &[5., 5., 6., 6., 7., 7., 8., 8., 9., 9.],
+        &[4., 4., 5., 5., 5., 6., 6., 6., 7., 7.],
+    );
+}
