@@ -124,6 +124,7 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
     let a = &cfg.approval;
     PipelineSettings {
         seed,
+        detection: detection_from(cfg),
         gates: GateThresholds {
             max_error_budget_pct: g.max_error_budget_pct,
             max_blast_radius_pct: g.max_blast_radius_pct,

@@ -103,6 +103,21 @@ pub struct ServiceNode {
     pub resources: Vec<String>,
 }
 
+/// A service's recent health, as drawn in the dependency graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceHealth {
+    /// Service name.
+    pub name: String,
+    /// Business criticality in [0,1].
+    pub criticality: f64,
+    /// Error rate over the window.
+    pub error_rate: f64,
+    /// Request-weighted p99 latency over the window, ms.
+    pub latency_p99_ms: f64,
+    /// Whether it breaches the detection thresholds.
+    pub unhealthy: bool,
+}
+
 /// One git commit as RCA and localization reason about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Commit {

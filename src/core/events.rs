@@ -1,7 +1,7 @@
 //! Events (pipeline → front-ends, audit log) and Commands (front-ends → pipeline). Their JSON shape
 //! is the Contract: `{"seq":N,"ts":"…","type":"snake_case","incident":"INC-…", …}`.
 
-use super::domain::{Alert, Outcome, RcaCandidate, Severity, WindowStats};
+use super::domain::{Alert, Outcome, RcaCandidate, ServiceHealth, Severity, WindowStats};
 use super::explain::Justification;
 use super::state::State;
 use super::stats::judge::MetricResult;
@@ -36,7 +36,6 @@ pub struct GateOutcome {
     /// Why, in words.
     pub reason: String,
 }
-
 /// Every kind of event, tagged by `type` in snake_case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -49,6 +48,14 @@ pub enum EventKind {
         severity: Severity,
         title: String,
         error_rate: f64,
+    },
+    /// The service graph with each service's recent health, so front-ends can draw it without
+    /// touching the graph adapter. Sent when the incident opens and again at the end.
+    Topology {
+        /// Every service with its health over the last detection window.
+        services: Vec<ServiceHealth>,
+        /// Calls, caller → callee.
+        edges: Vec<(String, String)>,
     },
     /// The state machine moved.
     StateChanged { from: State, to: State },
@@ -124,6 +131,12 @@ pub enum EventKind {
         canary_error_series: Vec<f64>,
         /// Per-second baseline error rates, for charts.
         baseline_error_series: Vec<f64>,
+        /// Per-second p99 latency of the canary, ms, same seconds as the error series.
+        #[serde(default)]
+        canary_p99_series: Vec<f64>,
+        /// Per-second p99 latency of the baseline, ms.
+        #[serde(default)]
+        baseline_p99_series: Vec<f64>,
     },
     /// A statistical verdict (health check or final verification).
     Verification {
@@ -155,6 +168,7 @@ impl EventKind {
         match self {
             EventKind::AlertReceived { .. } => "alert_received",
             EventKind::IncidentOpened { .. } => "incident_opened",
+            EventKind::Topology { .. } => "topology",
             EventKind::StateChanged { .. } => "state_changed",
             EventKind::TransitionRefused { .. } => "transition_refused",
             EventKind::RcaRanked { .. } => "rca_ranked",

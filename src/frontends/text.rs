@@ -21,6 +21,18 @@ pub fn describe(ev: &Event) -> Option<String> {
             alert.source
         ),
         EventKind::IncidentOpened { title, .. } => format!("incident  {} opened: {title}", ev.incident),
+        EventKind::Topology { services, .. } => {
+            let sick: Vec<&str> = services
+                .iter()
+                .filter(|s| s.unhealthy)
+                .map(|s| s.name.as_str())
+                .collect();
+            format!(
+                "fleet     {} services, unhealthy: {}",
+                services.len(),
+                if sick.is_empty() { "none".to_string() } else { sick.join(", ") }
+            )
+        }
         EventKind::StateChanged { from, to } => format!("state     {from} → {to}"),
         EventKind::TransitionRefused { reason, .. } => format!("REFUSED   {reason}"),
         EventKind::RcaRanked { candidates } => {

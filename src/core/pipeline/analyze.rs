@@ -87,7 +87,46 @@ impl Pipeline {
             error_rate,
         })?;
         self.found.incident = Some(incident);
+        self.emit_topology(self.settings.detection.window_ms)?;
         self.checkpoint()
+    }
+
+    /// Tell front-ends what the service graph looks like and how healthy each service was over the
+    /// last `window_ms`.
+    /// Informational: if the graph or metrics cannot be read, a note says so and the run goes on.
+    pub(super) fn emit_topology(&mut self, window_ms: i64) -> Step<()> {
+        let now = self.ports.clock.now_ms();
+        let d = self.settings.detection.clone();
+        let read = || -> Result<_, crate::core::ports::PortError> {
+            let nodes = self.ports.graph.nodes()?;
+            let edges = self.ports.graph.edges()?;
+            let mut services = Vec::with_capacity(nodes.len());
+            for n in nodes {
+                let w = crate::core::domain::WindowStats::of(&self.ports.metrics.samples(
+                    &n.name,
+                    Cohort::All,
+                    now - window_ms,
+                    now,
+                )?);
+                let unhealthy = w.requests >= d.min_requests
+                    && (w.error_rate > d.error_rate_threshold
+                        || w.latency_p99_ms > d.latency_p99_threshold_ms);
+                services.push(crate::core::domain::ServiceHealth {
+                    name: n.name,
+                    criticality: n.criticality,
+                    error_rate: w.error_rate,
+                    latency_p99_ms: w.latency_p99_ms,
+                    unhealthy,
+                });
+            }
+            Ok((services, edges))
+        };
+        match read() {
+            Ok((services, edges)) => self.emit(EventKind::Topology { services, edges }),
+            Err(e) => self.emit(EventKind::Note {
+                message: format!("service graph unavailable for display: {e}"),
+            }),
+        }
     }
 
     /// Build the RCA bundle from the ports and rank candidates.

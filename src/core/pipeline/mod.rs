@@ -151,6 +151,10 @@ impl Pipeline {
             Err(stop) => (stop.outcome, stop.reason),
         };
         self.release_locks();
+        if !self.incident_id.is_empty() {
+            // Best effort: the graph's colours after the run; the end must be reported regardless.
+            let _ = self.emit_topology(self.settings.verification_window_ms as i64);
+        }
         self.close_stage(self.sm.current());
         let state = self.sm.current();
         // The final event is emitted even if the audit log broke: front-ends must learn the end.

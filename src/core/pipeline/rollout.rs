@@ -149,15 +149,8 @@ impl Pipeline {
         let from = now - self.settings.pacing.observe_ms as i64;
         let base = self.window(Cohort::Baseline, from, now)?;
         let canary = self.window(Cohort::Canary, from, now)?;
-        let (bw, cw) = (WindowStats::of(&base), WindowStats::of(&canary));
-        self.emit(EventKind::CanaryMetrics {
-            step: format!("CANARY_{pct}"),
-            percent: pct,
-            baseline: bw,
-            canary: cw,
-            canary_error_series: canary.iter().map(Sample::error_rate).collect(),
-            baseline_error_series: base.iter().map(Sample::error_rate).collect(),
-        })?;
+        let cw = WindowStats::of(&canary);
+        self.emit(canary_metrics(format!("CANARY_{pct}"), pct, &base, &canary))?;
         let j = self.judge_samples(&base, &canary);
         let slo = self.slo_breach(&cw);
         self.verdict(format!("health_check_{pct}"), j, slo)
@@ -172,15 +165,8 @@ impl Pipeline {
         let start = self.found.deploy_started_ms;
         let control = self.window(Cohort::All, start - w, start)?;
         let treated = self.window(Cohort::All, now - w, now)?;
-        let (cw, tw) = (WindowStats::of(&control), WindowStats::of(&treated));
-        self.emit(EventKind::CanaryMetrics {
-            step: "VERIFICATION".into(),
-            percent: 100,
-            baseline: cw,
-            canary: tw,
-            canary_error_series: treated.iter().map(Sample::error_rate).collect(),
-            baseline_error_series: control.iter().map(Sample::error_rate).collect(),
-        })?;
+        let tw = WindowStats::of(&treated);
+        self.emit(canary_metrics("VERIFICATION".into(), 100, &control, &treated))?;
         let j = self.judge_samples(&control, &treated);
         let slo = self.slo_breach(&tw);
         self.verdict("final".into(), j, slo)
@@ -308,5 +294,19 @@ impl Pipeline {
                 )
             }
         }
+    }
+}
+
+/// The chartable comparison of two windows: summary stats plus per-second series.
+fn canary_metrics(step: String, percent: u8, base: &[Sample], canary: &[Sample]) -> EventKind {
+    EventKind::CanaryMetrics {
+        step,
+        percent,
+        baseline: WindowStats::of(base),
+        canary: WindowStats::of(canary),
+        canary_error_series: canary.iter().map(Sample::error_rate).collect(),
+        baseline_error_series: base.iter().map(Sample::error_rate).collect(),
+        canary_p99_series: canary.iter().map(|s| s.latency_p99_ms).collect(),
+        baseline_p99_series: base.iter().map(|s| s.latency_p99_ms).collect(),
     }
 }

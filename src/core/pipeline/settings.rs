@@ -1,6 +1,7 @@
 //! Settings the orchestrator needs, decoupled from the config file format so the core never
 //! depends on how (or whether) configuration was read.
 
+use crate::core::detect::DetectionSettings;
 use crate::core::gates::GateThresholds;
 use crate::core::risk::StrategyThresholds;
 use crate::core::stats::judge::JudgeConfig;
@@ -113,6 +114,8 @@ pub struct PipelineSettings {
     pub lock_wait_ms: u64,
     /// Stage pacing.
     pub pacing: StagePacing,
+    /// Detection thresholds, reused to colour services healthy or not in `topology` events.
+    pub detection: DetectionSettings,
 }
 
 impl Default for PipelineSettings {
@@ -126,6 +129,7 @@ impl Default for PipelineSettings {
             run_security: true,
             strategy: StrategyThresholds::default(),
             approval: ApprovalPolicy::default(),
+            detection: DetectionSettings::default(),
             canary_steps: vec![10, 50, 100],
             canary_max_error_rate: 0.02,
             canary_max_latency_p99_ms: 500.0,

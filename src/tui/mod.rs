@@ -1,0 +1,16 @@
+//! The cockpit: a full-screen terminal front-end over the live pipeline.
+//!
+//! Split the way bottom splits collection, state and canvas: `view_model` folds pipeline Events
+//! into what the screen shows; `ui_state` holds what only the operator changes (focus, scroll,
+//! dialogs); `draw` turns both into a frame and does nothing else, so every pane is
+//! snapshot-testable with `TestBackend`; `keymap` is the one table of keys (and the help overlay);
+//! `run` owns the terminal and the tokio event loop.
+
+pub mod draw;
+pub mod graph_layout;
+pub mod highlight;
+pub mod keymap;
+pub mod record;
+pub mod theme;
+pub mod ui_state;
+pub mod view_model;
