@@ -103,3 +103,88 @@ pub fn run(runs: usize) -> Result<BenchReport> {
         ratio_total_to_baseline: if base > 0.0 { total / base } else { 0.0 },
     })
 }
+
+/// Frame-render timings at one terminal size.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderSize {
+    /// Columns × rows.
+    pub size: String,
+    /// Median µs to draw one cockpit frame (all panes, final state of a resolved run).
+    pub cockpit_us_median: f64,
+    /// Median µs to draw the same size filled with one plain paragraph: the floor every frame pays.
+    pub baseline_us_median: f64,
+    /// cockpit / baseline.
+    pub ratio: f64,
+}
+
+/// Time the cockpit's `draw` into a `TestBackend` at 200×60 and 80×24 against a plain
+/// full-screen paragraph of the same size, measured in the same run.
+pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
+    use crate::tui::draw::{draw, DrawCache};
+    use crate::tui::theme::Theme;
+    use crate::tui::ui_state::UiState;
+    use crate::tui::view_model::ViewModel;
+    use ratatui::backend::TestBackend;
+    use ratatui::widgets::Paragraph;
+    use ratatui::Terminal;
+
+    let state = tempfile::tempdir().context("temporary state directory")?;
+    let opts = DemoOptions {
+        seed: Some(1),
+        pace: Pace::Instant,
+        inject_failure: None,
+        state_dir: state.path().to_path_buf(),
+        config: Config::default(),
+    };
+    let mut handle = app::start_demo(&opts)?;
+    let rx = handle.subscribe();
+    let commands = handle.command_sender();
+    handle.start();
+    let mut vm = ViewModel::default();
+    for ev in rx.iter() {
+        if matches!(ev.kind, crate::core::events::EventKind::AwaitingApproval { .. }) {
+            let _ = commands.send(crate::core::events::Command::Approve {
+                actor: "bench".into(),
+                comment: String::new(),
+            });
+        }
+        let done = matches!(ev.kind, crate::core::events::EventKind::Finished { .. });
+        vm.apply(&ev);
+        if done {
+            break;
+        }
+    }
+    let _ = handle.join();
+    let ui = UiState::new(vec![Theme::default_dark()], "instant", "bench");
+    let cache = DrawCache::new();
+    let text = "x".repeat(200 * 60);
+    let mut out = Vec::new();
+    for (w, h) in [(200u16, 60u16), (80, 24)] {
+        let mut term = Terminal::new(TestBackend::new(w, h))?;
+        // Warm the diff highlight cache: steady-state frames reuse it.
+        term.draw(|f| draw(f, &vm, &ui, &cache))?;
+        let mut cockpit = Vec::with_capacity(frames);
+        let mut base = Vec::with_capacity(frames);
+        for _ in 0..frames.max(1) {
+            let t = Instant::now();
+            term.draw(|f| {
+                f.render_widget(
+                    Paragraph::new(text.as_str()).wrap(ratatui::widgets::Wrap { trim: false }),
+                    f.area(),
+                )
+            })?;
+            base.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            term.draw(|f| draw(f, &vm, &ui, &cache))?;
+            cockpit.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let (c, b) = (median(cockpit), median(base));
+        out.push(RenderSize {
+            size: format!("{w}x{h}"),
+            cockpit_us_median: c,
+            baseline_us_median: b,
+            ratio: if b > 0.0 { c / b } else { 0.0 },
+        });
+    }
+    Ok(out)
+}

@@ -5,6 +5,8 @@ use ccp::adapters::embedded::paced_clock::Pace;
 use ccp::app::{self, DemoOptions};
 use ccp::config::{self, Config};
 use ccp::frontends::headless::{self, ApprovalMode, Format};
+use ccp::tui::run::{self, CockpitOptions};
+use ccp::tui::theme::{self, Theme};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +63,9 @@ enum Cmd {
         /// Demo runs to measure.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Measure cockpit frame rendering instead (frames per size).
+        #[arg(long, value_name = "FRAMES", num_args = 0..=1, default_missing_value = "500")]
+        render: Option<usize>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -215,7 +220,10 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             }
         }),
         Some(Cmd::Rca { input, top, json }) => rca(&input, top, json),
-        Some(Cmd::Bench { runs, json }) => bench(runs, json),
+        Some(Cmd::Bench { runs, render, json }) => match render {
+            Some(frames) => bench_render(frames, json),
+            None => bench(runs, json),
+        },
         Some(Cmd::Judge {
             baseline,
             canary,
@@ -239,8 +247,8 @@ fn run_demo(
             anyhow::bail!("unknown scenario `{s}`; available: payment_null_email (the failure matrix is not built yet)");
         }
     }
-    if args.record.is_some() {
-        anyhow::bail!("--record needs the cockpit, which is not built yet; use --headless --json > run.jsonl to keep a record");
+    if args.record.is_some() && args.headless {
+        anyhow::bail!("--record records the cockpit; in headless mode keep a record with --json > run.jsonl");
     }
     let pace = Pace::parse(&args.pace).with_context(|| {
         format!(
@@ -259,22 +267,26 @@ fn run_demo(
         state_dir,
         config: cfg.clone(),
     };
+    let actor = cfg
+        .actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "operator".into());
+    let wants_cockpit = bare || !args.headless;
+    if wants_cockpit {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            return cockpit(&opts, &cfg, &args, actor);
+        }
+        eprintln!("ccp: stdout is not a terminal, so no cockpit; running the demo headless with readable text (use --headless to say so).");
+    }
     let approval = if args.auto_approve {
         ApprovalMode::AutoApprove
     } else if args.auto_reject {
         ApprovalMode::AutoReject
     } else {
-        ApprovalMode::Stdin {
-            actor: cfg
-                .actor
-                .clone()
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "operator".into()),
-        }
+        ApprovalMode::Stdin { actor }
     };
-    if bare || !args.headless {
-        eprintln!("ccp: the full-screen cockpit is not built yet; running the demo headless with readable text.");
-    }
     let format = if args.json {
         Format::Json
     } else {
@@ -293,6 +305,58 @@ fn run_demo(
             audit_path.display()
         )
         .ok();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Themes for the cockpit: the configured one first (a builtin name or a file), then the other
+/// builtins for `t`; `NO_COLOR` replaces them all with the monochrome theme.
+fn cockpit_themes(cfg: &Config) -> Result<Vec<Theme>> {
+    if theme::no_color_requested() {
+        return Ok(vec![Theme::monochrome()]);
+    }
+    let wanted = cfg.tui.theme.as_str();
+    let first = if theme::builtin_names().contains(&wanted) {
+        Theme::builtin(wanted)?
+    } else {
+        Theme::from_file(Path::new(wanted)).with_context(|| {
+            format!(
+                "tui.theme `{wanted}` is neither a builtin theme ({}) nor a readable theme file",
+                theme::builtin_names().join(", ")
+            )
+        })?
+    };
+    let mut themes = vec![first];
+    for n in theme::builtin_names() {
+        if themes[0].name != n {
+            themes.push(Theme::builtin(n)?);
+        }
+    }
+    Ok(themes)
+}
+
+fn cockpit(opts: &DemoOptions, cfg: &Config, args: &DemoArgs, actor: String) -> Result<ExitCode> {
+    let themes = cockpit_themes(cfg)?;
+    let handle = app::start_demo(opts)?;
+    let audit_path = handle.audit_path.clone();
+    let pace = handle.pace.to_string();
+    let outcome = run::run(
+        handle,
+        CockpitOptions {
+            themes,
+            pace,
+            actor,
+            fps: cfg.tui.fps,
+            mouse: cfg.tui.mouse,
+            record: args.record.clone(),
+        },
+    )?;
+    match outcome {
+        Some(o) => println!("outcome: {}   audit log: {}", o.as_str(), audit_path.display()),
+        None => println!("left before the run finished   audit log: {}", audit_path.display()),
+    }
+    if let Some(r) = &args.record {
+        println!("recording: {} (play it with `asciinema play`)", r.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -411,6 +475,22 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
         Verdict::Fail => 1,
         Verdict::Inconclusive => 3,
     }))
+}
+
+fn bench_render(frames: usize, json: bool) -> Result<ExitCode> {
+    let r = ccp::bench::render(frames)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("cockpit frame render, {frames} frames per size (median):");
+    for s in r {
+        println!(
+            "  {:>7}  cockpit {:>8.1} µs   baseline {:>8.1} µs (plain full-screen paragraph)   ratio {:.2}",
+            s.size, s.cockpit_us_median, s.baseline_us_median, s.ratio
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench(runs: usize, json: bool) -> Result<ExitCode> {

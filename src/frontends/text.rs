@@ -10,7 +10,13 @@ fn clock_part(ts: &str) -> &str {
 
 /// A human line for an event; `None` for events that are noise in text mode.
 pub fn describe(ev: &Event) -> Option<String> {
-    let body = match &ev.kind {
+    Some(format!("{}  {}", clock_part(&ev.ts), body(&ev.kind)))
+}
+
+/// The event in words: a 10-column kind label, then the detail (possibly over several lines).
+/// Shared by the text mode and the cockpit's timeline so both say the same thing.
+pub fn body(kind: &EventKind) -> String {
+    match kind {
         EventKind::AlertReceived { alert } => format!(
             "alert     {} on {} ({} {:.4} > {:.4}, from {})",
             alert.name,
@@ -20,7 +26,7 @@ pub fn describe(ev: &Event) -> Option<String> {
             alert.threshold,
             alert.source
         ),
-        EventKind::IncidentOpened { title, .. } => format!("incident  {} opened: {title}", ev.incident),
+        EventKind::IncidentOpened { title, .. } => format!("incident  opened: {title}"),
         EventKind::Topology { services, .. } => {
             let sick: Vec<&str> = services
                 .iter()
@@ -145,6 +151,5 @@ pub fn describe(ev: &Event) -> Option<String> {
         EventKind::Finished { outcome, state, reason } => {
             format!("finished  {} in {state}: {reason}", outcome.as_str())
         }
-    };
-    Some(format!("{}  {body}", clock_part(&ev.ts)))
+    }
 }

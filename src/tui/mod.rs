@@ -9,8 +9,11 @@
 pub mod draw;
 pub mod graph_layout;
 pub mod highlight;
+pub mod input;
 pub mod keymap;
+pub mod layout;
 pub mod record;
+pub mod run;
 pub mod theme;
 pub mod ui_state;
 pub mod view_model;

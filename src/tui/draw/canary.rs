@@ -1,0 +1,193 @@
+//! Canary pane: traffic on the new version, baseline-vs-canary charts of error rate and p99
+//! latency over every step so far, and the statistical verdict with its p-values — the evidence
+//! Kayenta hides behind a score, on one screen.
+
+use super::common::{bar, pct, placeholder, truncate};
+use crate::core::stats::judge::MetricVerdict;
+use crate::tui::theme::{Status, Theme};
+use crate::tui::ui_state::UiState;
+use crate::tui::view_model::{CanaryView, VerdictView, ViewModel};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Widget};
+
+/// Colour hint for a verdict word.
+pub fn verdict_status(v: &str) -> Status {
+    match v {
+        "pass" => Status::Ok,
+        "fail" => Status::Bad,
+        _ => Status::Warn,
+    }
+}
+
+fn metric_line(m: &crate::core::stats::judge::MetricResult, theme: &Theme, w: usize) -> Line<'static> {
+    let (mk, st) = match m.verdict {
+        MetricVerdict::Pass => ("✓", Status::Ok),
+        MetricVerdict::Fail => ("✗", Status::Bad),
+        MetricVerdict::NoData => ("?", Status::Warn),
+    };
+    let p = m
+        .p_value
+        .map(|p| if p < 0.0001 { "p<0.0001".to_string() } else { format!("p={p:.4}") })
+        .unwrap_or_else(|| "p=—".into());
+    let med = match (m.baseline_median, m.canary_median) {
+        (Some(b), Some(c)) => format!("median {} → {}", short(b), short(c)),
+        _ => String::new(),
+    };
+    let text = format!(" {:<12} {p:<9} {med}", truncate(&m.name, 12));
+    Line::from(vec![
+        Span::styled(format!(" {mk}"), theme.status(st).add_modifier(Modifier::BOLD)),
+        Span::raw(truncate(&text, w.saturating_sub(2))),
+    ])
+}
+
+fn short(x: f64) -> String {
+    if x.abs() < 1.0 {
+        format!("{:.4}", x)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+fn header(c: &CanaryView, last: Option<&VerdictView>, theme: &Theme, w: usize) -> Vec<Line<'static>> {
+    let bar_w = (w / 4).clamp(5, 20);
+    let step = c.steps.last().map(|s| s.step.clone()).unwrap_or_default();
+    let mut l1 = vec![
+        Span::styled("traffic ", theme.status(Status::Muted)),
+        Span::styled(bar(f64::from(c.traffic_pct) / 100.0, bar_w), theme.status(Status::Info)),
+        Span::styled(format!(" {:>3}%", c.traffic_pct), Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("  {step}")),
+    ];
+    if let Some(v) = last {
+        l1.push(Span::raw("  "));
+        l1.push(Span::styled(
+            format!("{} {}", v.phase, v.verdict.to_uppercase()),
+            theme.status(verdict_status(&v.verdict)).add_modifier(Modifier::BOLD),
+        ));
+    }
+    let mut out = vec![Line::from(l1)];
+    if let Some(s) = c.steps.last() {
+        out.push(Line::from(vec![
+            Span::styled("errors ", theme.status(Status::Muted)),
+            Span::styled(pct(s.baseline.error_rate), Style::default().fg(theme.chart_baseline)),
+            Span::raw(" → "),
+            Span::styled(pct(s.canary.error_rate), Style::default().fg(theme.chart_canary).add_modifier(Modifier::BOLD)),
+            Span::styled("   p99 ", theme.status(Status::Muted)),
+            Span::styled(format!("{:.0}ms", s.baseline.latency_p99_ms), Style::default().fg(theme.chart_baseline)),
+            Span::raw(" → "),
+            Span::styled(format!("{:.0}ms", s.canary.latency_p99_ms), Style::default().fg(theme.chart_canary).add_modifier(Modifier::BOLD)),
+        ]));
+    }
+    out
+}
+
+fn points(v: &[f64], scale: f64) -> Vec<(f64, f64)> {
+    v.iter()
+        .enumerate()
+        .filter(|(_, y)| y.is_finite())
+        .map(|(i, y)| (i as f64, y * scale))
+        .collect()
+}
+
+fn chart_area(buf: &mut Buffer, area: Rect, title: &str, base: &[(f64, f64)], can: &[(f64, f64)], unit: &str, theme: &Theme) {
+    if area.height < 3 || area.width < 10 {
+        return;
+    }
+    let n = base.len().max(can.len()).max(2) as f64;
+    let max_y = base
+        .iter()
+        .chain(can.iter())
+        .map(|p| p.1)
+        .fold(0.0_f64, f64::max);
+    let top = if max_y <= 0.0 { 1.0 } else { max_y * 1.15 };
+    let (bm, cm) = if theme.monochrome {
+        (Marker::Dot, Marker::Braille)
+    } else {
+        (Marker::Braille, Marker::Braille)
+    };
+    let datasets = vec![
+        Dataset::default()
+            .name("baseline")
+            .marker(bm)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_baseline))
+            .data(base),
+        Dataset::default()
+            .name("canary")
+            .marker(cm)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_canary).add_modifier(Modifier::BOLD))
+            .data(can),
+    ];
+    let fmt = |y: f64| {
+        if top < 10.0 {
+            format!("{y:.1}{unit}")
+        } else {
+            format!("{y:.0}{unit}")
+        }
+    };
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .style(theme.status(Status::Muted))
+                .bounds([0.0, n - 1.0]),
+        )
+        .y_axis(
+            Axis::default()
+                .title(Span::styled(title.to_string(), theme.status(Status::Muted)))
+                .style(theme.status(Status::Muted))
+                .labels([Span::raw(fmt(0.0)), Span::raw(fmt(top))])
+                .bounds([0.0, top]),
+        )
+        .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
+        .hidden_legend_constraints((Constraint::Percentage(50), Constraint::Percentage(50)))
+        .style(theme.base());
+    chart.render(area, buf);
+}
+
+/// Draw the pane's inside.
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
+    let theme = ui.theme();
+    let c = &vm.canary;
+    if c.steps.is_empty() && c.traffic_pct == 0 && c.verdicts.is_empty() {
+        let msg = if vm.locks.is_empty() {
+            "the canary starts after approval"
+        } else {
+            "shifting traffic…"
+        };
+        placeholder(buf, area, msg, theme);
+        return;
+    }
+    let w = area.width as usize;
+    let last = vm.last_verdict();
+    let head = header(c, last, theme, w);
+    let metric_lines: Vec<Line> = last
+        .map(|v| v.metrics.iter().take(3).map(|m| metric_line(m, theme, w)).collect())
+        .unwrap_or_default();
+    let [h, charts, verdict] = Layout::vertical([
+        Constraint::Length(head.len() as u16),
+        Constraint::Min(0),
+        Constraint::Length(metric_lines.len() as u16),
+    ])
+    .areas(area);
+    Paragraph::new(head).render(h, buf);
+    Paragraph::new(metric_lines).render(verdict, buf);
+    let err_b = points(&c.baseline_errors, 100.0);
+    let err_c = points(&c.canary_errors, 100.0);
+    let lat_b = points(&c.baseline_p99, 1.0);
+    let lat_c = points(&c.canary_p99, 1.0);
+    if charts.width >= 70 {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
+        chart_area(buf, a, "errors", &err_b, &err_c, "%", theme);
+        chart_area(buf, b, "p99", &lat_b, &lat_c, "ms", theme);
+    } else if charts.height >= 12 {
+        let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
+        chart_area(buf, a, "errors", &err_b, &err_c, "%", theme);
+        chart_area(buf, b, "p99", &lat_b, &lat_c, "ms", theme);
+    } else {
+        chart_area(buf, charts, "errors", &err_b, &err_c, "%", theme);
+    }
+}

@@ -1,0 +1,326 @@
+//! The cockpit rendered into `TestBackend` at 80×24 and 160×48 from the events of a real demo
+//! run: every pane, the approval dialog, help, details, too-small and NO_COLOR. Rendering is a
+//! function of (view model, UI state), so these are exact about what is on screen.
+
+use ccp::adapters::embedded::paced_clock::Pace;
+use ccp::app::{self, DemoOptions};
+use ccp::config::Config;
+use ccp::core::events::{Command, Event, EventKind};
+use ccp::tui::draw::{draw, DrawCache};
+use ccp::tui::input::{on_key, Effect};
+use ccp::tui::theme::Theme;
+use ccp::tui::ui_state::{Overlay, Pane, UiState};
+use ccp::tui::view_model::ViewModel;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Events of one seeded demo run, auto-approved, collected once for all tests.
+fn run_events() -> &'static Vec<Event> {
+    static EVENTS: OnceLock<Vec<Event>> = OnceLock::new();
+    EVENTS.get_or_init(|| {
+        let state = tempfile::tempdir().expect("temp dir");
+        let opts = DemoOptions {
+            seed: Some(7),
+            pace: Pace::Instant,
+            inject_failure: None,
+            state_dir: state.path().to_path_buf(),
+            config: Config::default(),
+        };
+        let mut handle = app::start_demo(&opts).expect("demo starts");
+        let rx = handle.subscribe();
+        handle.start();
+        let mut out = Vec::new();
+        while let Ok(ev) = rx.recv_timeout(Duration::from_secs(60)) {
+            if matches!(ev.kind, EventKind::AwaitingApproval { .. }) {
+                handle.send(Command::Approve {
+                    actor: "tester".into(),
+                    comment: "looks right".into(),
+                });
+            }
+            let done = matches!(ev.kind, EventKind::Finished { .. });
+            out.push(ev);
+            if done {
+                break;
+            }
+        }
+        let _ = handle.join();
+        out
+    })
+}
+
+/// View model folded up to (and including) the first event matching `stop`.
+fn vm_until(stop: impl Fn(&Event) -> bool) -> ViewModel {
+    let mut vm = ViewModel::default();
+    for ev in run_events() {
+        vm.apply(ev);
+        if stop(ev) {
+            break;
+        }
+    }
+    vm
+}
+
+fn vm_paused() -> ViewModel {
+    vm_until(|e| matches!(e.kind, EventKind::AwaitingApproval { .. }))
+}
+
+fn vm_done() -> ViewModel {
+    vm_until(|_| false)
+}
+
+fn ui() -> UiState {
+    let mut ui = UiState::new(vec![Theme::default_dark()], "fast", "tester");
+    ui.follow = false;
+    ui
+}
+
+fn cache() -> &'static DrawCache {
+    // DrawCache holds a RefCell; one per test thread is enough.
+    thread_local! {
+        static C: &'static DrawCache = Box::leak(Box::new(DrawCache::new()));
+    }
+    C.with(|c| *c)
+}
+
+fn render_buf(vm: &ViewModel, ui: &UiState, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| draw(f, vm, ui, cache())).expect("draw");
+    t.backend().buffer().clone()
+}
+
+fn render(vm: &ViewModel, ui: &UiState, w: u16, h: u16) -> String {
+    let b = render_buf(vm, ui, w, h);
+    let mut s = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            s.push_str(b[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+/// What each pane must show after a resolved run, at either size.
+fn pane_expectations(p: Pane) -> &'static [&'static str] {
+    match p {
+        Pane::Incidents => &["Incidents", "INC-", "CRIT", "payment-service"],
+        Pane::Graph => &["Dependency Graph", "payment-service"],
+        Pane::Rca => &["RCA", "1 payment-service", "payment_processor.py:45"],
+        Pane::Diff => &["Diff", "null_check", "+    if user.email is not None:", "45"],
+        Pane::Gates => &["Gates", "passed", "✓ syntax", "✓ tests"],
+        Pane::Canary => &["Canary", "traffic", "VERIFICATION", "PASS", "errors"],
+        Pane::Timeline => &["Timeline", "finished", "resolved"],
+    }
+}
+
+#[test]
+fn every_pane_at_both_sizes() {
+    let vm = vm_done();
+    for (w, h) in SIZES {
+        for p in Pane::ALL {
+            let mut ui = ui();
+            ui.focus = p;
+            let screen = render(&vm, &ui, w, h);
+            for want in pane_expectations(p) {
+                assert!(
+                    screen.contains(want),
+                    "{w}×{h}, {} focused: missing {want:?}\n{screen}",
+                    p.title()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn wide_layout_shows_all_seven_titles_at_once() {
+    let screen = render(&vm_done(), &ui(), 160, 48);
+    for p in Pane::ALL {
+        assert!(screen.contains(p.title()), "missing {}\n{screen}", p.title());
+    }
+    assert!(screen.contains("CLOSED · resolved"), "{screen}");
+}
+
+#[test]
+fn compact_layout_has_a_tab_strip_and_the_focused_pane() {
+    let mut ui = ui();
+    ui.focus = Pane::Gates;
+    let screen = render(&vm_done(), &ui, 80, 24);
+    let first = screen.lines().next().unwrap_or_default();
+    for p in Pane::ALL {
+        assert!(first.contains(p.title()), "tab strip lacks {}: {first}", p.title());
+    }
+    assert!(screen.contains("Gates"), "{screen}");
+}
+
+#[test]
+fn approval_dialog_explains_why_at_both_sizes() {
+    let vm = vm_paused();
+    assert!(vm.approval.is_some());
+    for (w, h) in SIZES {
+        let screen = render(&vm, &ui(), w, h);
+        for want in [
+            "Approval required",
+            "PAUSED_FOR_HUMAN_REVIEW",
+            "production policy",
+            "risk",
+            "gates passed",
+            "[a] approve",
+            "[r] reject",
+            "[c] comment",
+        ] {
+            assert!(screen.contains(want), "{w}×{h}: missing {want:?}\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn esc_hides_the_dialog_and_the_status_bar_keeps_asking() {
+    let vm = vm_paused();
+    let mut ui = ui();
+    on_key(&mut ui, &vm, key(KeyCode::Esc));
+    let screen = render(&vm, &ui, 160, 48);
+    assert!(!screen.contains("Approval required"), "{screen}");
+    assert!(screen.contains("APPROVAL PENDING"), "{screen}");
+    on_key(&mut ui, &vm, key(KeyCode::Enter));
+    assert!(render(&vm, &ui, 160, 48).contains("Approval required"));
+}
+
+#[test]
+fn approve_with_a_comment_sends_actor_and_comment() {
+    let vm = vm_paused();
+    let mut ui = ui();
+    assert!(on_key(&mut ui, &vm, key(KeyCode::Char('c'))).is_empty());
+    for ch in "checked the diff".chars() {
+        on_key(&mut ui, &vm, key(KeyCode::Char(ch)));
+    }
+    // While typing, `a` is text, not approval.
+    assert!(on_key(&mut ui, &vm, key(KeyCode::Char('a'))).is_empty());
+    assert!(render(&vm, &ui, 160, 48).contains("checked the diffa"));
+    on_key(&mut ui, &vm, key(KeyCode::Backspace));
+    on_key(&mut ui, &vm, key(KeyCode::Esc));
+    let eff = on_key(&mut ui, &vm, key(KeyCode::Char('a')));
+    assert_eq!(
+        eff,
+        vec![Effect::Send(Command::Approve {
+            actor: "tester".into(),
+            comment: "checked the diff".into()
+        })]
+    );
+}
+
+#[test]
+fn reject_without_pending_approval_sends_nothing() {
+    let vm = vm_done();
+    let mut ui = ui();
+    assert!(on_key(&mut ui, &vm, key(KeyCode::Char('r'))).is_empty());
+    assert!(render(&vm, &ui, 160, 48).contains("nothing is waiting for approval"));
+}
+
+#[test]
+fn help_overlay_lists_the_keymap_at_both_sizes() {
+    let vm = vm_done();
+    let mut ui = ui();
+    on_key(&mut ui, &vm, key(KeyCode::Char('?')));
+    assert_eq!(ui.overlay, Some(Overlay::Help));
+    for (w, h) in SIZES {
+        let screen = render(&vm, &ui, w, h);
+        for want in ["Help", "approve", "reject", "Tab / Shift-Tab", "cycle theme", "quit"] {
+            assert!(screen.contains(want), "{w}×{h}: missing {want:?}\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn details_show_justification_and_evidence() {
+    let vm = vm_done();
+    let mut ui = ui();
+    ui.focus = Pane::Rca;
+    on_key(&mut ui, &vm, key(KeyCode::Enter));
+    let screen = render(&vm, &ui, 160, 48);
+    assert!(screen.contains("RCA — payment-service"), "{screen}");
+    assert!(screen.contains("evidence"), "{screen}");
+    assert!(screen.contains("reasoning"), "{screen}");
+
+    let mut ui = self::ui();
+    ui.focus = Pane::Canary;
+    on_key(&mut ui, &vm, key(KeyCode::Enter));
+    let screen = render(&vm, &ui, 160, 48);
+    assert!(screen.contains("CI95="), "{screen}");
+    assert!(screen.contains("final — PASS"), "{screen}");
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let screen = render(&vm_done(), &ui(), 40, 10);
+    assert!(screen.contains("terminal too small"), "{screen}");
+    assert!(screen.contains("40×10"), "{screen}");
+}
+
+#[test]
+fn no_color_theme_uses_no_colours() {
+    let ui = UiState::new(vec![Theme::monochrome()], "fast", "tester");
+    let b = render_buf(&vm_done(), &ui, 160, 48);
+    for cell in b.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "coloured cell {:?} {:?} {:?}",
+            cell.symbol(),
+            cell.fg,
+            cell.bg
+        );
+    }
+}
+
+#[test]
+fn theme_cycle_changes_colours_not_content() {
+    let vm = vm_done();
+    let mut ui = UiState::new(
+        vec![
+            Theme::builtin("dark").expect("dark"),
+            Theme::builtin("light").expect("light"),
+        ],
+        "fast",
+        "tester",
+    );
+    let a = render_buf(&vm, &ui, 160, 48);
+    on_key(&mut ui, &vm, key(KeyCode::Char('t')));
+    ui.flash = None;
+    let b = render_buf(&vm, &ui, 160, 48);
+    let text = |buf: &ratatui::buffer::Buffer| buf.content().iter().map(|c| c.symbol().to_string()).collect::<String>();
+    assert_eq!(text(&a), text(&b));
+    assert_ne!(a, b);
+}
+
+#[test]
+fn rendering_is_a_function_of_state() {
+    let vm = vm_done();
+    let ui = ui();
+    assert_eq!(render_buf(&vm, &ui, 160, 48), render_buf(&vm, &ui, 160, 48));
+}
+
+#[test]
+fn filter_narrows_the_timeline() {
+    let vm = vm_done();
+    let mut ui = ui();
+    ui.focus = Pane::Timeline;
+    on_key(&mut ui, &vm, key(KeyCode::Char('/')));
+    for ch in "lock".chars() {
+        on_key(&mut ui, &vm, key(KeyCode::Char(ch)));
+    }
+    on_key(&mut ui, &vm, key(KeyCode::Enter));
+    let screen = render(&vm, &ui, 160, 48);
+    let tl: Vec<&str> = screen.lines().filter(|l| l.contains(" lock ")).collect();
+    assert!(tl.len() >= 4, "{screen}");
+    assert!(!screen.contains("finished  resolved"), "{screen}");
+}

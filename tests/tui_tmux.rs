@@ -1,0 +1,152 @@
+//! End to end in a real terminal: the cockpit runs in a tmux pane, keys go in with send-keys and
+//! the screen comes back with capture-pane — what an on-call engineer would see and do.
+//! tests/run.sh installs tmux; without it these tests fail with that reason.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One tmux server per test (own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    state: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(name: &str, w: u16, h: u16, args: &str) -> Tmux {
+        let state = tempfile::tempdir().expect("temp dir");
+        let socket = format!("ccp-e2e-{name}-{}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_ccp");
+        let cmd = format!(
+            "cd {root} && USER=e2e-tester CCP_STATE_DIR={state} {bin} {args}; echo EXIT=$?; sleep 120",
+            root = env!("CARGO_MANIFEST_DIR"),
+            state = state.path().display(),
+        );
+        let ok = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e"])
+            .args(["-x", &w.to_string(), "-y", &h.to_string(), &cmd])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "tmux could not start (is tmux installed? tests/run.sh installs it)");
+        Tmux { socket, state }
+    }
+
+    fn capture(&self) -> String {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "e2e"])
+            .args(keys)
+            .status();
+    }
+
+    /// Wait until the screen contains `text`; panic with the last screen otherwise.
+    fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "timed out after {timeout:?} waiting for {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn audit(&self) -> PathBuf {
+        self.state.path().join("audit.jsonl")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn audit_text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// `data` of every audit record of a type.
+fn audit_records(p: &Path, ty: &str) -> Vec<serde_json::Value> {
+    audit_text(p)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == ty)
+        .map(|v| v["data"].clone())
+        .collect()
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[test]
+fn approve_in_the_dialog_ends_in_success() {
+    let t = Tmux::start("approve", 160, 48, "demo --pace fast --seed 11");
+    let screen = t.wait_for("Approval required", MINUTE);
+    assert!(screen.contains("production policy"), "{screen}");
+    // Gates sits under the dialog at this size; the rest frame it.
+    for title in ["Incidents", "Dependency Graph", "RCA", "Diff", "Canary", "Timeline"] {
+        assert!(screen.contains(title), "missing pane {title}:\n{screen}");
+    }
+    t.keys(&["c"]);
+    t.keys(&["-l", "ship it"]);
+    t.keys(&["Escape"]);
+    t.wait_for("ship it", MINUTE);
+    t.keys(&["a"]);
+    let screen = t.wait_for("CLOSED · resolved", 4 * MINUTE);
+    assert!(screen.contains("✓ SUCCESS") || screen.contains("SUCCESS"), "{screen}");
+    assert!(screen.contains("final PASS") || screen.contains("PASS"), "{screen}");
+    t.keys(&["q"]);
+    let after = t.wait_for("EXIT=0", MINUTE);
+    assert!(after.contains("outcome: resolved"), "{after}");
+    assert!(!after.contains("Dependency Graph"), "terminal not restored:\n{after}");
+    let approvals = audit_records(&t.audit(), "approval");
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    assert_eq!(approvals[0]["decision"], "approve");
+    assert_eq!(approvals[0]["actor"], "e2e-tester");
+    assert_eq!(approvals[0]["comment"], "ship it");
+}
+
+#[test]
+fn reject_in_the_dialog_ends_rejected() {
+    let t = Tmux::start("reject", 160, 48, "demo --pace fast --seed 12");
+    t.wait_for("Approval required", MINUTE);
+    t.keys(&["r"]);
+    let screen = t.wait_for("REJECTED · rejected", MINUTE);
+    assert!(!screen.contains("Approval required"), "{screen}");
+    t.keys(&["q"]);
+    let after = t.wait_for("EXIT=0", MINUTE);
+    assert!(after.contains("outcome: rejected"), "{after}");
+    let approvals = audit_records(&t.audit(), "approval");
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    assert_eq!(approvals[0]["decision"], "reject");
+    assert_eq!(approvals[0]["actor"], "e2e-tester");
+    assert!(audit_records(&t.audit(), "deployed").is_empty(), "nothing may be deployed");
+}
+
+#[test]
+fn quit_mid_run_asks_then_restores_the_terminal() {
+    let t = Tmux::start("quit", 80, 24, "demo --pace fast --seed 13");
+    let screen = t.wait_for("Approval required", MINUTE);
+    assert!(screen.contains("Incidents │ Dependency Graph"), "compact tab strip:\n{screen}");
+    t.keys(&["q"]);
+    t.wait_for("Quit?", MINUTE);
+    t.keys(&["y"]);
+    let after = t.wait_for("EXIT=0", MINUTE);
+    assert!(!after.contains("Incidents │ Dependency Graph"), "terminal not restored:\n{after}");
+    assert!(after.contains("outcome: escalated"), "{after}");
+    assert!(audit_text(&t.audit()).contains("the operator quit the cockpit"));
+}
