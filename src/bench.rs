@@ -142,7 +142,10 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
     handle.start();
     let mut vm = ViewModel::default();
     for ev in rx.iter() {
-        if matches!(ev.kind, crate::core::events::EventKind::AwaitingApproval { .. }) {
+        if matches!(
+            ev.kind,
+            crate::core::events::EventKind::AwaitingApproval { .. }
+        ) {
             let _ = commands.send(crate::core::events::Command::Approve {
                 actor: "bench".into(),
                 comment: String::new(),
@@ -157,9 +160,10 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
     let _ = handle.join();
     let ui = UiState::new(vec![Theme::default_dark()], "instant", "bench");
     let cache = DrawCache::new();
-    let text = "x".repeat(200 * 60);
     let mut out = Vec::new();
     for (w, h) in [(200u16, 60u16), (80, 24)] {
+        // Every cell written once, no wrapping: the floor of filling this screen.
+        let text = vec!["x".repeat(usize::from(w)); usize::from(h)].join("\n");
         let mut term = Terminal::new(TestBackend::new(w, h))?;
         // Warm the diff highlight cache: steady-state frames reuse it.
         term.draw(|f| draw(f, &vm, &ui, &cache))?;
@@ -167,12 +171,7 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
         let mut base = Vec::with_capacity(frames);
         for _ in 0..frames.max(1) {
             let t = Instant::now();
-            term.draw(|f| {
-                f.render_widget(
-                    Paragraph::new(text.as_str()).wrap(ratatui::widgets::Wrap { trim: false }),
-                    f.area(),
-                )
-            })?;
+            term.draw(|f| f.render_widget(Paragraph::new(text.as_str()), f.area()))?;
             base.push(t.elapsed().as_secs_f64() * 1e6);
             let t = Instant::now();
             term.draw(|f| draw(f, &vm, &ui, &cache))?;

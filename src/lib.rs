@@ -11,5 +11,5 @@ pub mod config;
 pub mod core;
 pub mod fix;
 pub mod frontends;
-pub mod tui;
 pub mod localize;
+pub mod tui;

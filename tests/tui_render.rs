@@ -116,7 +116,12 @@ fn pane_expectations(p: Pane) -> &'static [&'static str] {
         Pane::Incidents => &["Incidents", "INC-", "CRIT", "payment-service"],
         Pane::Graph => &["Dependency Graph", "payment-service"],
         Pane::Rca => &["RCA", "1 payment-service", "payment_processor.py:45"],
-        Pane::Diff => &["Diff", "null_check", "+    if user.email is not None:", "45"],
+        Pane::Diff => &[
+            "Diff",
+            "null_check",
+            "+    if user.email is not None:",
+            "45",
+        ],
         Pane::Gates => &["Gates", "passed", "✓ syntax", "✓ tests"],
         Pane::Canary => &["Canary", "traffic", "VERIFICATION", "PASS", "errors"],
         Pane::Timeline => &["Timeline", "finished", "resolved"],
@@ -146,7 +151,11 @@ fn every_pane_at_both_sizes() {
 fn wide_layout_shows_all_seven_titles_at_once() {
     let screen = render(&vm_done(), &ui(), 160, 48);
     for p in Pane::ALL {
-        assert!(screen.contains(p.title()), "missing {}\n{screen}", p.title());
+        assert!(
+            screen.contains(p.title()),
+            "missing {}\n{screen}",
+            p.title()
+        );
     }
     assert!(screen.contains("CLOSED · resolved"), "{screen}");
 }
@@ -158,7 +167,11 @@ fn compact_layout_has_a_tab_strip_and_the_focused_pane() {
     let screen = render(&vm_done(), &ui, 80, 24);
     let first = screen.lines().next().unwrap_or_default();
     for p in Pane::ALL {
-        assert!(first.contains(p.title()), "tab strip lacks {}: {first}", p.title());
+        assert!(
+            first.contains(p.title()),
+            "tab strip lacks {}: {first}",
+            p.title()
+        );
     }
     assert!(screen.contains("Gates"), "{screen}");
 }
@@ -235,7 +248,14 @@ fn help_overlay_lists_the_keymap_at_both_sizes() {
     assert_eq!(ui.overlay, Some(Overlay::Help));
     for (w, h) in SIZES {
         let screen = render(&vm, &ui, w, h);
-        for want in ["Help", "approve", "reject", "Tab / Shift-Tab", "cycle theme", "quit"] {
+        for want in [
+            "Help",
+            "approve",
+            "reject",
+            "Tab / Shift-Tab",
+            "cycle theme",
+            "quit",
+        ] {
             assert!(screen.contains(want), "{w}×{h}: missing {want:?}\n{screen}");
         }
     }
@@ -297,7 +317,12 @@ fn theme_cycle_changes_colours_not_content() {
     on_key(&mut ui, &vm, key(KeyCode::Char('t')));
     ui.flash = None;
     let b = render_buf(&vm, &ui, 160, 48);
-    let text = |buf: &ratatui::buffer::Buffer| buf.content().iter().map(|c| c.symbol().to_string()).collect::<String>();
+    let text = |buf: &ratatui::buffer::Buffer| {
+        buf.content()
+            .iter()
+            .map(|c| c.symbol().to_string())
+            .collect::<String>()
+    };
     assert_eq!(text(&a), text(&b));
     assert_ne!(a, b);
 }

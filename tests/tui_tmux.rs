@@ -23,12 +23,24 @@ impl Tmux {
             state = state.path().display(),
         );
         let ok = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e"])
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+            ])
             .args(["-x", &w.to_string(), "-y", &h.to_string(), &cmd])
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
-        assert!(ok, "tmux could not start (is tmux installed? tests/run.sh installs it)");
+        assert!(
+            ok,
+            "tmux could not start (is tmux installed? tests/run.sh installs it)"
+        );
         Tmux { socket, state }
     }
 
@@ -98,7 +110,14 @@ fn approve_in_the_dialog_ends_in_success() {
     let screen = t.wait_for("Approval required", MINUTE);
     assert!(screen.contains("production policy"), "{screen}");
     // Gates sits under the dialog at this size; the rest frame it.
-    for title in ["Incidents", "Dependency Graph", "RCA", "Diff", "Canary", "Timeline"] {
+    for title in [
+        "Incidents",
+        "Dependency Graph",
+        "RCA",
+        "Diff",
+        "Canary",
+        "Timeline",
+    ] {
         assert!(screen.contains(title), "missing pane {title}:\n{screen}");
     }
     t.keys(&["c"]);
@@ -107,12 +126,21 @@ fn approve_in_the_dialog_ends_in_success() {
     t.wait_for("ship it", MINUTE);
     t.keys(&["a"]);
     let screen = t.wait_for("CLOSED · resolved", 4 * MINUTE);
-    assert!(screen.contains("✓ SUCCESS") || screen.contains("SUCCESS"), "{screen}");
-    assert!(screen.contains("final PASS") || screen.contains("PASS"), "{screen}");
+    assert!(
+        screen.contains("✓ SUCCESS") || screen.contains("SUCCESS"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("final PASS") || screen.contains("PASS"),
+        "{screen}"
+    );
     t.keys(&["q"]);
     let after = t.wait_for("EXIT=0", MINUTE);
     assert!(after.contains("outcome: resolved"), "{after}");
-    assert!(!after.contains("Dependency Graph"), "terminal not restored:\n{after}");
+    assert!(
+        !after.contains("Dependency Graph"),
+        "terminal not restored:\n{after}"
+    );
     let approvals = audit_records(&t.audit(), "approval");
     assert_eq!(approvals.len(), 1, "{approvals:?}");
     assert_eq!(approvals[0]["decision"], "approve");
@@ -134,19 +162,28 @@ fn reject_in_the_dialog_ends_rejected() {
     assert_eq!(approvals.len(), 1, "{approvals:?}");
     assert_eq!(approvals[0]["decision"], "reject");
     assert_eq!(approvals[0]["actor"], "e2e-tester");
-    assert!(audit_records(&t.audit(), "deployed").is_empty(), "nothing may be deployed");
+    assert!(
+        audit_records(&t.audit(), "deployed").is_empty(),
+        "nothing may be deployed"
+    );
 }
 
 #[test]
 fn quit_mid_run_asks_then_restores_the_terminal() {
     let t = Tmux::start("quit", 80, 24, "demo --pace fast --seed 13");
     let screen = t.wait_for("Approval required", MINUTE);
-    assert!(screen.contains("Incidents │ Dependency Graph"), "compact tab strip:\n{screen}");
+    assert!(
+        screen.contains("Incidents │ Dependency Graph"),
+        "compact tab strip:\n{screen}"
+    );
     t.keys(&["q"]);
     t.wait_for("Quit?", MINUTE);
     t.keys(&["y"]);
     let after = t.wait_for("EXIT=0", MINUTE);
-    assert!(!after.contains("Incidents │ Dependency Graph"), "terminal not restored:\n{after}");
+    assert!(
+        !after.contains("Incidents │ Dependency Graph"),
+        "terminal not restored:\n{after}"
+    );
     assert!(after.contains("outcome: escalated"), "{after}");
     assert!(audit_text(&t.audit()).contains("the operator quit the cockpit"));
 }

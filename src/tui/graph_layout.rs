@@ -421,100 +421,96 @@ impl Layered {
                 NodeKind::Dummy { .. } => 4.0,
             })
             .collect();
+        let room = Room {
+            above,
+            below,
+            gap,
+            extent,
+        };
         let mut port = vec![0i32; n];
         let centre = f64::from(extent - 1) / 2.0;
         for layer in &self.layers {
             let desired: Vec<(f64, f64)> = layer.iter().map(|_| (centre, 1.0)).collect();
-            self.place_layer(layer, &desired, above, below, gap, extent, &mut port);
+            place_layer(layer, &desired, &room, &mut port);
         }
         let depth = self.layers.len();
         for sweep in 0..sweeps {
+            // The last sweep looks both ways so no layer ends up pulled to one side only.
             let last = sweep + 1 == sweeps;
             for l in 1..depth {
-                self.pull_layer(
-                    l, &pred, &succ, last, &weight, above, below, gap, extent, &mut port,
-                );
+                let other = last.then_some(succ.as_slice());
+                self.pull_layer(l, &pred, other, &weight, &room, &mut port);
             }
             for l in (0..depth.saturating_sub(1)).rev() {
-                self.pull_layer(
-                    l, &succ, &pred, last, &weight, above, below, gap, extent, &mut port,
-                );
+                let other = last.then_some(pred.as_slice());
+                self.pull_layer(l, &succ, other, &weight, &room, &mut port);
             }
         }
         Some(port)
     }
 
-    /// Move layer `l` towards its neighbours in `primary` (and also `secondary` when `both`).
-    #[allow(clippy::too_many_arguments)]
+    /// Move layer `l` towards the mean port of its neighbours in `primary` (and `secondary`).
     fn pull_layer(
         &self,
         l: usize,
         primary: &[Vec<usize>],
-        secondary: &[Vec<usize>],
-        both: bool,
+        secondary: Option<&[Vec<usize>]>,
         weight: &[f64],
-        above: &[i32],
-        below: &[i32],
-        gap: i32,
-        extent: i32,
+        room: &Room,
         port: &mut [i32],
     ) {
         let layer = &self.layers[l];
         let desired: Vec<(f64, f64)> = layer
             .iter()
             .map(|&v| {
-                let mut ns: Vec<usize> = primary[v].clone();
-                if both {
-                    ns.extend_from_slice(&secondary[v]);
-                }
-                if ns.is_empty() {
+                let extra = secondary.map_or(&[][..], |s| s[v].as_slice());
+                let ns = primary[v].iter().chain(extra);
+                let (sum, count) =
+                    ns.fold((0.0, 0usize), |(s, c), &w| (s + f64::from(port[w]), c + 1));
+                if count == 0 {
                     (f64::from(port[v]), 0.05)
                 } else {
-                    let mean =
-                        ns.iter().map(|&w| f64::from(port[w])).sum::<f64>() / ns.len() as f64;
-                    (mean, weight[v])
+                    (sum / count as f64, weight[v])
                 }
             })
             .collect();
-        self.place_layer(layer, &desired, above, below, gap, extent, port);
+        place_layer(layer, &desired, room, port);
     }
+}
 
-    /// Place one layer's ports as close as possible to `desired` (target, weight) pairs.
-    #[allow(clippy::too_many_arguments)]
-    fn place_layer(
-        &self,
-        layer: &[usize],
-        desired: &[(f64, f64)],
-        above: &[i32],
-        below: &[i32],
-        gap: i32,
-        extent: i32,
-        port: &mut [i32],
-    ) {
-        let Some(&first) = layer.first() else {
-            return;
-        };
-        // Port i must be at least offset[i] after port 0; z_i = port_i - offset_i is then
-        // non-decreasing, which is what isotonic regression produces.
-        let mut offset = Vec::with_capacity(layer.len());
-        let mut acc = 0i32;
-        for (i, &v) in layer.iter().enumerate() {
-            if i > 0 {
-                acc += below[layer[i - 1]] + gap + above[v] + 1;
-            }
-            offset.push(acc);
+/// Sizes and bounds for [`Layered::place`].
+struct Room<'a> {
+    above: &'a [i32],
+    below: &'a [i32],
+    gap: i32,
+    extent: i32,
+}
+
+/// Place one layer's ports as close as possible to `desired` (target, weight) pairs.
+fn place_layer(layer: &[usize], desired: &[(f64, f64)], room: &Room, port: &mut [i32]) {
+    let (Some(&first), Some(&last)) = (layer.first(), layer.last()) else {
+        return;
+    };
+    // Port i must be at least offset[i] after port 0; z_i = port_i - offset_i is then
+    // non-decreasing, which is what isotonic regression produces.
+    let mut offset = Vec::with_capacity(layer.len());
+    let mut acc = 0i32;
+    for (i, &v) in layer.iter().enumerate() {
+        if i > 0 {
+            acc += room.below[layer[i - 1]] + room.gap + room.above[v] + 1;
         }
-        let lo = f64::from(above[first]);
-        let hi = f64::from(extent - 1 - below[layer[layer.len() - 1]] - acc);
-        let targets: Vec<(f64, f64)> = desired
-            .iter()
-            .zip(&offset)
-            .map(|(&(t, w), &o)| (t - f64::from(o), w))
-            .collect();
-        let z = isotonic(&targets);
-        for ((&v, &zi), &o) in layer.iter().zip(&z).zip(&offset) {
-            port[v] = zi.clamp(lo, hi.max(lo)).round() as i32 + o;
-        }
+        offset.push(acc);
+    }
+    let lo = f64::from(room.above[first]);
+    let hi = f64::from(room.extent - 1 - room.below[last] - acc);
+    let targets: Vec<(f64, f64)> = desired
+        .iter()
+        .zip(&offset)
+        .map(|(&(t, w), &o)| (t - f64::from(o), w))
+        .collect();
+    let z = isotonic(&targets);
+    for ((&v, &zi), &o) in layer.iter().zip(&z).zip(&offset) {
+        port[v] = zi.clamp(lo, hi.max(lo)).round() as i32 + o;
     }
 }
 
@@ -561,9 +557,8 @@ fn isotonic(targets: &[(f64, f64)]) -> Vec<f64> {
 fn inversions(pairs: &mut [(usize, usize)], width: usize) -> usize {
     pairs.sort_unstable();
     let mut tree = vec![0usize; width + 1];
-    let mut seen = 0usize;
     let mut count = 0usize;
-    for &(_, b) in pairs.iter() {
+    for (seen, &(_, b)) in pairs.iter().enumerate() {
         // Links seen so far that end strictly after b cross this one.
         let mut i = b + 1;
         let mut le = 0;
@@ -577,7 +572,6 @@ fn inversions(pairs: &mut [(usize, usize)], width: usize) -> usize {
             tree[i] += 1;
             i += i & i.wrapping_neg();
         }
-        seen += 1;
     }
     count
 }

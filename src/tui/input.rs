@@ -203,7 +203,10 @@ fn step(ui: &mut UiState, vm: &ViewModel, forward: bool) {
                 pos.saturating_sub(1)
             });
         }
-        None => ui.say("← / → step through time in replay (ccp audit replay)", Status::Muted),
+        None => ui.say(
+            "← / → step through time in replay (ccp audit replay)",
+            Status::Muted,
+        ),
     }
 }
 
@@ -247,8 +250,14 @@ fn on_prompt_key(ui: &mut UiState, p: Prompt, key: KeyEvent) -> Vec<Effect> {
 pub const COMMANDS: &[(&str, &str)] = &[
     ("pause", "pause the pipeline at the next safe point"),
     ("resume", "resume a paused pipeline"),
-    ("theme NAME|FILE", "switch theme (dark, light, high-contrast, or a YAML file)"),
-    ("scenario NAME", "run a failure scenario (needs the scenario matrix)"),
+    (
+        "theme NAME|FILE",
+        "switch theme (dark, light, high-contrast, or a YAML file)",
+    ),
+    (
+        "scenario NAME",
+        "run a failure scenario (needs the scenario matrix)",
+    ),
     ("quit", "leave the cockpit"),
 ];
 
@@ -297,7 +306,9 @@ fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
         }
         other => {
             ui.say(
-                format!("unknown command :{other} — try pause, resume, theme NAME, scenario NAME, quit"),
+                format!(
+                    "unknown command :{other} — try pause, resume, theme NAME, scenario NAME, quit"
+                ),
                 Status::Bad,
             );
             vec![]
@@ -320,7 +331,10 @@ pub fn rows(ui: &UiState, vm: &ViewModel, p: Pane) -> usize {
 
 /// Timeline rows that pass the filter (indices into `vm.timeline`).
 pub fn filtered_timeline(ui: &UiState, vm: &ViewModel) -> Vec<usize> {
-    let limit = ui.replay_pos.unwrap_or(vm.timeline.len()).min(vm.timeline.len());
+    let limit = ui
+        .replay_pos
+        .unwrap_or(vm.timeline.len())
+        .min(vm.timeline.len());
     let f = ui.filter.to_lowercase();
     vm.timeline[..limit]
         .iter()

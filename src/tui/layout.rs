@@ -165,7 +165,10 @@ mod tests {
         assert_eq!(s.mode, Mode::Compact);
         assert_eq!(s.panes[0].0, Pane::Diff);
         assert_eq!(s.panes[1].0, Pane::Timeline);
-        assert_eq!(compute(Rect::new(0, 0, 40, 10), Pane::Diff).mode, Mode::TooSmall);
+        assert_eq!(
+            compute(Rect::new(0, 0, 40, 10), Pane::Diff).mode,
+            Mode::TooSmall
+        );
     }
 
     #[test]

@@ -56,7 +56,10 @@ enum Output {
 /// resizes and finishes the file).
 type SharedCast = Arc<Mutex<CastRecorder<Stdout>>>;
 
-fn with_cast<T>(c: &SharedCast, f: impl FnOnce(&mut CastRecorder<Stdout>) -> io::Result<T>) -> io::Result<T> {
+fn with_cast<T>(
+    c: &SharedCast,
+    f: impl FnOnce(&mut CastRecorder<Stdout>) -> io::Result<T>,
+) -> io::Result<T> {
     match c.lock() {
         Ok(mut g) => f(&mut g),
         Err(p) => f(&mut p.into_inner()),
@@ -110,7 +113,7 @@ fn install_panic_hook(mouse: bool) {
 
 /// What wakes the loop.
 enum Wake {
-    Pipeline(Event),
+    Pipeline(Box<Event>),
     PipelineGone,
     Term(TermEvent),
 }
@@ -278,12 +281,15 @@ fn apply_effect(ui: &mut UiState, commands: &std::sync::mpsc::Sender<Command>, e
     }
 }
 
-fn spawn_pipeline_forwarder(events: std::sync::mpsc::Receiver<Event>, tx: mpsc::UnboundedSender<Wake>) {
+fn spawn_pipeline_forwarder(
+    events: std::sync::mpsc::Receiver<Event>,
+    tx: mpsc::UnboundedSender<Wake>,
+) {
     std::thread::Builder::new()
         .name("ccp-events".into())
         .spawn(move || {
             for ev in events {
-                if tx.send(Wake::Pipeline(ev)).is_err() {
+                if tx.send(Wake::Pipeline(Box::new(ev))).is_err() {
                     return;
                 }
             }

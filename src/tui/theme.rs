@@ -12,7 +12,10 @@ use std::str::FromStr;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.yaml")),
     ("light", include_str!("../../themes/light.yaml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.yaml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.yaml"),
+    ),
 ];
 
 /// Why a theme could not be used.
@@ -325,7 +328,9 @@ mod tests {
     #[test]
     fn bad_theme_names_line_and_column() {
         let text = "name: x\ncolors:\n  backgrond: red\n";
-        let e = Theme::from_yaml("themes/x.yaml", text).unwrap_err().to_string();
+        let e = Theme::from_yaml("themes/x.yaml", text)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("themes/x.yaml:3:"), "{e}");
         assert!(e.contains("backgrond"), "{e}");
     }

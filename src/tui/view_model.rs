@@ -347,8 +347,8 @@ impl ViewModel {
                 c.steps.push(StepMetrics {
                     step: step.clone(),
                     percent: *percent,
-                    baseline: baseline.clone(),
-                    canary: canary.clone(),
+                    baseline: *baseline,
+                    canary: *canary,
                     series_start: c.canary_errors.len(),
                 });
                 // Align the two series on the same seconds so the chart compares like with like.
@@ -423,10 +423,7 @@ impl ViewModel {
 }
 
 fn pad(v: &[f64], n: usize) -> impl Iterator<Item = f64> + '_ {
-    v.iter()
-        .copied()
-        .chain(std::iter::repeat(f64::NAN))
-        .take(n)
+    v.iter().copied().chain(std::iter::repeat(f64::NAN)).take(n)
 }
 
 /// Milliseconds since the epoch of an RFC 3339 timestamp.
@@ -583,7 +580,7 @@ mod tests {
             EventKind::CanaryMetrics {
                 step: "CANARY_10".into(),
                 percent: 10,
-                baseline: w.clone(),
+                baseline: w,
                 canary: w,
                 canary_error_series: vec![0.1, 0.2],
                 baseline_error_series: vec![0.1, 0.1, 0.1],

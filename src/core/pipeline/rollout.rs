@@ -166,7 +166,12 @@ impl Pipeline {
         let control = self.window(Cohort::All, start - w, start)?;
         let treated = self.window(Cohort::All, now - w, now)?;
         let tw = WindowStats::of(&treated);
-        self.emit(canary_metrics("VERIFICATION".into(), 100, &control, &treated))?;
+        self.emit(canary_metrics(
+            "VERIFICATION".into(),
+            100,
+            &control,
+            &treated,
+        ))?;
         let j = self.judge_samples(&control, &treated);
         let slo = self.slo_breach(&tw);
         self.verdict("final".into(), j, slo)

@@ -23,7 +23,11 @@ pub fn verdict_status(v: &str) -> Status {
     }
 }
 
-fn metric_line(m: &crate::core::stats::judge::MetricResult, theme: &Theme, w: usize) -> Line<'static> {
+fn metric_line(
+    m: &crate::core::stats::judge::MetricResult,
+    theme: &Theme,
+    w: usize,
+) -> Line<'static> {
     let (mk, st) = match m.verdict {
         MetricVerdict::Pass => ("✓", Status::Ok),
         MetricVerdict::Fail => ("✗", Status::Bad),
@@ -31,7 +35,13 @@ fn metric_line(m: &crate::core::stats::judge::MetricResult, theme: &Theme, w: us
     };
     let p = m
         .p_value
-        .map(|p| if p < 0.0001 { "p<0.0001".to_string() } else { format!("p={p:.4}") })
+        .map(|p| {
+            if p < 0.0001 {
+                "p<0.0001".to_string()
+            } else {
+                format!("p={p:.4}")
+            }
+        })
         .unwrap_or_else(|| "p=—".into());
     let med = match (m.baseline_median, m.canary_median) {
         (Some(b), Some(c)) => format!("median {} → {}", short(b), short(c)),
@@ -39,7 +49,10 @@ fn metric_line(m: &crate::core::stats::judge::MetricResult, theme: &Theme, w: us
     };
     let text = format!(" {:<12} {p:<9} {med}", truncate(&m.name, 12));
     Line::from(vec![
-        Span::styled(format!(" {mk}"), theme.status(st).add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(" {mk}"),
+            theme.status(st).add_modifier(Modifier::BOLD),
+        ),
         Span::raw(truncate(&text, w.saturating_sub(2))),
     ])
 }
@@ -52,33 +65,62 @@ fn short(x: f64) -> String {
     }
 }
 
-fn header(c: &CanaryView, last: Option<&VerdictView>, theme: &Theme, w: usize) -> Vec<Line<'static>> {
+fn header(
+    c: &CanaryView,
+    last: Option<&VerdictView>,
+    theme: &Theme,
+    w: usize,
+) -> Vec<Line<'static>> {
     let bar_w = (w / 4).clamp(5, 20);
     let step = c.steps.last().map(|s| s.step.clone()).unwrap_or_default();
     let mut l1 = vec![
         Span::styled("traffic ", theme.status(Status::Muted)),
-        Span::styled(bar(f64::from(c.traffic_pct) / 100.0, bar_w), theme.status(Status::Info)),
-        Span::styled(format!(" {:>3}%", c.traffic_pct), Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            bar(f64::from(c.traffic_pct) / 100.0, bar_w),
+            theme.status(Status::Info),
+        ),
+        Span::styled(
+            format!(" {:>3}%", c.traffic_pct),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
         Span::raw(format!("  {step}")),
     ];
     if let Some(v) = last {
         l1.push(Span::raw("  "));
         l1.push(Span::styled(
             format!("{} {}", v.phase, v.verdict.to_uppercase()),
-            theme.status(verdict_status(&v.verdict)).add_modifier(Modifier::BOLD),
+            theme
+                .status(verdict_status(&v.verdict))
+                .add_modifier(Modifier::BOLD),
         ));
     }
     let mut out = vec![Line::from(l1)];
     if let Some(s) = c.steps.last() {
         out.push(Line::from(vec![
             Span::styled("errors ", theme.status(Status::Muted)),
-            Span::styled(pct(s.baseline.error_rate), Style::default().fg(theme.chart_baseline)),
+            Span::styled(
+                pct(s.baseline.error_rate),
+                Style::default().fg(theme.chart_baseline),
+            ),
             Span::raw(" → "),
-            Span::styled(pct(s.canary.error_rate), Style::default().fg(theme.chart_canary).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                pct(s.canary.error_rate),
+                Style::default()
+                    .fg(theme.chart_canary)
+                    .add_modifier(Modifier::BOLD),
+            ),
             Span::styled("   p99 ", theme.status(Status::Muted)),
-            Span::styled(format!("{:.0}ms", s.baseline.latency_p99_ms), Style::default().fg(theme.chart_baseline)),
+            Span::styled(
+                format!("{:.0}ms", s.baseline.latency_p99_ms),
+                Style::default().fg(theme.chart_baseline),
+            ),
             Span::raw(" → "),
-            Span::styled(format!("{:.0}ms", s.canary.latency_p99_ms), Style::default().fg(theme.chart_canary).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{:.0}ms", s.canary.latency_p99_ms),
+                Style::default()
+                    .fg(theme.chart_canary)
+                    .add_modifier(Modifier::BOLD),
+            ),
         ]));
     }
     out
@@ -92,7 +134,15 @@ fn points(v: &[f64], scale: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn chart_area(buf: &mut Buffer, area: Rect, title: &str, base: &[(f64, f64)], can: &[(f64, f64)], unit: &str, theme: &Theme) {
+fn chart_area(
+    buf: &mut Buffer,
+    area: Rect,
+    title: &str,
+    base: &[(f64, f64)],
+    can: &[(f64, f64)],
+    unit: &str,
+    theme: &Theme,
+) {
     if area.height < 3 || area.width < 10 {
         return;
     }
@@ -119,7 +169,11 @@ fn chart_area(buf: &mut Buffer, area: Rect, title: &str, base: &[(f64, f64)], ca
             .name("canary")
             .marker(cm)
             .graph_type(GraphType::Line)
-            .style(Style::default().fg(theme.chart_canary).add_modifier(Modifier::BOLD))
+            .style(
+                Style::default()
+                    .fg(theme.chart_canary)
+                    .add_modifier(Modifier::BOLD),
+            )
             .data(can),
     ];
     let fmt = |y: f64| {
@@ -165,7 +219,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
     let last = vm.last_verdict();
     let head = header(c, last, theme, w);
     let metric_lines: Vec<Line> = last
-        .map(|v| v.metrics.iter().take(3).map(|m| metric_line(m, theme, w)).collect())
+        .map(|v| {
+            v.metrics
+                .iter()
+                .take(3)
+                .map(|m| metric_line(m, theme, w))
+                .collect()
+        })
         .unwrap_or_default();
     let [h, charts, verdict] = Layout::vertical([
         Constraint::Length(head.len() as u16),
@@ -180,11 +240,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
     let lat_b = points(&c.baseline_p99, 1.0);
     let lat_c = points(&c.canary_p99, 1.0);
     if charts.width >= 70 {
-        let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
+        let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(charts);
         chart_area(buf, a, "errors", &err_b, &err_c, "%", theme);
         chart_area(buf, b, "p99", &lat_b, &lat_c, "ms", theme);
     } else if charts.height >= 12 {
-        let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
+        let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(charts);
         chart_area(buf, a, "errors", &err_b, &err_c, "%", theme);
         chart_area(buf, b, "p99", &lat_b, &lat_c, "ms", theme);
     } else {

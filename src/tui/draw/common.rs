@@ -18,11 +18,18 @@ pub fn pane_block<'a>(p: Pane, focused: bool, theme: &Theme, extra: Option<Span<
         Style::default().fg(theme.border)
     };
     let title_style = if focused {
-        Style::default()
-            .fg(theme.border_focused)
-            .add_modifier(Modifier::BOLD | if theme.monochrome { Modifier::REVERSED } else { Modifier::empty() })
+        Style::default().fg(theme.border_focused).add_modifier(
+            Modifier::BOLD
+                | if theme.monochrome {
+                    Modifier::REVERSED
+                } else {
+                    Modifier::empty()
+                },
+        )
     } else {
-        Style::default().fg(theme.title).add_modifier(Modifier::BOLD)
+        Style::default()
+            .fg(theme.title)
+            .add_modifier(Modifier::BOLD)
     };
     let mut title = vec![Span::styled(format!(" {} ", p.title()), title_style)];
     if let Some(e) = extra {
@@ -43,7 +50,11 @@ pub fn pane_block<'a>(p: Pane, focused: bool, theme: &Theme, extra: Option<Span<
 
 /// A horizontal bar `██████░░░░` of `width` cells for a fraction in [0,1].
 pub fn bar(frac: f64, width: usize) -> String {
-    let f = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
+    let f = if frac.is_finite() {
+        frac.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let full = (f * width as f64).round() as usize;
     let mut s = "█".repeat(full.min(width));
     s.push_str(&"░".repeat(width - full.min(width)));

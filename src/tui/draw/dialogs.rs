@@ -79,7 +79,10 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     for reason in reasons {
         for (i, part) in reason.into_iter().enumerate() {
             lines.push(Line::from(vec![
-                Span::styled(if i == 0 { " • " } else { "   " }, theme.status(Status::Warn)),
+                Span::styled(
+                    if i == 0 { " • " } else { "   " },
+                    theme.status(Status::Warn),
+                ),
                 Span::raw(part),
             ]));
         }
@@ -94,7 +97,10 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     };
     lines.push(Line::from(vec![
         Span::styled("risk     ", theme.status(Status::Muted)),
-        Span::styled(format!("{:.2}", req.risk_score), theme.status(risk_st).add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!("{:.2}", req.risk_score),
+            theme.status(risk_st).add_modifier(Modifier::BOLD),
+        ),
         Span::raw(format!("  → strategy {}", req.strategy)),
     ]));
     lines.push(Line::from(vec![
@@ -117,7 +123,10 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
                     "{} ({:.0}%){}",
                     top.service,
                     top.confidence * 100.0,
-                    top.commit.as_deref().map(|c| format!(" @ {c}")).unwrap_or_default()
+                    top.commit
+                        .as_deref()
+                        .map(|c| format!(" @ {c}"))
+                        .unwrap_or_default()
                 ),
                 iw.saturating_sub(9),
             )),
@@ -136,12 +145,18 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(if ui.editing_comment {
-            Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::default().fg(theme.border)
         })
         .title(Span::styled(
-            if ui.editing_comment { " comment — Esc when done " } else { " comment (c) " },
+            if ui.editing_comment {
+                " comment — Esc when done "
+            } else {
+                " comment (c) "
+            },
             theme.status(Status::Muted),
         ));
     ta.set_block(cb);
@@ -182,13 +197,21 @@ pub fn help(f: &mut Frame, area: Rect, ui: &UiState) {
         .iter()
         .map(|(k, d)| {
             Line::from(vec![
-                Span::styled(format!(" {k:<16}"), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!(" {k:<16}"),
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
                 Span::raw(d.to_string()),
             ])
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(" commands (after :)", theme.status(Status::Muted))));
+    lines.push(Line::from(Span::styled(
+        " commands (after :)",
+        theme.status(Status::Muted),
+    )));
     for (c, d) in COMMANDS {
         lines.push(Line::from(vec![
             Span::styled(format!(" {c:<16}"), Style::default().fg(theme.accent)),
@@ -230,9 +253,20 @@ pub fn confirm_quit(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
 }
 
 /// Details of the selected row of a pane.
-pub fn details(f: &mut Frame, area: Rect, pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
+pub fn details(
+    f: &mut Frame,
+    area: Rect,
+    pane: Pane,
+    vm: &ViewModel,
+    ui: &UiState,
+    cache: &DrawCache,
+) {
     let theme = ui.theme();
-    let r = centered(area, area.width.saturating_sub(6).min(110), area.height.saturating_sub(4));
+    let r = centered(
+        area,
+        area.width.saturating_sub(6).min(110),
+        area.height.saturating_sub(4),
+    );
     f.render_widget(Clear, r);
     let (title, lines) = detail_lines(pane, vm, ui, cache);
     let block = dialog_block(&format!("{} — {title}", pane.title()), theme, Status::Info);
@@ -259,14 +293,20 @@ fn justification_lines(j: &Justification, theme: &Theme) -> Vec<Line<'static>> {
     ];
     if !j.inputs.is_empty() {
         out.push(Line::from(""));
-        out.push(Line::from(Span::styled("inputs", theme.status(Status::Muted))));
+        out.push(Line::from(Span::styled(
+            "inputs",
+            theme.status(Status::Muted),
+        )));
         for (k, v) in &j.inputs {
             out.push(Line::from(format!("  {k} = {}", value_text(v))));
         }
     }
     if !j.factors.is_empty() {
         out.push(Line::from(""));
-        out.push(Line::from(Span::styled("factors (value × weight)", theme.status(Status::Muted))));
+        out.push(Line::from(Span::styled(
+            "factors (value × weight)",
+            theme.status(Status::Muted),
+        )));
         for fct in &j.factors {
             out.push(Line::from(format!(
                 "  {:<16} {:>6.3} × {:<4}  {}",
@@ -274,22 +314,37 @@ fn justification_lines(j: &Justification, theme: &Theme) -> Vec<Line<'static>> {
             )));
         }
     }
-    for (name, items) in [("constraints", &j.constraints), ("alternatives", &j.alternatives)] {
+    for (name, items) in [
+        ("constraints", &j.constraints),
+        ("alternatives", &j.alternatives),
+    ] {
         if !items.is_empty() {
             out.push(Line::from(""));
-            out.push(Line::from(Span::styled(name.to_string(), theme.status(Status::Muted))));
+            out.push(Line::from(Span::styled(
+                name.to_string(),
+                theme.status(Status::Muted),
+            )));
             out.extend(items.iter().map(|c| Line::from(format!("  • {c}"))));
         }
     }
     out
 }
 
-fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> (String, Vec<Line<'static>>) {
+fn detail_lines(
+    pane: Pane,
+    vm: &ViewModel,
+    ui: &UiState,
+    cache: &DrawCache,
+) -> (String, Vec<Line<'static>>) {
     let theme = ui.theme();
     let none = |what: &str| (what.to_string(), vec![Line::from("nothing to show yet")]);
     match pane {
         Pane::Incidents => {
-            let Some(inc) = vm.incidents.get(ui.sel(Pane::Incidents)).or(vm.active_incident()) else {
+            let Some(inc) = vm
+                .incidents
+                .get(ui.sel(Pane::Incidents))
+                .or(vm.active_incident())
+            else {
                 return none("incident");
             };
             let mut l = vec![
@@ -300,13 +355,32 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
                 kv("state", inc.state.to_string(), theme),
             ];
             if let Some(fin) = &vm.finished {
-                l.push(kv("outcome", format!("{} — {}", fin.outcome.as_str(), fin.reason), theme));
+                l.push(kv(
+                    "outcome",
+                    format!("{} — {}", fin.outcome.as_str(), fin.reason),
+                    theme,
+                ));
             }
             if let Some((d, a, c)) = &vm.decision {
-                l.push(kv("human", format!("{d} by {a}{}", if c.is_empty() { String::new() } else { format!(": {c}") }), theme));
+                l.push(kv(
+                    "human",
+                    format!(
+                        "{d} by {a}{}",
+                        if c.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {c}")
+                        }
+                    ),
+                    theme,
+                ));
             }
             for lk in &vm.locks {
-                l.push(kv("lock", format!("{} held by {} (fence {})", lk.resource, lk.owner, lk.fence), theme));
+                l.push(kv(
+                    "lock",
+                    format!("{} held by {} (fence {})", lk.resource, lk.owner, lk.fence),
+                    theme,
+                ));
             }
             (inc.id.clone(), l)
         }
@@ -318,10 +392,24 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
             let Some(s) = vm.services.iter().find(|s| &s.name == name) else {
                 return none("service");
             };
-            let callers: Vec<&str> = vm.edges.iter().filter(|(_, b)| b == name).map(|(a, _)| a.as_str()).collect();
-            let callees: Vec<&str> = vm.edges.iter().filter(|(a, _)| a == name).map(|(_, b)| b.as_str()).collect();
+            let callers: Vec<&str> = vm
+                .edges
+                .iter()
+                .filter(|(_, b)| b == name)
+                .map(|(a, _)| a.as_str())
+                .collect();
+            let callees: Vec<&str> = vm
+                .edges
+                .iter()
+                .filter(|(a, _)| a == name)
+                .map(|(_, b)| b.as_str())
+                .collect();
             let mut l = vec![
-                kv("health", if s.unhealthy { "UNHEALTHY" } else { "healthy" }, theme),
+                kv(
+                    "health",
+                    if s.unhealthy { "UNHEALTHY" } else { "healthy" },
+                    theme,
+                ),
                 kv("error rate", format!("{:.2}%", s.error_rate * 100.0), theme),
                 kv("p99 latency", format!("{:.0} ms", s.latency_p99_ms), theme),
                 kv("criticality", format!("{:.2}", s.criticality), theme),
@@ -330,7 +418,15 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
             ];
             if vm.root_service() == Some(name.as_str()) {
                 let blast = blast_radius(name, &vm.edges);
-                l.push(kv("root cause", format!("suspected; blast radius {} services: {}", blast.len(), blast.join(", ")), theme));
+                l.push(kv(
+                    "root cause",
+                    format!(
+                        "suspected; blast radius {} services: {}",
+                        blast.len(),
+                        blast.join(", ")
+                    ),
+                    theme,
+                ));
             }
             (name.clone(), l)
         }
@@ -340,20 +436,31 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
             };
             let mut l = vec![
                 kv("service", c.service.clone(), theme),
-                kv("commit", c.commit.clone().unwrap_or_else(|| "—".into()), theme),
+                kv(
+                    "commit",
+                    c.commit.clone().unwrap_or_else(|| "—".into()),
+                    theme,
+                ),
                 kv("confidence", format!("{:.1}%", c.confidence * 100.0), theme),
                 Line::from(""),
                 Line::from(Span::styled("evidence", theme.status(Status::Muted))),
             ];
             l.extend(c.evidence.iter().map(|e| Line::from(format!("  • {e}"))));
-            if let Some(j) = vm.timeline.iter().filter_map(|t| t.justification.as_ref()).find(|j| j.decision == "rca_ranking") {
+            if let Some(j) = vm
+                .timeline
+                .iter()
+                .filter_map(|t| t.justification.as_ref())
+                .find(|j| j.decision == "rca_ranking")
+            {
                 l.push(Line::from(""));
                 l.extend(justification_lines(j, theme));
             }
             (c.service.clone(), l)
         }
         Pane::Diff => {
-            let Some(fix) = &vm.fix else { return none("patch") };
+            let Some(fix) = &vm.fix else {
+                return none("patch");
+            };
             let mut l = vec![
                 kv("template", fix.template.clone(), theme),
                 kv("where", format!("{}:{}", fix.file, fix.line), theme),
@@ -364,7 +471,9 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
             (fix.file.clone(), l)
         }
         Pane::Gates => {
-            let Some(g) = vm.gates.get(ui.sel(Pane::Gates)) else { return none("gate") };
+            let Some(g) = vm.gates.get(ui.sel(Pane::Gates)) else {
+                return none("gate");
+            };
             (
                 g.gate.clone(),
                 vec![
@@ -382,12 +491,20 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
             let mut l = Vec::new();
             for v in &vm.canary.verdicts {
                 l.push(Line::from(Span::styled(
-                    format!("{} — {} (score {:.0})", v.phase, v.verdict.to_uppercase(), v.score),
-                    theme.status(super::canary::verdict_status(&v.verdict)).add_modifier(Modifier::BOLD),
+                    format!(
+                        "{} — {} (score {:.0})",
+                        v.phase,
+                        v.verdict.to_uppercase(),
+                        v.score
+                    ),
+                    theme
+                        .status(super::canary::verdict_status(&v.verdict))
+                        .add_modifier(Modifier::BOLD),
                 )));
                 l.push(Line::from(format!("  {}", v.reason)));
                 for m in &v.metrics {
-                    let o = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+                    let o =
+                        |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
                     l.push(Line::from(format!(
                         "  {:<12} n={}/{}  U={} p={}  t={} p={}  effect={}  CI95={}",
                         m.name,
@@ -398,9 +515,14 @@ fn detail_lines(pane: Pane, vm: &ViewModel, ui: &UiState, cache: &DrawCache) -> 
                         o(m.welch_t),
                         o(m.welch_p),
                         o(m.effect),
-                        m.ci95.map(|c| format!("[{:.4}, {:.4}]", c[0], c[1])).unwrap_or_else(|| "—".into()),
+                        m.ci95
+                            .map(|c| format!("[{:.4}, {:.4}]", c[0], c[1]))
+                            .unwrap_or_else(|| "—".into()),
                     )));
-                    l.push(Line::from(Span::styled(format!("    {}", m.reason), theme.status(Status::Muted))));
+                    l.push(Line::from(Span::styled(
+                        format!("    {}", m.reason),
+                        theme.status(Status::Muted),
+                    )));
                 }
                 l.push(Line::from(""));
             }

@@ -79,7 +79,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         let reason_w = w.saturating_sub(2 + cells.chars().count());
         lines.push(
             Line::from(vec![
-                Span::styled(format!(" {}", mark(g.passed)), st.add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!(" {}", mark(g.passed)),
+                    st.add_modifier(Modifier::BOLD),
+                ),
                 Span::raw(cells),
                 Span::styled(truncate(&g.reason, reason_w), theme.status(Status::Muted)),
             ])

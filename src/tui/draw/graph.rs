@@ -147,9 +147,14 @@ struct Model<'a> {
     services: &'a [ServiceHealth],
     layered: Layered,
     marks: Vec<Marks>,
-    /// Severity of each link: 0 plain, 1 between blast radius members, 2 into the root cause.
-    link_sev: HashMap<(usize, usize, bool), u8>,
-    /// Severity of each dummy's line (max over the links entering it).
+    /// Links leaving each layout node.
+    out: Vec<Vec<Link>>,
+    /// Severity of each link (parallel to `out`): 0 plain, 1 between blast radius members,
+    /// 2 into the root cause.
+    out_sev: Vec<Vec<u8>>,
+    /// Severity of the line through each bend point (worst call it carries).
+    through_sev: Vec<u8>,
+    /// Size of the blast radius as given (for the legend).
     blast_count: usize,
 }
 
@@ -174,14 +179,20 @@ impl<'a> Model<'a> {
                 selected: selected == Some(i),
             })
             .collect();
+        let mut out = vec![Vec::new(); layered.kinds.len()];
+        for l in &layered.links {
+            out[l.from].push(*l);
+        }
         let mut m = Model {
             services: g.services,
             layered,
             marks,
-            link_sev: HashMap::new(),
+            out,
+            out_sev: Vec::new(),
+            through_sev: Vec::new(),
             blast_count: g.blast.len(),
         };
-        m.link_sev = m.link_severities();
+        m.compute_severities();
         m
     }
 
@@ -204,40 +215,29 @@ impl<'a> Model<'a> {
 
     /// Severity of every link, walking layers left to right so lines through bend points take
     /// the worst severity of the calls they carry.
-    fn link_severities(&self) -> HashMap<(usize, usize, bool), u8> {
+    fn compute_severities(&mut self) {
         let g = &self.layered;
-        let mut by_from: HashMap<usize, Vec<Link>> = HashMap::new();
-        for l in &g.links {
-            by_from.entry(l.from).or_default().push(*l);
-        }
-        let mut dummy_sev: HashMap<usize, u8> = HashMap::new();
-        let mut out = HashMap::with_capacity(g.links.len());
+        let mut through = vec![0u8; g.kinds.len()];
+        let mut out_sev: Vec<Vec<u8>> = vec![Vec::new(); g.kinds.len()];
         for &v in g.layers.iter().flatten() {
-            for link in by_from.get(&v).map(Vec::as_slice).unwrap_or_default() {
+            for link in &self.out[v] {
                 let target = match g.kinds.get(link.to) {
                     Some(NodeKind::Real(t)) | Some(NodeKind::Dummy { target: t }) => *t,
-                    None => continue,
+                    None => 0,
                 };
                 let sev = match g.kinds.get(v) {
                     Some(NodeKind::Real(a)) if link.reversed => self.call_sev(target, *a),
                     Some(NodeKind::Real(a)) => self.call_sev(*a, target),
-                    _ => dummy_sev.get(&v).copied().unwrap_or(0),
+                    _ => through[v],
                 };
                 if matches!(g.kinds.get(link.to), Some(NodeKind::Dummy { .. })) {
-                    let e = dummy_sev.entry(link.to).or_insert(0);
-                    *e = (*e).max(sev);
+                    through[link.to] = through[link.to].max(sev);
                 }
-                out.insert((link.from, link.to, link.reversed), sev);
+                out_sev[v].push(sev);
             }
         }
-        out
-    }
-
-    fn sev(&self, link: &Link) -> u8 {
-        self.link_sev
-            .get(&(link.from, link.to, link.reversed))
-            .copied()
-            .unwrap_or(0)
+        self.out_sev = out_sev;
+        self.through_sev = through;
     }
 }
 
@@ -472,6 +472,8 @@ struct Net {
     src: usize,
     row: i32,
     links: Vec<Link>,
+    /// Severity of each link.
+    sev: Vec<u8>,
     lo: i32,
     hi: i32,
     /// Vertical track inside the gap (0 = leftmost); `None` when every link is a straight line.
@@ -528,36 +530,23 @@ impl Plan {
         None
     }
 
+    /// A drawing with boxes `box_h` rows tall and `gap` rows apart, if it fits `w` × `h`.
     fn try_density(model: &Model, w: i32, h: i32, box_h: i32, gap: i32) -> Option<Plan> {
         let g = &model.layered;
         if g.layers.is_empty() || h < box_h {
             return None;
         }
-        let port_off = if box_h >= 3 { 1 } else { 0 };
-        let (above, below): (Vec<i32>, Vec<i32>) = g
-            .kinds
-            .iter()
-            .map(|k| match k {
-                NodeKind::Real(_) => (port_off, box_h - 1 - port_off),
-                NodeKind::Dummy { .. } => (0, 0),
-            })
-            .unzip();
-        let need = g
-            .layers
-            .iter()
-            .map(|l| {
-                l.iter().map(|&v| above[v] + below[v] + 1).sum::<i32>()
-                    + gap * (i32::try_from(l.len()).unwrap_or(i32::MAX) - 1).max(0)
-            })
-            .max()
-            .unwrap_or(0);
+        let port_off = i32::from(box_h >= 3);
+        let (above, below) = spans(g, box_h, port_off);
+        let need = tallest_layer(g, &above, &below, gap);
         if need > h {
             return None;
         }
+        // Some slack beyond the tallest layer lets lines run straight.
         let extent = h.min(need + need / 2 + 2);
-        let ports = g.place(&above, &below, gap, extent, 6)?;
+        let (ports, used) = trim_rows(g.place(&above, &below, gap, extent, 6)?, &above, &below);
         let mut gaps: Vec<Gap> = (0..g.layers.len().saturating_sub(1))
-            .map(|l| route_gap(g, l, &ports))
+            .map(|l| route_gap(model, l, &ports))
             .collect();
         let desired: Vec<i32> = g
             .layers
@@ -565,22 +554,13 @@ impl Plan {
             .map(|l| column_inner(model, l, box_h))
             .collect();
         let (col_w, spare) = fit_widths(&desired, &gaps, w)?;
-        let per_gap = if gaps.is_empty() {
-            0
-        } else {
-            (spare / i32::try_from(gaps.len()).unwrap_or(1)).min(MAX_GAP_EXTRA)
-        };
-        for gp in &mut gaps {
-            gp.stub += per_gap / 2;
-            gp.run += per_gap - per_gap / 2;
-        }
+        widen_gaps(&mut gaps, spare);
         let mut col_x = Vec::with_capacity(col_w.len());
         let mut x = 0;
         for (i, cw) in col_w.iter().enumerate() {
             col_x.push(x);
             x += cw + gaps.get(i).map_or(0, Gap::width);
         }
-        let width = x;
         Some(Plan {
             box_h,
             port_off,
@@ -588,10 +568,10 @@ impl Plan {
             col_x,
             col_w,
             gaps,
-            width,
-            height: extent,
-            off_x: (w - width).max(0) / 2,
-            off_y: (h - extent).max(0) / 2,
+            width: x,
+            height: used,
+            off_x: (w - x).max(0) / 2,
+            off_y: (h - used).max(0) / 2,
             legend: false,
         })
     }
@@ -618,50 +598,51 @@ impl Plan {
     /// Lines of every link, plus the lines through bend points.
     fn draw_links(&self, c: &mut Canvas, model: &Model) {
         let g = &model.layered;
+        let mut fwd_in = vec![false; g.kinds.len()];
+        for l in g.links.iter().filter(|l| !l.reversed) {
+            fwd_in[l.to] = true;
+        }
         for (l, gap) in self.gaps.iter().enumerate() {
             let (Some(&cx), Some(&cw)) = (self.col_x.get(l), self.col_w.get(l)) else {
                 continue;
             };
-            let gx0 = cx + cw;
-            let gx1 = gx0 + gap.width() - 1;
+            let (gx0, gx1) = (cx + cw, cx + cw + gap.width() - 1);
             for net in &gap.nets {
-                let owner = net.src;
-                for link in &net.links {
-                    let sev = model.sev(link);
+                let tx = net.track.map(|t| gx0 + gap.stub + t);
+                for (link, &sev) in net.links.iter().zip(&net.sev) {
                     let yt = self.ports[link.to];
-                    match net.track {
-                        Some(t) => {
-                            let tx = gx0 + gap.stub + t;
-                            c.seg(gx0 - 1, net.row, tx, net.row, owner, sev);
-                            c.seg(tx, net.row, tx, yt, owner, sev);
-                            c.seg(tx, yt, gx1 + 1, yt, owner, sev);
+                    match tx {
+                        Some(tx) => {
+                            c.seg(gx0 - 1, net.row, tx, net.row, net.src, sev);
+                            c.seg(tx, net.row, tx, yt, net.src, sev);
+                            c.seg(tx, yt, gx1 + 1, yt, net.src, sev);
                         }
-                        None => c.seg(gx0 - 1, net.row, gx1 + 1, yt, owner, sev),
+                        None => c.seg(gx0 - 1, net.row, gx1 + 1, yt, net.src, sev),
                     }
-                    let to_real = matches!(g.kinds[link.to], NodeKind::Real(_));
-                    let from_real = matches!(g.kinds[link.from], NodeKind::Real(_));
-                    if link.reversed && from_real {
-                        c.text(gx0, net.row, '◀', TextStyle::Edge(sev));
-                    } else if !link.reversed && to_real {
-                        c.text(gx1, yt, '▶', TextStyle::Edge(sev));
+                    if let Some((x, y, head)) = arrowhead(g, net, link, (gx0, gx1, yt), &fwd_in) {
+                        c.text(x, y, head, TextStyle::Edge(sev));
                     }
                 }
             }
         }
+        self.draw_through_lines(c, model);
+    }
+
+    /// Bend points are lines across their column (with `◀` on chains of reversed links).
+    fn draw_through_lines(&self, c: &mut Canvas, model: &Model) {
+        let g = &model.layered;
         for (l, layer) in g.layers.iter().enumerate() {
             let (Some(&cx), Some(&cw)) = (self.col_x.get(l), self.col_w.get(l)) else {
                 continue;
             };
             for &v in layer {
-                if matches!(g.kinds[v], NodeKind::Dummy { .. }) {
-                    let sev = g
-                        .links
-                        .iter()
-                        .filter(|k| k.to == v)
-                        .map(|k| model.sev(k))
-                        .max()
-                        .unwrap_or(0);
-                    c.seg(cx - 1, self.ports[v], cx + cw, self.ports[v], v, sev);
+                if !matches!(g.kinds[v], NodeKind::Dummy { .. }) {
+                    continue;
+                }
+                let sev = model.through_sev[v];
+                c.seg(cx - 1, self.ports[v], cx + cw, self.ports[v], v, sev);
+                if model.out[v].iter().any(|k| k.reversed) {
+                    c.text(cx + cw / 2, self.ports[v], '◀', TextStyle::Edge(sev));
                 }
             }
         }
@@ -780,21 +761,102 @@ fn fit_widths(desired_inner: &[i32], gaps: &[Gap], w: i32) -> Option<(Vec<i32>, 
     None
 }
 
+/// Rows each layout node takes above and below its port: boxes attach lines at their name row,
+/// bend points are a single row.
+fn spans(g: &Layered, box_h: i32, port_off: i32) -> (Vec<i32>, Vec<i32>) {
+    g.kinds
+        .iter()
+        .map(|k| match k {
+            NodeKind::Real(_) => (port_off, box_h - 1 - port_off),
+            NodeKind::Dummy { .. } => (0, 0),
+        })
+        .unzip()
+}
+
+/// Rows the tallest layer needs.
+fn tallest_layer(g: &Layered, above: &[i32], below: &[i32], gap: i32) -> i32 {
+    g.layers
+        .iter()
+        .map(|l| {
+            let count = i32::try_from(l.len()).unwrap_or(i32::MAX);
+            l.iter().map(|&v| above[v] + below[v] + 1).sum::<i32>() + gap * (count - 1).max(0)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Shift ports so the topmost row used is 0; returns them with the number of rows used, so the
+/// drawing can be centred.
+fn trim_rows(mut ports: Vec<i32>, above: &[i32], below: &[i32]) -> (Vec<i32>, i32) {
+    let top = ports
+        .iter()
+        .zip(above)
+        .map(|(p, a)| p - a)
+        .min()
+        .unwrap_or(0);
+    let bottom = ports
+        .iter()
+        .zip(below)
+        .map(|(p, b)| p + b)
+        .max()
+        .unwrap_or(0);
+    for p in &mut ports {
+        *p -= top;
+    }
+    (ports, bottom - top + 1)
+}
+
+/// Spend spare width on longer line runs between columns (a little, so boxes stay close).
+fn widen_gaps(gaps: &mut [Gap], spare: i32) {
+    let Ok(n) = i32::try_from(gaps.len()) else {
+        return;
+    };
+    if n == 0 {
+        return;
+    }
+    let extra = (spare / n).min(MAX_GAP_EXTRA);
+    for gp in gaps {
+        gp.stub += extra / 2;
+        gp.run += extra - extra / 2;
+    }
+}
+
+/// Where a link's arrowhead goes: `▶` right before the box it calls; a reversed link (one that
+/// closed a cycle) points left, with its head where no forward line shares the cell (the
+/// caller's stub or the callee's end), or nowhere if both are shared.
+fn arrowhead(
+    g: &Layered,
+    net: &Net,
+    link: &Link,
+    (gx0, gx1, yt): (i32, i32, i32),
+    fwd_in: &[bool],
+) -> Option<(i32, i32, char)> {
+    let to_real = matches!(g.kinds.get(link.to), Some(NodeKind::Real(_)));
+    if !link.reversed {
+        return to_real.then_some((gx1, yt, '▶'));
+    }
+    let from_real = matches!(g.kinds.get(link.from), Some(NodeKind::Real(_)));
+    let stub_free = net.links.iter().all(|k| k.reversed || k.to == link.to);
+    if from_real && stub_free {
+        Some((gx0, net.row, '◀'))
+    } else if to_real && !fwd_in.get(link.to).copied().unwrap_or(true) {
+        Some((gx1, yt, '◀'))
+    } else {
+        None
+    }
+}
+
 /// Nets in the gap after layer `l`, with tracks assigned so that no two vertical runs overlap
 /// and no line leaving a box runs into a line arriving at a different box (constrained left-edge
 /// channel routing; a cycle of constraints is broken arbitrarily).
-fn route_gap(g: &Layered, l: usize, ports: &[i32]) -> Gap {
+fn route_gap(model: &Model, l: usize, ports: &[i32]) -> Gap {
+    let g = &model.layered;
     let mut nets: Vec<Net> = Vec::new();
-    let mut by_from: HashMap<usize, Vec<Link>> = HashMap::new();
-    for link in &g.links {
-        if g.layer.get(link.from) == Some(&l) {
-            by_from.entry(link.from).or_default().push(*link);
-        }
-    }
     for &v in g.layers.get(l).map(Vec::as_slice).unwrap_or_default() {
-        let Some(links) = by_from.remove(&v) else {
+        let links = &model.out[v];
+        if links.is_empty() {
             continue;
-        };
+        }
         let row = ports[v];
         let lo = links
             .iter()
@@ -811,7 +873,8 @@ fn route_gap(g: &Layered, l: usize, ports: &[i32]) -> Gap {
         nets.push(Net {
             src: v,
             row,
-            links,
+            links: links.clone(),
+            sev: model.out_sev[v].clone(),
             lo,
             hi,
             track: None,
@@ -948,28 +1011,30 @@ const DASHED: Frame = Frame {
 /// One service box: frame in its health colour (heavy for the root cause, dashed for the blast
 /// radius), marker in the top border, name, and the error rate (and p99 when there is room).
 fn draw_box(c: &mut Canvas, b: &BoxSpec, s: &ServiceHealth, m: &Marks, theme: &Theme) {
-    let frame = if m.root {
-        &HEAVY
-    } else if m.blast {
-        &DASHED
-    } else {
-        &PLAIN
-    };
-    let mut border = theme.status(m.health).remove_modifier(Modifier::UNDERLINED);
-    if m.root {
-        border = root_style(theme).remove_modifier(Modifier::UNDERLINED);
-    }
-    let border = TextStyle::Fixed(border);
-    let inner = b.w - 2;
-    let (x0, x1) = (b.x, b.x + b.w - 1);
     let has_top = b.h >= 3;
     let name_y = if has_top { b.y + 1 } else { b.y };
+    draw_frame(c, b, m, theme, has_top, name_y);
+    draw_name_row(c, b, m, theme, has_top, name_y);
+    draw_rate(c, b, s, m, theme);
+}
+
+/// The frame, with joints where lines leave (right) or arrive without an arrowhead (left).
+fn draw_frame(c: &mut Canvas, b: &BoxSpec, m: &Marks, theme: &Theme, has_top: bool, name_y: i32) {
+    let (frame, style) = if m.root {
+        (&HEAVY, root_style(theme))
+    } else if m.blast {
+        (&DASHED, theme.status(m.health))
+    } else {
+        (&PLAIN, theme.status(m.health))
+    };
+    // Underlined box-drawing characters look broken; bold is enough in monochrome.
+    let style = TextStyle::Fixed(style.remove_modifier(Modifier::UNDERLINED));
+    let (x0, x1) = (b.x, b.x + b.w - 1);
     let bottom = b.y + b.h - 1;
-    // Frame.
     for y in b.y..=bottom {
-        let top_row = has_top && y == b.y;
+        let edge_row = y == bottom || (has_top && y == b.y);
         for x in x0..=x1 {
-            let ch = if y == bottom || top_row {
+            let ch = if edge_row {
                 match (x == x0, x == x1, y == bottom) {
                     (true, _, false) => frame.tl,
                     (_, true, false) => frame.tr,
@@ -992,62 +1057,66 @@ fn draw_box(c: &mut Canvas, b: &BoxSpec, s: &ServiceHealth, m: &Marks, theme: &T
             } else {
                 ' '
             };
-            c.text(x, y, ch, border);
+            c.text(x, y, ch, style);
         }
     }
-    // Marker: in the top border, or before the name in two-row boxes.
-    let marker = marker_text(m, inner, theme);
-    let mut name_x = x0 + 1;
-    if let Some((text, style)) = &marker {
-        if has_top {
-            c.str(x0 + 1, b.y, text, inner, TextStyle::Fixed(*style));
+}
+
+/// Marker (in the top border, or before the name in two-row boxes) and the name; the selection
+/// highlights the whole name row.
+fn draw_name_row(
+    c: &mut Canvas,
+    b: &BoxSpec,
+    m: &Marks,
+    theme: &Theme,
+    has_top: bool,
+    name_y: i32,
+) {
+    let (x0, x1) = (b.x, b.x + b.w - 1);
+    let sel = |st: Style| {
+        if m.selected {
+            st.patch(theme.selected())
         } else {
-            c.str(name_x, name_y, text, 1, TextStyle::Fixed(*style));
-            name_x += 1;
+            st
         }
-    }
-    // Name row (selection highlights the whole interior).
-    let name_w = x1 - name_x;
-    let mut name_style = status_text(theme, m.health);
+    };
     if m.selected {
-        name_style = name_style.patch(theme.selected());
         for x in x0 + 1..x1 {
             c.text(x, name_y, ' ', TextStyle::Fixed(theme.selected()));
         }
-        if let Some((text, style)) = &marker {
-            if !has_top {
-                let st = TextStyle::Fixed(style.patch(theme.selected()));
-                c.str(x0 + 1, name_y, text, 1, st);
-            }
+    }
+    let mut name_x = x0 + 1;
+    if let Some((text, style)) = marker_text(m, b.w - 2, theme) {
+        if has_top {
+            c.str(x0 + 1, b.y, text, b.w - 2, TextStyle::Fixed(style));
+        } else {
+            c.str(name_x, name_y, text, 1, TextStyle::Fixed(sel(style)));
+            name_x += 1;
         }
     }
-    c.str(
-        name_x,
-        name_y,
-        &b.label,
-        name_w,
-        TextStyle::Fixed(name_style),
-    );
-    // Rate: its own row in four-row boxes, else inside the bottom border.
+    let style = TextStyle::Fixed(sel(status_text(theme, m.health)));
+    c.str(name_x, name_y, &b.label, x1 - name_x, style);
+}
+
+/// Error rate: its own row in four-row boxes (with p99 when it fits), else inside the bottom
+/// border.
+fn draw_rate(c: &mut Canvas, b: &BoxSpec, s: &ServiceHealth, m: &Marks, theme: &Theme) {
+    let (x0, x1) = (b.x, b.x + b.w - 1);
+    let inner = b.w - 2;
     let rate = rate_text(s.error_rate);
-    let rate_style = TextStyle::Fixed(theme.status(m.health));
+    let style = TextStyle::Fixed(theme.status(m.health));
     if b.h >= 4 {
         let y = b.y + 2;
-        c.str(x0 + 1, y, &rate, inner, rate_style);
+        c.str(x0 + 1, y, &rate, inner, style);
         if let Some(lat) = latency_text(s.latency_p99_ms) {
             let lat = format!("p99 {lat}");
             if chars(&rate) + 1 + chars(&lat) <= inner {
-                c.str(
-                    x1 - chars(&lat),
-                    y,
-                    &lat,
-                    inner,
-                    TextStyle::Fixed(theme.status(Status::Muted)),
-                );
+                let muted = TextStyle::Fixed(theme.status(Status::Muted));
+                c.str(x1 - chars(&lat), y, &lat, inner, muted);
             }
         }
-    } else if chars(&rate) + 1 <= inner {
-        c.str(x1 - 1 - chars(&rate), bottom, &rate, inner, rate_style);
+    } else if chars(&rate) < inner {
+        c.str(x1 - 1 - chars(&rate), b.y + b.h - 1, &rate, inner, style);
     }
 }
 
@@ -1113,8 +1182,12 @@ impl Canvas {
         if x < 0 || y < 0 || x >= self.w || y >= self.h {
             return None;
         }
-        let i = usize::try_from(y * self.w + x).ok()?;
-        self.cells.get_mut(i)
+        let (x, y, w) = (
+            usize::try_from(x).ok()?,
+            usize::try_from(y).ok()?,
+            usize::try_from(self.w).ok()?,
+        );
+        self.cells.get_mut(y * w + x)
     }
 
     /// Add line directions `bits` at (x, y) on behalf of `owner`.
@@ -1187,13 +1260,19 @@ impl Canvas {
 
     /// Copy onto `buf` at (`clip`.x + `ox`, `clip`.y + `oy`), never outside `clip`.
     fn blit(&self, buf: &mut Buffer, clip: Rect, ox: i32, oy: i32, theme: &Theme) {
+        let w = usize::try_from(self.w).unwrap_or(0).max(1);
         for (i, cell) in self.cells.iter().enumerate() {
             let Some((ch, style)) = resolve(cell, theme) else {
                 continue;
             };
-            let i = i32::try_from(i).unwrap_or(i32::MAX);
-            let (x, y) = (i % self.w.max(1) + ox, i / self.w.max(1) + oy);
-            let (Ok(dx), Ok(dy)) = (u16::try_from(x), u16::try_from(y)) else {
+            let (x, y) = (i64::try_from(i % w), i64::try_from(i / w));
+            let (Ok(x), Ok(y)) = (x, y) else {
+                continue;
+            };
+            let (Ok(dx), Ok(dy)) = (
+                u16::try_from(x + i64::from(ox)),
+                u16::try_from(y + i64::from(oy)),
+            ) else {
                 continue;
             };
             let p = Position::new(clip.x.saturating_add(dx), clip.y.saturating_add(dy));
@@ -1278,15 +1357,24 @@ fn draw_list(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
         let (Some(s), Some(m)) = (model.services.get(i), model.marks.get(i)) else {
             continue;
         };
-        let y = area.y + u16::try_from(row).unwrap_or(u16::MAX);
-        if y >= area.y + area.height {
+        let y = area
+            .y
+            .saturating_add(u16::try_from(row).unwrap_or(u16::MAX));
+        if y >= area.y.saturating_add(area.height) {
             break;
         }
-        list_line(buf, area, y, right, depth(i), s, m, theme);
+        let at = ListRow {
+            y,
+            indent: depth(i),
+            right,
+        };
+        list_line(buf, area, at, s, m, theme);
     }
     if !fits && rows > 1 {
         let more = total - shown.len();
-        let y = area.y + u16::try_from(shown.len()).unwrap_or(u16::MAX);
+        let y = area
+            .y
+            .saturating_add(u16::try_from(shown.len()).unwrap_or(u16::MAX));
         put_str(
             buf,
             area,
@@ -1327,12 +1415,7 @@ fn pick_priority(model: &Model, order: &[usize], n: usize) -> Vec<usize> {
         };
         (class, -e)
     };
-    let mut ranked: Vec<(usize, usize)> = order
-        .iter()
-        .copied()
-        .enumerate()
-        .map(|(pos, i)| (pos, i))
-        .collect();
+    let mut ranked: Vec<(usize, usize)> = order.iter().copied().enumerate().collect();
     ranked.sort_by_key(|&(pos, i)| (rank(i), pos));
     let mut shown: Vec<usize> = ranked.iter().take(n).map(|&(_, i)| i).collect();
     if let Some(sel) = order
@@ -1349,18 +1432,23 @@ fn pick_priority(model: &Model, order: &[usize], n: usize) -> Vec<usize> {
     shown
 }
 
+/// Where a list line goes: its row, its indent, and the column its rate ends at.
+struct ListRow {
+    y: u16,
+    indent: u16,
+    right: u16,
+}
+
 /// `● name  13.7%`, marker and rate in health colours, selection across the line.
-#[allow(clippy::too_many_arguments)]
 fn list_line(
     buf: &mut Buffer,
     area: Rect,
-    y: u16,
-    right: u16,
-    indent: u16,
+    row: ListRow,
     s: &ServiceHealth,
     m: &Marks,
     theme: &Theme,
 ) {
+    let ListRow { y, indent, right } = row;
     let (glyph, gstyle) = if m.root {
         ("◆", root_style(theme))
     } else if m.blast {
@@ -1368,7 +1456,7 @@ fn list_line(
     } else {
         ("●", theme.status(m.health))
     };
-    let end = area.x + area.width;
+    let end = area.x.saturating_add(area.width);
     if m.selected {
         buf.set_style(Rect::new(area.x, y, area.width, 1), theme.selected());
     }
@@ -1490,58 +1578,455 @@ mod tests {
         (services, edges)
     }
 
+    fn text(buf: &Buffer) -> String {
+        lines(buf).join("\n")
+    }
+
+    /// (x, y) of the first occurrence of `needle` in the rendered text.
+    fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+        let a = buf.area;
+        for y in a.y..a.y + a.height {
+            let row: Vec<String> = (a.x..a.x + a.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            let first: Vec<char> = needle.chars().collect();
+            for x0 in 0..row.len() {
+                if first
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| row.get(x0 + i).is_some_and(|s| s.starts_with(*c)))
+                {
+                    return Some((a.x + u16::try_from(x0).unwrap_or(0), y));
+                }
+            }
+        }
+        None
+    }
+
+    fn demo_input<'a>(
+        services: &'a [ServiceHealth],
+        edges: &'a [(String, String)],
+        blast: &'a [String],
+    ) -> GraphInput<'a> {
+        GraphInput {
+            services,
+            edges,
+            root: Some("payment-service"),
+            blast,
+            selected: Some("api"),
+        }
+    }
+
+    /// Chain edge-lb → gateway → api → order-service → payment-service → postgres_primary, and
+    /// api → auth-service beside it.
+    fn chain() -> (Vec<ServiceHealth>, Vec<(String, String)>) {
+        let services = vec![
+            svc("edge-lb", 0.001, false),
+            svc("gateway", 0.012, false),
+            svc("api", 0.02, true),
+            svc("order-service", 0.09, true),
+            svc("payment-service", 0.137, true),
+            svc("postgres_primary", 0.0, false),
+            svc("auth-service", 0.001, false),
+        ];
+        let e = edges(&[
+            ("edge-lb", "gateway"),
+            ("gateway", "api"),
+            ("api", "order-service"),
+            ("order-service", "payment-service"),
+            ("payment-service", "postgres_primary"),
+            ("api", "auth-service"),
+        ]);
+        (services, e)
+    }
+
     #[test]
-    fn demo_fleet_dumps() {
-        let (services, edges) = demo();
-        let blast = blast_radius("payment-service", &edges);
+    fn chain_with_sibling_is_drawn_as_boxes_and_arrows() {
+        let (services, e) = chain();
+        let blast = blast_radius("payment-service", &e);
         let input = GraphInput {
             services: &services,
-            edges: &edges,
+            edges: &e,
             root: Some("payment-service"),
             blast: &blast,
-            selected: Some("api"),
+            selected: None,
+        };
+        let buf = render(&input, 120, 30, &Theme::default_dark());
+        let t = text(&buf);
+        for s in &services {
+            assert!(t.contains(&s.name), "{} missing:\n{t}", s.name);
+        }
+        assert!(t.contains("13.7%"), "{t}");
+        // Root marker in the top border right above the root's name, heavy frame around it.
+        let (rx, ry) = find(&buf, "payment-service").expect("root drawn");
+        let above: String = (rx.saturating_sub(1)..rx + 15)
+            .map(|x| buf[(x, ry - 1)].symbol().to_string())
+            .collect();
+        assert!(above.contains("◆ ROOT"), "{above:?}\n{t}");
+        assert_eq!(buf[(rx - 1, ry)].symbol(), "┃", "{t}");
+        // order-service → payment-service: an arrowhead just left of the root's frame, a line
+        // back to order-service's frame.
+        assert_eq!(buf[(rx - 2, ry)].symbol(), "▶", "{t}");
+        let (ox, oy) = find(&buf, "order-service").expect("order drawn");
+        assert_eq!(oy, ry, "a chain is drawn straight:\n{t}");
+        let between: String = (ox + 13..rx - 2)
+            .map(|x| buf[(x, ry)].symbol().to_string())
+            .collect();
+        assert!(between.contains('─'), "{between:?}\n{t}");
+        // Blast radius members carry ▲; the legend counts them.
+        assert_eq!(
+            t.matches('▲').count(),
+            4 + 1,
+            "four boxes and the legend:\n{t}"
+        );
+        assert!(t.contains("▲ blast radius (4)"), "{t}");
+        // Healthy, degraded and unhealthy frames take their colours.
+        let theme = Theme::default_dark();
+        let (px, py) = find(&buf, "postgres_primary").expect("db drawn");
+        assert_eq!(buf[(px - 1, py)].fg, theme.ok);
+        assert_eq!(buf[(rx - 1, ry)].fg, theme.bad);
+        let (gx, gy) = find(&buf, "gateway").expect("gateway drawn");
+        assert_eq!(buf[(gx - 1, gy)].fg, theme.warn);
+    }
+
+    #[test]
+    fn narrow_pane_falls_back_to_a_prioritised_list() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = GraphInput {
+            selected: None,
+            ..demo_input(&services, &e, &blast)
+        };
+        let buf = render(&input, 30, 8, &Theme::default_dark());
+        let l = lines(&buf);
+        assert!(
+            !text(&buf).contains('┌'),
+            "list, not boxes:\n{}",
+            text(&buf)
+        );
+        assert!(
+            l[0].starts_with("◆ payment-service") && l[0].ends_with("14.7%"),
+            "{l:?}"
+        );
+        assert!(l[1].starts_with("▲ order-service"), "unhealthy next: {l:?}");
+        assert!(
+            l[2].starts_with("▲ user-service"),
+            "then blast radius by error rate: {l:?}"
+        );
+        assert_eq!(l[7], format!("… +{} more", services.len() - 7), "{l:?}");
+    }
+
+    #[test]
+    fn fallback_list_keeps_the_selection_visible() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = GraphInput {
+            selected: Some("s3_blobstore"),
+            ..demo_input(&services, &e, &blast)
         };
         let theme = Theme::default_dark();
-        for (w, h) in [(98, 26), (78, 20), (38, 10), (158, 46)] {
+        let buf = render(&input, 30, 8, &theme);
+        let (x, y) = find(&buf, "s3_blobstore").expect("selection shown");
+        assert_eq!(buf[(x, y)].bg, theme.selected().bg.unwrap_or_default());
+    }
+
+    #[test]
+    fn small_graph_list_is_grouped_by_layer_when_it_fits() {
+        let (services, e) = chain();
+        let input = GraphInput {
+            services: &services,
+            edges: &e,
+            root: None,
+            blast: &[],
+            selected: None,
+        };
+        let buf = render(&input, 24, 8, &Theme::default_dark());
+        let l = lines(&buf);
+        assert!(l[0].starts_with("● edge-lb"), "{l:?}");
+        assert!(l[1].starts_with(" ● gateway"), "indented by depth: {l:?}");
+        assert_eq!(l.iter().filter(|s| s.contains('●')).count(), 7, "{l:?}");
+        assert!(!text(&buf).contains("more"));
+    }
+
+    #[test]
+    fn empty_topology_waits_for_the_first_incident() {
+        let input = GraphInput {
+            services: &[],
+            edges: &[],
+            root: None,
+            blast: &[],
+            selected: None,
+        };
+        let buf = render(&input, 40, 5, &Theme::default_dark());
+        assert_eq!(lines(&buf)[2].trim(), "waiting for the first incident…");
+        assert!(lines(&buf)[2].starts_with("    "), "centred");
+    }
+
+    #[test]
+    fn tiny_areas_do_not_panic() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = demo_input(&services, &e, &blast);
+        let empty = GraphInput {
+            services: &[],
+            edges: &[],
+            root: None,
+            blast: &[],
+            selected: None,
+        };
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (0, 5),
+            (5, 0),
+            (1, 30),
+            (200, 1),
+            (2, 2),
+            (12, 3),
+        ] {
+            for inp in [&input, &empty] {
+                let _ = render(inp, w, h, &Theme::default_dark());
+                let _ = render(inp, w, h, &Theme::monochrome());
+            }
+        }
+        // An area larger than, or outside, the buffer is clipped to it.
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 4));
+        draw_graph(
+            &mut buf,
+            Rect::new(5, 2, 500, 500),
+            &input,
+            &Theme::default_dark(),
+        );
+        draw_graph(
+            &mut buf,
+            Rect::new(50, 50, 5, 5),
+            &input,
+            &Theme::default_dark(),
+        );
+    }
+
+    #[test]
+    fn never_writes_outside_the_area() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = demo_input(&services, &e, &blast);
+        let (chain_s, chain_e) = chain();
+        let small = GraphInput {
+            services: &chain_s,
+            edges: &chain_e,
+            root: Some("api"),
+            blast: &[],
+            selected: Some("gateway"),
+        };
+        let full = Rect::new(0, 0, 130, 44);
+        for w in (0..=120).step_by(7) {
+            for h in (0..=40).step_by(3) {
+                for inp in [&input, &small] {
+                    let mut buf = Buffer::empty(full);
+                    for c in buf.content.iter_mut() {
+                        c.set_char('#');
+                    }
+                    let area = Rect::new(3, 2, w, h);
+                    draw_graph(&mut buf, area, inp, &Theme::default_dark());
+                    for y in 0..full.height {
+                        for x in 0..full.width {
+                            if !area.contains(Position::new(x, y)) {
+                                assert_eq!(
+                                    buf[(x, y)].symbol(),
+                                    "#",
+                                    "({x},{y}) written for {w}x{h}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn huge_area_draws_full_names() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = demo_input(&services, &e, &blast);
+        let buf = render(&input, 400, 200, &Theme::default_dark());
+        let t = text(&buf);
+        for s in &services {
+            assert!(t.contains(&s.name), "{} missing", s.name);
+        }
+        assert!(t.contains("p99 300ms"), "roomy boxes show latency too");
+    }
+
+    #[test]
+    fn monochrome_keeps_every_distinction() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = demo_input(&services, &e, &blast);
+        let theme = Theme::monochrome();
+        let buf = render(&input, 98, 26, &theme);
+        let t = text(&buf);
+        assert!(
+            t.contains("◆ ROOT") && t.contains('┏') && t.contains('┛'),
+            "heavy root frame:\n{t}"
+        );
+        assert!(
+            t.contains('▲') && t.contains('┆'),
+            "dashed blast frames:\n{t}"
+        );
+        let (x, y) = find(&buf, "api").expect("api drawn");
+        assert!(
+            buf[(x, y)].modifier.contains(Modifier::REVERSED),
+            "selection reversed"
+        );
+        let (x, y) = find(&buf, "order-service").expect("order drawn");
+        assert!(
+            buf[(x, y)]
+                .modifier
+                .contains(Modifier::BOLD | Modifier::UNDERLINED),
+            "unhealthy marked"
+        );
+        let (x, y) = find(&buf, "auth-service").expect("auth drawn");
+        assert!(buf[(x, y)].modifier.is_empty(), "healthy plain");
+    }
+
+    #[test]
+    fn cycles_are_drawn() {
+        let services = vec![
+            svc("a", 0.0, false),
+            svc("b", 0.0, false),
+            svc("c", 0.3, true),
+        ];
+        let e = edges(&[
+            ("a", "b"),
+            ("b", "c"),
+            ("c", "a"),
+            ("a", "a"),
+            ("a", "ghost"),
+        ]);
+        let blast = blast_radius("c", &e);
+        assert_eq!(blast, vec!["a".to_string(), "b".to_string()]);
+        let input = GraphInput {
+            services: &services,
+            edges: &e,
+            root: Some("c"),
+            blast: &blast,
+            selected: Some("b"),
+        };
+        let buf = render(&input, 60, 12, &Theme::default_dark());
+        let t = text(&buf);
+        for n in ["a", "b", "c"] {
+            assert!(
+                t.contains(&format!("│{n}"))
+                    || t.contains(&format!("┨{n}"))
+                    || t.contains(&format!("┆{n}")),
+                "{t}"
+            );
+        }
+        assert!(t.contains('◀'), "the back-edge keeps its direction:\n{t}");
+        assert_eq!(navigation_order(&services, &e), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn blast_radius_of_a_known_graph() {
+        let (_, e) = demo();
+        assert_eq!(
+            blast_radius("payment-service", &e),
+            vec!["api", "gateway", "order-service", "user-service"]
+        );
+        let kafka = blast_radius("kafka", &e);
+        assert!(
+            kafka.contains(&"notification-service".to_string())
+                && kafka.contains(&"gateway".to_string())
+        );
+        assert!(!kafka.contains(&"kafka".to_string()));
+        assert!(blast_radius("gateway", &e).is_empty());
+        assert!(blast_radius("nobody", &e).is_empty());
+    }
+
+    #[test]
+    fn navigation_order_is_layered_and_deterministic() {
+        let (services, e) = demo();
+        let order = navigation_order(&services, &e);
+        assert_eq!(order, navigation_order(&services, &e));
+        assert_eq!(order.len(), services.len());
+        let pos = |n: &str| order.iter().position(|o| o == n).expect("listed");
+        for (a, b) in &e {
+            assert!(pos(a) < pos(b), "{a} before {b}: {order:?}");
+        }
+        assert!(order[..2].contains(&"gateway".to_string()));
+    }
+
+    #[test]
+    fn labels_stay_distinct_when_cut() {
+        assert_eq!(label("payment-service", 20, false), "payment-service");
+        assert_eq!(label("payment-service", 10, false), "payment");
+        assert_eq!(label("recommendation-service", 10, false), "recommend…");
+        let l = distinct_labels(&[(0, "postgres_primary", 9), (1, "postgres_replica", 9)]);
+        assert_ne!(l[&0], l[&1]);
+        assert_eq!(l[&0], "post…mary");
+    }
+
+    #[test]
+    fn two_hundred_services_stay_cheap() {
+        // A deterministic pseudo-random layered fleet.
+        let n = 200;
+        let services: Vec<ServiceHealth> = (0..n)
+            .map(|i| svc(&format!("svc-{i:03}"), 0.001, i % 17 == 0))
+            .collect();
+        let mut seed: u64 = 7;
+        let mut e = Vec::new();
+        for i in 1..n {
+            for _ in 0..2 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let j = usize::try_from(seed >> 33).unwrap_or(0) % i;
+                e.push((format!("svc-{j:03}"), format!("svc-{i:03}")));
+            }
+        }
+        let input = GraphInput {
+            services: &services,
+            edges: &e,
+            root: Some("svc-017"),
+            blast: &[],
+            selected: None,
+        };
+        let start = std::time::Instant::now();
+        for (w, h) in [(98, 26), (400, 300)] {
+            let _ = render(&input, w, h, &Theme::default_dark());
+        }
+        let took = start.elapsed();
+        // Generous for unoptimised test builds; guards against quadratic-or-worse blowups.
+        assert!(took.as_millis() < 2000, "{took:?}");
+    }
+
+    #[test]
+    fn demo_fleet_dumps() {
+        let (services, e) = demo();
+        let blast = blast_radius("payment-service", &e);
+        let input = demo_input(&services, &e, &blast);
+        let theme = Theme::default_dark();
+        for (w, h) in [(98, 26), (78, 20), (38, 10)] {
             let buf = render(&input, w, h, &theme);
             println!("--- {w}x{h}");
             for l in lines(&buf) {
                 println!("|{l}");
             }
+            let t = text(&buf);
+            if w >= 78 {
+                assert!(
+                    t.contains('◆') && t.contains('┃') && t.contains('▶'),
+                    "layered at {w}x{h}:\n{t}"
+                );
+            } else {
+                assert!(
+                    t.contains("… +") && !t.contains('▶'),
+                    "list at {w}x{h}:\n{t}"
+                );
+            }
         }
-    }
-}
-#[cfg(test)]
-mod dbg {
-    #[test]
-    fn dbg_layers() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/fleet.yaml");
-        let spec = crate::adapters::embedded::fleet_spec::FleetSpec::load(&path).unwrap();
-        let names: Vec<String> = spec.services.iter().map(|s| s.name.clone()).collect();
-        let idx = |n: &str| names.iter().position(|x| x == n).unwrap();
-        let edges: Vec<(usize, usize)> = spec
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.calls
-                    .iter()
-                    .map(|c| (idx(&s.name), idx(&c.to)))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let g = crate::tui::graph_layout::Layered::new(names.len(), &edges);
-        println!("crossings {}", g.crossings());
-        for l in &g.layers {
-            let v: Vec<String> = l
-                .iter()
-                .map(|&v| match g.kinds[v] {
-                    crate::tui::graph_layout::NodeKind::Real(i) => names[i].clone(),
-                    crate::tui::graph_layout::NodeKind::Dummy { target } => {
-                        format!("~{}", names[target])
-                    }
-                })
-                .collect();
-            println!("{v:?}");
-        }
+        let start = std::time::Instant::now();
+        let _ = render(&input, 98, 26, &theme);
+        println!("one 98x26 frame: {:?}", start.elapsed());
     }
 }

@@ -75,12 +75,12 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
             Line::from(vec![
                 severity_badge(inc.severity, theme),
                 Span::raw(" "),
-                Span::styled(inc.id.clone(), Style::default().add_modifier(Modifier::BOLD)),
-                Span::raw("  "),
                 Span::styled(
-                    age(vm.now_ms - inc.opened_ms),
-                    theme.status(Status::Muted),
+                    inc.id.clone(),
+                    Style::default().add_modifier(Modifier::BOLD),
                 ),
+                Span::raw("  "),
+                Span::styled(age(vm.now_ms - inc.opened_ms), theme.status(Status::Muted)),
             ])
             .style(row_style),
         );
@@ -106,7 +106,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
     if room >= 4 {
         lines.push(Line::from(Span::styled(
             "pipeline",
-            theme.status(Status::Muted).add_modifier(Modifier::UNDERLINED),
+            theme
+                .status(Status::Muted)
+                .add_modifier(Modifier::UNDERLINED),
         )));
         lines.extend(path_lines(vm, theme, room - 1, w));
     }
@@ -119,7 +121,11 @@ fn path_lines(vm: &ViewModel, theme: &Theme, room: usize, width: usize) -> Vec<L
     // HEALTH_CHECK happens inside each canary step: show it on that step.
     let checking = vm.state == Some(State::HealthCheck);
     let current = if checking {
-        visited.iter().rev().copied().find(|s| *s != State::HealthCheck)
+        visited
+            .iter()
+            .rev()
+            .copied()
+            .find(|s| *s != State::HealthCheck)
     } else {
         vm.state
     };
@@ -166,10 +172,7 @@ fn path_lines(vm: &ViewModel, theme: &Theme, room: usize, width: usize) -> Vec<L
         .collect();
     if lines.len() > room {
         // Keep the current step in view: drop finished steps from the top first.
-        let cur = steps
-            .iter()
-            .position(|s| Some(*s) == current)
-            .unwrap_or(0);
+        let cur = steps.iter().position(|s| Some(*s) == current).unwrap_or(0);
         let first = cur.saturating_sub(room / 2).min(lines.len() - room);
         lines = lines.into_iter().skip(first).take(room).collect();
     }

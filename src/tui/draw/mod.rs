@@ -99,7 +99,10 @@ fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
             "terminal too small",
             theme.status(Status::Warn).add_modifier(Modifier::BOLD),
         )),
-        Line::from(format!("{}×{}, need at least {w}×{h}", area.width, area.height)),
+        Line::from(format!(
+            "{}×{}, need at least {w}×{h}",
+            area.width, area.height
+        )),
         Line::from("enlarge the window, or press q to quit"),
     ];
     let y = area.y + area.height.saturating_sub(3) / 2;
@@ -127,7 +130,14 @@ fn tabs(f: &mut Frame, area: Rect, ui: &UiState) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_pane(f: &mut Frame, pane: Pane, rect: Rect, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
+fn draw_pane(
+    f: &mut Frame,
+    pane: Pane,
+    rect: Rect,
+    vm: &ViewModel,
+    ui: &UiState,
+    cache: &DrawCache,
+) {
     let theme = ui.theme();
     let focused = ui.focus == pane;
     let extra = pane_extra(pane, vm, theme);
@@ -216,7 +226,12 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         };
         f.render_widget(
             Paragraph::new(Line::from(vec![
-                Span::styled(lead, Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    lead,
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
                 Span::raw(text.clone()),
                 Span::styled("█", Style::default().fg(theme.accent)),
             ])),
@@ -229,7 +244,9 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     match (&vm.finished, vm.state) {
         (Some(fin), _) => spans.push(Span::styled(
             format!(" ■ {} · {}", fin.state, fin.outcome.as_str()),
-            theme.status(outcome_status(fin.outcome)).add_modifier(Modifier::BOLD),
+            theme
+                .status(outcome_status(fin.outcome))
+                .add_modifier(Modifier::BOLD),
         )),
         (None, Some(s)) => {
             let spin = if vm.paused || vm.approval.is_some() {
@@ -246,13 +263,18 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     }
     if vm.paused {
         spans.push(sep());
-        spans.push(Span::styled("PAUSED (p resumes)", theme.status(Status::Warn).add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(
+            "PAUSED (p resumes)",
+            theme.status(Status::Warn).add_modifier(Modifier::BOLD),
+        ));
     }
     if vm.approval.is_some() && ui.approval_hidden {
         spans.push(sep());
         spans.push(Span::styled(
             "APPROVAL PENDING — a/r, Enter shows",
-            theme.status(Status::Warn).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            theme
+                .status(Status::Warn)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
     }
     if let Some(inc) = vm.active_incident() {
@@ -260,10 +282,18 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         spans.push(Span::raw(inc.id.clone()));
     }
     spans.push(sep());
-    spans.push(Span::styled(format!("pace {}", ui.pace), theme.status(Status::Muted)));
+    spans.push(Span::styled(
+        format!("pace {}", ui.pace),
+        theme.status(Status::Muted),
+    ));
     if vm.now_ms > 0 {
         spans.push(sep());
-        spans.push(Span::raw(crate::core::clock::rfc3339(vm.now_ms).get(11..19).unwrap_or("").to_string()));
+        spans.push(Span::raw(
+            crate::core::clock::rfc3339(vm.now_ms)
+                .get(11..19)
+                .unwrap_or("")
+                .to_string(),
+        ));
     }
     if let Some(l) = vm.locks.first() {
         spans.push(sep());

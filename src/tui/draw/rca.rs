@@ -72,7 +72,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
             Span::styled("at ", theme.status(Status::Muted)),
             Span::styled(
                 truncate(&format!("{}:{}", loc.file, loc.line), w.saturating_sub(3)),
-                Style::default().fg(theme.accent).add_modifier(Modifier::BOLD),
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
             ),
         ]));
         lines.push(Line::from(Span::styled(
