@@ -115,6 +115,9 @@ pub struct RenderSize {
     pub baseline_us_median: f64,
     /// cockpit / baseline.
     pub ratio: f64,
+    /// Median µs spent inside the cockpit's `draw` only (what our code costs, without ratatui's
+    /// buffer reset, diff and backend write that every frame of any app pays).
+    pub draw_only_us_median: f64,
 }
 
 /// Time the cockpit's `draw` into a `TestBackend` at 200×60 and 80×24 against a plain
@@ -169,12 +172,17 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
         term.draw(|f| draw(f, &vm, &ui, &cache))?;
         let mut cockpit = Vec::with_capacity(frames);
         let mut base = Vec::with_capacity(frames);
+        let mut inner = Vec::with_capacity(frames);
         for _ in 0..frames.max(1) {
             let t = Instant::now();
             term.draw(|f| f.render_widget(Paragraph::new(text.as_str()), f.area()))?;
             base.push(t.elapsed().as_secs_f64() * 1e6);
             let t = Instant::now();
-            term.draw(|f| draw(f, &vm, &ui, &cache))?;
+            term.draw(|f| {
+                let d = Instant::now();
+                draw(f, &vm, &ui, &cache);
+                inner.push(d.elapsed().as_secs_f64() * 1e6);
+            })?;
             cockpit.push(t.elapsed().as_secs_f64() * 1e6);
         }
         let (c, b) = (median(cockpit), median(base));
@@ -183,6 +191,7 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
             cockpit_us_median: c,
             baseline_us_median: b,
             ratio: if b > 0.0 { c / b } else { 0.0 },
+            draw_only_us_median: median(inner),
         });
     }
     Ok(out)
