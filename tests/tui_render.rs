@@ -114,7 +114,7 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 fn pane_expectations(p: Pane) -> &'static [&'static str] {
     match p {
         Pane::Incidents => &["Incidents", "INC-", "CRIT", "payment-service"],
-        Pane::Graph => &["Dependency Graph", "payment-service"],
+        Pane::Graph => &["Dependency Graph", "payment", "◆", "▲"],
         Pane::Rca => &["RCA", "1 payment-service", "payment_processor.py:45"],
         Pane::Diff => &[
             "Diff",
@@ -205,7 +205,12 @@ fn esc_hides_the_dialog_and_the_status_bar_keeps_asking() {
     let screen = render(&vm, &ui, 160, 48);
     assert!(!screen.contains("Approval required"), "{screen}");
     assert!(screen.contains("APPROVAL PENDING"), "{screen}");
+    // Enter still opens details while the dialog is hidden; `c` brings the dialog back.
     on_key(&mut ui, &vm, key(KeyCode::Enter));
+    assert!(matches!(ui.overlay, Some(Overlay::Details(_))));
+    on_key(&mut ui, &vm, key(KeyCode::Esc));
+    on_key(&mut ui, &vm, key(KeyCode::Char('c')));
+    on_key(&mut ui, &vm, key(KeyCode::Esc));
     assert!(render(&vm, &ui, 160, 48).contains("Approval required"));
 }
 

@@ -67,7 +67,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
             } else if vm.approval.is_some() && !ui.approval_hidden {
                 ui.approval_hidden = true;
                 ui.say(
-                    "approval dialog hidden: a approve · r reject · c comment",
+                    "approval dialog hidden: a approve · r reject · c brings it back",
                     Status::Warn,
                 );
             } else if !ui.filter.is_empty() {
@@ -101,9 +101,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Open => {
-            if vm.approval.is_some() && ui.approval_hidden && ui.overlay.is_none() {
-                ui.approval_hidden = false;
-            } else if ui.overlay.is_none() {
+            if ui.overlay.is_none() {
                 ui.overlay = Some(Overlay::Details(ui.focus));
             } else {
                 ui.overlay = None;

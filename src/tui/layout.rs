@@ -77,7 +77,8 @@ pub fn compute(area: Rect, focus: Pane) -> Screen {
             status,
         };
     }
-    let strip = if focus == Pane::Timeline || body.height < 20 {
+    // The graph needs every row it can get; the Timeline is already the main pane.
+    let strip = if matches!(focus, Pane::Timeline | Pane::Graph) || body.height < 20 {
         0
     } else {
         7

@@ -187,7 +187,10 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
 pub fn help(f: &mut Frame, area: Rect, ui: &UiState) {
     let theme = ui.theme();
     let rows = help_rows();
-    let h = (rows.len() + COMMANDS.len() + 5) as u16;
+    // The `:` row already names the commands; their own section only when there is room.
+    let with_commands =
+        rows.len() + COMMANDS.len() + 5 <= usize::from(area.height.saturating_sub(2));
+    let h = (rows.len() + if with_commands { COMMANDS.len() + 5 } else { 0 }) as u16;
     let r = centered(area, 78, h + 2);
     f.render_widget(Clear, r);
     let block = dialog_block("Help — keys", theme, Status::Info);
@@ -207,6 +210,10 @@ pub fn help(f: &mut Frame, area: Rect, ui: &UiState) {
             ])
         })
         .collect();
+    if !with_commands {
+        f.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         " commands (after :)",

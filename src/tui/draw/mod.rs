@@ -271,7 +271,7 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     if vm.approval.is_some() && ui.approval_hidden {
         spans.push(sep());
         spans.push(Span::styled(
-            "APPROVAL PENDING — a/r, Enter shows",
+            "APPROVAL PENDING — a approve · r reject · c dialog",
             theme
                 .status(Status::Warn)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED),
