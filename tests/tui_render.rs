@@ -21,12 +21,22 @@ use std::time::Duration;
 /// Events of one seeded demo run, auto-approved, collected once for all tests.
 fn run_events() -> &'static Vec<Event> {
     static EVENTS: OnceLock<Vec<Event>> = OnceLock::new();
-    EVENTS.get_or_init(|| {
+    EVENTS.get_or_init(|| collect_run(None))
+}
+
+/// Events of a run whose canary regresses and is rolled back.
+fn regression_events() -> &'static Vec<Event> {
+    static EVENTS: OnceLock<Vec<Event>> = OnceLock::new();
+    EVENTS.get_or_init(|| collect_run(Some("canary_regression")))
+}
+
+fn collect_run(inject: Option<&str>) -> Vec<Event> {
+    {
         let state = tempfile::tempdir().expect("temp dir");
         let opts = DemoOptions {
             seed: Some(7),
             pace: Pace::Instant,
-            inject_failure: None,
+            inject_failure: inject.map(str::to_string),
             state_dir: state.path().to_path_buf(),
             config: Config::default(),
         };
@@ -49,7 +59,7 @@ fn run_events() -> &'static Vec<Event> {
         }
         let _ = handle.join();
         out
-    })
+    }
 }
 
 /// View model folded up to (and including) the first event matching `stop`.
@@ -353,4 +363,27 @@ fn filter_narrows_the_timeline() {
     let tl: Vec<&str> = screen.lines().filter(|l| l.contains(" lock ")).collect();
     assert!(tl.len() >= 4, "{screen}");
     assert!(!screen.contains("finished  resolved"), "{screen}");
+}
+
+#[test]
+fn a_rolled_back_run_shows_the_exit_path() {
+    let mut vm = ViewModel::default();
+    for ev in regression_events() {
+        vm.apply(ev);
+    }
+    let mut ui = ui();
+    ui.focus = Pane::Incidents;
+    let screen = render(&vm, &ui, 160, 48);
+    for want in [
+        "ROLLED_BACK · rolled_back",
+        "✓ ROLLBACK",
+        "▶ ROLLED_BACK",
+        "FAIL",
+    ] {
+        assert!(screen.contains(want), "missing {want:?}\n{screen}");
+    }
+    assert_eq!(
+        vm.canary.traffic_pct, 0,
+        "traffic is back on the old version"
+    );
 }

@@ -3,7 +3,7 @@
 
 use super::common::{age, placeholder, truncate};
 use crate::core::domain::Severity;
-use crate::core::state::State;
+use crate::core::state::{State, ALL_STATES};
 use crate::tui::theme::{Status, Theme};
 use crate::tui::ui_state::{Pane, UiState};
 use crate::tui::view_model::{outcome_status, state_status, ViewModel};
@@ -13,24 +13,16 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-/// The happy path, in Contract order; exits are shown where they happen.
-const HAPPY_PATH: &[State] = &[
-    State::Detected,
-    State::Analyzing,
-    State::RcaComplete,
-    State::CodeLocated,
-    State::FixPlanned,
-    State::PatchReady,
-    State::GatesPassed,
-    State::PausedForHumanReview,
-    State::Locked,
-    State::Canary10,
-    State::Canary50,
-    State::FullDeploy,
-    State::Verification,
-    State::Success,
-    State::Closed,
-];
+/// The happy path in Contract order (HEALTH_CHECK shows on its canary step; exits are shown
+/// where they happen), taken from the state machine's own list so the two cannot drift.
+fn happy_path() -> Vec<State> {
+    ALL_STATES
+        .iter()
+        .copied()
+        .take_while(|s| *s != State::GatesFailed)
+        .filter(|s| *s != State::HealthCheck)
+        .collect()
+}
 
 fn severity_badge(s: Severity, theme: &Theme) -> Span<'static> {
     let (txt, st) = match s {
@@ -129,9 +121,9 @@ fn path_lines(vm: &ViewModel, theme: &Theme, room: usize, width: usize) -> Vec<L
     } else {
         vm.state
     };
-    let mut steps: Vec<State> = HAPPY_PATH.to_vec();
+    let mut steps: Vec<State> = happy_path();
     if let Some(c) = current {
-        if !HAPPY_PATH.contains(&c) {
+        if !happy_path().contains(&c) {
             // An exit (GATES_FAILED, ROLLBACK, REJECTED…): show the path up to it, then the exit.
             steps = visited.clone();
             steps.retain(|s| *s != State::HealthCheck);
