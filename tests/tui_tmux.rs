@@ -17,8 +17,10 @@ impl Tmux {
         let state = tempfile::tempdir().expect("temp dir");
         let socket = format!("ccp-e2e-{name}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_ccp");
+        let args = args.replace("{state}", &state.path().display().to_string());
         let cmd = format!(
-            "cd {root} && USER=e2e-tester CCP_STATE_DIR={state} {bin} {args}; echo EXIT=$?; sleep 120",
+            "cd {root} && USER=e2e-tester CCP_STATE_DIR={state} {env} {bin} {args}; echo EXIT=$?; sleep 120",
+            env = if name == "panic" { "CCP_TEST_PANIC=1 RUST_BACKTRACE=0" } else { "" },
             root = env!("CARGO_MANIFEST_DIR"),
             state = state.path().display(),
         );
@@ -106,7 +108,12 @@ const MINUTE: Duration = Duration::from_secs(60);
 
 #[test]
 fn approve_in_the_dialog_ends_in_success() {
-    let t = Tmux::start("approve", 160, 48, "demo --pace fast --seed 11");
+    let t = Tmux::start(
+        "approve",
+        160,
+        48,
+        "demo --pace fast --seed 11 --record {state}/demo.cast",
+    );
     let screen = t.wait_for("Approval required", MINUTE);
     assert!(screen.contains("production policy"), "{screen}");
     // Gates sits under the dialog at this size; the rest frame it.
@@ -141,6 +148,19 @@ fn approve_in_the_dialog_ends_in_success() {
         !after.contains("Dependency Graph"),
         "terminal not restored:\n{after}"
     );
+    let cast = std::fs::read_to_string(t.state.path().join("demo.cast")).unwrap_or_default();
+    let mut lines = cast.lines();
+    let header: serde_json::Value =
+        serde_json::from_str(lines.next().unwrap_or_default()).expect("cast header is JSON");
+    assert_eq!(header["version"], 2);
+    assert_eq!(header["width"], 160);
+    let frames: Vec<serde_json::Value> =
+        lines.filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(frames.len() > 10, "recording has {} events", frames.len());
+    assert!(frames.iter().all(|f| f[1] == "o" || f[1] == "r"));
+    assert!(frames.iter().any(|f| f[2]
+        .as_str()
+        .is_some_and(|s| s.contains("Approval required"))));
     let approvals = audit_records(&t.audit(), "approval");
     assert_eq!(approvals.len(), 1, "{approvals:?}");
     assert_eq!(approvals[0]["decision"], "approve");
@@ -186,4 +206,17 @@ fn quit_mid_run_asks_then_restores_the_terminal() {
     );
     assert!(after.contains("outcome: escalated"), "{after}");
     assert!(audit_text(&t.audit()).contains("the operator quit the cockpit"));
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let t = Tmux::start("panic", 100, 30, "demo --pace fast --seed 14");
+    // The cockpit panics after its first frame; the hook must leave the alternate screen and
+    // raw mode before the message prints, so the shell line after it reads normally.
+    let after = t.wait_for("EXIT=101", MINUTE);
+    assert!(after.contains("CCP_TEST_PANIC is set"), "{after}");
+    assert!(
+        !after.contains("Dependency Graph"),
+        "terminal not restored:\n{after}"
+    );
 }

@@ -81,8 +81,15 @@ impl Write for Output {
     }
 }
 
-/// Put the terminal back the way we found it. Safe to call twice.
+/// Set while the cockpit owns the terminal. Restoring twice would replay "leave the alternate
+/// screen", which moves the cursor back over what the panic message just printed.
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Put the terminal back the way we found it. Only the first call after taking it acts.
 fn restore_terminal(mouse: bool) {
+    if !TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let mut out = io::stdout();
     if mouse {
@@ -130,6 +137,7 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
 
     install_panic_hook(opts.mouse);
     enable_raw_mode().context("switching the terminal to raw mode (is stdin a terminal?)")?;
+    TERMINAL_TAKEN.store(true, Ordering::SeqCst);
     let guard = TerminalGuard { mouse: opts.mouse };
     let mut stdout = io::stdout();
     execute!(stdout, EnterAlternateScreen).context("entering the alternate screen")?;
@@ -166,6 +174,7 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
     let mut ui = UiState::new(opts.themes.clone(), &opts.pace, &opts.actor);
     let cache = DrawCache::new();
     let frame_gap = Duration::from_millis(1000 / u64::from(opts.fps.clamp(1, 120)));
+    let panic_requested = std::env::var_os("CCP_TEST_PANIC").is_some();
     let result = rt.block_on(async {
         let mut last_draw = Instant::now() - frame_gap;
         let mut dirty = true;
@@ -184,6 +193,11 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
                     .context("drawing the cockpit")?;
                 last_draw = Instant::now();
                 dirty = false;
+                if panic_requested {
+                    // Diagnostics hook (CCP_TEST_PANIC): proves the panic hook restores the
+                    // terminal, end to end, in tests/tui_tmux.rs.
+                    panic!("CCP_TEST_PANIC is set: panicking after the first frame on purpose");
+                }
             }
             if ui.quit {
                 let running = vm.finished.is_none() && vm.state.is_some() && !pipeline_gone;
