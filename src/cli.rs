@@ -121,6 +121,12 @@ struct DemoArgs {
 enum AuditCmd {
     /// Check the hash chain: exit 0 intact, 1 broken (prints the first bad seq).
     Verify { file: PathBuf },
+    /// Replay an incident in the cockpit, stepping with ← / → (default: the last incident).
+    Replay {
+        file: PathBuf,
+        #[arg(long)]
+        incident: Option<String>,
+    },
     /// Print records, optionally of one incident.
     Show {
         file: PathBuf,
@@ -427,6 +433,46 @@ fn audit(cmd: AuditCmd) -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        AuditCmd::Replay { file, incident } => {
+            let records = ccp::audit::read_records(&file)?;
+            let Some(r) = ccp::audit::replay::replay(&records, incident.as_deref()) else {
+                eprintln!(
+                    "{}: no incident {}in this log; incidents: {}",
+                    file.display(),
+                    incident.map(|i| format!("{i} ")).unwrap_or_default(),
+                    ccp::audit::replay::incidents(&records).join(", ")
+                );
+                return Ok(ExitCode::from(2));
+            };
+            if r.skipped > 0 {
+                eprintln!(
+                    "{}: {} records of {} are not events this ccp knows; skipped",
+                    file.display(),
+                    r.skipped,
+                    r.incident
+                );
+            }
+            use std::io::IsTerminal;
+            if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+                eprintln!(
+                    "ccp audit replay needs a terminal; use `ccp audit show` to print the log"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let cfg = Config::default();
+            run::replay(
+                r.events,
+                CockpitOptions {
+                    themes: cockpit_themes(&cfg)?,
+                    pace: "replay".into(),
+                    actor: "replay".into(),
+                    fps: cfg.tui.fps,
+                    mouse: cfg.tui.mouse,
+                    record: None,
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Show { file, incident } => {
             let records = ccp::audit::read_records(&file)?;

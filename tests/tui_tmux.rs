@@ -220,3 +220,48 @@ fn a_panic_restores_the_terminal() {
         "terminal not restored:\n{after}"
     );
 }
+
+#[test]
+fn audit_replay_steps_through_a_recorded_run() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let ok = Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args([
+            "demo",
+            "--headless",
+            "--json",
+            "--pace",
+            "instant",
+            "--auto-approve",
+        ])
+        .arg("--state-dir")
+        .arg(state.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(ok, "the headless run that writes the audit log failed");
+    let log = state.path().join("audit.jsonl");
+    let t = Tmux::start(
+        "replay",
+        160,
+        48,
+        &format!("audit replay {}", log.display()),
+    );
+    t.wait_for("replay of", MINUTE);
+    for _ in 0..6 {
+        t.keys(&["Right"]);
+    }
+    let screen = t.wait_for("replay 6/", MINUTE);
+    assert!(
+        screen.contains("INC-"),
+        "the incident is open by event 6:\n{screen}"
+    );
+    assert!(!screen.contains("CLOSED · resolved"), "{screen}");
+    t.keys(&["Left"]);
+    t.wait_for("replay 5/", MINUTE);
+    // Approving in a replay changes nothing.
+    t.keys(&["a"]);
+    t.wait_for("nothing is waiting for approval", MINUTE);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", MINUTE);
+}

@@ -17,6 +17,7 @@ mod chain;
 mod file_log;
 mod jcs;
 mod parse;
+pub mod replay;
 #[cfg(test)]
 mod tests;
 

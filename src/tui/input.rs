@@ -55,7 +55,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
     match action {
         Action::Help => toggle(ui, Overlay::Help),
         Action::Quit => {
-            if vm.operation_in_flight() {
+            if vm.operation_in_flight() && ui.replay_pos.is_none() {
                 ui.overlay = Some(Overlay::ConfirmQuit);
             } else {
                 ui.quit = true;
@@ -125,7 +125,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
             let name = ui.theme().name.clone();
             ui.say(format!("theme {name}"), Status::Info);
         }
-        Action::StepBack | Action::StepForward => step(ui, vm, action == Action::StepForward),
+        Action::StepBack | Action::StepForward => step(ui, action == Action::StepForward),
     }
     vec![]
 }
@@ -191,15 +191,19 @@ fn pause_resume(ui: &mut UiState, vm: &ViewModel, pause: bool) -> Vec<Effect> {
     })]
 }
 
-fn step(ui: &mut UiState, vm: &ViewModel, forward: bool) {
+fn step(ui: &mut UiState, forward: bool) {
     match ui.replay_pos {
         Some(pos) => {
-            let n = vm.timeline.len();
-            ui.replay_pos = Some(if forward {
-                (pos + 1).min(n)
+            let next = if forward {
+                (pos + 1).min(ui.replay_len)
             } else {
                 pos.saturating_sub(1)
-            });
+            };
+            ui.replay_pos = Some(next);
+            ui.say(
+                format!("replay {next}/{} (← / →)", ui.replay_len),
+                Status::Info,
+            );
         }
         None => ui.say(
             "← / → step through time in replay (ccp audit replay)",
@@ -329,12 +333,8 @@ pub fn rows(ui: &UiState, vm: &ViewModel, p: Pane) -> usize {
 
 /// Timeline rows that pass the filter (indices into `vm.timeline`).
 pub fn filtered_timeline(ui: &UiState, vm: &ViewModel) -> Vec<usize> {
-    let limit = ui
-        .replay_pos
-        .unwrap_or(vm.timeline.len())
-        .min(vm.timeline.len());
     let f = ui.filter.to_lowercase();
-    vm.timeline[..limit]
+    vm.timeline
         .iter()
         .enumerate()
         .filter(|(_, e)| {

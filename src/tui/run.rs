@@ -125,11 +125,31 @@ enum Wake {
     Term(TermEvent),
 }
 
+/// Where the cockpit's events come from.
+enum Source {
+    /// A running pipeline: events stream in, commands go out.
+    Live {
+        handle: AppHandle,
+        commands: std::sync::mpsc::Sender<Command>,
+    },
+    /// A recorded run (audit log): read-only, stepped with ← / →.
+    Replay { events: Vec<Event> },
+}
+
 /// Run the cockpit over a started-or-not pipeline until the operator quits. Returns the run's
 /// outcome if it finished.
-pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome>> {
-    let events = handle.subscribe();
+pub fn run(handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome>> {
     let commands = handle.command_sender();
+    cockpit(Source::Live { handle, commands }, opts)
+}
+
+/// Replay recorded events in the cockpit: the same panes as live, stepped one event at a time
+/// with ← / → (g / G jump to the ends of the Timeline as usual). Nothing can be sent anywhere.
+pub fn replay(events: Vec<Event>, opts: CockpitOptions) -> Result<()> {
+    cockpit(Source::Replay { events }, opts).map(|_| ())
+}
+
+fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -166,12 +186,30 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Wake>();
     let stop = Arc::new(AtomicBool::new(false));
-    spawn_pipeline_forwarder(events, tx.clone());
-    spawn_input_reader(tx, stop.clone());
-    handle.start();
-
     let mut vm = ViewModel::default();
     let mut ui = UiState::new(opts.themes.clone(), &opts.pace, &opts.actor);
+    let (commands, recorded, _live) = match source {
+        Source::Live {
+            mut handle,
+            commands,
+        } => {
+            spawn_pipeline_forwarder(handle.subscribe(), tx.clone());
+            handle.start();
+            (Some(commands), Vec::new(), Some(handle))
+        }
+        Source::Replay { events } => {
+            ui.replay_pos = Some(0);
+            ui.replay_len = events.len();
+            ui.follow = false;
+            ui.say(
+                format!("replay of {} events: → step forward, ← back", events.len()),
+                Status::Info,
+            );
+            (None, events, None)
+        }
+    };
+    let mut shown = 0usize;
+    spawn_input_reader(tx, stop.clone());
     let cache = DrawCache::new();
     let frame_gap = Duration::from_millis(1000 / u64::from(opts.fps.clamp(1, 120)));
     let panic_requested = std::env::var_os("CCP_TEST_PANIC").is_some();
@@ -183,6 +221,14 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
         let mut spinner = tokio::time::interval(Duration::from_millis(250));
         spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
+            if let Some(pos) = ui.replay_pos {
+                if pos != shown {
+                    vm = replayed(&recorded, pos);
+                    input::after_event(&mut ui, &vm);
+                    shown = pos;
+                    dirty = true;
+                }
+            }
             if dirty {
                 let wait = frame_gap.saturating_sub(last_draw.elapsed());
                 if !wait.is_zero() {
@@ -202,11 +248,13 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
             if ui.quit {
                 let running = vm.finished.is_none() && vm.state.is_some() && !pipeline_gone;
                 match quitting_since {
-                    None if running => {
-                        let _ = commands.send(Command::Abort {
-                            actor: ui.actor.clone(),
-                            reason: "the operator quit the cockpit".into(),
-                        });
+                    None if running && commands.is_some() => {
+                        if let Some(c) = &commands {
+                            let _ = c.send(Command::Abort {
+                                actor: ui.actor.clone(),
+                                reason: "the operator quit the cockpit".into(),
+                            });
+                        }
                         ui.say("stopping the pipeline safely…", Status::Warn);
                         quitting_since = Some(Instant::now());
                         dirty = true;
@@ -216,7 +264,11 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
                     _ => break,
                 }
             }
-            let animating = vm.finished.is_none() && vm.state.is_some() && !vm.paused && vm.approval.is_none();
+            let animating = commands.is_some()
+                && vm.finished.is_none()
+                && vm.state.is_some()
+                && !vm.paused
+                && vm.approval.is_none();
             let wake = tokio::select! {
                 w = rx.recv() => w,
                 _ = tokio::time::sleep(Duration::from_millis(500)), if quitting_since.is_some() => continue,
@@ -244,7 +296,7 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
                     }
                     Wake::Term(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
                         for eff in input::on_key(&mut ui, &vm, k) {
-                            apply_effect(&mut ui, &commands, eff);
+                            apply_effect(&mut ui, commands.as_ref(), eff);
                         }
                         dirty = true;
                     }
@@ -276,13 +328,32 @@ pub fn run(mut handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome
     Ok(vm.finished.map(|f| f.outcome))
 }
 
-fn apply_effect(ui: &mut UiState, commands: &std::sync::mpsc::Sender<Command>, eff: Effect) {
+/// The view model after the first `pos` recorded events.
+fn replayed(events: &[Event], pos: usize) -> ViewModel {
+    let mut vm = ViewModel::default();
+    for ev in &events[..pos.min(events.len())] {
+        vm.apply(ev);
+    }
+    vm
+}
+
+fn apply_effect(
+    ui: &mut UiState,
+    commands: Option<&std::sync::mpsc::Sender<Command>>,
+    eff: Effect,
+) {
     match eff {
-        Effect::Send(cmd) => {
-            if commands.send(cmd).is_err() {
-                ui.say("the pipeline has finished; nothing to send", Status::Muted);
+        Effect::Send(cmd) => match commands {
+            Some(c) => {
+                if c.send(cmd).is_err() {
+                    ui.say("the pipeline has finished; nothing to send", Status::Muted);
+                }
             }
-        }
+            None => ui.say(
+                "this is a replay: nothing can be approved or changed",
+                Status::Warn,
+            ),
+        },
         Effect::LoadTheme(path) => match Theme::from_file(std::path::Path::new(&path)) {
             Ok(t) => {
                 let name = t.name.clone();

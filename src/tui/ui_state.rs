@@ -135,6 +135,8 @@ pub struct UiState {
     pub spinner: usize,
     /// Replay position (events shown) when replaying; `None` when live.
     pub replay_pos: Option<usize>,
+    /// Events in the replay.
+    pub replay_len: usize,
     /// Set when the loop should exit.
     pub quit: bool,
 }
@@ -167,6 +169,7 @@ impl UiState {
             actor: actor.to_string(),
             spinner: 0,
             replay_pos: None,
+            replay_len: 0,
             quit: false,
         }
     }
