@@ -297,3 +297,33 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         pace: clock.pace(),
     })
 }
+
+/// Run a demo to its end on this thread's watch and return every event, answering an approval
+/// request with `decide` (nothing sent when it returns `None`). For benchmarks, tests and tools
+/// that need a whole run's events without a front-end.
+pub fn collect_events(
+    opts: &DemoOptions,
+    decide: impl Fn(&Event) -> Option<Command>,
+) -> Result<Vec<Event>> {
+    let mut handle = start_demo(opts)?;
+    let rx = handle.subscribe();
+    handle.start();
+    let mut out = Vec::new();
+    for ev in rx.iter() {
+        if matches!(
+            ev.kind,
+            crate::core::events::EventKind::AwaitingApproval { .. }
+        ) {
+            if let Some(cmd) = decide(&ev) {
+                handle.send(cmd);
+            }
+        }
+        let done = matches!(ev.kind, crate::core::events::EventKind::Finished { .. });
+        out.push(ev);
+        if done {
+            break;
+        }
+    }
+    handle.join()?;
+    Ok(out)
+}

@@ -139,28 +139,14 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
         state_dir: state.path().to_path_buf(),
         config: Config::default(),
     };
-    let mut handle = app::start_demo(&opts)?;
-    let rx = handle.subscribe();
-    let commands = handle.command_sender();
-    handle.start();
+    let events = app::collect_events(&opts, |_| {
+        Some(crate::core::events::Command::Approve {
+            actor: "bench".into(),
+            comment: String::new(),
+        })
+    })?;
     let mut vm = ViewModel::default();
-    for ev in rx.iter() {
-        if matches!(
-            ev.kind,
-            crate::core::events::EventKind::AwaitingApproval { .. }
-        ) {
-            let _ = commands.send(crate::core::events::Command::Approve {
-                actor: "bench".into(),
-                comment: String::new(),
-            });
-        }
-        let done = matches!(ev.kind, crate::core::events::EventKind::Finished { .. });
-        vm.apply(&ev);
-        if done {
-            break;
-        }
-    }
-    let _ = handle.join();
+    events.iter().for_each(|e| vm.apply(e));
     let ui = UiState::new(vec![Theme::default_dark()], "instant", "bench");
     let cache = DrawCache::new();
     let mut out = Vec::new();

@@ -4,9 +4,8 @@
 use ccp::adapters::embedded::paced_clock::Pace;
 use ccp::app::{self, DemoOptions};
 use ccp::config::Config;
-use ccp::core::events::{Command, EventKind};
+use ccp::core::events::Command;
 use ccp::tui::view_model::ViewModel;
-use std::time::Duration;
 
 #[test]
 fn replayed_events_equal_the_live_ones() {
@@ -20,24 +19,13 @@ fn replayed_events_equal_the_live_ones() {
             state_dir: state.path().to_path_buf(),
             config: Config::default(),
         };
-        let mut handle = app::start_demo(&opts).expect("demo starts");
-        let rx = handle.subscribe();
-        handle.start();
-        let mut run = Vec::new();
-        while let Ok(ev) = rx.recv_timeout(Duration::from_secs(60)) {
-            if matches!(ev.kind, EventKind::AwaitingApproval { .. }) {
-                handle.send(Command::Reject {
-                    actor: "replayer".into(),
-                    comment: format!("seed {seed}"),
-                });
-            }
-            let done = matches!(ev.kind, EventKind::Finished { .. });
-            run.push(ev);
-            if done {
-                break;
-            }
-        }
-        let _ = handle.join();
+        let run = app::collect_events(&opts, |_| {
+            Some(Command::Reject {
+                actor: "replayer".into(),
+                comment: format!("seed {seed}"),
+            })
+        })
+        .expect("demo runs");
         live.push(run);
     }
     let records = ccp::audit::read_records(&state.path().join("audit.jsonl")).expect("audit log");

@@ -16,7 +16,6 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 /// Events of one seeded demo run, auto-approved, collected once for all tests.
 fn run_events() -> &'static Vec<Event> {
@@ -31,35 +30,21 @@ fn regression_events() -> &'static Vec<Event> {
 }
 
 fn collect_run(inject: Option<&str>) -> Vec<Event> {
-    {
-        let state = tempfile::tempdir().expect("temp dir");
-        let opts = DemoOptions {
-            seed: Some(7),
-            pace: Pace::Instant,
-            inject_failure: inject.map(str::to_string),
-            state_dir: state.path().to_path_buf(),
-            config: Config::default(),
-        };
-        let mut handle = app::start_demo(&opts).expect("demo starts");
-        let rx = handle.subscribe();
-        handle.start();
-        let mut out = Vec::new();
-        while let Ok(ev) = rx.recv_timeout(Duration::from_secs(60)) {
-            if matches!(ev.kind, EventKind::AwaitingApproval { .. }) {
-                handle.send(Command::Approve {
-                    actor: "tester".into(),
-                    comment: "looks right".into(),
-                });
-            }
-            let done = matches!(ev.kind, EventKind::Finished { .. });
-            out.push(ev);
-            if done {
-                break;
-            }
-        }
-        let _ = handle.join();
-        out
-    }
+    let state = tempfile::tempdir().expect("temp dir");
+    let opts = DemoOptions {
+        seed: Some(7),
+        pace: Pace::Instant,
+        inject_failure: inject.map(str::to_string),
+        state_dir: state.path().to_path_buf(),
+        config: Config::default(),
+    };
+    app::collect_events(&opts, |_| {
+        Some(Command::Approve {
+            actor: "tester".into(),
+            comment: "looks right".into(),
+        })
+    })
+    .expect("demo runs")
 }
 
 /// View model folded up to (and including) the first event matching `stop`.
