@@ -182,3 +182,125 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
     }
     Ok(out)
 }
+
+/// One cell of the A/A and A/B study: how often the pipeline's canary judge fails, passes or
+/// shrugs for a given traffic split, base error rate and injected effect.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyRow {
+    /// Share of traffic on the canary, percent.
+    pub canary_pct: u8,
+    /// Baseline error rate.
+    pub base_error_rate: f64,
+    /// What the canary does differently: `A/A`, `errors ×1.5`, `errors ×2`, `p99 ×1.5`.
+    pub effect: String,
+    /// Trials run.
+    pub trials: usize,
+    /// Fraction judged Fail (a rollback). On A/A rows this is the false-rollback rate.
+    pub fail: f64,
+    /// Fraction judged Inconclusive (a human is asked).
+    pub inconclusive: f64,
+}
+
+/// Per-second traffic of a payment-service-like service, split between two cohorts.
+struct Traffic {
+    rps: f64,
+    canary_share: f64,
+    base_error: f64,
+    p50_ms: f64,
+    sigma: f64,
+}
+
+impl Traffic {
+    /// `window_s` seconds of (baseline, canary) samples; the canary's error rate and latency are
+    /// multiplied by the given factors. Same generative model as the simulated fleet.
+    fn windows(
+        &self,
+        rng: &mut crate::core::stats::rng::Rng,
+        window_s: usize,
+        err_factor: f64,
+        lat_factor: f64,
+    ) -> (
+        Vec<crate::core::domain::Sample>,
+        Vec<crate::core::domain::Sample>,
+    ) {
+        use crate::core::domain::Sample;
+        let mut base = Vec::with_capacity(window_s);
+        let mut can = Vec::with_capacity(window_s);
+        for t in 0..window_s {
+            let total = rng.poisson(self.rps);
+            let n_can = rng.binomial(total, self.canary_share);
+            let n_base = total - n_can;
+            let mut second = |n: u64, p: f64, lat: f64| {
+                let p50 = rng.lognormal((self.p50_ms * lat).ln(), self.sigma);
+                let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+                Sample {
+                    t_ms: t as i64 * 1000,
+                    requests: n as u32,
+                    errors: rng.binomial(n, p) as u32,
+                    latency_p50_ms: p50,
+                    latency_p99_ms: p99,
+                }
+            };
+            base.push(second(n_base, self.base_error, 1.0));
+            can.push(second(
+                n_can,
+                (self.base_error * err_factor).min(1.0),
+                lat_factor,
+            ));
+        }
+        (base, can)
+    }
+}
+
+/// The A/A and A/B simulation study of the canary judge with the shipped defaults: identical
+/// cohorts (false rollbacks), and canaries 1.5× and 2× worse in errors or 1.5× in latency
+/// (detection), over one `deploy.observe_s` window, at 10 % and 50 % canary traffic.
+pub fn judge_study(trials: usize, seed: u64) -> Vec<StudyRow> {
+    use crate::core::pipeline::rollout::judge_windows;
+    use crate::core::stats::judge::Verdict;
+    use crate::core::stats::rng::Rng;
+    let cfg = Config::default();
+    let settings = app::settings_from(&cfg, seed);
+    let window_s = (settings.pacing.observe_ms / 1000).max(1) as usize;
+    let effects: [(&str, f64, f64); 4] = [
+        ("A/A", 1.0, 1.0),
+        ("errors ×1.5", 1.5, 1.0),
+        ("errors ×2", 2.0, 1.0),
+        ("p99 ×1.5", 1.0, 1.5),
+    ];
+    let mut rows = Vec::new();
+    for (ci, canary_pct) in [10u8, 50].into_iter().enumerate() {
+        for (bi, base_error) in [0.003, 0.01, 0.05].into_iter().enumerate() {
+            let traffic = Traffic {
+                rps: 120.0,
+                canary_share: f64::from(canary_pct) / 100.0,
+                base_error,
+                p50_ms: 120.0,
+                sigma: 0.15,
+            };
+            for (ei, (name, ef, lf)) in effects.iter().enumerate() {
+                let mut rng = Rng::new(seed).fork((ci * 100 + bi * 10 + ei) as u64);
+                let (mut fail, mut inconclusive) = (0usize, 0usize);
+                for _ in 0..trials {
+                    let (b, c) = traffic.windows(&mut rng, window_s, *ef, *lf);
+                    let j = judge_windows(&b, &c, &settings.judge);
+                    match j.verdict {
+                        Verdict::Fail => fail += 1,
+                        Verdict::Inconclusive => inconclusive += 1,
+                        Verdict::Pass => {}
+                    }
+                }
+                let n = trials.max(1) as f64;
+                rows.push(StudyRow {
+                    canary_pct,
+                    base_error_rate: base_error,
+                    effect: (*name).to_string(),
+                    trials,
+                    fail: fail as f64 / n,
+                    inconclusive: inconclusive as f64 / n,
+                });
+            }
+        }
+    }
+    rows
+}

@@ -65,6 +65,9 @@ enum Cmd {
         /// Demo runs to measure.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Run the A/A and A/B study of the canary judge instead (trials per cell).
+        #[arg(long, value_name = "TRIALS", num_args = 0..=1, default_missing_value = "500")]
+        judge: Option<usize>,
         /// Measure cockpit frame rendering instead (frames per size).
         #[arg(long, value_name = "FRAMES", num_args = 0..=1, default_missing_value = "500")]
         render: Option<usize>,
@@ -229,9 +232,15 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             }
         }),
         Some(Cmd::Rca { input, top, json }) => rca(&input, top, json),
-        Some(Cmd::Bench { runs, render, json }) => match render {
-            Some(frames) => bench_render(frames, json),
-            None => bench(runs, json),
+        Some(Cmd::Bench {
+            runs,
+            judge,
+            render,
+            json,
+        }) => match (judge, render) {
+            (Some(trials), _) => bench_judge(trials, json),
+            (None, Some(frames)) => bench_render(frames, json),
+            (None, None) => bench(runs, json),
         },
         Some(Cmd::Judge {
             baseline,
@@ -577,6 +586,29 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
         Verdict::Fail => 1,
         Verdict::Inconclusive => 3,
     }))
+}
+
+fn bench_judge(trials: usize, json: bool) -> Result<ExitCode> {
+    let rows = ccp::bench::judge_study(trials, 20261123);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "canary judge, A/A and A/B study: {trials} trials per row, one observe window, 120 rps"
+    );
+    println!("  canary  base err  effect        rollback  ask human");
+    for r in rows {
+        println!(
+            "  {:>5}%  {:>7.1}%  {:<12}  {:>7.1}%  {:>8.1}%",
+            r.canary_pct,
+            r.base_error_rate * 100.0,
+            r.effect,
+            r.fail * 100.0,
+            r.inconclusive * 100.0
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_render(frames: usize, json: bool) -> Result<ExitCode> {

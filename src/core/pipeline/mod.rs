@@ -7,7 +7,7 @@
 
 mod analyze;
 mod gating;
-mod rollout;
+pub mod rollout;
 mod settings;
 
 pub use settings::{ApprovalPolicy, PipelineSettings, StagePacing};

@@ -7,7 +7,10 @@ use crate::core::events::EventKind;
 use crate::core::explain::Justification;
 use crate::core::locks::{Resource, Scope};
 use crate::core::state::State;
-use crate::core::stats::judge::{judge, Direction, Judgement, Verdict};
+use crate::core::stats::judge::{
+    judge_metric, summarize, Direction, JudgeConfig, Judgement, Verdict,
+};
+use crate::core::stats::proportion::{judge_counts, Counts};
 
 impl Pipeline {
     /// Take the service lock, then the incident lock (the ordering rule's order).
@@ -178,33 +181,7 @@ impl Pipeline {
     }
 
     fn judge_samples(&self, base: &[Sample], canary: &[Sample]) -> Judgement {
-        let err = |s: &[Sample]| {
-            s.iter()
-                .filter(|x| x.requests > 0)
-                .map(Sample::error_rate)
-                .collect::<Vec<_>>()
-        };
-        let p99 = |s: &[Sample]| {
-            s.iter()
-                .filter(|x| x.requests > 0)
-                .map(|x| x.latency_p99_ms)
-                .collect::<Vec<_>>()
-        };
-        let metrics = vec![
-            (
-                "error_rate".to_string(),
-                err(base),
-                err(canary),
-                Direction::IncreaseIsBad,
-            ),
-            (
-                "latency_p99_ms".to_string(),
-                p99(base),
-                p99(canary),
-                Direction::IncreaseIsBad,
-            ),
-        ];
-        judge(&metrics, &self.settings.judge)
+        judge_windows(base, canary, &self.settings.judge)
     }
 
     fn slo_breach(&self, w: &WindowStats) -> Option<String> {
@@ -314,4 +291,38 @@ fn canary_metrics(step: String, percent: u8, base: &[Sample], canary: &[Sample])
         canary_p99_series: canary.iter().map(|s| s.latency_p99_ms).collect(),
         baseline_p99_series: base.iter().map(|s| s.latency_p99_ms).collect(),
     }
+}
+
+/// The statistical comparison HEALTH_CHECK and VERIFICATION make between two windows of
+/// per-second samples: error rate and p99 latency, higher is worse. Public so the benchmark's
+/// A/A and A/B study judges with exactly the pipeline's code.
+pub fn judge_windows(base: &[Sample], canary: &[Sample], cfg: &JudgeConfig) -> Judgement {
+    // Error rate from counts (see stats::proportion for why not per-second rates).
+    let counts = |s: &[Sample]| Counts {
+        events: s.iter().map(|x| u64::from(x.errors)).sum(),
+        trials: s.iter().map(|x| u64::from(x.requests)).sum(),
+    };
+    let p99 = |s: &[Sample]| {
+        s.iter()
+            .filter(|x| x.requests > 0)
+            .map(|x| x.latency_p99_ms)
+            .collect::<Vec<_>>()
+    };
+    let results = vec![
+        judge_counts(
+            "error_rate",
+            counts(base),
+            counts(canary),
+            Direction::IncreaseIsBad,
+            cfg,
+        ),
+        judge_metric(
+            "latency_p99_ms",
+            &p99(base),
+            &p99(canary),
+            Direction::IncreaseIsBad,
+            cfg,
+        ),
+    ];
+    summarize(results, cfg)
 }

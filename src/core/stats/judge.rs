@@ -436,7 +436,7 @@ pub fn is_critical(name: &str) -> bool {
 }
 
 /// Combines per-metric results into the overall judgement.
-pub(crate) fn summarize(results: Vec<MetricResult>, cfg: &JudgeConfig) -> Judgement {
+pub fn summarize(results: Vec<MetricResult>, cfg: &JudgeConfig) -> Judgement {
     let t = tally(&results);
     let judged = t.passed + t.failed;
     if judged == 0 {

@@ -11,6 +11,7 @@ mod explain;
 pub mod files;
 pub mod judge;
 pub mod mann_whitney;
+pub mod proportion;
 pub mod rng;
 pub mod welch;
 
