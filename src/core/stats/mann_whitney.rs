@@ -360,6 +360,106 @@ mod tests {
         assert_eq!(mann_whitney_u(&[1.0], &[]), None);
     }
 
+    /// Exact counts of U = k for sizes (m, n), k ≤ max_k, by the textbook
+    /// recurrence in u128: an independent check of the rescaled q-binomial
+    /// product (no rescaling, no subtraction).
+    fn textbook_counts(m: usize, n: usize, max_k: usize) -> (Vec<u128>, u128) {
+        // f[j][k] for the current n' = 0: only U = 0, once.
+        let mut f = vec![vec![0u128; max_k + 1]; m + 1];
+        for row in &mut f {
+            row[0] = 1;
+        }
+        for n_cur in 1..=n {
+            // f(j, n_cur, k) = f(j, n_cur − 1, k) + f(j − 1, n_cur, k − n_cur):
+            // ascending j so f[j − 1] already holds n_cur.
+            for j in 1..=m {
+                for k in (n_cur..=max_k).rev() {
+                    f[j][k] += f[j - 1][k - n_cur];
+                }
+            }
+        }
+        let total = (1..=m as u128).fold(1u128, |acc, i| acc * (n as u128 + i) / i);
+        (f.swap_remove(m), total)
+    }
+
+    #[test]
+    fn exact_null_distribution_matches_integer_counts() {
+        let sizes = (1..=12).flat_map(|m| (m..=16).map(move |n| (m, n))).chain([
+            (8, 400),
+            (20, 60),
+            (30, 30),
+            (1, 1000),
+        ]);
+        for (m, n) in sizes {
+            let max_k = m * n / 2;
+            let pmf = u_null_pmf(m, n, max_k);
+            let (counts, total) = textbook_counts(m, n, max_k);
+            for (k, (&p, &c)) in pmf.iter().zip(&counts).enumerate() {
+                let expected = c as f64 / total as f64;
+                assert!(
+                    (p - expected).abs() <= 1e-12 * expected,
+                    "m={m} n={n} k={k}: {p:e} vs {expected:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exact_p_matches_scipy() {
+        // scipy 1.17.1 mannwhitneyu(c, b, alternative="two-sided",
+        //   method="exact"): [3,4,5] vs [1,2] -> U=6.0 p=0.2 (= 2 · 1/C(5,2))
+        let exact = |b: &[f64], c: &[f64]| {
+            mann_whitney_u_with(b, c, Method::Exact).expect("non-empty samples")
+        };
+        let r = exact(&[1.0, 2.0], &[3.0, 4.0, 5.0]);
+        assert_rel(r.u, 6.0, 1e-12);
+        assert_rel(r.p_value, 0.2, 1e-12);
+        // samples::NO_TIES -> U=45.0 p=0.19487179487179485
+        let (b, c) = super::super::samples::NO_TIES;
+        assert_rel(exact(b, c).p_value, 0.194_871_794_871_794_85, 1e-12);
+        // samples::UNEQUAL -> U=60.0 p=0.0005159958720330237
+        let (b, c) = super::super::samples::UNEQUAL;
+        assert_rel(exact(b, c).p_value, 5.159_958_720_330_237e-4, 1e-12);
+        // Fully separated 8 vs 8: the smallest possible p, 2/C(16,8).
+        let b: Vec<f64> = (0..8).map(f64::from).collect();
+        let c: Vec<f64> = (0..8).map(|i| f64::from(i) + 100.5).collect();
+        assert_rel(exact(&b, &c).p_value, 2.0 / 12_870.0, 1e-12);
+        // With ties SciPy truncates U=15.5 to 15 before reading the tail:
+        // [2,4,5,6] vs [1,2,2,3,5] -> p=0.2857142857142857
+        let r = exact(&[1.0, 2.0, 2.0, 3.0, 5.0], &[2.0, 4.0, 5.0, 6.0]);
+        assert_rel(r.u, 15.5, 1e-12);
+        assert_rel(r.p_value, 0.285_714_285_714_285_7, 1e-12);
+        // U exactly at the centre: p clamps to 1.
+        assert_eq!(exact(&[1.0, 4.0], &[2.0, 3.0]).p_value, 1.0);
+    }
+
+    #[test]
+    fn auto_rule_mirrors_scipy() {
+        use Method::{Asymptotic, Auto, Exact};
+        // Exact needs min(n_b, n_c) ≤ 8 and no ties (SciPy _mwu_choose_method).
+        assert_eq!(Auto.resolve(8, 8, false), Exact);
+        assert_eq!(Auto.resolve(8, 1000, false), Exact);
+        assert_eq!(Auto.resolve(1000, 1, false), Exact);
+        assert_eq!(Auto.resolve(9, 9, false), Asymptotic);
+        assert_eq!(Auto.resolve(3, 3, true), Asymptotic);
+        assert_eq!(Exact.resolve(100, 100, true), Exact);
+        assert_eq!(Asymptotic.resolve(2, 2, false), Asymptotic);
+    }
+
+    #[test]
+    fn auto_picks_the_path_scipy_picks() {
+        // No ties, 8 vs 8: exact, while U and z stay the asymptotic ones.
+        let (b, c) = super::super::samples::NO_TIES;
+        let auto = mann_whitney_u_auto(b, c).expect("non-empty");
+        let asym = mann_whitney_u(b, c).expect("non-empty");
+        assert_rel(auto.p_value, 0.194_871_794_871_794_85, 1e-12);
+        assert_eq!((auto.u, auto.z), (asym.u, asym.z));
+        // Ties: asymptotic, identical to the legacy function.
+        let (b, c) = super::super::samples::MANY_ZEROS;
+        assert_eq!(mann_whitney_u_auto(b, c), mann_whitney_u(b, c));
+        assert_eq!(mann_whitney_u_auto(&[], &[1.0]), None);
+    }
+
     #[test]
     fn u_is_symmetric_complement() {
         let b = [1.0, 5.0, 2.0, 2.0, 8.0];
