@@ -3,12 +3,11 @@
 //! typed); the keymap decides which key is which action.
 
 use crate::core::events::Command;
-use crate::core::state::State;
 use crate::tui::draw::graph::navigation_order;
 use crate::tui::keymap::{action_for, Action};
 use crate::tui::layout;
 use crate::tui::theme::Status;
-use crate::tui::ui_state::{Overlay, Pane, Prompt, UiState};
+use crate::tui::ui_state::{empty_comment, Overlay, Pane, Prompt, UiState};
 use crate::tui::view_model::ViewModel;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
@@ -150,11 +149,7 @@ fn decide(ui: &mut UiState, vm: &ViewModel, approve: bool) -> Vec<Effect> {
     ui.editing_comment = false;
     ui.approval_hidden = false;
     ui.overlay = None;
-    ui.comment = {
-        let mut t = ratatui_textarea::TextArea::default();
-        t.set_placeholder_text("optional: why you approve or reject (goes to the audit log)");
-        t
-    };
+    ui.comment = empty_comment();
     ui.say(
         if approve {
             format!("approved as {actor}")
@@ -376,12 +371,9 @@ pub fn after_event(ui: &mut UiState, vm: &ViewModel) {
         ui.editing_comment = false;
         ui.approval_hidden = false;
     }
-    if vm.state == Some(State::PausedForHumanReview) && vm.approval.is_some() {
-        if let Some(Overlay::Help) = ui.overlay {
-            // Help stays; anything else yields to the dialog.
-        } else if !ui.approval_hidden {
-            ui.overlay = None;
-        }
+    // A fresh approval request takes over the screen; only the help overlay stays on top.
+    if vm.approval.is_some() && !ui.approval_hidden && ui.overlay != Some(Overlay::Help) {
+        ui.overlay = None;
     }
 }
 
@@ -389,7 +381,7 @@ pub fn after_event(ui: &mut UiState, vm: &ViewModel) {
 pub fn on_mouse(ui: &mut UiState, vm: &ViewModel, m: MouseEvent, screen: Rect) {
     match m.kind {
         MouseEventKind::Down(_) => {
-            if let Some(p) = layout::pane_at_with_focus(screen, Some(ui.focus), m.column, m.row) {
+            if let Some(p) = layout::pane_at(screen, Some(ui.focus), m.column, m.row) {
                 focus(ui, p);
             }
         }

@@ -113,15 +113,9 @@ pub fn tab_spans() -> Vec<(Pane, u16, u16)> {
     out
 }
 
-/// The pane drawn at a screen position, for mouse clicks (tabs count in compact mode).
-pub fn pane_at(area: Rect, x: u16, y: u16) -> Option<Pane> {
-    // Compact layout depends on focus only for which pane fills the main area; the tab strip
-    // and the Timeline strip do not, so any focus gives the same answer for them.
-    pane_at_with_focus(area, None, x, y)
-}
-
-/// As [`pane_at`], knowing the focused pane (which fills the main area in compact mode).
-pub fn pane_at_with_focus(area: Rect, focus: Option<Pane>, x: u16, y: u16) -> Option<Pane> {
+/// The pane drawn at a screen position, for mouse clicks. Tabs count in compact mode, where the
+/// focused pane fills the main area; the tab strip and Timeline strip do not depend on focus.
+pub fn pane_at(area: Rect, focus: Option<Pane>, x: u16, y: u16) -> Option<Pane> {
     let s = compute(area, focus.unwrap_or(Pane::Incidents));
     if let Some(t) = s.tabs {
         if y == t.y {
@@ -175,11 +169,11 @@ mod tests {
     #[test]
     fn clicks_find_panes() {
         let wide = Rect::new(0, 0, 160, 48);
-        assert_eq!(pane_at(wide, 1, 1), Some(Pane::Incidents));
-        assert_eq!(pane_at(wide, 159, 46), Some(Pane::Timeline));
+        assert_eq!(pane_at(wide, None, 1, 1), Some(Pane::Incidents));
+        assert_eq!(pane_at(wide, None, 159, 46), Some(Pane::Timeline));
         let compact = Rect::new(0, 0, 80, 24);
         let (p, a, _) = tab_spans()[3];
-        assert_eq!(pane_at(compact, a + 1, 0), Some(p));
-        assert_eq!(pane_at(compact, 5, 20), Some(Pane::Timeline));
+        assert_eq!(pane_at(compact, None, a + 1, 0), Some(p));
+        assert_eq!(pane_at(compact, None, 5, 20), Some(Pane::Timeline));
     }
 }

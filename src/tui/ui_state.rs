@@ -149,15 +149,13 @@ impl UiState {
         } else {
             themes
         };
-        let mut comment = TextArea::default();
-        comment.set_placeholder_text("optional: why you approve or reject (goes to the audit log)");
         Self {
             focus: Pane::Incidents,
             follow: true,
             overlay: None,
             approval_hidden: false,
             editing_comment: false,
-            comment,
+            comment: empty_comment(),
             selected: [0; 7],
             timeline_follow: true,
             filter: String::new(),
@@ -198,4 +196,12 @@ impl UiState {
     pub fn say(&mut self, msg: impl Into<String>, status: Status) {
         self.flash = Some((msg.into(), status));
     }
+}
+
+/// An empty comment box with its hint; a new one after each decision so the next approval
+/// starts blank.
+pub fn empty_comment() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text("optional: why you approve or reject (goes to the audit log)");
+    t
 }

@@ -154,7 +154,7 @@ impl Pipeline {
         let canary = self.window(Cohort::Canary, from, now)?;
         let cw = WindowStats::of(&canary);
         self.emit(canary_metrics(format!("CANARY_{pct}"), pct, &base, &canary))?;
-        let j = self.judge_samples(&base, &canary);
+        let j = judge_windows(&base, &canary, &self.settings.judge);
         let slo = self.slo_breach(&cw);
         self.verdict(format!("health_check_{pct}"), j, slo)
     }
@@ -175,13 +175,9 @@ impl Pipeline {
             &control,
             &treated,
         ))?;
-        let j = self.judge_samples(&control, &treated);
+        let j = judge_windows(&control, &treated, &self.settings.judge);
         let slo = self.slo_breach(&tw);
         self.verdict("final".into(), j, slo)
-    }
-
-    fn judge_samples(&self, base: &[Sample], canary: &[Sample]) -> Judgement {
-        judge_windows(base, canary, &self.settings.judge)
     }
 
     fn slo_breach(&self, w: &WindowStats) -> Option<String> {

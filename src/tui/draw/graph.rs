@@ -1506,6 +1506,7 @@ fn list_line(
 mod tests {
     use super::*;
     use crate::adapters::embedded::fleet_spec::FleetSpec;
+    use crate::adapters::embedded::memory_graph::MemoryGraph;
 
     fn svc(name: &str, err: f64, unhealthy: bool) -> ServiceHealth {
         ServiceHealth {
@@ -1570,11 +1571,8 @@ mod tests {
                 }
             })
             .collect();
-        let edges = spec
-            .services
-            .iter()
-            .flat_map(|s| s.calls.iter().map(move |c| (s.name.clone(), c.to.clone())))
-            .collect();
+        let edges = crate::core::ports::DependencyGraph::edges(&MemoryGraph::from_fleet(&spec))
+            .expect("memory graph edges");
         (services, edges)
     }
 
