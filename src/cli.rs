@@ -456,7 +456,7 @@ fn audit(cmd: AuditCmd) -> Result<ExitCode> {
             };
             if r.skipped > 0 {
                 eprintln!(
-                    "{}: {} records of {} are not events this ccp knows; skipped",
+                    "{}: skipped {} records of {} that this version of ccp cannot read as events (written by another version?)",
                     file.display(),
                     r.skipped,
                     r.incident

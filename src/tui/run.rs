@@ -255,7 +255,10 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                                 reason: "the operator quit the cockpit".into(),
                             });
                         }
-                        ui.say("stopping the pipeline safely…", Status::Warn);
+                        ui.say(
+                            "stopping the pipeline: a live canary is rolled back, otherwise it escalates…",
+                            Status::Warn,
+                        );
                         quitting_since = Some(Instant::now());
                         dirty = true;
                         continue;

@@ -236,7 +236,7 @@ pub fn help(f: &mut Frame, area: Rect, ui: &UiState) {
 /// "Quit while something is changing production?"
 pub fn confirm_quit(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     let theme = ui.theme();
-    let r = centered(area, 64, 7);
+    let r = centered(area, 66, 7);
     f.render_widget(Clear, r);
     let block = dialog_block("Quit?", theme, Status::Warn);
     let inner = block.inner(r);
@@ -245,7 +245,10 @@ pub fn confirm_quit(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     f.render_widget(
         Paragraph::new(vec![
             Line::from(format!("The pipeline is in {state}.")),
-            Line::from("Quitting stops watching it; a paused approval escalates."),
+            Line::from(
+                "Quitting stops the pipeline: traffic already on the patch is rolled back; \
+                 otherwise the incident escalates to a human.",
+            ),
             Line::from(""),
             Line::from(vec![
                 key("y", theme),
