@@ -11,13 +11,16 @@ use crate::adapters::embedded::paced_clock::{Pace, PacedClock};
 use crate::adapters::embedded::python_runner::PythonCheckRunner;
 use crate::adapters::embedded::sim_fleet::SimFleet;
 use crate::adapters::embedded::template_fixer::TemplateFixer;
+use crate::adapters::lock_keeper::KeptLocks;
+use crate::adapters::redis_lock::{RedisLockManager, RedisTimeouts};
 use crate::audit::FileAuditLog;
-use crate::config::{Config, Environment};
+use crate::config::{Config, Environment, LockBackend};
 use crate::core::bus::EventBus;
 use crate::core::clock::Clock;
 use crate::core::detect::{DetectionSettings, ThresholdDetector};
 use crate::core::events::{Command, Event};
 use crate::core::gates::GateThresholds;
+use crate::core::ports::LockManager;
 use crate::core::pipeline::{
     ApprovalPolicy, Pipeline, PipelineSettings, Ports, RunReport, StagePacing,
 };
@@ -197,7 +200,24 @@ fn fleet_path(cfg: &Config, demo: &Path) -> PathBuf {
     }
 }
 
-/// Build the embedded demo (simulated fleet, demo git repo, local locks, file audit) and start the
+/// The lock backend the config names, kept alive by a renewal thread per lease (see
+/// `lock_keeper`): a canary observation window may be longer than a lease.
+pub fn lock_manager(cfg: &Config) -> Result<Arc<dyn LockManager>> {
+    let inner: Arc<dyn LockManager> = match cfg.locks.backend {
+        LockBackend::Local => Arc::new(LocalLockManager::new()),
+        LockBackend::Redis => Arc::new(RedisLockManager::new(
+            &cfg.locks.redis_url,
+            RedisTimeouts::default(),
+        )?),
+    };
+    Ok(Arc::new(KeptLocks::new(
+        inner,
+        cfg.locks.ttl_ms,
+        cfg.locks.renew_every_ms,
+    )))
+}
+
+/// Build the embedded demo (simulated fleet, demo git repo, local or Redis locks, file audit) and start the
 /// pipeline thread, paused until [`AppHandle::start`].
 pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
     let inject_regression = match opts.inject_failure.as_deref() {
@@ -267,7 +287,7 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
             test_timeout,
         )),
         deployer: fleet.clone(),
-        locks: Arc::new(LocalLockManager::new()),
+        locks: lock_manager(&opts.config)?,
         policy: fleet,
         audit: Box::new(audit),
     };

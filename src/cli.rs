@@ -75,6 +75,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Hold the pipeline's locks by hand, list them, or clear a dead holder's (Redis).
+    Lock {
+        #[command(subcommand)]
+        cmd: LockCmd,
+    },
     /// Statistical canary verdict from two sample files.
     Judge {
         /// Baseline samples (JSON).
@@ -135,6 +140,49 @@ enum AuditCmd {
         file: PathBuf,
         #[arg(long)]
         incident: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LockCmd {
+    /// Run CMD while holding the lock the pipeline uses; exit with CMD's code, 75 if the lock
+    /// could not be taken (or was lost, in which case CMD is stopped).
+    Run {
+        /// Resource, `<scope>:<name>` (e.g. service:payment-service).
+        #[arg(long)]
+        resource: String,
+        /// Lease length in ms (renewed every third of it while CMD runs); default locks.ttl_ms.
+        #[arg(long)]
+        ttl_ms: Option<u64>,
+        /// Longest wait for a busy lock in ms; default locks.wait_ms.
+        #[arg(long)]
+        wait_ms: Option<u64>,
+        /// Redis URL; default locks.redis_url from --config.
+        #[arg(long, env = "CCP_REDIS_URL")]
+        redis: Option<String>,
+        /// The command and its arguments.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Every lock held now, with its remaining TTL and owner token.
+    List {
+        /// Redis URL; default locks.redis_url from --config.
+        #[arg(long, env = "CCP_REDIS_URL")]
+        redis: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a lock whoever holds it (recorded in the audit log with the actor).
+    Release {
+        /// Required: this overrides another holder's lock.
+        #[arg(long)]
+        force: bool,
+        /// Resource, `<scope>:<name>`.
+        resource: String,
+        /// Redis URL; default locks.redis_url from --config.
+        #[arg(long, env = "CCP_REDIS_URL")]
+        redis: Option<String>,
     },
 }
 
@@ -247,13 +295,99 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             canary,
             json,
         }) => judge(&baseline, &canary, json),
+        Some(Cmd::Lock { cmd }) => lock(cmd, cli.config.as_deref(), state_dir),
     }
 }
 
-/// `ccp run --config FILE`: the cockpit over the configured backends. Only the embedded ones
-/// exist so far; naming another is a configuration error (exit 2) that says which.
+/// `ccp lock …`. Bad input (resource, config) is exit 2 like everywhere else.
+fn lock(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
+    use ccp::core::locks::Resource;
+    use ccp::lock_tool::{self, RunLocked, RunOutcome};
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let url = |r: Option<String>| r.unwrap_or_else(|| cfg.locks.redis_url.clone());
+    let parse = |r: &str| -> Result<Resource> { Ok(r.parse::<Resource>()?) };
+    match cmd {
+        LockCmd::Run {
+            resource,
+            ttl_ms,
+            wait_ms,
+            redis,
+            command,
+        } => {
+            let resource = parse(&resource)?;
+            let url = url(redis);
+            let user = actor_of(&cfg);
+            let owner = format!("ccp-lock-run:{user}");
+            let outcome = lock_tool::run_locked(&RunLocked {
+                redis_url: &url,
+                resource: &resource,
+                ttl_ms: ttl_ms.unwrap_or(cfg.locks.ttl_ms).max(1),
+                wait_ms: wait_ms.unwrap_or(cfg.locks.wait_ms),
+                owner: &owner,
+                command: &command,
+            })?;
+            match &outcome {
+                RunOutcome::Finished(_) => {}
+                RunOutcome::NotAcquired(why) => eprintln!("ccp: lock not acquired: {why}"),
+                RunOutcome::Lost(why) => eprintln!("ccp: lock lost: {why}"),
+            }
+            Ok(ExitCode::from(outcome.exit_code()))
+        }
+        LockCmd::List { redis, json } => {
+            let locks = lock_tool::list(&url(redis))?;
+            if json {
+                println!("{}", serde_json::json!({ "locks": locks }));
+            } else {
+                print!("{}", lock_tool::render_list(&locks));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LockCmd::Release {
+            force,
+            resource,
+            redis,
+        } => {
+            if !force {
+                eprintln!("ccp lock release takes another holder's lock away: say --force if that is what you mean");
+                return Ok(ExitCode::from(2));
+            }
+            let resource = parse(&resource)?;
+            let audit_path = cfg
+                .audit
+                .path
+                .clone()
+                .unwrap_or_else(|| state_dir.join("audit.jsonl"));
+            match lock_tool::force_release(&url(redis), &resource, &actor_of(&cfg), &audit_path)? {
+                Some(token) => println!(
+                    "released {resource} (was held by {token}); recorded in {}",
+                    audit_path.display()
+                ),
+                None => println!(
+                    "{resource} was not held; the attempt is recorded in {}",
+                    audit_path.display()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Who is acting, for lock owners and the audit log: config `actor`, else `$USER`.
+fn actor_of(cfg: &Config) -> String {
+    cfg.actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "operator".into())
+}
+
+/// `ccp run --config FILE`: the cockpit over the configured backends. Locks may be Redis; the
+/// other real backends are open issues, and naming one is a configuration error (exit 2) that
+/// says which.
 fn run_configured(config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
-    use ccp::config::{DeployBackend, GraphBackend, LockBackend, MetricsBackend};
+    use ccp::config::{DeployBackend, GraphBackend, MetricsBackend};
     let Some(path) = config else {
         eprintln!("ccp run needs --config FILE (see config/ccp.yaml); for the embedded demo use `ccp demo`");
         return Ok(ExitCode::from(2));
@@ -266,10 +400,6 @@ fn run_configured(config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
         (
             cfg.graph.backend != GraphBackend::Memory,
             "graph.backend: neo4j",
-        ),
-        (
-            cfg.locks.backend != LockBackend::Local,
-            "locks.backend: redis",
         ),
         (
             cfg.metrics.backend != MetricsBackend::Simulated,
@@ -331,11 +461,7 @@ fn run_demo(
         state_dir,
         config: cfg.clone(),
     };
-    let actor = cfg
-        .actor
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "operator".into());
+    let actor = actor_of(&cfg);
     let wants_cockpit = bare || !args.headless;
     if wants_cockpit {
         use std::io::IsTerminal;

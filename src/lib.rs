@@ -12,4 +12,5 @@ pub mod core;
 pub mod fix;
 pub mod frontends;
 pub mod localize;
+pub mod lock_tool;
 pub mod tui;

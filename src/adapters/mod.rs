@@ -3,5 +3,7 @@
 
 pub mod embedded;
 pub mod git_history;
+pub mod lock_keeper;
 pub mod probe;
 pub mod python_checks;
+pub mod redis_lock;

@@ -112,6 +112,42 @@ pub fn check_order<'a>(held: &'a [Resource], wanted: &Resource) -> Result<(), &'
     }
 }
 
+/// The deployer's side of fencing: remember the highest token seen per target and refuse lower
+/// ones. A holder that stalled past its TTL (GC pause, partition) still believes it holds the
+/// lock; its stale token is what stops it from overwriting the new holder's rollout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FenceGuard {
+    highest: std::collections::HashMap<String, u64>,
+}
+
+/// A deploy step carried a token older than one already used on the same target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stale fencing token {got} for {target} (already saw {seen}): another holder took over; refusing")]
+pub struct StaleFence {
+    /// Deploy target (service).
+    pub target: String,
+    /// Token presented.
+    pub got: u64,
+    /// Highest token already accepted.
+    pub seen: u64,
+}
+
+impl FenceGuard {
+    /// Accept `fence` for `target` if it is not older than any accepted before, and remember it.
+    pub fn check(&mut self, target: &str, fence: u64) -> Result<(), StaleFence> {
+        let seen = self.highest.get(target).copied().unwrap_or(0);
+        if fence < seen {
+            return Err(StaleFence {
+                target: target.to_string(),
+                got: fence,
+                seen,
+            });
+        }
+        self.highest.insert(target.to_string(), fence);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +160,18 @@ mod tests {
         assert!("payment-service".parse::<Resource>().is_err());
         assert!("pod:x".parse::<Resource>().is_err());
         assert!("service:".parse::<Resource>().is_err());
+    }
+
+    #[test]
+    fn fence_guard_refuses_older_tokens_per_target() {
+        let mut g = FenceGuard::default();
+        g.check("pay", 3).expect("first");
+        g.check("pay", 3).expect("same holder again");
+        g.check("users", 1).expect("other target");
+        let e = g.check("pay", 2).expect_err("stale");
+        assert_eq!((e.got, e.seen), (2, 3));
+        assert!(e.to_string().contains("another holder took over"));
+        g.check("pay", 4).expect("newer");
     }
 
     #[test]

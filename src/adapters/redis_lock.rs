@@ -1,0 +1,423 @@
+//! Redis-backed locks, so several cockpits, `ccp serve` instances and plain scripts on one fleet
+//! exclude each other. The key and token rules are the contract's and redis-py's `Lock`'s:
+//! key `ccp:lock:<scope>:<name>`, value = the owner's unique token, `SET NX PX` to take it, Lua
+//! compare-and-delete to release and compare-and-pexpire to renew. A script holding the key with
+//! redis-py therefore excludes the pipeline and the other way round.
+//!
+//! The client is Redis's synchronous one because ports are synchronous (the pipeline runs on its
+//! own thread and blocks at clear points); every call has connect, read and write timeouts so an
+//! unreachable server turns into an error quickly instead of a hang. Errors fail closed: a renewal
+//! that cannot reach Redis reports the lease lost, and the pipeline stops deploying.
+
+use crate::core::locks::{check_order, LockInfo, LockLease, Resource};
+use crate::core::ports::{LockManager, PortError, PortResult};
+use redis::{Client, Connection, Script};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Prefix of every lock key; the resource's `<scope>:<name>` follows.
+pub const LOCK_PREFIX: &str = "ccp:lock:";
+/// Prefix of every fencing counter.
+pub const FENCE_PREFIX: &str = "ccp:fence:";
+
+/// Take the lock and bump its fencing counter in one atomic step, so a fence is never handed out
+/// without the lock or the other way round. Returns the new fence, or 0 when the key is taken.
+const ACQUIRE_LUA: &str = r"
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('incr', KEYS[2])
+end
+return 0";
+
+/// Compare-and-delete, byte for byte what redis-py's `Lock.release` does.
+const RELEASE_LUA: &str = r"
+local token = redis.call('get', KEYS[1])
+if not token or token ~= ARGV[1] then
+  return 0
+end
+redis.call('del', KEYS[1])
+return 1";
+
+/// Compare-and-pexpire: extend only a lease we still own (redis-py's `Lock.extend` with
+/// `replace_ttl=True`).
+const RENEW_LUA: &str = r"
+if redis.call('get', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+return redis.call('pexpire', KEYS[1], ARGV[2])";
+
+/// Timeouts for talking to Redis. Short by default: a lock service that does not answer within a
+/// couple of seconds is treated as gone, which is the safe reading for a deploy in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedisTimeouts {
+    /// TCP connect.
+    pub connect: Duration,
+    /// One command's reply.
+    pub io: Duration,
+}
+
+impl Default for RedisTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_millis(1_000),
+            io: Duration::from_millis(2_000),
+        }
+    }
+}
+
+/// Locks held in Redis. One connection, reopened after any I/O error.
+pub struct RedisLockManager {
+    client: Client,
+    shown_url: String,
+    timeouts: RedisTimeouts,
+    conn: Mutex<Option<Connection>>,
+    acquire: Script,
+    release: Script,
+    renew: Script,
+    tokens: AtomicU64,
+    token_salt: u64,
+}
+
+/// The Redis key that holds `resource`'s owner token.
+pub fn lock_key(resource: &Resource) -> String {
+    format!("{LOCK_PREFIX}{resource}")
+}
+
+/// The Redis key of `resource`'s fencing counter.
+pub fn fence_key(resource: &Resource) -> String {
+    format!("{FENCE_PREFIX}{resource}")
+}
+
+/// A URL fit for messages and logs: scheme, host and port, never the password.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            format!("{scheme}://{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+impl RedisLockManager {
+    /// A manager for the server at `url` (`redis://host:port/db`). Connecting is lazy, so a
+    /// cockpit can start while Redis is still coming up; the first lock operation reports an
+    /// unreachable server.
+    pub fn new(url: &str, timeouts: RedisTimeouts) -> PortResult<Self> {
+        let shown_url = redact_url(url);
+        let client = Client::open(url)
+            .map_err(|e| PortError::new("locks", format!("bad Redis URL {shown_url}: {e}")))?;
+        Ok(Self {
+            client,
+            shown_url,
+            timeouts,
+            conn: Mutex::new(None),
+            acquire: Script::new(ACQUIRE_LUA),
+            release: Script::new(RELEASE_LUA),
+            renew: Script::new(RENEW_LUA),
+            tokens: AtomicU64::new(0),
+            token_salt: RandomState::new().build_hasher().finish(),
+        })
+    }
+
+    /// The server's address as shown to people (no password).
+    pub fn url(&self) -> &str {
+        &self.shown_url
+    }
+
+    /// A token no other holder anywhere will produce: owner, host process, a per-process random
+    /// salt and a counter. Tokens are opaque to Redis; readability helps `ccp lock list`.
+    fn new_token(&self, owner: &str) -> String {
+        let n = self.tokens.fetch_add(1, Ordering::SeqCst);
+        format!(
+            "{owner}:{}:{:016x}:{n}",
+            std::process::id(),
+            self.token_salt
+        )
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Option<Connection>> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run `f` on the connection, opening it first if needed. Any error drops the connection so
+    /// the next call starts afresh instead of reading a half-finished reply.
+    fn with_conn<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
+    ) -> PortResult<T> {
+        let mut guard = self.conn();
+        if guard.is_none() {
+            let c = self
+                .client
+                .get_connection_with_timeout(self.timeouts.connect)
+                .and_then(|c| {
+                    c.set_read_timeout(Some(self.timeouts.io))?;
+                    c.set_write_timeout(Some(self.timeouts.io))?;
+                    Ok(c)
+                })
+                .map_err(|e| self.unreachable(what, &e))?;
+            *guard = Some(c);
+        }
+        let Some(c) = guard.as_mut() else {
+            return Err(PortError::new("locks", "internal: no Redis connection"));
+        };
+        f(c).map_err(|e| {
+            *guard = None;
+            self.unreachable(what, &e)
+        })
+    }
+
+    fn unreachable(&self, what: &str, e: &redis::RedisError) -> PortError {
+        PortError::new(
+            "locks",
+            format!("Redis at {} failed while {what}: {e}", self.shown_url),
+        )
+    }
+
+    /// Delete `resource`'s lock whoever holds it: the runbook's last resort for a holder that is
+    /// known dead but whose TTL is long. Returns the token that was removed, if any. The fencing
+    /// counter is left alone, so the dead holder's token stays stale for deployers.
+    pub fn force_release(&self, resource: &Resource) -> PortResult<Option<String>> {
+        let key = lock_key(resource);
+        self.with_conn("force-releasing a lock", |c| {
+            let (token, _): (Option<String>, i64) = redis::pipe()
+                .atomic()
+                .cmd("GET")
+                .arg(&key)
+                .cmd("DEL")
+                .arg(&key)
+                .query(c)?;
+            Ok(token)
+        })
+    }
+
+    /// The current fencing counter of `resource` (0 if never taken). Deployers that share Redis
+    /// can compare a step's fence against it.
+    pub fn current_fence(&self, resource: &Resource) -> PortResult<u64> {
+        let key = fence_key(resource);
+        self.with_conn("reading a fencing token", |c| {
+            let v: Option<u64> = redis::cmd("GET").arg(&key).query(c)?;
+            Ok(v.unwrap_or(0))
+        })
+    }
+
+    /// One `SET … NX PX` round trip through the same connection: the benchmark's in-process
+    /// baseline for an acquire + release cycle.
+    pub fn raw_set_roundtrip(&self, key: &str) -> PortResult<()> {
+        self.with_conn("benchmarking SET", |c| {
+            redis::cmd("SET")
+                .arg(key)
+                .arg("x")
+                .arg("PX")
+                .arg(60_000)
+                .query::<()>(c)
+        })
+    }
+
+    fn try_take(&self, resource: &Resource, token: &str, ttl_ms: u64) -> PortResult<u64> {
+        let (lk, fk) = (lock_key(resource), fence_key(resource));
+        self.with_conn("acquiring a lock", |c| {
+            self.acquire
+                .key(&lk)
+                .key(&fk)
+                .arg(token)
+                .arg(ttl_ms.max(1))
+                .invoke::<u64>(c)
+        })
+    }
+}
+
+/// Poll delay while a lock is busy: starts at 2 ms and doubles to 50 ms, with the low bits of the
+/// token salt as jitter so contenders do not poll in lockstep.
+fn backoff(attempt: u32, salt: u64) -> Duration {
+    let base = 2u64 << attempt.min(5);
+    Duration::from_millis(base.min(50) + (salt.rotate_left(attempt) % 3))
+}
+
+impl LockManager for RedisLockManager {
+    fn acquire(
+        &self,
+        resource: &Resource,
+        owner: &str,
+        held: &[Resource],
+        ttl_ms: u64,
+        wait_ms: u64,
+    ) -> PortResult<LockLease> {
+        if let Err(h) = check_order(held, resource) {
+            return Err(PortError::new(
+                "locks",
+                format!("refusing {resource} while holding {h}: locks must be taken in the order system → service → incident → deployment (by name within a scope)"),
+            ));
+        }
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(wait_ms);
+        let token = self.new_token(owner);
+        let mut attempt = 0u32;
+        loop {
+            // A network error is retried until the deadline too (a partition may heal), but the
+            // last error is what the caller sees if it does not.
+            let outcome = self.try_take(resource, &token, ttl_ms);
+            match outcome {
+                Ok(fence) if fence > 0 => {
+                    return Ok(LockLease {
+                        resource: resource.clone(),
+                        token,
+                        fence,
+                        waited_ms: started.elapsed().as_millis() as u64,
+                    })
+                }
+                Ok(_) | Err(_) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(match outcome {
+                            Err(e) => PortError::new(
+                                "locks",
+                                format!("could not take {resource}: {}", e.message),
+                            ),
+                            Ok(_) => PortError::new(
+                                "locks",
+                                format!("{resource} is held by someone else; gave up after {wait_ms} ms"),
+                            ),
+                        });
+                    }
+                    let pause = backoff(attempt, self.token_salt).min(deadline - now);
+                    std::thread::sleep(pause);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn renew(&self, lease: &LockLease, ttl_ms: u64) -> PortResult<()> {
+        let key = lock_key(&lease.resource);
+        let ok: i64 = self.with_conn("renewing a lock", |c| {
+            self.renew
+                .key(&key)
+                .arg(&lease.token)
+                .arg(ttl_ms.max(1))
+                .invoke(c)
+        })?;
+        if ok == 1 {
+            Ok(())
+        } else {
+            Err(PortError::new(
+                "locks",
+                format!(
+                    "lease on {} is gone (expired or taken over)",
+                    lease.resource
+                ),
+            ))
+        }
+    }
+
+    fn release(&self, lease: &LockLease) -> PortResult<()> {
+        let key = lock_key(&lease.resource);
+        let ok: i64 = self.with_conn("releasing a lock", |c| {
+            self.release.key(&key).arg(&lease.token).invoke(c)
+        })?;
+        if ok == 1 {
+            Ok(())
+        } else {
+            Err(PortError::new(
+                "locks",
+                format!("not releasing {}: we no longer own it", lease.resource),
+            ))
+        }
+    }
+
+    fn list(&self) -> PortResult<Vec<LockInfo>> {
+        let pattern = format!("{LOCK_PREFIX}*");
+        let keys: Vec<String> = self.with_conn("listing locks", |c| {
+            let mut keys = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(500)
+                    .query(c)?;
+                keys.extend(batch);
+                if next == 0 {
+                    return Ok(keys);
+                }
+                cursor = next;
+            }
+        })?;
+        let mut out = Vec::new();
+        for key in keys {
+            // Keys that do not parse as `<scope>:<name>` belong to someone else's naming.
+            let Ok(resource) = key[LOCK_PREFIX.len()..].parse::<Resource>() else {
+                continue;
+            };
+            let (token, pttl): (Option<String>, i64) = self.with_conn("listing locks", |c| {
+                redis::pipe()
+                    .cmd("GET")
+                    .arg(&key)
+                    .cmd("PTTL")
+                    .arg(&key)
+                    .query(c)
+            })?;
+            // Gone between SCAN and GET: released meanwhile.
+            let Some(token) = token else { continue };
+            out.push(LockInfo {
+                resource,
+                token,
+                ttl_ms: u64::try_from(pttl).unwrap_or(0),
+            });
+        }
+        out.sort_by(|a, b| a.resource.cmp(&b.resource));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::locks::Scope;
+
+    #[test]
+    fn keys_follow_the_contract() {
+        let r = Resource::new(Scope::Service, "payment-service");
+        assert_eq!(lock_key(&r), "ccp:lock:service:payment-service");
+        assert_eq!(fence_key(&r), "ccp:fence:service:payment-service");
+    }
+
+    #[test]
+    fn urls_are_shown_without_passwords() {
+        assert_eq!(
+            redact_url("redis://:s3cret@10.0.0.1:6380/2"),
+            "redis://10.0.0.1:6380/2"
+        );
+        assert_eq!(redact_url("redis://user:pw@host:1"), "redis://host:1");
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let a = backoff(0, 7);
+        let b = backoff(3, 7);
+        let c = backoff(30, 7);
+        assert!(a < b, "{a:?} < {b:?}");
+        assert!(c <= Duration::from_millis(52), "{c:?}");
+    }
+
+    #[test]
+    fn unreachable_server_fails_closed_with_the_address() {
+        // Port 1 on loopback refuses connections immediately.
+        let m = RedisLockManager::new("redis://:pw@127.0.0.1:1", RedisTimeouts::default())
+            .expect("valid url");
+        let r = Resource::new(Scope::Service, "x");
+        let e = m.acquire(&r, "t", &[], 1000, 0).expect_err("no server");
+        assert!(e.message.contains("redis://127.0.0.1:1"), "{}", e.message);
+        assert!(!e.message.contains("pw"), "{}", e.message);
+    }
+}
