@@ -3,6 +3,8 @@
 //! pipeline cannot avoid (one `python3 -m unittest` of the demo service). Ratios to that baseline
 //! travel between machines better than milliseconds do.
 
+pub mod locks;
+
 use crate::adapters::embedded::paced_clock::Pace;
 use crate::adapters::python_checks;
 use crate::app::{self, demo_dir, DemoOptions};

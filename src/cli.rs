@@ -71,6 +71,12 @@ enum Cmd {
         /// Measure cockpit frame rendering instead (frames per size).
         #[arg(long, value_name = "FRAMES", num_args = 0..=1, default_missing_value = "500")]
         render: Option<usize>,
+        /// Measure Redis lock cycles and contention instead (against --redis or locks.redis_url).
+        #[arg(long)]
+        locks: bool,
+        /// Redis URL for --locks.
+        #[arg(long, env = "CCP_REDIS_URL")]
+        redis: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -284,8 +290,11 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             runs,
             judge,
             render,
+            locks,
+            redis,
             json,
         }) => match (judge, render) {
+            _ if locks => bench_locks(redis, cli.config.as_deref(), json),
             (Some(trials), _) => bench_judge(trials, json),
             (None, Some(frames)) => bench_render(frames, json),
             (None, None) => bench(runs, json),
@@ -373,6 +382,22 @@ fn lock(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `ccp bench --locks`: lock cycle cost against the same server's SET, and contention.
+fn bench_locks(redis: Option<String>, config: Option<&Path>, json: bool) -> Result<ExitCode> {
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let url = redis.unwrap_or(cfg.locks.redis_url);
+    let b = ccp::bench::locks::run(&url, 5_000, 8, 200)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&b)?);
+    } else {
+        print!("{}", ccp::bench::locks::render(&b));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Who is acting, for lock owners and the audit log: config `actor`, else `$USER`.
