@@ -7,12 +7,14 @@ use crate::adapters::embedded::fleet_spec::FleetSpec;
 use crate::adapters::embedded::git_repo::GitRepo;
 use crate::adapters::embedded::local_lock::LocalLockManager;
 use crate::adapters::embedded::memory_graph::MemoryGraph;
+use crate::adapters::embedded::memory_registry::MemoryRegistry;
 use crate::adapters::embedded::paced_clock::{Pace, PacedClock};
 use crate::adapters::embedded::python_runner::PythonCheckRunner;
 use crate::adapters::embedded::sim_fleet::SimFleet;
 use crate::adapters::embedded::template_fixer::TemplateFixer;
 use crate::adapters::lock_keeper::KeptLocks;
 use crate::adapters::redis_lock::{RedisLockManager, RedisTimeouts};
+use crate::adapters::redis_registry::{RedisRegistry, DEFAULT_OP_TTL_MS};
 use crate::audit::FileAuditLog;
 use crate::config::{Config, Environment, LockBackend};
 use crate::core::bus::EventBus;
@@ -20,10 +22,10 @@ use crate::core::clock::Clock;
 use crate::core::detect::{DetectionSettings, ThresholdDetector};
 use crate::core::events::{Command, Event};
 use crate::core::gates::GateThresholds;
-use crate::core::ports::LockManager;
 use crate::core::pipeline::{
     ApprovalPolicy, Pipeline, PipelineSettings, Ports, RunReport, StagePacing,
 };
+use crate::core::ports::{LockManager, OperationRegistry};
 use crate::core::risk::StrategyThresholds;
 use crate::core::stats::judge::JudgeConfig;
 use anyhow::{bail, Context, Result};
@@ -174,6 +176,8 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
         verification_window_ms: v.window_s.saturating_mul(1000),
         lock_ttl_ms: cfg.locks.ttl_ms,
         lock_wait_ms: cfg.locks.wait_ms,
+        max_concurrent_operations: cfg.locks.max_concurrent_operations as usize,
+        only_service: None,
         pacing: StagePacing {
             poll_ms: cfg.detection.poll_interval_s.saturating_mul(1000),
             observe_ms: cfg.deploy.observe_s.saturating_mul(1000),
@@ -215,6 +219,19 @@ pub fn lock_manager(cfg: &Config) -> Result<Arc<dyn LockManager>> {
         cfg.locks.ttl_ms,
         cfg.locks.renew_every_ms,
     )))
+}
+
+/// Where operations in flight are announced: in memory for one process, in Redis beside the
+/// locks when several cockpits share a fleet (they must see each other to detect conflicts).
+pub fn registry(cfg: &Config) -> Result<Arc<dyn OperationRegistry>> {
+    Ok(match cfg.locks.backend {
+        LockBackend::Local => Arc::new(MemoryRegistry::new()),
+        LockBackend::Redis => Arc::new(RedisRegistry::new(
+            &cfg.locks.redis_url,
+            RedisTimeouts::default(),
+            DEFAULT_OP_TTL_MS,
+        )?),
+    })
 }
 
 /// Build the embedded demo (simulated fleet, demo git repo, local or Redis locks, file audit) and start the
@@ -289,6 +306,7 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         deployer: fleet.clone(),
         locks: lock_manager(&opts.config)?,
         policy: fleet,
+        registry: registry(&opts.config)?,
         audit: Box::new(audit),
     };
     let bus = EventBus::new();

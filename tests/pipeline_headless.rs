@@ -349,3 +349,67 @@ fn missing_python_fails_the_gates_with_the_reason() {
         "no approval is asked for a failed patch"
     );
 }
+
+/// An exhausted error budget is a human-override condition, not a hard block: the gate still
+/// reports its failure, the run pauses for review with the reason, and an approval lets the fix
+/// proceed under the usual locks (a rejection would end it with nothing deployed).
+#[test]
+fn exhausted_error_budget_pauses_for_a_human_instead_of_failing_the_gates() {
+    if !have_python() {
+        eprintln!("skipped: python3 not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let fleet = std::fs::read_to_string(demo.join("fleet.yaml")).expect("demo fleet");
+    let exhausted = fleet.replace(
+        "      error_budget_used_pct: 0.5\n",
+        "      error_budget_used_pct: 2.5\n",
+    );
+    assert_ne!(
+        fleet, exhausted,
+        "the demo fleet sets payment-service's error budget"
+    );
+    let fleet_path = dir.path().join("fleet.yaml");
+    std::fs::write(&fleet_path, exhausted).expect("write fleet");
+    let cfg = dir.path().join("ccp.yaml");
+    std::fs::write(
+        &cfg,
+        format!("metrics:\n  fleet: \"{}\"\n", fleet_path.display()),
+    )
+    .expect("write config");
+    let state = dir.path().join("state");
+    let cfg_arg = cfg.display().to_string();
+    let ev = run_demo(&state, &["--config", &cfg_arg, "--auto-approve"]);
+    let budget = of_type(&ev, "gate_result")
+        .into_iter()
+        .find(|g| g["gate"] == "error_budget")
+        .expect("error budget gate ran");
+    assert_eq!(budget["passed"], false, "{budget}");
+    let s = states(&ev);
+    assert!(!s.contains(&"GATES_FAILED".to_string()), "{s:?}");
+    let paused = s
+        .iter()
+        .position(|x| x == "PAUSED_FOR_HUMAN_REVIEW")
+        .expect("paused for review");
+    assert_eq!(s[paused - 1], "GATES_PASSED");
+    assert_eq!(s[paused + 1], "LOCKED");
+    let reasons = of_type(&ev, "awaiting_approval")[0]["reasons"].clone();
+    assert!(
+        reasons.as_array().is_some_and(|r| r.iter().any(|x| x
+            .as_str()
+            .is_some_and(|x| x.starts_with("error budget exhausted")))),
+        "{reasons}"
+    );
+    let policy = of_type(&ev, "decision")
+        .into_iter()
+        .find(|d| d["justification"]["decision"] == "approval_policy")
+        .expect("approval policy decision");
+    assert!(policy["justification"]["inputs"]["override_rules"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|x| x == "error_budget_exhausted")));
+    assert!(
+        !of_type(&ev, "deployed").is_empty(),
+        "approved, so it deploys"
+    );
+}

@@ -48,6 +48,12 @@ fn unique(scope: Scope, what: &str) -> Resource {
     )
 }
 
+/// The same server, another database: tests that must use the demo's real service name get a
+/// keyspace of their own, so they cannot meet when nextest runs them in parallel.
+fn with_db(url: &str, db: u8) -> String {
+    format!("{}/{db}", url.trim_end_matches('/'))
+}
+
 fn manager(url: &str) -> RedisLockManager {
     RedisLockManager::new(url, RedisTimeouts::default()).expect("valid url")
 }
@@ -670,4 +676,151 @@ fn shared_managers_are_safe_across_threads() {
     for h in hs {
         h.join().expect("thread");
     }
+}
+
+/// Two processes' registries on one Redis see each other's operations, so conflict detection
+/// works across cockpits; a dead process's entry expires by TTL.
+#[test]
+fn the_redis_registry_shares_operations_between_cockpits() {
+    use ccp::adapters::redis_registry::RedisRegistry;
+    use ccp::core::conflict::{
+        detect_conflicts, ConflictKind, ConflictLimits, GraphView, Operation,
+    };
+    use ccp::core::ports::OperationRegistry;
+    let Some(url) = server_url() else { return };
+    let tag = unique(Scope::Incident, "reg").name;
+    let (a, b) = (
+        RedisRegistry::new(&url, RedisTimeouts::default(), 60_000).expect("url"),
+        RedisRegistry::new(&url, RedisTimeouts::default(), 60_000).expect("url"),
+    );
+    let pay = Operation::new(
+        format!("INC-A-{tag}"),
+        format!("payment-{tag}"),
+        vec![format!("pg-{tag}")],
+        1_000,
+        "GATES_PASSED",
+    );
+    let users = Operation::new(
+        format!("INC-B-{tag}"),
+        format!("users-{tag}"),
+        vec![],
+        2_000,
+        "GATES_PASSED",
+    );
+    a.register(&pay).expect("register A");
+    b.register(&users).expect("register B");
+    let mine = |ops: Vec<Operation>| -> Vec<Operation> {
+        ops.into_iter()
+            .filter(|o| o.incident.ends_with(&tag))
+            .collect()
+    };
+    let seen_by_b = mine(b.active().expect("active"));
+    assert_eq!(seen_by_b, vec![pay.clone(), users.clone()], "oldest first");
+    // users calls payment: B's conflict check, run on what Redis returned, finds the dependency.
+    let graph = GraphView::new(&[(users.service.clone(), pay.service.clone())]);
+    let conflicts = detect_conflicts(
+        &users,
+        &seen_by_b,
+        &graph,
+        ConflictLimits { max_concurrent: 10 },
+    );
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].kind, ConflictKind::Dependency);
+    a.update_phase(&pay.incident, "CANARY_10").expect("update");
+    let phase = mine(b.active().expect("active"))
+        .into_iter()
+        .find(|o| o.incident == pay.incident)
+        .map(|o| o.phase);
+    assert_eq!(phase.as_deref(), Some("CANARY_10"));
+    a.unregister(&pay.incident).expect("unregister");
+    a.update_phase(&pay.incident, "CLOSED")
+        .expect("updating a gone op is a no-op");
+    assert_eq!(
+        mine(b.active().expect("active")),
+        vec![users.clone()],
+        "withdrawn stays withdrawn"
+    );
+    // A process that dies without unregistering: its entry expires.
+    let short = RedisRegistry::new(&url, RedisTimeouts::default(), 150).expect("url");
+    let ghost = Operation::new(format!("INC-G-{tag}"), "ghost", vec![], 3_000, "CANARY_50");
+    short.register(&ghost).expect("register");
+    assert!(mine(b.active().expect("active")).contains(&ghost));
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        !mine(b.active().expect("active")).contains(&ghost),
+        "expired by TTL"
+    );
+    b.unregister(&users.incident).expect("cleanup");
+}
+
+/// A person holding the service lock by hand (as `ccp lock run` does) makes the pipeline wait;
+/// once they let go, it proceeds, and the wait is recorded.
+#[test]
+fn the_pipeline_waits_for_a_lock_held_by_hand() {
+    let Some(url) = server_url().map(|u| with_db(&u, 1)) else {
+        return;
+    };
+    let m = manager(&url);
+    let svc = Resource::new(Scope::Service, "payment-service");
+    let lease = m
+        .acquire(&svc, "human", &[], 60_000, 20_000)
+        .expect("take it first");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut run = demo_with_redis(&url, dir.path(), 30_000);
+    let out = BufReader::new(run.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    let mut released = false;
+    for line in out.lines() {
+        let line = line.expect("line");
+        if !released && line.contains(r#""to":"GATES_PASSED""#) {
+            std::thread::sleep(Duration::from_millis(600));
+            m.release(&lease).expect("the human lets go");
+            released = true;
+        }
+        lines.push(line);
+    }
+    assert!(run.wait().expect("ccp").success());
+    let evs = events(&lines);
+    let acquired = evs
+        .iter()
+        .find(|e| e["type"] == "lock_acquired" && e["resource"] == "service:payment-service")
+        .expect("the pipeline got the lock after the human");
+    assert!(
+        acquired["waited_ms"].as_u64().expect("waited_ms") >= 100,
+        "{acquired}"
+    );
+    assert_eq!(evs.last().expect("events")["outcome"], "resolved");
+}
+
+/// … and if they keep it past the pipeline's wait, nothing is deployed and the run escalates.
+#[test]
+fn the_pipeline_escalates_when_the_lock_stays_held() {
+    let Some(url) = server_url().map(|u| with_db(&u, 2)) else {
+        return;
+    };
+    let m = manager(&url);
+    let svc = Resource::new(Scope::Service, "payment-service");
+    let lease = m
+        .acquire(&svc, "human", &[], 60_000, 20_000)
+        .expect("take it first");
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = demo_with_redis(&url, dir.path(), 400)
+        .wait_with_output()
+        .expect("ccp");
+    m.release(&lease).expect("release");
+    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    let evs = events(&lines);
+    assert!(evs.iter().all(|e| e["type"] != "deployed"));
+    let fin = evs.last().expect("events");
+    assert_eq!(fin["outcome"], "escalated", "{fin}");
+    assert!(
+        fin["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("held by someone else"),
+        "{fin}"
+    );
 }

@@ -6,4 +6,6 @@ pub mod git_history;
 pub mod lock_keeper;
 pub mod probe;
 pub mod python_checks;
+pub mod redis_conn;
 pub mod redis_lock;
+pub mod redis_registry;

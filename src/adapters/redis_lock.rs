@@ -9,13 +9,14 @@
 //! unreachable server turns into an error quickly instead of a hang. Errors fail closed: a renewal
 //! that cannot reach Redis reports the lease lost, and the pipeline stops deploying.
 
+use super::redis_conn::RedisConn;
+pub use super::redis_conn::RedisTimeouts;
 use crate::core::locks::{check_order, LockInfo, LockLease, Resource};
 use crate::core::ports::{LockManager, PortError, PortResult};
-use redis::{Client, Connection, Script};
+use redis::Script;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Prefix of every lock key; the resource's `<scope>:<name>` follows.
@@ -48,31 +49,9 @@ if redis.call('get', KEYS[1]) ~= ARGV[1] then
 end
 return redis.call('pexpire', KEYS[1], ARGV[2])";
 
-/// Timeouts for talking to Redis. Short by default: a lock service that does not answer within a
-/// couple of seconds is treated as gone, which is the safe reading for a deploy in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RedisTimeouts {
-    /// TCP connect.
-    pub connect: Duration,
-    /// One command's reply.
-    pub io: Duration,
-}
-
-impl Default for RedisTimeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_millis(1_000),
-            io: Duration::from_millis(2_000),
-        }
-    }
-}
-
 /// Locks held in Redis. One connection, reopened after any I/O error.
 pub struct RedisLockManager {
-    client: Client,
-    shown_url: String,
-    timeouts: RedisTimeouts,
-    conn: Mutex<Option<Connection>>,
+    conn: RedisConn,
     acquire: Script,
     release: Script,
     renew: Script,
@@ -90,30 +69,13 @@ pub fn fence_key(resource: &Resource) -> String {
     format!("{FENCE_PREFIX}{resource}")
 }
 
-/// A URL fit for messages and logs: scheme, host and port, never the password.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-            format!("{scheme}://{host}")
-        }
-        None => url.to_string(),
-    }
-}
-
 impl RedisLockManager {
     /// A manager for the server at `url` (`redis://host:port/db`). Connecting is lazy, so a
     /// cockpit can start while Redis is still coming up; the first lock operation reports an
     /// unreachable server.
     pub fn new(url: &str, timeouts: RedisTimeouts) -> PortResult<Self> {
-        let shown_url = redact_url(url);
-        let client = Client::open(url)
-            .map_err(|e| PortError::new("locks", format!("bad Redis URL {shown_url}: {e}")))?;
         Ok(Self {
-            client,
-            shown_url,
-            timeouts,
-            conn: Mutex::new(None),
+            conn: RedisConn::new(url, timeouts, "locks")?,
             acquire: Script::new(ACQUIRE_LUA),
             release: Script::new(RELEASE_LUA),
             renew: Script::new(RENEW_LUA),
@@ -124,7 +86,7 @@ impl RedisLockManager {
 
     /// The server's address as shown to people (no password).
     pub fn url(&self) -> &str {
-        &self.shown_url
+        self.conn.url()
     }
 
     /// A token no other holder anywhere will produce: owner, host process, a per-process random
@@ -138,52 +100,12 @@ impl RedisLockManager {
         )
     }
 
-    fn conn(&self) -> MutexGuard<'_, Option<Connection>> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Run `f` on the connection, opening it first if needed. Any error drops the connection so
-    /// the next call starts afresh instead of reading a half-finished reply.
-    fn with_conn<T>(
-        &self,
-        what: &str,
-        f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
-    ) -> PortResult<T> {
-        let mut guard = self.conn();
-        if guard.is_none() {
-            let c = self
-                .client
-                .get_connection_with_timeout(self.timeouts.connect)
-                .and_then(|c| {
-                    c.set_read_timeout(Some(self.timeouts.io))?;
-                    c.set_write_timeout(Some(self.timeouts.io))?;
-                    Ok(c)
-                })
-                .map_err(|e| self.unreachable(what, &e))?;
-            *guard = Some(c);
-        }
-        let Some(c) = guard.as_mut() else {
-            return Err(PortError::new("locks", "internal: no Redis connection"));
-        };
-        f(c).map_err(|e| {
-            *guard = None;
-            self.unreachable(what, &e)
-        })
-    }
-
-    fn unreachable(&self, what: &str, e: &redis::RedisError) -> PortError {
-        PortError::new(
-            "locks",
-            format!("Redis at {} failed while {what}: {e}", self.shown_url),
-        )
-    }
-
     /// Delete `resource`'s lock whoever holds it: the runbook's last resort for a holder that is
     /// known dead but whose TTL is long. Returns the token that was removed, if any. The fencing
     /// counter is left alone, so the dead holder's token stays stale for deployers.
     pub fn force_release(&self, resource: &Resource) -> PortResult<Option<String>> {
         let key = lock_key(resource);
-        self.with_conn("force-releasing a lock", |c| {
+        self.conn.run("force-releasing a lock", |c| {
             let (token, _): (Option<String>, i64) = redis::pipe()
                 .atomic()
                 .cmd("GET")
@@ -199,7 +121,7 @@ impl RedisLockManager {
     /// can compare a step's fence against it.
     pub fn current_fence(&self, resource: &Resource) -> PortResult<u64> {
         let key = fence_key(resource);
-        self.with_conn("reading a fencing token", |c| {
+        self.conn.run("reading a fencing token", |c| {
             let v: Option<u64> = redis::cmd("GET").arg(&key).query(c)?;
             Ok(v.unwrap_or(0))
         })
@@ -208,7 +130,7 @@ impl RedisLockManager {
     /// One `SET … NX PX` round trip through the same connection: the benchmark's in-process
     /// baseline for an acquire + release cycle.
     pub fn raw_set_roundtrip(&self, key: &str) -> PortResult<()> {
-        self.with_conn("benchmarking SET", |c| {
+        self.conn.run("benchmarking SET", |c| {
             redis::cmd("SET")
                 .arg(key)
                 .arg("x")
@@ -220,7 +142,7 @@ impl RedisLockManager {
 
     fn try_take(&self, resource: &Resource, token: &str, ttl_ms: u64) -> PortResult<u64> {
         let (lk, fk) = (lock_key(resource), fence_key(resource));
-        self.with_conn("acquiring a lock", |c| {
+        self.conn.run("acquiring a lock", |c| {
             self.acquire
                 .key(&lk)
                 .key(&fk)
@@ -305,7 +227,7 @@ impl LockManager for RedisLockManager {
 
     fn renew(&self, lease: &LockLease, ttl_ms: u64) -> PortResult<()> {
         let key = lock_key(&lease.resource);
-        let ok: i64 = self.with_conn("renewing a lock", |c| {
+        let ok: i64 = self.conn.run("renewing a lock", |c| {
             self.renew
                 .key(&key)
                 .arg(&lease.token)
@@ -327,7 +249,7 @@ impl LockManager for RedisLockManager {
 
     fn release(&self, lease: &LockLease) -> PortResult<()> {
         let key = lock_key(&lease.resource);
-        let ok: i64 = self.with_conn("releasing a lock", |c| {
+        let ok: i64 = self.conn.run("releasing a lock", |c| {
             self.release.key(&key).arg(&lease.token).invoke(c)
         })?;
         if ok == 1 {
@@ -341,32 +263,16 @@ impl LockManager for RedisLockManager {
     }
 
     fn list(&self) -> PortResult<Vec<LockInfo>> {
-        let pattern = format!("{LOCK_PREFIX}*");
-        let keys: Vec<String> = self.with_conn("listing locks", |c| {
-            let mut keys = Vec::new();
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(500)
-                    .query(c)?;
-                keys.extend(batch);
-                if next == 0 {
-                    return Ok(keys);
-                }
-                cursor = next;
-            }
-        })?;
+        let keys = self
+            .conn
+            .scan("listing locks", &format!("{LOCK_PREFIX}*"))?;
         let mut out = Vec::new();
         for key in keys {
             // Keys that do not parse as `<scope>:<name>` belong to someone else's naming.
             let Ok(resource) = key[LOCK_PREFIX.len()..].parse::<Resource>() else {
                 continue;
             };
-            let (token, pttl): (Option<String>, i64) = self.with_conn("listing locks", |c| {
+            let (token, pttl): (Option<String>, i64) = self.conn.run("listing locks", |c| {
                 redis::pipe()
                     .cmd("GET")
                     .arg(&key)
@@ -397,19 +303,6 @@ mod tests {
         let r = Resource::new(Scope::Service, "payment-service");
         assert_eq!(lock_key(&r), "ccp:lock:service:payment-service");
         assert_eq!(fence_key(&r), "ccp:fence:service:payment-service");
-    }
-
-    #[test]
-    fn urls_are_shown_without_passwords() {
-        assert_eq!(
-            redact_url("redis://:s3cret@10.0.0.1:6380/2"),
-            "redis://10.0.0.1:6380/2"
-        );
-        assert_eq!(redact_url("redis://user:pw@host:1"), "redis://host:1");
-        assert_eq!(
-            redact_url("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
     }
 
     #[test]

@@ -113,13 +113,20 @@ fn detection(cfg: &Config) -> Option<Issue> {
 
 fn locks(cfg: &Config) -> Option<Issue> {
     let l = &cfg.locks;
-    (l.ttl_ms <= l.renew_every_ms).then(|| {
-        let msg = format!(
-            "`locks.ttl_ms` ({}) must be greater than `locks.renew_every_ms` ({}), or the lock expires before it is renewed",
-            l.ttl_ms, l.renew_every_ms
-        );
-        Issue::new(&["locks", "ttl_ms"], msg).or_at(&["locks", "renew_every_ms"])
-    })
+    (l.ttl_ms <= l.renew_every_ms)
+        .then(|| {
+            let msg = format!(
+                "`locks.ttl_ms` ({}) must be greater than `locks.renew_every_ms` ({}), or the lock expires before it is renewed",
+                l.ttl_ms, l.renew_every_ms
+            );
+            Issue::new(&["locks", "ttl_ms"], msg).or_at(&["locks", "renew_every_ms"])
+        })
+        .or_else(|| {
+            (l.max_concurrent_operations == 0).then(|| {
+                let msg = "`locks.max_concurrent_operations` must be at least 1, or every operation conflicts with the limit and waits for a human".to_string();
+                Issue::new(&["locks", "max_concurrent_operations"], msg)
+            })
+        })
 }
 
 const STEPS: KeyPath = &["deploy", "steps"];
@@ -242,6 +249,16 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert!(validate(&Config::default()).is_ok());
+    }
+
+    #[test]
+    fn at_least_one_concurrent_operation() {
+        let mut cfg = Config::default();
+        cfg.locks.max_concurrent_operations = 0;
+        let issue = validate(&cfg).expect_err("0 is rejected");
+        assert!(issue.message.contains("max_concurrent_operations"));
+        cfg.locks.max_concurrent_operations = 1;
+        assert!(validate(&cfg).is_ok());
     }
 
     #[test]

@@ -40,6 +40,18 @@ impl Default for GateThresholds {
     }
 }
 
+/// Name of the error-budget policy gate, the one gate whose failure pauses for a human instead
+/// of ending in GATES_FAILED: an exhausted error budget is a judgement call (the seeds'
+/// human-override rule: a person may decide the fix is worth the remaining risk), whereas a
+/// broken patch or a busy fleet is not.
+pub const ERROR_BUDGET_GATE: &str = "error_budget";
+
+/// Whether a failed gate of this name asks for a human rather than blocking (only the error
+/// budget; it becomes the `error_budget_exhausted` override reason).
+pub fn is_soft(gate: &str) -> bool {
+    gate == ERROR_BUDGET_GATE
+}
+
 fn gate(
     name: &str,
     passed: bool,
@@ -76,7 +88,7 @@ pub fn policy_gates(
     let ok_rate = p.incidents_last_hour <= th.max_incident_rate_per_h;
     vec![
         gate(
-            "error_budget",
+            ERROR_BUDGET_GATE,
             ok_budget,
             json!(p.error_budget_used_pct),
             json!(th.max_error_budget_pct),

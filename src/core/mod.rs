@@ -3,12 +3,14 @@
 
 pub mod bus;
 pub mod clock;
+pub mod conflict;
 pub mod detect;
 pub mod domain;
 pub mod events;
 pub mod explain;
 pub mod gates;
 pub mod locks;
+pub mod override_rules;
 pub mod pipeline;
 pub mod ports;
 pub mod rca;

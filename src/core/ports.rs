@@ -7,12 +7,12 @@
 //! keeps the core free of an async runtime and deterministic under the virtual clock. Adapters that
 //! speak async protocols bridge internally.
 
+use super::conflict::{GraphView, Operation};
 use super::domain::{
     Alert, CheckKind, CheckReport, Cohort, Commit, FixPlan, Millis, PolicyInputs, Sample,
     ServiceNode,
 };
 use super::locks::{LockInfo, LockLease, Resource};
-use std::collections::{BTreeSet, VecDeque};
 
 /// Error from any adapter. A string message is enough at this boundary: the pipeline's job is to
 /// record it and fail safe, and the adapter already knows how to say what went wrong.
@@ -92,19 +92,13 @@ pub trait DependencyGraph: Send + Sync {
             .collect())
     }
 
-    /// Every service that transitively calls `service`: who suffers if it breaks.
+    /// Every service that transitively calls `service`: who suffers if it breaks. Computed by the
+    /// same pure code conflict detection uses, so gate and conflicts agree on the number.
     fn blast_radius(&self, service: &str) -> PortResult<Vec<String>> {
-        let edges = self.edges()?;
-        let mut seen = BTreeSet::new();
-        let mut queue = VecDeque::from([service.to_string()]);
-        while let Some(s) = queue.pop_front() {
-            for (from, to) in &edges {
-                if *to == s && from != service && seen.insert(from.clone()) {
-                    queue.push_back(from.clone());
-                }
-            }
-        }
-        Ok(seen.into_iter().collect())
+        Ok(GraphView::new(&self.edges()?)
+            .blast_radius(service)
+            .into_iter()
+            .collect())
     }
 }
 
@@ -196,4 +190,25 @@ pub trait AuditLog: Send {
 pub trait PolicySource: Send + Sync {
     /// Inputs for a service right now.
     fn policy_inputs(&self, service: &str, now_ms: Millis) -> PortResult<PolicyInputs>;
+}
+
+/// Remediation operations in flight, shared by every pipeline that can act on the same fleet, so
+/// each can see what the others are changing before it deploys (conflict detection). The embedded
+/// default keeps them in memory for the pipelines of one process; a shared backend (Redis) makes
+/// several cockpits see each other.
+///
+/// A pipeline registers itself *before* it reads [`OperationRegistry::active`]; with a
+/// linearizable backend that guarantees that of two concurrent operations at least one sees the
+/// other, which is all mutual exclusion through the conflict locks needs.
+pub trait OperationRegistry: Send + Sync {
+    /// Announce an operation (replaces an earlier entry for the same incident).
+    fn register(&self, op: &Operation) -> PortResult<()>;
+    /// Record that an operation moved to another pipeline state; unknown incidents are ignored,
+    /// since the entry may already be gone.
+    fn update_phase(&self, incident: &str, phase: &str) -> PortResult<()>;
+    /// Withdraw an operation; unregistering an unknown incident is not an error, so every exit
+    /// path can call it.
+    fn unregister(&self, incident: &str) -> PortResult<()>;
+    /// Every registered operation, oldest first.
+    fn active(&self) -> PortResult<Vec<Operation>>;
 }

@@ -6,6 +6,7 @@ pub mod fleet_spec;
 pub mod git_repo;
 pub mod local_lock;
 pub mod memory_graph;
+pub mod memory_registry;
 pub mod paced_clock;
 pub mod python_runner;
 pub mod sim_fleet;

@@ -24,18 +24,27 @@ impl Pipeline {
         let started = self.ports.clock.now_ms();
         let alerts = loop {
             let now = self.ports.clock.now_ms();
-            let alerts = self
+            let mut alerts = self
                 .ports
                 .alerts
                 .poll(now)
                 .map_err(|e| Stop::new(Outcome::Failed, format!("detection failed: {e}")))?;
+            if let Some(only) = &self.settings.only_service {
+                alerts.retain(|a| &a.service == only);
+            }
             if !alerts.is_empty() {
                 break alerts;
             }
             if (now - started) as u64 >= self.settings.pacing.detect_timeout_ms {
                 return Err(Stop::new(
                     Outcome::Failed,
-                    "no incident detected: every service stayed within its thresholds",
+                    match &self.settings.only_service {
+                        Some(only) => {
+                            format!("no incident detected: {only} stayed within its thresholds")
+                        }
+                        None => "no incident detected: every service stayed within its thresholds"
+                            .to_string(),
+                    },
                 ));
             }
             self.pace(self.settings.pacing.poll_ms)?;
@@ -141,20 +150,14 @@ impl Pipeline {
         self.emit(EventKind::Decision {
             justification: result.justification,
         })?;
-        let Some(top) = result.candidates.first().cloned() else {
+        if result.candidates.is_empty() {
             self.go(State::Escalated)?;
             return Err(Stop::new(
                 Outcome::Escalated,
                 "RCA found no anomalous service: a human has to look",
             ));
-        };
-        if top.confidence < self.settings.approval.min_rca_confidence {
-            self.found.override_reasons.push(format!(
-                "RCA confidence {:.0}% is below {:.0}%",
-                top.confidence * 100.0,
-                self.settings.approval.min_rca_confidence * 100.0
-            ));
         }
+        // Low confidence is judged with the other override rules right before approval.
         self.found.rca = result.candidates;
         self.go(State::RcaComplete)
     }

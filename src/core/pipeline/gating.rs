@@ -1,10 +1,12 @@
 //! Safety gates and the human approval step.
 
 use super::{Pipeline, Step, Stop};
+use crate::core::conflict::{self, Conflict, ConflictKind, ConflictLimits, GraphView, Operation};
 use crate::core::domain::{CheckKind, FixPlan, Outcome, Strategy};
 use crate::core::events::{Command, EventKind, GateOutcome};
 use crate::core::explain::Justification;
 use crate::core::gates;
+use crate::core::override_rules::{self, OverrideInputs};
 use crate::core::risk::{self, RiskInputs};
 use crate::core::state::State;
 use std::time::Duration;
@@ -13,7 +15,8 @@ use std::time::Duration;
 const LINT_MAX_LINE: usize = 120;
 
 impl Pipeline {
-    /// Run every gate; any failure ends in GATES_FAILED.
+    /// Run every gate; any hard failure ends in GATES_FAILED, a failed error-budget gate asks a
+    /// human at the approval step instead. Passing registers the operation (intent to deploy).
     pub(super) fn run_gates(&mut self) -> Step<()> {
         let Some(plan) = self.found.plan.clone() else {
             return Err(Stop::new(Outcome::Failed, "internal: no fix plan"));
@@ -50,24 +53,30 @@ impl Pipeline {
                     format!("policy inputs unavailable: {e}"),
                 )
             })?;
-        if policy.consecutive_failures > self.settings.approval.max_consecutive_failures {
-            self.found.override_reasons.push(format!(
-                "{} consecutive failed operations on {service} (more than {})",
-                policy.consecutive_failures, self.settings.approval.max_consecutive_failures
-            ));
-        }
+        self.found.policy = Some(policy.clone());
         for pg in gates::policy_gates(&policy, blast, fleet, &self.settings.gates) {
             results.push(self.gate_step(pg)?);
         }
-        let failed: Vec<&GateOutcome> = results.iter().filter(|g| !g.passed).collect();
+        // A failed soft gate (the error budget) becomes an override reason: a human may still
+        // approve. Every other failure blocks.
+        self.found.error_budget_exhausted = results
+            .iter()
+            .find(|g| !g.passed && gates::is_soft(&g.gate))
+            .map(|g| g.reason.clone());
+        let failed: Vec<&GateOutcome> = results
+            .iter()
+            .filter(|g| !g.passed && !gates::is_soft(&g.gate))
+            .collect();
         self.emit(EventKind::Decision {
             justification: gates_justification(&results),
         })?;
-        self.found.gates_summary = format!(
-            "{}/{} gates passed",
-            results.len() - failed.len(),
-            results.len()
-        );
+        let passed = results.iter().filter(|g| g.passed).count();
+        self.found.gates_summary = format!("{passed}/{} gates passed", results.len());
+        if passed + failed.len() < results.len() {
+            self.found
+                .gates_summary
+                .push_str(" (a failed error_budget gate needs a human)");
+        }
         if !failed.is_empty() {
             let names = failed
                 .iter()
@@ -80,7 +89,150 @@ impl Pipeline {
                 format!("safety gates failed, nothing deployed: {names}"),
             ));
         }
-        self.go(State::GatesPassed)
+        self.go(State::GatesPassed)?;
+        self.register_operation()
+    }
+
+    /// Announce the intent to deploy in the operations registry, so operations that reach their
+    /// approval after this one see it. Registering before reading `active()` (in
+    /// [`Pipeline::detect_conflicts`]) means two concurrent operations cannot both miss each other.
+    fn register_operation(&mut self) -> Step<()> {
+        let service = self.root_service();
+        let resources = self
+            .ports
+            .graph
+            .nodes()
+            .map_err(|e| {
+                Stop::new(
+                    Outcome::Escalated,
+                    format!("conflict inputs unavailable: {e}"),
+                )
+            })?
+            .into_iter()
+            .find(|n| n.name == service)
+            .map(|n| n.resources)
+            .unwrap_or_default();
+        let op = Operation::new(
+            self.incident_id.clone(),
+            service,
+            resources,
+            self.ports.clock.now_ms(),
+            self.state().as_str(),
+        );
+        match self.ports.registry.register(&op) {
+            Ok(()) => self.found.registered = true,
+            Err(e) => {
+                self.found.registry_error = Some(e.to_string());
+                self.emit(EventKind::Note {
+                    message: format!(
+                        "could not register the operation ({e}): conflicts with other operations are unknown, so a human will be asked"
+                    ),
+                })?;
+            }
+        }
+        self.found.operation = Some(op);
+        Ok(())
+    }
+
+    /// Compare this operation with every other one in flight and record why in a justification.
+    fn detect_conflicts(&mut self) -> Step<Vec<Conflict>> {
+        let limits = ConflictLimits {
+            max_concurrent: self.settings.max_concurrent_operations,
+        };
+        let op = self.found.operation.clone();
+        let active = match (&op, &self.found.registry_error) {
+            (Some(_), None) => match self.ports.registry.active() {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    self.found.registry_error = Some(e.to_string());
+                    None
+                }
+            },
+            _ => None,
+        };
+        let (Some(op), Some(active)) = (op, active) else {
+            let why = self
+                .found
+                .registry_error
+                .clone()
+                .unwrap_or_else(|| "no operation registered".into());
+            self.emit(EventKind::Decision {
+                justification: Justification::new("conflict_detection", "unknown: ask a human")
+                    .input("registry_error", &why)
+                    .reasoning(format!(
+                        "the operations registry could not be read ({why}), so other operations in flight are unknown"
+                    ))
+                    .confidence(0.0),
+            })?;
+            return Ok(Vec::new());
+        };
+        let edges = self.ports.graph.edges().map_err(|e| {
+            Stop::new(
+                Outcome::Escalated,
+                format!("conflict detection could not read the dependency graph: {e}"),
+            )
+        })?;
+        let conflicts = conflict::detect_conflicts(&op, &active, &GraphView::new(&edges), limits);
+        let others: Vec<String> = active
+            .iter()
+            .filter(|o| o.incident != op.incident)
+            .map(|o| format!("{} on {} ({})", o.incident, o.service, o.phase))
+            .collect();
+        let pauses = conflicts.iter().any(Conflict::needs_human);
+        let mut j = Justification::new(
+            "conflict_detection",
+            match (conflicts.is_empty(), pauses) {
+                (true, _) => "no conflicts".to_string(),
+                (false, true) => format!(
+                    "{} conflict(s), worst {}: pause for human review",
+                    conflicts.len(),
+                    conflicts[0].severity
+                ),
+                (false, false) => format!(
+                    "{} low-severity conflict(s): proceed",
+                    conflicts.len()
+                ),
+            },
+        )
+        // Without the registration time: justifications of seeded runs must repeat exactly.
+        .input("service", &op.service)
+        .input("resources", &op.resources)
+        .input("scope", op.scope)
+        .input("active_operations", &others)
+        .input("conflicts", &conflicts)
+        .input("max_concurrent_operations", limits.max_concurrent)
+        .constraint(format!(
+            "severity by kind: {}",
+            ConflictKind::ALL
+                .iter()
+                .map(|k| format!("{} {}", k.as_str(), k.severity()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .constraint("HIGH or CRITICAL pauses for a human")
+        .constraint("direct and dependency conflicts also take the other service's lock, so the two deploys never overlap");
+        if !others.is_empty() && conflicts.is_empty() {
+            j = j.alternative("treat every concurrent operation as a conflict: rejected, unrelated services would queue for nothing");
+        }
+        let reasoning = if others.is_empty() {
+            "no other operation in flight".to_string()
+        } else if conflicts.is_empty() {
+            format!(
+                "{} other operation(s) in flight, none related to {}",
+                others.len(),
+                op.service
+            )
+        } else {
+            conflicts
+                .iter()
+                .map(|c| format!("{} ({}): {}", c.kind.as_str(), c.severity, c.detail))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        self.emit(EventKind::Decision {
+            justification: j.reasoning(reasoning).confidence(1.0),
+        })?;
+        Ok(conflicts)
     }
 
     fn gate_step(&mut self, g: GateOutcome) -> Step<GateOutcome> {
@@ -143,8 +295,45 @@ impl Pipeline {
             justification: s.justification.clone(),
         })?;
         self.found.strategy = Some(s.strategy);
-        let mut reasons = self.found.override_reasons.clone();
+        let conflicts = self.detect_conflicts()?;
+        self.found.conflicts = conflicts.clone();
+        // The seed's rule for two operations on the same service: the second stands down. Its fix
+        // would land on code the first is already changing, and one fix at a time is what the
+        // canary comparison can attribute; a human decides whether anything is left to do.
+        if let Some(c) = conflicts.iter().find(|c| c.kind == ConflictKind::Direct) {
+            self.go(State::Escalated)?;
+            return Err(Stop::new(
+                Outcome::Escalated,
+                format!(
+                    "{} is already remediating {} ({}): this operation stands down, nothing deployed; a human decides whether anything is left to do",
+                    c.other_incident, c.other_service, c.detail
+                ),
+            ));
+        }
         let pol = self.settings.approval.clone();
+        let consecutive_failures = self
+            .found
+            .policy
+            .as_ref()
+            .map(|p| p.consecutive_failures)
+            .unwrap_or(0);
+        let rca_confidence = self.found.rca.first().map(|c| c.confidence).unwrap_or(0.0);
+        let overrides = override_rules::override_reasons(
+            &OverrideInputs {
+                conflicts: &conflicts,
+                error_budget_exhausted: self.found.error_budget_exhausted.as_deref(),
+                consecutive_failures,
+                blast_radius_services: blast,
+                rca_confidence,
+            },
+            &pol,
+        );
+        let mut reasons: Vec<String> = overrides.iter().map(|r| r.message.clone()).collect();
+        if let Some(e) = &self.found.registry_error {
+            reasons.push(format!(
+                "operations registry unavailable ({e}): a human must check that no other operation is changing related services"
+            ));
+        }
         if s.strategy == Strategy::ManualReview {
             reasons.push(format!(
                 "risk score {:.2} is above the manual-review line {:.2}",
@@ -162,25 +351,41 @@ impl Pipeline {
                 pol.criticality_threshold
             ));
         }
-        if blast > pol.max_blast_radius_services {
-            reasons.push(format!(
-                "blast radius {blast} services is above {}",
-                pol.max_blast_radius_services
-            ));
-        }
         let needs_human = !reasons.is_empty();
         self.emit(EventKind::Decision {
             justification: Justification::new(
                 "approval_policy",
-                if needs_human { "pause for human review" } else { "proceed automatically" },
+                if needs_human {
+                    "pause for human review"
+                } else {
+                    "proceed automatically"
+                },
             )
             .input("strategy", risk::strategy_name(s.strategy))
             .input("risk_score", s.score)
             .input("criticality", inputs.criticality)
             .input("blast_radius_services", blast)
-            .constraint("override: conflict HIGH/CRITICAL, error budget exhausted, >2 consecutive failures, blast radius >10 services, RCA confidence <70%")
+            .input("rca_confidence", rca_confidence)
+            .input("consecutive_failures", consecutive_failures)
+            .input(
+                "error_budget_exhausted",
+                self.found.error_budget_exhausted.is_some(),
+            )
+            .input("conflicts", conflicts.len())
+            .input(
+                "override_rules",
+                overrides
+                    .iter()
+                    .map(|r| r.rule.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .constraint(override_rules::describe(&pol))
             .constraint("production policy: critical services need approval")
-            .reasoning(if needs_human { reasons.join("; ") } else { "no override condition holds".into() }),
+            .reasoning(if needs_human {
+                reasons.join("; ")
+            } else {
+                "no override condition holds".into()
+            }),
         })?;
         if !needs_human {
             return Ok(());
@@ -238,19 +443,32 @@ impl Pipeline {
 
 fn gates_justification(results: &[GateOutcome]) -> Justification {
     let passed = results.iter().filter(|g| g.passed).count();
-    let mut j = Justification::new(
-        "safety_gates",
-        if passed == results.len() {
-            "proceed"
-        } else {
-            "block"
-        },
-    )
-    .input("gates", results.len())
-    .input("passed", passed);
+    let soft = results
+        .iter()
+        .filter(|g| !g.passed && gates::is_soft(&g.gate))
+        .count();
+    let outcome = if passed == results.len() {
+        "proceed"
+    } else if passed + soft == results.len() {
+        "proceed to human review"
+    } else {
+        "block"
+    };
+    let mut j = Justification::new("safety_gates", outcome)
+        .input("gates", results.len())
+        .input("passed", passed);
     for g in results {
         j = j.constraint(format!("{}: {}", g.gate, g.reason));
     }
-    j.reasoning(format!("{passed}/{} gates passed", results.len()))
-        .confidence(1.0)
+    j = j.constraint("a failed error_budget gate pauses for a human instead of blocking");
+    let soft_note = if soft > 0 {
+        "; only the error budget failed, which a human may accept"
+    } else {
+        ""
+    };
+    j.reasoning(format!(
+        "{passed}/{} gates passed{soft_note}",
+        results.len()
+    ))
+    .confidence(1.0)
 }

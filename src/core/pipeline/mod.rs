@@ -14,12 +14,13 @@ pub use settings::{ApprovalPolicy, PipelineSettings, StagePacing};
 
 use super::bus::EventBus;
 use super::clock::{rfc3339, Clock};
-use super::domain::{CodeLocation, FixPlan, Incident, Outcome, RcaCandidate};
+use super::conflict::{Conflict, Operation};
+use super::domain::{CodeLocation, FixPlan, Incident, Outcome, PolicyInputs, RcaCandidate};
 use super::events::{Command, Event, EventKind};
 use super::locks::LockLease;
 use super::ports::{
     AlertSource, AuditLog, CheckRunner, CodeRepo, DependencyGraph, Deployer, ErrorLogSource,
-    FixGenerator, LockManager, MetricsSource, PolicySource,
+    FixGenerator, LockManager, MetricsSource, OperationRegistry, PolicySource,
 };
 use super::state::{State, StateMachine};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -50,6 +51,8 @@ pub struct Ports {
     pub locks: Arc<dyn LockManager>,
     /// Operating history for policy gates.
     pub policy: Arc<dyn PolicySource>,
+    /// Operations in flight, shared with every pipeline acting on the same fleet (conflicts).
+    pub registry: Arc<dyn OperationRegistry>,
     /// Audit trail.
     pub audit: Box<dyn AuditLog>,
 }
@@ -92,7 +95,18 @@ pub(crate) struct Findings {
     pub(crate) rca: Vec<RcaCandidate>,
     pub(crate) location: Option<CodeLocation>,
     pub(crate) plan: Option<FixPlan>,
-    pub(crate) override_reasons: Vec<String>,
+    /// Policy inputs the gates judged, reused by the override rules.
+    pub(crate) policy: Option<PolicyInputs>,
+    /// The error-budget gate's reason when it failed (a soft gate: it pauses, never blocks).
+    pub(crate) error_budget_exhausted: Option<String>,
+    /// This run's operation as announced to the registry.
+    pub(crate) operation: Option<Operation>,
+    /// Whether this run's operation is in the registry (so exits know to withdraw it).
+    pub(crate) registered: bool,
+    /// Why the registry could not be used, if it failed: conflicts are then unknown.
+    pub(crate) registry_error: Option<String>,
+    /// Conflicts found right before the approval decision.
+    pub(crate) conflicts: Vec<Conflict>,
     pub(crate) leases: Vec<LockLease>,
     pub(crate) deployed_percent: u8,
     pub(crate) deploy_started_ms: i64,
@@ -151,6 +165,7 @@ impl Pipeline {
             Err(stop) => (stop.outcome, stop.reason),
         };
         self.release_locks();
+        self.unregister_operation();
         if !self.incident_id.is_empty() {
             // Best effort: the graph's colours after the run; the end must be reported regardless.
             let _ = self.emit_topology(self.settings.verification_window_ms as i64);
@@ -240,6 +255,16 @@ impl Pipeline {
         match self.sm.transition(to) {
             Ok(from) => {
                 self.close_stage(from);
+                if self.found.registered {
+                    // Best effort: the phase only colours other operations' conflict messages.
+                    if let Err(e) = self
+                        .ports
+                        .registry
+                        .update_phase(&self.incident_id, to.as_str())
+                    {
+                        tracing::warn!("operations registry: could not record {to}: {e}");
+                    }
+                }
                 self.emit(EventKind::StateChanged { from, to })
             }
             Err(e) => {
@@ -363,6 +388,7 @@ impl Pipeline {
     fn finish_success(&mut self) -> Step<()> {
         self.go(State::Success)?;
         self.release_locks();
+        self.unregister_operation();
         self.pace(self.settings.pacing.close_ms)?;
         self.go(State::Closed)
     }
@@ -383,6 +409,24 @@ impl Pipeline {
                     ),
                 }),
             }
+        }
+    }
+
+    /// Withdraw this run's operation from the registry (idempotent, every exit calls it). A
+    /// failure is noted, not fatal: the operation is over either way, and a stale entry only
+    /// makes others more careful.
+    pub(crate) fn unregister_operation(&mut self) {
+        if !self.found.registered {
+            return;
+        }
+        self.found.registered = false;
+        if let Err(e) = self.ports.registry.unregister(&self.incident_id) {
+            self.emit_lossy(EventKind::Note {
+                message: format!(
+                    "could not withdraw {} from the operations registry ({e}): others may see a stale conflict",
+                    self.incident_id
+                ),
+            });
         }
     }
 

@@ -11,15 +11,32 @@ use crate::core::stats::judge::{
     judge_metric, summarize, Direction, JudgeConfig, Judgement, Verdict,
 };
 use crate::core::stats::proportion::{judge_counts, Counts};
+use std::collections::BTreeSet;
 
 impl Pipeline {
-    /// Take the service lock, then the incident lock (the ordering rule's order).
+    /// Take the service lock, then the incident lock (the ordering rule's order). Services with a
+    /// direct or dependency conflict are locked too, all service locks by name before the incident
+    /// lock, so two related deploys never overlap even when a human approved both.
     pub(super) fn lock(&mut self) -> Step<()> {
         let service = self.root_service();
-        let wanted = [
-            Resource::new(Scope::Service, service),
-            Resource::new(Scope::Incident, self.incident_id.clone()),
-        ];
+        let mut services = BTreeSet::from([service.clone()]);
+        for c in self.found.conflicts.clone() {
+            if c.kind.exclusive() && !c.other_service.is_empty() && c.other_service != service {
+                services.insert(c.other_service.clone());
+                let message = format!(
+                    "also locking service:{}: {} is changing it ({} conflict), so the two deploys take turns",
+                    c.other_service,
+                    c.other_incident,
+                    c.kind.as_str()
+                );
+                self.emit(EventKind::Note { message })?;
+            }
+        }
+        let mut wanted: Vec<Resource> = services
+            .into_iter()
+            .map(|s| Resource::new(Scope::Service, s))
+            .collect();
+        wanted.push(Resource::new(Scope::Incident, self.incident_id.clone()));
         self.pace(self.settings.pacing.lock_ms)?;
         for r in wanted {
             let held: Vec<Resource> = self
@@ -58,12 +75,13 @@ impl Pipeline {
         self.go(State::Locked)
     }
 
-    /// Fencing token of the service lock: every deploy step carries it.
+    /// Fencing token of the changed service's lock: every deploy step carries it.
     fn fence(&self) -> u64 {
+        let service = self.root_service();
         self.found
             .leases
             .iter()
-            .find(|l| l.resource.scope == Scope::Service)
+            .find(|l| l.resource.scope == Scope::Service && l.resource.name == service)
             .map(|l| l.fence)
             .unwrap_or(0)
     }

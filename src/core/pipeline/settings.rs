@@ -112,6 +112,12 @@ pub struct PipelineSettings {
     pub lock_ttl_ms: u64,
     /// Max lock wait, ms.
     pub lock_wait_ms: u64,
+    /// Operations allowed in flight at once across the fleet (`locks.max_concurrent_operations`);
+    /// a new operation that would exceed it has a HIGH `concurrency_limit` conflict and pauses.
+    pub max_concurrent_operations: usize,
+    /// Only open incidents on this service. Lets several pipelines share one fleet, each owning
+    /// one incident (concurrent-incident drills and tests); `None` takes the worst alert.
+    pub only_service: Option<String>,
     /// Stage pacing.
     pub pacing: StagePacing,
     /// Detection thresholds, reused to colour services healthy or not in `topology` events.
@@ -137,6 +143,8 @@ impl Default for PipelineSettings {
             verification_window_ms: 30_000,
             lock_ttl_ms: 30_000,
             lock_wait_ms: 10_000,
+            max_concurrent_operations: 3,
+            only_service: None,
             pacing: StagePacing::default(),
         }
     }
