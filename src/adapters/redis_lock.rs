@@ -11,7 +11,7 @@
 
 use super::redis_conn::RedisConn;
 pub use super::redis_conn::RedisTimeouts;
-use crate::core::locks::{check_order, LockInfo, LockLease, Resource};
+use crate::core::locks::{require_order, LockInfo, LockLease, Resource};
 use crate::core::ports::{LockManager, PortError, PortResult};
 use redis::Script;
 use std::collections::hash_map::RandomState;
@@ -175,12 +175,7 @@ impl LockManager for RedisLockManager {
         ttl_ms: u64,
         wait_ms: u64,
     ) -> PortResult<LockLease> {
-        if let Err(h) = check_order(held, resource) {
-            return Err(PortError::new(
-                "locks",
-                format!("refusing {resource} while holding {h}: locks must be taken in the order system → service → incident → deployment (by name within a scope)"),
-            ));
-        }
+        require_order(held, resource).map_err(|e| PortError::new("locks", e.to_string()))?;
         let started = Instant::now();
         let deadline = started + Duration::from_millis(wait_ms);
         let token = self.new_token(owner);

@@ -148,6 +148,24 @@ impl FenceGuard {
     }
 }
 
+/// A lock request that breaks the ordering rule, worded for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("refusing {wanted} while holding {held}: locks must be taken in the order system → service → incident → deployment (by name within a scope)")]
+pub struct OutOfOrder {
+    /// What was asked for.
+    pub wanted: Resource,
+    /// The held lock that sorts at or after it.
+    pub held: Resource,
+}
+
+/// [`check_order`] as an error every lock backend reports with the same words.
+pub fn require_order(held: &[Resource], wanted: &Resource) -> Result<(), OutOfOrder> {
+    check_order(held, wanted).map_err(|h| OutOfOrder {
+        wanted: wanted.clone(),
+        held: h.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

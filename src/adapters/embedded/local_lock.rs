@@ -2,7 +2,7 @@
 //! TTL, compare-and-delete release, compare-and-extend renew, a fencing counter per resource and
 //! the ordering rule — so everything above it behaves identically with either.
 
-use crate::core::locks::{check_order, LockInfo, LockLease, Resource};
+use crate::core::locks::{require_order, LockInfo, LockLease, Resource};
 use crate::core::ports::{LockManager, PortError, PortResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,12 +58,7 @@ impl LockManager for LocalLockManager {
         ttl_ms: u64,
         wait_ms: u64,
     ) -> PortResult<LockLease> {
-        if let Err(h) = check_order(held, resource) {
-            return Err(PortError::new(
-                "locks",
-                format!("refusing {resource} while holding {h}: locks must be taken in the order system → service → incident → deployment (by name within a scope)"),
-            ));
-        }
+        require_order(held, resource).map_err(|e| PortError::new("locks", e.to_string()))?;
         let started = Instant::now();
         let deadline = started + Duration::from_millis(wait_ms);
         let token = self.new_token(owner);

@@ -15,6 +15,7 @@ use super::fleet_spec::{FaultEffect, FleetSpec, ServiceSpec};
 use crate::adapters::{probe, python_checks};
 use crate::core::clock::Clock;
 use crate::core::domain::{Cohort, FixPlan, Millis, PolicyInputs, Sample};
+use crate::core::locks::FenceGuard;
 use crate::core::ports::{
     Deployer, ErrorLogSource, MetricsSource, PolicySource, PortError, PortResult,
 };
@@ -58,7 +59,7 @@ struct CodeProfile {
 #[derive(Default)]
 struct FleetState {
     rollouts: HashMap<String, Vec<Rollout>>,
-    fences: HashMap<String, u64>,
+    fences: FenceGuard,
     prod_code: HashMap<String, CodeProfile>,
     probe_cache: HashMap<u64, CodeProfile>,
 }
@@ -321,15 +322,9 @@ impl SimFleet {
     }
 
     fn check_fence(st: &mut FleetState, service: &str, fence: u64) -> PortResult<()> {
-        let last = st.fences.get(service).copied().unwrap_or(0);
-        if fence < last {
-            return Err(PortError::new(
-                "deployer",
-                format!("stale fencing token {fence} for {service} (already saw {last}): another holder took over; refusing"),
-            ));
-        }
-        st.fences.insert(service.to_string(), fence);
-        Ok(())
+        st.fences
+            .check(service, fence)
+            .map_err(|e| PortError::new("deployer", e.to_string()))
     }
 
     /// Current canary percent of a service (for the cockpit and tests).
