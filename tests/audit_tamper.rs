@@ -166,6 +166,28 @@ fn broken_prefix(seq: usize, line: usize) -> String {
     format!("broken at seq {seq} (line {line}): ")
 }
 
+/// `verify`'s message when line `line` claims seq `found` where `expected` was due.
+fn out_of_order(expected: usize, found: usize, line: usize) -> String {
+    format!(
+        "{}seq out of order — expected seq {expected}, found {found}; \
+         a record was deleted, duplicated or reordered{}",
+        broken_prefix(found, line),
+        before(expected)
+    )
+}
+
+/// `verify`'s message when record `seq` (on line `seq + 1`) does not link to `prev_hash`.
+fn prev_mismatch(seq: usize, stored_prev: &str, prev_hash: &str) -> String {
+    format!(
+        "{}prev mismatch — prev {} does not link to the previous hash {}; \
+         a record before it was removed, replaced or reordered{}",
+        broken_prefix(seq, seq + 1),
+        short(stored_prev),
+        short(prev_hash),
+        before(seq)
+    )
+}
+
 fn before(n: usize) -> String {
     format!("; the {n} records before it verified")
 }
@@ -242,17 +264,7 @@ fn edit_with_its_own_hash_recomputed_is_caught_by_the_next_record() {
     lines[k] = line;
     let v = log.verify("edit_rehash_one", join(&lines));
     assert_eq!(v.code, 1, "{v:?}");
-    assert_eq!(
-        v.message,
-        format!(
-            "{}prev mismatch — prev {} does not link to the previous hash {}; \
-             a record before it was removed, replaced or reordered{}",
-            broken_prefix(k + 1, k + 2),
-            short(&log.hash(k)),
-            short(&new_hash),
-            before(k + 1)
-        )
-    );
+    assert_eq!(v.message, prev_mismatch(k + 1, &log.hash(k), &new_hash));
 }
 
 /// The known limit of any hash chain without an external anchor: whoever can rewrite the file
@@ -293,16 +305,7 @@ fn deleted_record_is_reported_where_the_chain_breaks() {
     lines.remove(k);
     let v = log.verify("delete", join(&lines));
     assert_eq!(v.code, 1, "{v:?}");
-    assert_eq!(
-        v.message,
-        format!(
-            "{}seq out of order — expected seq {k}, found {}; \
-             a record was deleted, duplicated or reordered{}",
-            broken_prefix(k + 1, k + 1),
-            k + 1,
-            before(k)
-        )
-    );
+    assert_eq!(v.message, out_of_order(k, k + 1, k + 1));
 
     // Deletion with the later seqs renumbered to hide the gap: the record now at seq k still
     // links to the deleted record's hash.
@@ -311,30 +314,12 @@ fn deleted_record_is_reported_where_the_chain_breaks() {
     }
     let v = log.verify("delete_renumbered", join(&lines));
     assert_eq!(v.code, 1, "{v:?}");
-    assert_eq!(
-        v.message,
-        format!(
-            "{}prev mismatch — prev {} does not link to the previous hash {}; \
-             a record before it was removed, replaced or reordered{}",
-            broken_prefix(k, k + 1),
-            short(&log.hash(k)),
-            short(&log.hash(k - 1)),
-            before(k)
-        )
-    );
+    assert_eq!(v.message, prev_mismatch(k, &log.hash(k), &log.hash(k - 1)));
 
     // Deleting the very first record: nothing verifies.
     let v = log.verify("delete_first", join(&log.lines[1..]));
     assert_eq!(v.code, 1, "{v:?}");
-    assert_eq!(
-        v.message,
-        format!(
-            "{}seq out of order — expected seq 0, found 1; \
-             a record was deleted, duplicated or reordered{}",
-            broken_prefix(1, 1),
-            before(0)
-        )
-    );
+    assert_eq!(v.message, out_of_order(0, 1, 1));
 }
 
 #[test]
@@ -345,16 +330,7 @@ fn swapped_records_are_reported_where_the_chain_breaks() {
     lines.swap(k, k + 1);
     let v = log.verify("swap", join(&lines));
     assert_eq!(v.code, 1, "{v:?}");
-    assert_eq!(
-        v.message,
-        format!(
-            "{}seq out of order — expected seq {k}, found {}; \
-             a record was deleted, duplicated or reordered{}",
-            broken_prefix(k + 1, k + 1),
-            k + 1,
-            before(k)
-        )
-    );
+    assert_eq!(v.message, out_of_order(k, k + 1, k + 1));
 
     // Swapped with their seqs swapped back: the record now at seq k links to record k.
     lines[k] = renumber(&lines[k], k + 1, k);
@@ -362,17 +338,7 @@ fn swapped_records_are_reported_where_the_chain_breaks() {
     assert_eq!(log.record(k + 1)["prev"], log.hash(k));
     let v = log.verify("swap_renumbered", join(&lines));
     assert_eq!(v.code, 1, "{v:?}");
-    assert_eq!(
-        v.message,
-        format!(
-            "{}prev mismatch — prev {} does not link to the previous hash {}; \
-             a record before it was removed, replaced or reordered{}",
-            broken_prefix(k, k + 1),
-            short(&log.hash(k)),
-            short(&log.hash(k - 1)),
-            before(k)
-        )
-    );
+    assert_eq!(v.message, prev_mismatch(k, &log.hash(k), &log.hash(k - 1)));
 }
 
 /// Dropping whole records from the end leaves a valid, shorter chain: the chain alone cannot

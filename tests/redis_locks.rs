@@ -556,6 +556,34 @@ fn demo_with_redis(url: &str, dir: &Path, wait_ms: u64) -> Child {
         .expect("ccp demo")
 }
 
+/// Read a demo run's JSON lines to the end, calling `act` once, on the first line containing
+/// `trigger` (before that line is kept). Returns the lines and the index the trigger line got.
+fn follow(mut run: Child, trigger: &str, mut act: impl FnMut()) -> (Vec<String>, Option<usize>) {
+    let out = BufReader::new(run.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    let mut at = None;
+    for line in out.lines() {
+        let line = line.expect("line");
+        if at.is_none() && line.contains(trigger) {
+            act();
+            at = Some(lines.len());
+        }
+        lines.push(line);
+    }
+    assert!(run.wait().expect("ccp").success());
+    (lines, at)
+}
+
+/// `service:payment-service` taken by hand, as a runbook would with `ccp lock run`.
+fn hold_payment_service(url: &str) -> (RedisLockManager, ccp::core::locks::LockLease) {
+    let m = manager(url);
+    let svc = Resource::new(Scope::Service, "payment-service");
+    let lease = m
+        .acquire(&svc, "human", &[], 60_000, 20_000)
+        .expect("take it first");
+    (m, lease)
+}
+
 fn events(lines: &[String]) -> Vec<Value> {
     lines
         .iter()
@@ -569,20 +597,11 @@ fn redis_dying_mid_canary_stops_the_rollout_with_a_reason() {
         return;
     };
     let dir = tempfile::tempdir().expect("tmp");
-    let mut run = demo_with_redis(&redis.url, dir.path(), 2_000);
-    let out = BufReader::new(run.stdout.take().expect("stdout"));
-    let mut lines = Vec::new();
-    let mut killed_at = None;
-    for line in out.lines() {
-        let line = line.expect("line");
-        if killed_at.is_none() && line.contains(r#""to":"CANARY_10""#) {
-            redis.child.kill().expect("kill redis-server");
-            let _ = redis.child.wait();
-            killed_at = Some(lines.len());
-        }
-        lines.push(line);
-    }
-    assert!(run.wait().expect("ccp").success());
+    let run = demo_with_redis(&redis.url, dir.path(), 2_000);
+    let (lines, killed_at) = follow(run, r#""to":"CANARY_10""#, || {
+        redis.child.kill().expect("kill redis-server");
+        let _ = redis.child.wait();
+    });
     let killed_at = killed_at.expect("the run reached CANARY_10");
     let evs = events(&lines);
     let deployed: Vec<u64> = evs
@@ -760,26 +779,13 @@ fn the_pipeline_waits_for_a_lock_held_by_hand() {
     let Some(url) = server_url().map(|u| with_db(&u, 1)) else {
         return;
     };
-    let m = manager(&url);
-    let svc = Resource::new(Scope::Service, "payment-service");
-    let lease = m
-        .acquire(&svc, "human", &[], 60_000, 20_000)
-        .expect("take it first");
+    let (m, lease) = hold_payment_service(&url);
     let dir = tempfile::tempdir().expect("tmp");
-    let mut run = demo_with_redis(&url, dir.path(), 30_000);
-    let out = BufReader::new(run.stdout.take().expect("stdout"));
-    let mut lines = Vec::new();
-    let mut released = false;
-    for line in out.lines() {
-        let line = line.expect("line");
-        if !released && line.contains(r#""to":"GATES_PASSED""#) {
-            std::thread::sleep(Duration::from_millis(600));
-            m.release(&lease).expect("the human lets go");
-            released = true;
-        }
-        lines.push(line);
-    }
-    assert!(run.wait().expect("ccp").success());
+    let run = demo_with_redis(&url, dir.path(), 30_000);
+    let (lines, _) = follow(run, r#""to":"GATES_PASSED""#, || {
+        std::thread::sleep(Duration::from_millis(600));
+        m.release(&lease).expect("the human lets go");
+    });
     let evs = events(&lines);
     let acquired = evs
         .iter()
@@ -798,11 +804,7 @@ fn the_pipeline_escalates_when_the_lock_stays_held() {
     let Some(url) = server_url().map(|u| with_db(&u, 2)) else {
         return;
     };
-    let m = manager(&url);
-    let svc = Resource::new(Scope::Service, "payment-service");
-    let lease = m
-        .acquire(&svc, "human", &[], 60_000, 20_000)
-        .expect("take it first");
+    let (m, lease) = hold_payment_service(&url);
     let dir = tempfile::tempdir().expect("tmp");
     let o = demo_with_redis(&url, dir.path(), 400)
         .wait_with_output()
