@@ -1,10 +1,15 @@
 //! Adapters: implementations of the core's ports. `embedded` holds the zero-setup defaults; the
 //! modules beside it talk to real things (git, Python, …).
 
+pub mod alertmanager;
 pub mod embedded;
+pub mod fleet_policy;
 pub mod git_history;
+pub mod http_errors;
 pub mod lock_keeper;
+pub mod merged_alerts;
 pub mod probe;
+pub mod prometheus;
 pub mod python_checks;
 pub mod redis_conn;
 pub mod redis_lock;

@@ -23,7 +23,7 @@ pub use load::{check_file, load_file, load_str, process_env};
 pub use schema::{
     AlertsConfig, ApprovalConfig, AuditConfig, CanaryConfig, Config, DeployBackend, DeployConfig,
     DeployStrategy, DetectionConfig, EmailConfig, Environment, GatesConfig, GitlabWebhook,
-    GraphBackend, GraphConfig, LockBackend, LocksConfig, MetricsBackend, MetricsConfig,
+    GraphBackend, GraphConfig, LockBackend, LocksConfig, LogsConfig, MetricsBackend, MetricsConfig,
     NotificationsConfig, PagerDutyConfig, RepoConfig, SlackConfig, TeamsConfig, TuiConfig,
     VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
 };

@@ -60,6 +60,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Where alerts come from.
     pub alerts: AlertsConfig,
+    /// Where error reports (stack traces) come from.
+    pub logs: LogsConfig,
     /// The code repository patches are made against.
     pub repo: RepoConfig,
     /// How fixes are rolled out.
@@ -107,6 +109,10 @@ yaml_names!(Environment { Production => "production", Staging => "staging", Deve
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectionConfig {
+    /// Run ccp's own threshold detector over the metrics backend. Turn it
+    /// off when Alertmanager already pages on these services, so one symptom
+    /// does not open two incidents.
+    pub enabled: bool,
     /// Error fraction (0..1) above which a service is anomalous; raise it for
     /// services whose baseline error rate is naturally high.
     pub error_rate_threshold: f64,
@@ -127,6 +133,7 @@ pub struct DetectionConfig {
 impl Default for DetectionConfig {
     fn default() -> Self {
         DetectionConfig {
+            enabled: true,
             error_rate_threshold: 0.02,
             latency_p99_threshold_ms: 500.0,
             window_s: 60,
@@ -279,11 +286,42 @@ yaml_names!(MetricsBackend { Simulated => "simulated", Prometheus => "prometheus
 /// Alert ingestion.
 ///
 /// Set it to merge Alertmanager alerts with the cockpit's own detection.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlertsConfig {
     /// Alertmanager base URL; `None` disables alert polling.
     pub alertmanager_url: Option<String>,
+    /// Address `ccp run` listens on for Alertmanager's webhook
+    /// (`POST /webhooks/alertmanager`); `None` disables the receiver. Keep it
+    /// on loopback or behind a proxy: the receiver has no authentication.
+    pub listen: Option<String>,
+    /// Alert label naming the service to remediate; set it to `job` or `app`
+    /// if that is how your alerts say it.
+    pub service_label: String,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            alertmanager_url: None,
+            listen: None,
+            service_label: "service".to_string(),
+        }
+    }
+}
+
+/// Where error reports (stack traces) are read from for code localization.
+///
+/// Point it at your log system when services are real; the simulated fleet
+/// needs nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogsConfig {
+    /// URL answering `GET <url>?service=NAME` with `{"errors": ["<trace>", …]}`
+    /// (newest first), e.g. a small adapter in front of Loki or
+    /// Elasticsearch, or `ccp fleet serve`'s `/errors`. `None` = no error
+    /// reports outside the simulated fleet.
+    pub errors_url: Option<String>,
 }
 
 /// The service code repository.

@@ -46,10 +46,23 @@ impl AlertSource for ThresholdDetector {
     fn poll(&self, now_ms: Millis) -> PortResult<Vec<Alert>> {
         let s = &self.settings;
         let mut alerts = Vec::new();
-        for service in self.metrics.services() {
+        let services = self.metrics.services();
+        let mut failures = Vec::new();
+        for service in services.iter().cloned() {
+            // One service without data (not scraped yet, renamed) must not blind detection for
+            // the others; only a source that answers for nobody is an error.
             let samples =
-                self.metrics
-                    .samples(&service, Cohort::All, now_ms - s.window_ms, now_ms)?;
+                match self
+                    .metrics
+                    .samples(&service, Cohort::All, now_ms - s.window_ms, now_ms)
+                {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(service, "detection skipped: {e}");
+                        failures.push(e);
+                        continue;
+                    }
+                };
             let w = WindowStats::of(&samples);
             if w.requests < s.min_requests {
                 continue;
@@ -75,6 +88,11 @@ impl AlertSource for ThresholdDetector {
                     source: "embedded-detector".into(),
                     at_ms: now_ms,
                 });
+            }
+        }
+        if !services.is_empty() && failures.len() == services.len() {
+            if let Some(e) = failures.into_iter().next() {
+                return Err(e);
             }
         }
         alerts.sort_by(|a, b| {

@@ -42,6 +42,9 @@ pub struct GateOutcome {
 pub enum EventKind {
     /// An alert arrived from a source.
     AlertReceived { alert: Alert },
+    /// An alert the incident was opened on (or one that arrived with it) stopped firing: the
+    /// symptom went away, which the person approving the fix should know.
+    AlertResolved { alert: Alert },
     /// An incident was opened for it.
     IncidentOpened {
         service: String,
@@ -167,6 +170,7 @@ impl EventKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             EventKind::AlertReceived { .. } => "alert_received",
+            EventKind::AlertResolved { .. } => "alert_resolved",
             EventKind::IncidentOpened { .. } => "incident_opened",
             EventKind::Topology { .. } => "topology",
             EventKind::StateChanged { .. } => "state_changed",

@@ -56,6 +56,12 @@ pub trait MetricsSource: Send + Sync {
 pub trait AlertSource: Send + Sync {
     /// Alerts firing at `now_ms` (empty when healthy).
     fn poll(&self, now_ms: Millis) -> PortResult<Vec<Alert>>;
+
+    /// Alerts handed out earlier that have resolved since the last call, so the incident's
+    /// timeline can say the symptom went away. Sources that cannot tell return nothing.
+    fn resolved(&self) -> Vec<Alert> {
+        Vec::new()
+    }
 }
 
 /// Recent error reports (stack traces) per service: the input of code localization.

@@ -26,6 +26,10 @@ pub fn body(kind: &EventKind) -> String {
             alert.threshold,
             alert.source
         ),
+        EventKind::AlertResolved { alert } => format!(
+            "resolved  {} on {} stopped firing (from {})",
+            alert.name, alert.service, alert.source
+        ),
         EventKind::IncidentOpened { title, .. } => format!("incident  opened: {title}"),
         EventKind::Topology { services, .. } => {
             let sick: Vec<&str> = services

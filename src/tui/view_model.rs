@@ -392,6 +392,7 @@ impl ViewModel {
                 });
             }
             EventKind::AlertReceived { .. }
+            | EventKind::AlertResolved { .. }
             | EventKind::Decision { .. }
             | EventKind::Note { .. } => {}
         }

@@ -431,20 +431,6 @@ impl Deployer for SimFleet {
 
 impl PolicySource for SimFleet {
     fn policy_inputs(&self, service: &str, now_ms: Millis) -> PortResult<PolicyInputs> {
-        let s = self.spec_of(service)?;
-        let p = &s.policy;
-        Ok(PolicyInputs {
-            error_budget_used_pct: p.error_budget_used_pct,
-            seconds_since_last_operation: p.last_operation_s_ago
-                + ((now_ms - self.start_ms) as f64 / 1000.0).max(0.0),
-            recent_failures: p.recent_failures,
-            consecutive_failures: p.consecutive_failures,
-            capacity_headroom_pct: p.capacity_headroom_pct,
-            incidents_last_hour: p.incidents_last_hour + 1,
-            traffic_vs_peak: s
-                .peak_rps
-                .map(|pk| if pk > 0.0 { (s.rps / pk).min(1.0) } else { 1.0 })
-                .unwrap_or(0.5),
-        })
+        crate::adapters::fleet_policy::inputs_from_spec(&self.spec, service, self.start_ms, now_ms)
     }
 }

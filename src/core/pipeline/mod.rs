@@ -306,6 +306,11 @@ impl Pipeline {
         while let Ok(cmd) = self.commands.try_recv() {
             self.apply_command(cmd)?;
         }
+        if !self.incident_id.is_empty() {
+            for alert in self.ports.alerts.resolved() {
+                self.emit(EventKind::AlertResolved { alert })?;
+            }
+        }
         while self.paused && self.abort.is_none() {
             match self.commands.recv_timeout(Duration::from_millis(200)) {
                 Ok(cmd) => self.apply_command(cmd)?,

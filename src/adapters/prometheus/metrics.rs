@@ -1,0 +1,328 @@
+//! `metrics: prometheus`: per-second samples for the pipeline, read back from Prometheus with
+//! configurable PromQL templates. Missing data stays missing: a second Prometheus has no value for
+//! is left out of the samples (never filled with zero, which would read as "healthy and idle"),
+//! and a window that is mostly gaps is an error that says where the gaps are.
+
+use super::api::Series;
+use super::client::{PromClient, PromError};
+use crate::core::domain::{Cohort, Millis, Sample};
+use crate::core::ports::{MetricsSource, PortError, PortResult};
+use std::collections::{BTreeMap, HashMap};
+
+/// The signals the pipeline needs, and the built-in template of each. `$service` is replaced by
+/// the service name and `$cohort` by `baseline`, `canary` or `.*` (both), so templates match
+/// with `=~"$cohort"`. The defaults read what `ccp fleet serve` exports; per-second counts come
+/// from `irate`, which with a 1 s scrape interval is the count of the last second, unsmoothed.
+pub const DEFAULT_QUERIES: &[(&str, &str)] = &[
+    (
+        "requests",
+        r#"sum(irate(ccp_fleet_requests_total{service="$service",cohort=~"$cohort"}[5s]))"#,
+    ),
+    (
+        "errors",
+        r#"sum(irate(ccp_fleet_errors_total{service="$service",cohort=~"$cohort"}[5s]))"#,
+    ),
+    (
+        "latency_p50_ms",
+        r#"max(ccp_fleet_latency_p50_ms{service="$service",cohort=~"$cohort"})"#,
+    ),
+    (
+        "latency_p99_ms",
+        r#"max(ccp_fleet_latency_p99_ms{service="$service",cohort=~"$cohort"})"#,
+    ),
+];
+
+/// Query names a config may set: the signals above plus `error_rate`, an alternative to `errors`
+/// for teams that only have a ratio (errors are then `requests × error_rate`).
+pub const QUERY_NAMES: &[&str] = &[
+    "requests",
+    "errors",
+    "error_rate",
+    "latency_p50_ms",
+    "latency_p99_ms",
+];
+
+/// Seconds at the end of a window that may legitimately be missing: one scrape plus one rule
+/// evaluation behind real time.
+const LAG_S: i64 = 3;
+/// A window with less data than this share (after the lag allowance) is reported, not judged.
+const MIN_COVERAGE: f64 = 0.5;
+
+/// Reads samples from Prometheus.
+pub struct PrometheusMetrics {
+    client: PromClient,
+    services: Vec<String>,
+    queries: HashMap<String, String>,
+}
+
+fn cohort_value(c: Cohort) -> &'static str {
+    match c {
+        Cohort::Baseline => "baseline",
+        Cohort::Canary => "canary",
+        Cohort::All => ".*",
+    }
+}
+
+/// Fill a template. Label values are escaped for a PromQL double-quoted string, so a service
+/// name can never change the query's structure.
+pub fn render(template: &str, service: &str, cohort: Cohort) -> String {
+    let escaped = service.replace('\\', "\\\\").replace('"', "\\\"");
+    template
+        .replace("$service", &escaped)
+        .replace("$cohort", cohort_value(cohort))
+}
+
+/// Sum (counts) or max (latencies) of several series, per timestamp in whole seconds.
+fn combine(series: &[Series], max: bool) -> BTreeMap<i64, f64> {
+    let mut out: BTreeMap<i64, f64> = BTreeMap::new();
+    for s in series {
+        for &(t, v) in &s.points {
+            if !v.is_finite() {
+                continue;
+            }
+            let k = t.round() as i64;
+            out.entry(k)
+                .and_modify(|acc| *acc = if max { acc.max(v) } else { *acc + v })
+                .or_insert(v);
+        }
+    }
+    out
+}
+
+/// Spans of consecutive missing seconds, for the error message.
+fn gaps(expected: &[i64], present: &BTreeMap<i64, Sample>) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut start: Option<i64> = None;
+    let mut last = 0;
+    for &t in expected {
+        if present.contains_key(&t) {
+            if let Some(s) = start.take() {
+                out.push((s, last));
+            }
+        } else if start.is_none() {
+            start = Some(t);
+        }
+        last = t;
+    }
+    if let Some(s) = start {
+        out.push((s, last));
+    }
+    out
+}
+
+fn hms(unix_s: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_s)
+        .map(|t| format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()))
+        .unwrap_or_else(|_| unix_s.to_string())
+}
+
+impl PrometheusMetrics {
+    /// A source for `services` with `overrides` replacing the built-in templates by name.
+    /// Unknown names are refused, so a typo cannot silently leave a default in place.
+    pub fn new(
+        client: PromClient,
+        services: Vec<String>,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Self, String> {
+        let mut queries: HashMap<String, String> = DEFAULT_QUERIES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in overrides {
+            if !QUERY_NAMES.contains(&k.as_str()) {
+                return Err(format!(
+                    "unknown metrics query `{k}`; known: {}",
+                    QUERY_NAMES.join(", ")
+                ));
+            }
+            if k == "error_rate" {
+                queries.remove("errors");
+            }
+            queries.insert(k.clone(), v.clone());
+        }
+        Ok(Self {
+            client,
+            services,
+            queries,
+        })
+    }
+
+    fn range(
+        &self,
+        name: &str,
+        service: &str,
+        cohort: Cohort,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Series>, PromError> {
+        match self.queries.get(name) {
+            Some(t) => {
+                self.client
+                    .query_range(&render(t, service, cohort), start as f64, end as f64, 1.0)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn port_err(&self, e: PromError) -> PortError {
+        PortError::new("metrics", e.to_string())
+    }
+
+    /// Samples for whole seconds in `[start, end]` plus the list of seconds expected.
+    fn read(
+        &self,
+        service: &str,
+        cohort: Cohort,
+        start: i64,
+        end: i64,
+    ) -> PortResult<BTreeMap<i64, Sample>> {
+        let q = |name| {
+            self.range(name, service, cohort, start, end)
+                .map_err(|e| self.port_err(e))
+        };
+        let requests = combine(&q("requests")?, false);
+        let errors = combine(&q("errors")?, false);
+        let error_rate = combine(&q("error_rate")?, true);
+        let p50 = combine(&q("latency_p50_ms")?, true);
+        let p99 = combine(&q("latency_p99_ms")?, true);
+        let mut out = BTreeMap::new();
+        for (&t, &req) in &requests {
+            let req = req.max(0.0).round();
+            let err = match (errors.get(&t), error_rate.get(&t)) {
+                (Some(e), _) => e.max(0.0).round().min(req),
+                (None, Some(r)) => (req * r.clamp(0.0, 1.0)).round(),
+                // A second with requests but no error count is unknown, not error-free.
+                (None, None) if req > 0.0 => continue,
+                (None, None) => 0.0,
+            };
+            let (l50, l99) = match (p50.get(&t), p99.get(&t)) {
+                (Some(a), Some(b)) => (*a, *b),
+                // An idle second has no latency; that is not a gap.
+                _ if req == 0.0 => (0.0, 0.0),
+                _ => continue,
+            };
+            out.insert(
+                t,
+                Sample {
+                    t_ms: t * 1000,
+                    requests: req as u32,
+                    errors: err as u32,
+                    latency_p50_ms: l50,
+                    latency_p99_ms: l99,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    fn samples_at(
+        &self,
+        service: &str,
+        cohort: Cohort,
+        from_ms: Millis,
+        to_ms: Millis,
+        now_ms: Millis,
+    ) -> PortResult<Vec<Sample>> {
+        let start = from_ms.div_euclid(1000) + i64::from(from_ms.rem_euclid(1000) != 0);
+        let end = (to_ms - 1).div_euclid(1000);
+        if end < start {
+            return Ok(Vec::new());
+        }
+        let got = self.read(service, cohort, start, end)?;
+        // Judge coverage only on seconds Prometheus could already have.
+        let settled_end = end.min(now_ms.div_euclid(1000) - LAG_S);
+        let expected: Vec<i64> = (start..=settled_end).collect();
+        if !expected.is_empty() {
+            let have = expected.iter().filter(|t| got.contains_key(t)).count();
+            if (have as f64) < MIN_COVERAGE * expected.len() as f64 {
+                let spans: Vec<String> = gaps(&expected, &got)
+                    .iter()
+                    .take(3)
+                    .map(|(a, b)| format!("{}–{}", hms(*a), hms(*b)))
+                    .collect();
+                return Err(PortError::new(
+                    "metrics",
+                    format!(
+                        "Prometheus at {} has data for only {have} of {} s of {service} ({}) between {} and {} UTC (missing {}): is the target scraped (check `up`) and do the `metrics.queries` match its labels?",
+                        self.client.display_url(),
+                        expected.len(),
+                        cohort_value(cohort).replace(".*", "all"),
+                        hms(start),
+                        hms(settled_end),
+                        spans.join(", ")
+                    ),
+                ));
+            }
+            if have < expected.len() {
+                tracing::warn!(
+                    service,
+                    cohort = cohort_value(cohort),
+                    have,
+                    expected = expected.len(),
+                    "gaps in Prometheus data; the missing seconds are left out"
+                );
+            }
+        }
+        Ok(got.into_values().collect())
+    }
+}
+
+impl MetricsSource for PrometheusMetrics {
+    fn services(&self) -> Vec<String> {
+        self.services.clone()
+    }
+
+    fn samples(
+        &self,
+        service: &str,
+        cohort: Cohort,
+        from_ms: Millis,
+        to_ms: Millis,
+    ) -> PortResult<Vec<Sample>> {
+        let now = crate::adapters::embedded::paced_clock::PacedClock::wall_now_ms();
+        self.samples_at(service, cohort, from_ms, to_ms, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_cannot_break_out_of_the_label_string() {
+        let q = render(
+            r#"x{service="$service",c=~"$cohort"}"#,
+            r#"a"} or vector(1) #"#,
+            Cohort::All,
+        );
+        assert_eq!(q, r#"x{service="a\"} or vector(1) #",c=~".*"}"#);
+    }
+
+    #[test]
+    fn gaps_are_reported_as_spans() {
+        let mut got = BTreeMap::new();
+        for t in [1, 2, 5, 8] {
+            got.insert(
+                t,
+                Sample {
+                    t_ms: t * 1000,
+                    requests: 1,
+                    errors: 0,
+                    latency_p50_ms: 1.0,
+                    latency_p99_ms: 1.0,
+                },
+            );
+        }
+        let expected: Vec<i64> = (1..=9).collect();
+        assert_eq!(gaps(&expected, &got), vec![(3, 4), (6, 7), (9, 9)]);
+    }
+
+    #[test]
+    fn unknown_query_names_are_refused() {
+        let c = PromClient::new("http://127.0.0.1:1", std::time::Duration::from_secs(1)).unwrap();
+        let mut o = BTreeMap::new();
+        o.insert("error_rte".to_string(), "x".to_string());
+        let e = PrometheusMetrics::new(c, vec![], &o).err().unwrap();
+        assert!(e.contains("error_rte") && e.contains("error_rate"), "{e}");
+    }
+}
