@@ -37,7 +37,12 @@ enum Cmd {
     /// One incident end to end on the embedded fleet.
     Demo(DemoArgs),
     /// The cockpit on the backends named in the configuration (`--config FILE`, required).
-    Run,
+    Run(RunArgs),
+    /// The simulated fleet as a process: Prometheus exporter and deploy target for the real chain.
+    Fleet {
+        #[command(subcommand)]
+        cmd: FleetCmd,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -129,6 +134,52 @@ struct DemoArgs {
     /// Record an asciicast (cockpit only; not available in headless mode).
     #[arg(long, value_name = "FILE.cast")]
     record: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Default)]
+struct RunArgs {
+    /// No cockpit: print events.
+    #[arg(long)]
+    headless: bool,
+    /// Events as JSON lines (the Contract).
+    #[arg(long)]
+    json: bool,
+    /// Approve as `auto` when asked.
+    #[arg(long, conflicts_with = "auto_reject")]
+    auto_approve: bool,
+    /// Reject as `auto` when asked.
+    #[arg(long)]
+    auto_reject: bool,
+    /// Record an asciicast (cockpit only).
+    #[arg(long, value_name = "FILE.cast")]
+    record: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum FleetCmd {
+    /// Serve the fleet's metrics (`/metrics`), error reports (`/errors`) and deploy endpoint
+    /// (`/deploy`) until interrupted.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        listen: String,
+        /// Fleet file (default: the demo's).
+        #[arg(long, value_name = "FILE")]
+        fleet: Option<PathBuf>,
+        /// Where to build the fleet's code repository; point `repo.path` of `ccp run` at it.
+        #[arg(long, value_name = "DIR")]
+        repo_dir: PathBuf,
+        /// Noise seed (default: the fleet file's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Send one deploy step to a fleet, from a `deploy: script` command (reads CCP_ACTION,
+    /// CCP_SERVICE, CCP_PERCENT, CCP_FENCE, CCP_PLAN_FILE).
+    Shift {
+        /// The fleet's base URL.
+        #[arg(long, env = "CCP_FLEET_URL")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -271,7 +322,8 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
     match cli.command {
         None => run_demo(DemoArgs::default(), cli.config.as_deref(), state_dir, true),
         Some(Cmd::Demo(args)) => run_demo(args, cli.config.as_deref(), state_dir, false),
-        Some(Cmd::Run) => run_configured(cli.config.as_deref(), state_dir),
+        Some(Cmd::Run(args)) => run_configured(args, cli.config.as_deref(), state_dir),
+        Some(Cmd::Fleet { cmd }) => fleet(cmd),
         Some(Cmd::Audit { cmd }) => audit(cmd),
         Some(Cmd::Config {
             cmd: ConfigCmd::Check { file },
@@ -411,42 +463,73 @@ fn actor_of(cfg: &Config) -> String {
 /// `ccp run --config FILE`: the cockpit over the configured backends. Locks may be Redis; the
 /// other real backends are open issues, and naming one is a configuration error (exit 2) that
 /// says which.
-fn run_configured(config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
-    use ccp::config::{DeployBackend, GraphBackend, MetricsBackend};
+fn run_configured(args: RunArgs, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
     let Some(path) = config else {
         eprintln!("ccp run needs --config FILE (see config/ccp.yaml); for the embedded demo use `ccp demo`");
         return Ok(ExitCode::from(2));
     };
-    let cfg = match load_config(Some(path)) {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
+    let headless = args.headless;
+    let demo_args = DemoArgs {
+        pace: "realtime".into(),
+        headless,
+        json: args.json,
+        auto_approve: args.auto_approve,
+        auto_reject: args.auto_reject,
+        record: args.record,
+        ..DemoArgs::default()
     };
-    let missing: Vec<&str> = [
-        (
-            cfg.graph.backend != GraphBackend::Memory,
-            "graph.backend: neo4j",
-        ),
-        (
-            cfg.metrics.backend != MetricsBackend::Simulated,
-            "metrics.backend: prometheus",
-        ),
-        (
-            cfg.deploy.backend != DeployBackend::Simulated,
-            "deploy.backend: script",
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(off, name)| off.then_some(name))
-    .collect();
-    if !missing.is_empty() {
-        eprintln!(
-            "{}: not available in this build yet: {} (their adapters are open issues); use the embedded backends",
-            path.display(),
-            missing.join(", ")
-        );
-        return Ok(ExitCode::from(2));
+    run_demo(demo_args, Some(path), state_dir, !headless)
+}
+
+/// `ccp fleet …`.
+fn fleet(cmd: FleetCmd) -> Result<ExitCode> {
+    match cmd {
+        FleetCmd::Serve {
+            listen,
+            fleet,
+            repo_dir,
+            seed,
+        } => {
+            let fleet = match fleet {
+                Some(f) => f,
+                None => app::demo_dir()?.join("fleet.yaml"),
+            };
+            let (server, repo) = ccp::fleet::start(&ccp::fleet::ServeOptions {
+                fleet,
+                repo_dir,
+                listen,
+                seed,
+            })?;
+            println!(
+                "fleet: serving http://{}/metrics  code: {}",
+                server.addr(),
+                repo.display()
+            );
+            std::io::stdout().flush().ok();
+            wait_for_termination()?;
+            drop(server);
+            Ok(ExitCode::SUCCESS)
+        }
+        FleetCmd::Shift { url } => {
+            println!("{}", ccp::fleet::shift_from_env(&url)?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
-    run_demo(DemoArgs::default(), Some(path), state_dir, true)
+}
+
+/// Block until SIGINT or SIGTERM.
+fn wait_for_termination() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    })?;
+    Ok(())
 }
 
 fn run_demo(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command. Installs what the tests need on a fresh machine, starts the real servers
-# they talk to on loopback ports (Redis today; later issues add Prometheus, Alertmanager, a Bolt
-# server and SMTP here), runs every test, and stops what it started, even when a test fails.
+# they talk to on loopback ports (Redis, Prometheus, Alertmanager, a Bolt server; SMTP comes with
+# the notifiers), runs every test, and stops what it started, even when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +10,12 @@ need_apt=()
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${need_apt[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 # Python packages the interoperability tests use (redis-py's Lock), in a venv under target/ so the
@@ -60,6 +62,58 @@ wait_for redis-cli -p "$REDIS_PORT" ping
 export CCP_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 # Tests that must stop Redis mid-run start their own from this binary.
 export CCP_TEST_REDIS_SERVER="$(command -v redis-server)"
+# Prometheus and Alertmanager for the real chain: fleet exporter -> Prometheus (1 s scrapes, the
+# documented alert rules) -> Alertmanager -> `ccp run`. Tests add scrape targets by writing
+# file_sd JSON files into $CCP_TEST_PROMETHEUS_TARGETS; Alertmanager posts to
+# $CCP_TEST_WEBHOOK_LISTEN, where the end-to-end test's `ccp run` listens.
+http_ok() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$1"; }
+PROM_PORT="$(free_port)"
+AM_PORT="$(free_port)"
+WEBHOOK_PORT="$(free_port)"
+mkdir -p "$WORK/prom-targets" "$WORK/prom-data" "$WORK/am-data"
+cat >"$WORK/alertmanager.yml" <<AM
+route:
+  receiver: ccp
+  group_by: [alertname, service]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 1h
+receivers:
+  - name: ccp
+    webhook_configs:
+      - url: http://127.0.0.1:$WEBHOOK_PORT/webhooks/alertmanager
+        send_resolved: true
+AM
+cat >"$WORK/prometheus.yml" <<PROM
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $PWD/assets/prometheus/ccp-fleet-rules.yml
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["127.0.0.1:$AM_PORT"]
+scrape_configs:
+  - job_name: ccp-fleet
+    file_sd_configs:
+      - files: ["$WORK/prom-targets/*.json"]
+        refresh_interval: 1s
+PROM
+prometheus-alertmanager --config.file="$WORK/alertmanager.yml" --storage.path="$WORK/am-data" \
+  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= >"$WORK/alertmanager.log" 2>&1 &
+PIDS+=($!)
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom-data" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$WORK/prometheus.log" 2>&1 &
+PIDS+=($!)
+wait_for http_ok "http://127.0.0.1:$AM_PORT/-/ready"
+wait_for http_ok "http://127.0.0.1:$PROM_PORT/-/ready"
+export CCP_TEST_PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT"
+export CCP_TEST_PROMETHEUS_TARGETS="$WORK/prom-targets"
+export CCP_TEST_ALERTMANAGER_URL="http://127.0.0.1:$AM_PORT"
+export CCP_TEST_WEBHOOK_LISTEN="127.0.0.1:$WEBHOOK_PORT"
+export CCP_TEST_PROMTOOL="$(command -v promtool)"
+
 # Tests that need a server fail (instead of skipping) when it is missing here.
 export CCP_REQUIRE_SERVERS=1
 

@@ -152,9 +152,15 @@ pub fn start(opts: &ServeOptions) -> Result<(HttpServer, PathBuf)> {
     ));
     std::fs::create_dir_all(&opts.repo_dir)
         .with_context(|| format!("creating {}", opts.repo_dir.display()))?;
-    let repo = build_demo_repo(&fleet_dir, &opts.repo_dir, clock.now_ms() / 1000)
-        .context("building the fleet's code repository")?;
-    let fleet = SimFleet::new(spec, seed, clock.clone(), repo.path.clone(), &fleet_dir)
+    // A fleet with code (the demo) gets its repository built; one without runs on numbers alone.
+    let repo_path = if fleet_dir.join("history.yaml").is_file() {
+        build_demo_repo(&fleet_dir, &opts.repo_dir, clock.now_ms() / 1000)
+            .context("building the fleet's code repository")?
+            .path
+    } else {
+        opts.repo_dir.clone()
+    };
+    let fleet = SimFleet::new(spec, seed, clock.clone(), repo_path.clone(), &fleet_dir)
         .context("starting the simulated fleet")?;
     let app = Arc::new(FleetApp {
         fleet,
@@ -167,7 +173,7 @@ pub fn start(opts: &ServeOptions) -> Result<(HttpServer, PathBuf)> {
         .route("/errors", get(errors))
         .route("/deploy", post(deploy))
         .with_state(app);
-    Ok((HttpServer::start(&opts.listen, router)?, repo.path))
+    Ok((HttpServer::start(&opts.listen, router)?, repo_path))
 }
 
 /// `ccp fleet shift`: send the step the script deployer describes in the environment

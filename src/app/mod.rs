@@ -2,39 +2,32 @@
 //! own thread, and hand front-ends an `AppHandle` (subscribe to events, send commands). Front-ends
 //! never touch an adapter; they only see this handle.
 
-use crate::adapters::embedded::demo_repo::build_demo_repo;
 use crate::adapters::embedded::fleet_spec::FleetSpec;
-use crate::adapters::embedded::git_repo::GitRepo;
 use crate::adapters::embedded::local_lock::LocalLockManager;
-use crate::adapters::embedded::memory_graph::MemoryGraph;
 use crate::adapters::embedded::memory_registry::MemoryRegistry;
 use crate::adapters::embedded::paced_clock::{Pace, PacedClock};
-use crate::adapters::embedded::python_runner::PythonCheckRunner;
-use crate::adapters::embedded::sim_fleet::SimFleet;
-use crate::adapters::embedded::template_fixer::TemplateFixer;
 use crate::adapters::lock_keeper::KeptLocks;
 use crate::adapters::redis_lock::{RedisLockManager, RedisTimeouts};
 use crate::adapters::redis_registry::{RedisRegistry, DEFAULT_OP_TTL_MS};
-use crate::audit::FileAuditLog;
 use crate::config::{Config, Environment, LockBackend};
 use crate::core::bus::EventBus;
 use crate::core::clock::Clock;
-use crate::core::detect::{DetectionSettings, ThresholdDetector};
+use crate::core::detect::DetectionSettings;
 use crate::core::events::{Command, Event};
 use crate::core::gates::GateThresholds;
+mod backends;
+
 use crate::core::pipeline::{
-    ApprovalPolicy, Pipeline, PipelineSettings, Ports, RunReport, StagePacing,
+    ApprovalPolicy, Pipeline, PipelineSettings, RunReport, StagePacing,
 };
 use crate::core::ports::{LockManager, OperationRegistry};
 use crate::core::risk::StrategyThresholds;
 use crate::core::stats::judge::JudgeConfig;
 use anyhow::{bail, Context, Result};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// Failures `--inject-failure` knows, with what each does.
 pub const INJECTABLE_FAILURES: &[(&str, &str)] = &[(
@@ -63,8 +56,10 @@ pub struct AppHandle {
     commands: Sender<Command>,
     thread: Option<JoinHandle<RunReport>>,
     start: Option<Sender<()>>,
-    /// The demo repository lives as long as the run.
-    _workdir: tempfile::TempDir,
+    /// The demo repository, the webhook server…: they live as long as the run.
+    _keep: Vec<Box<dyn std::any::Any + Send>>,
+    /// Where Alertmanager's webhook is received, when `alerts.listen` is set.
+    pub webhook_addr: Option<std::net::SocketAddr>,
     /// Path of the audit log this run appends to.
     pub audit_path: PathBuf,
     /// Pace name for status lines.
@@ -181,9 +176,22 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
         pacing: StagePacing {
             poll_ms: cfg.detection.poll_interval_s.saturating_mul(1000),
             observe_ms: cfg.deploy.observe_s.saturating_mul(1000),
+            // Against real alert sources a quiet hour is normal: keep waiting.
+            detect_timeout_ms: if watches_real_fleet(cfg) {
+                u64::MAX
+            } else {
+                StagePacing::default().detect_timeout_ms
+            },
             ..StagePacing::default()
         },
     }
+}
+
+/// True when alerts can come from outside the embedded fleet.
+fn watches_real_fleet(cfg: &Config) -> bool {
+    cfg.metrics.backend == crate::config::MetricsBackend::Prometheus
+        || cfg.alerts.listen.is_some()
+        || cfg.alerts.alertmanager_url.is_some()
 }
 
 fn detection_from(cfg: &Config) -> DetectionSettings {
@@ -255,28 +263,6 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
     // Start on a whole second so every run sees the same per-second grid (reproducible seeds).
     let start_ms = PacedClock::wall_now_ms() / 1000 * 1000;
     let clock: Arc<dyn Clock> = Arc::new(PacedClock::new(start_ms, opts.pace));
-    let workdir = tempfile::Builder::new()
-        .prefix("ccp-demo-")
-        .tempdir()
-        .context("creating a temporary directory for the demo repository")?;
-    let repo = build_demo_repo(&demo, workdir.path(), clock.now_ms() / 1000)
-        .context("building the demo git repository")?;
-    let service_dirs: HashMap<String, String> = spec
-        .services
-        .iter()
-        .filter_map(|s| s.code.clone().map(|c| (s.name.clone(), c)))
-        .collect();
-    let graph = Arc::new(MemoryGraph::from_fleet(&spec));
-    let fleet = Arc::new(
-        SimFleet::new(
-            spec,
-            seed,
-            clock.clone(),
-            repo.path.clone(),
-            spec_path.parent().unwrap_or(Path::new(".")),
-        )
-        .context("starting the simulated fleet")?,
-    );
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;
     let audit_path = opts
@@ -285,30 +271,17 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         .path
         .clone()
         .unwrap_or_else(|| opts.state_dir.join("audit.jsonl"));
-    let audit = FileAuditLog::open(&audit_path, opts.config.audit.fsync)?;
-    let test_timeout = Duration::from_secs(opts.config.gates.test_timeout_s);
-    let ports = Ports {
+    let fleet_dir = spec_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let built = backends::build(backends::BuildInputs {
+        cfg: &opts.config,
+        spec,
+        fleet_dir: &fleet_dir,
+        seed,
         clock: clock.clone(),
-        alerts: Arc::new(ThresholdDetector::new(
-            fleet.clone(),
-            detection_from(&opts.config),
-        )),
-        metrics: fleet.clone(),
-        errors: fleet.clone(),
-        graph,
-        repo: Arc::new(GitRepo::new(repo.path.clone(), service_dirs.clone())),
-        fixer: Arc::new(TemplateFixer { inject_regression }),
-        checks: Arc::new(PythonCheckRunner::new(
-            repo.path.clone(),
-            service_dirs,
-            test_timeout,
-        )),
-        deployer: fleet.clone(),
-        locks: lock_manager(&opts.config)?,
-        policy: fleet,
-        registry: registry(&opts.config)?,
-        audit: Box::new(audit),
-    };
+        audit_path: &audit_path,
+        inject_regression,
+    })?;
+    let ports = built.ports;
     let bus = EventBus::new();
     let (cmd_tx, cmd_rx) = channel();
     let (start_tx, start_rx) = channel::<()>();
@@ -330,7 +303,8 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         commands: cmd_tx,
         thread: Some(thread),
         start: Some(start_tx),
-        _workdir: workdir,
+        _keep: built.keep,
+        webhook_addr: built.webhook_addr,
         audit_path,
         pace: clock.pace(),
     })

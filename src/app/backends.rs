@@ -1,0 +1,218 @@
+//! Choosing each port's adapter from configuration. Every backend is picked on its own: the
+//! embedded demo is simply the configuration where everything is simulated, and `ccp run` can
+//! mix, e.g. Prometheus metrics with the simulated deployer while a team migrates.
+
+use super::lock_manager;
+use super::registry;
+use crate::adapters::alertmanager::{AlertInbox, AlertmanagerPoller, LabelMapping};
+use crate::adapters::embedded::demo_repo::build_demo_repo;
+use crate::adapters::embedded::fleet_spec::FleetSpec;
+use crate::adapters::embedded::git_repo::GitRepo;
+use crate::adapters::embedded::memory_graph::MemoryGraph;
+use crate::adapters::embedded::python_runner::PythonCheckRunner;
+use crate::adapters::embedded::sim_fleet::SimFleet;
+use crate::adapters::embedded::template_fixer::TemplateFixer;
+use crate::adapters::fleet_policy::FleetFilePolicy;
+use crate::adapters::http_errors::{HttpErrorLog, NoErrorLog};
+use crate::adapters::merged_alerts::MergedAlerts;
+use crate::adapters::prometheus::{PromClient, PrometheusMetrics};
+use crate::audit::FileAuditLog;
+use crate::config::{Config, DeployBackend, GraphBackend, MetricsBackend};
+use crate::core::clock::Clock;
+use crate::core::detect::ThresholdDetector;
+use crate::core::pipeline::Ports;
+use crate::core::ports::{
+    AlertSource, Deployer, DependencyGraph, ErrorLogSource, MetricsSource, PolicySource,
+};
+use crate::server::alertmanager_hook;
+use crate::server::HttpServer;
+use anyhow::{bail, Context, Result};
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Timeout of one HTTP request to Prometheus, Alertmanager or the error log.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a run needs besides its ports: things that must live as long as it does.
+pub struct Built {
+    /// The ports.
+    pub ports: Ports,
+    /// The demo repository, webhook server…: dropped when the run ends.
+    pub keep: Vec<Box<dyn Any + Send>>,
+    /// Where the webhook receiver listens, when there is one.
+    pub webhook_addr: Option<std::net::SocketAddr>,
+}
+
+/// Inputs of [`build`].
+pub struct BuildInputs<'a> {
+    /// Configuration.
+    pub cfg: &'a Config,
+    /// The fleet file, parsed.
+    pub spec: FleetSpec,
+    /// Where the fleet file is (its `recorded/` traces are relative to it).
+    pub fleet_dir: &'a Path,
+    /// Noise seed of the simulated fleet.
+    pub seed: u64,
+    /// The run's clock.
+    pub clock: Arc<dyn Clock>,
+    /// Audit log path.
+    pub audit_path: &'a Path,
+    /// Inject the regressing patch (demo drills).
+    pub inject_regression: bool,
+}
+
+/// Build every port the configuration names.
+pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
+    let cfg = inp.cfg;
+    let mut keep: Vec<Box<dyn Any + Send>> = Vec::new();
+    let service_dirs: HashMap<String, String> = inp
+        .spec
+        .services
+        .iter()
+        .filter_map(|s| s.code.clone().map(|c| (s.name.clone(), c)))
+        .collect();
+
+    // The code: the configured checkout, or the demo repository built for this run.
+    let repo_root: PathBuf = match &cfg.repo.path {
+        Some(p) => {
+            git2::Repository::open(p).with_context(|| {
+                format!("repo.path {} is not a git repository", p.display())
+            })?;
+            p.clone()
+        }
+        None => {
+            let workdir = tempfile::Builder::new()
+                .prefix("ccp-demo-")
+                .tempdir()
+                .context("creating a temporary directory for the demo repository")?;
+            let repo = build_demo_repo(inp.fleet_dir, workdir.path(), inp.clock.now_ms() / 1000)
+                .context("building the demo git repository")?;
+            keep.push(Box::new(workdir));
+            repo.path
+        }
+    };
+
+    // The simulated fleet, when any port is simulated.
+    let needs_fleet = cfg.metrics.backend == MetricsBackend::Simulated
+        || cfg.deploy.backend == DeployBackend::Simulated;
+    let fleet = if needs_fleet {
+        Some(Arc::new(
+            SimFleet::new(
+                inp.spec.clone(),
+                inp.seed,
+                inp.clock.clone(),
+                repo_root.clone(),
+                inp.fleet_dir,
+            )
+            .context("starting the simulated fleet")?,
+        ))
+    } else {
+        None
+    };
+    let sim = |what: &str| {
+        fleet
+            .clone()
+            .with_context(|| format!("internal: {what} wants the simulated fleet"))
+    };
+
+    let metrics: Arc<dyn MetricsSource> = match cfg.metrics.backend {
+        MetricsBackend::Simulated => sim("metrics")?,
+        MetricsBackend::Prometheus => {
+            let client = PromClient::new(&cfg.metrics.prometheus_url, HTTP_TIMEOUT)?;
+            let services = inp.spec.services.iter().map(|s| s.name.clone()).collect();
+            Arc::new(
+                PrometheusMetrics::new(client, services, &cfg.metrics.queries)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+    };
+
+    // Alerts: the built-in detector and/or Alertmanager (webhook, API).
+    let mut sources: Vec<Arc<dyn AlertSource>> = Vec::new();
+    if cfg.detection.enabled {
+        sources.push(Arc::new(ThresholdDetector::new(
+            metrics.clone(),
+            super::detection_from(cfg),
+        )));
+    }
+    let inbox = Arc::new(AlertInbox::new(LabelMapping {
+        service_label: cfg.alerts.service_label.clone(),
+    }));
+    let mut webhook_addr = None;
+    if let Some(listen) = &cfg.alerts.listen {
+        let server = HttpServer::start(
+            listen,
+            alertmanager_hook::router(inbox.clone(), cfg.webhooks.max_body_bytes),
+        )?;
+        webhook_addr = Some(server.addr());
+        keep.push(Box::new(server));
+        sources.push(inbox.clone());
+    }
+    if let Some(url) = &cfg.alerts.alertmanager_url {
+        sources.push(Arc::new(AlertmanagerPoller::new(
+            url,
+            inbox.clone(),
+            HTTP_TIMEOUT,
+        )?));
+    }
+    if sources.is_empty() {
+        bail!("no alert source: detection.enabled is false and neither alerts.listen nor alerts.alertmanager_url is set, so no incident could ever open");
+    }
+    let alerts: Arc<dyn AlertSource> = if sources.len() == 1 {
+        sources.remove(0)
+    } else {
+        Arc::new(MergedAlerts::new(sources))
+    };
+
+    let errors: Arc<dyn ErrorLogSource> = match (&cfg.logs.errors_url, &fleet) {
+        (Some(url), _) => Arc::new(HttpErrorLog::new(url, HTTP_TIMEOUT)?),
+        (None, Some(f)) if cfg.metrics.backend == MetricsBackend::Simulated => f.clone(),
+        (None, _) => Arc::new(NoErrorLog),
+    };
+
+    let graph: Arc<dyn DependencyGraph> = match cfg.graph.backend {
+        GraphBackend::Memory => Arc::new(MemoryGraph::from_fleet(&inp.spec)),
+        GraphBackend::Neo4j => bail!("graph.backend: neo4j is not wired into runs yet"),
+    };
+
+    let deployer: Arc<dyn Deployer> = match cfg.deploy.backend {
+        DeployBackend::Simulated => sim("deploy")?,
+        DeployBackend::Script => bail!("deploy.backend: script is not wired into runs yet"),
+    };
+
+    let policy: Arc<dyn PolicySource> = match &fleet {
+        Some(f) => f.clone(),
+        None => Arc::new(FleetFilePolicy::new(inp.spec.clone(), inp.clock.now_ms())),
+    };
+
+    let audit = FileAuditLog::open(inp.audit_path, cfg.audit.fsync)?;
+    let ports = Ports {
+        clock: inp.clock.clone(),
+        alerts,
+        metrics,
+        errors,
+        graph,
+        repo: Arc::new(GitRepo::new(repo_root.clone(), service_dirs.clone())),
+        fixer: Arc::new(TemplateFixer {
+            inject_regression: inp.inject_regression,
+        }),
+        checks: Arc::new(PythonCheckRunner::new(
+            repo_root,
+            service_dirs,
+            Duration::from_secs(cfg.gates.test_timeout_s),
+        )),
+        deployer,
+        locks: lock_manager(cfg)?,
+        policy,
+        registry: registry(cfg)?,
+        audit: Box::new(audit),
+    };
+    Ok(Built {
+        ports,
+        keep,
+        webhook_addr,
+    })
+}
