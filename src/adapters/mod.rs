@@ -14,3 +14,4 @@ pub mod python_checks;
 pub mod redis_conn;
 pub mod redis_lock;
 pub mod redis_registry;
+pub mod wall_clock;

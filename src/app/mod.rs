@@ -262,7 +262,12 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
     let seed = opts.seed.unwrap_or(spec.seed);
     // Start on a whole second so every run sees the same per-second grid (reproducible seeds).
     let start_ms = PacedClock::wall_now_ms() / 1000 * 1000;
-    let clock: Arc<dyn Clock> = Arc::new(PacedClock::new(start_ms, opts.pace));
+    // Real systems are watched on the wall clock; the embedded fleet on the paced timeline.
+    let clock: Arc<dyn Clock> = if watches_real_fleet(&opts.config) {
+        Arc::new(crate::adapters::wall_clock::WallClock)
+    } else {
+        Arc::new(PacedClock::new(start_ms, opts.pace))
+    };
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;
     let audit_path = opts

@@ -7,7 +7,6 @@ pub mod exposition;
 
 use crate::adapters::embedded::demo_repo::build_demo_repo;
 use crate::adapters::embedded::fleet_spec::FleetSpec;
-use crate::adapters::embedded::paced_clock::{Pace, PacedClock};
 use crate::adapters::embedded::sim_fleet::SimFleet;
 use crate::core::clock::Clock;
 use crate::core::domain::FixPlan;
@@ -146,10 +145,7 @@ pub fn start(opts: &ServeOptions) -> Result<(HttpServer, PathBuf)> {
     let spec = FleetSpec::load(&opts.fleet)?;
     let fleet_dir = opts.fleet.parent().unwrap_or(Path::new(".")).to_path_buf();
     let seed = opts.seed.unwrap_or(spec.seed);
-    let clock: Arc<dyn Clock> = Arc::new(PacedClock::new(
-        PacedClock::wall_now_ms() / 1000 * 1000,
-        Pace::Realtime,
-    ));
+    let clock: Arc<dyn Clock> = Arc::new(crate::adapters::wall_clock::WallClock);
     std::fs::create_dir_all(&opts.repo_dir)
         .with_context(|| format!("creating {}", opts.repo_dir.display()))?;
     // A fleet with code (the demo) gets its repository built; one without runs on numbers alone.
