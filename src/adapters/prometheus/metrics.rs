@@ -229,9 +229,22 @@ impl PrometheusMetrics {
             return Ok(Vec::new());
         }
         let got = self.read(service, cohort, start, end)?;
-        // Judge coverage only on seconds Prometheus could already have.
+        let Some(&first) = got.keys().next() else {
+            return Err(PortError::new(
+                "metrics",
+                format!(
+                    "Prometheus at {} has no data for {service} ({}) between {} and {} UTC: is the target scraped (check `up`) and do the `metrics.queries` match its labels?",
+                    self.client.display_url(),
+                    cohort_value(cohort).replace(".*", "all"),
+                    hms(start),
+                    hms(end)
+                ),
+            ));
+        };
+        // Judge coverage only on seconds Prometheus could already have, from the series' first
+        // point on: a service younger than the window has a short history, not a gap.
         let settled_end = end.min(now_ms.div_euclid(1000) - LAG_S);
-        let expected: Vec<i64> = (start..=settled_end).collect();
+        let expected: Vec<i64> = (first.max(start)..=settled_end).collect();
         if !expected.is_empty() {
             let have = expected.iter().filter(|t| got.contains_key(t)).count();
             if (have as f64) < MIN_COVERAGE * expected.len() as f64 {
