@@ -122,7 +122,10 @@ fn wait_for_data(m: &PrometheusMetrics, service: &str, secs: usize) {
                 return;
             }
         }
-        assert!(Instant::now() < deadline, "Prometheus never got {secs} s of {service}");
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never got {secs} s of {service}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -161,16 +164,22 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
 
     // Values: about 200 requests a second, about 5 % of them failing (base 0.05), p99 > p50.
     let now = now_ms();
-    let v = m.samples("quiet-front", Cohort::All, now - 15_000, now).unwrap();
+    let v = m
+        .samples("quiet-front", Cohort::All, now - 15_000, now)
+        .unwrap();
     let req: u64 = v.iter().map(|x| u64::from(x.requests)).sum();
     let err: u64 = v.iter().map(|x| u64::from(x.errors)).sum();
     let per_s = req as f64 / v.len() as f64;
     assert!((170.0..230.0).contains(&per_s), "requests/s {per_s}");
     let rate = err as f64 / req as f64;
     assert!((0.03..0.07).contains(&rate), "error rate {rate}");
-    assert!(v.iter().all(|x| x.latency_p99_ms > x.latency_p50_ms && x.latency_p50_ms > 5.0));
+    assert!(v
+        .iter()
+        .all(|x| x.latency_p99_ms > x.latency_p50_ms && x.latency_p50_ms > 5.0));
     // No canary yet: every canary second is idle (0 requests), which is data, not a gap.
-    let c = m.samples("quiet-front", Cohort::Canary, now - 10_000, now).unwrap();
+    let c = m
+        .samples("quiet-front", Cohort::Canary, now - 10_000, now)
+        .unwrap();
     assert!(!c.is_empty() && c.iter().all(|x| x.requests == 0), "{c:?}");
 
     // Stop the exporter: the seconds after it are missing, never zeros.
@@ -184,13 +193,28 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
         .unwrap_err()
         .to_string();
     assert!(after.contains("has data for only"), "{after}");
-    assert!(after.contains("quiet-front (all)") && after.contains("missing"), "{after}");
+    assert!(
+        after.contains("quiet-front (all)") && after.contains("missing"),
+        "{after}"
+    );
     // A window that is partly covered is returned without the gap, and nothing in it is zero.
     let partial = m
-        .samples("quiet-front", Cohort::All, stopped_at - 20_000, stopped_at + 6_000)
+        .samples(
+            "quiet-front",
+            Cohort::All,
+            stopped_at - 20_000,
+            stopped_at + 6_000,
+        )
         .unwrap();
-    assert!(partial.len() < 26, "gap seconds must be left out, got {}", partial.len());
-    assert!(partial.iter().all(|x| x.requests > 0), "a gap was read as zero traffic");
+    assert!(
+        partial.len() < 26,
+        "gap seconds must be left out, got {}",
+        partial.len()
+    );
+    assert!(
+        partial.iter().all(|x| x.requests > 0),
+        "a gap was read as zero traffic"
+    );
 
     // Bad template: the server's own words.
     let mut bad = BTreeMap::new();
@@ -200,7 +224,10 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
         .samples("quiet-front", Cohort::All, now - 5_000, now)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("Prometheus rejected the query (bad_data)"), "{e}");
+    assert!(
+        e.contains("Prometheus rejected the query (bad_data)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -252,17 +279,17 @@ verification:
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let of = |t: &str| -> Vec<&serde_json::Value> {
-        events.iter().filter(|e| e["type"] == t).collect()
-    };
+    let of =
+        |t: &str| -> Vec<&serde_json::Value> { events.iter().filter(|e| e["type"] == t).collect() };
     let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
     assert!(out.status.success(), "ccp run failed: {types:?}");
     // The incident came from Alertmanager, fired by the documented rule.
     let alerts = of("alert_received");
     assert!(!alerts.is_empty(), "{types:?}");
     assert!(
-        alerts.iter().all(|a| a["alert"]["source"] == "alertmanager"
-            && a["alert"]["name"] == "HighErrorRate"),
+        alerts.iter().all(
+            |a| a["alert"]["source"] == "alertmanager" && a["alert"]["name"] == "HighErrorRate"
+        ),
         "{alerts:?}"
     );
     let threshold = alerts[0]["alert"]["threshold"].as_f64().unwrap();
@@ -271,7 +298,10 @@ verification:
     assert_eq!(of("incident_opened").len(), 1);
     // RCA ranked the faulty service first from Prometheus data.
     let rca = of("rca_ranked");
-    assert_eq!(rca[0]["candidates"][0]["service"], "payment-service", "{rca:?}");
+    assert_eq!(
+        rca[0]["candidates"][0]["service"], "payment-service",
+        "{rca:?}"
+    );
     // The traceback came over HTTP and was localized to the demo's bug.
     let loc = of("localized");
     assert!(loc[0]["file"].as_str().unwrap().ends_with(".py"), "{loc:?}");

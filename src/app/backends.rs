@@ -22,7 +22,7 @@ use crate::core::clock::Clock;
 use crate::core::detect::ThresholdDetector;
 use crate::core::pipeline::Ports;
 use crate::core::ports::{
-    AlertSource, Deployer, DependencyGraph, ErrorLogSource, MetricsSource, PolicySource,
+    AlertSource, DependencyGraph, Deployer, ErrorLogSource, MetricsSource, PolicySource,
 };
 use crate::server::alertmanager_hook;
 use crate::server::HttpServer;
@@ -78,9 +78,8 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
     // The code: the configured checkout, or the demo repository built for this run.
     let repo_root: PathBuf = match &cfg.repo.path {
         Some(p) => {
-            git2::Repository::open(p).with_context(|| {
-                format!("repo.path {} is not a git repository", p.display())
-            })?;
+            git2::Repository::open(p)
+                .with_context(|| format!("repo.path {} is not a git repository", p.display()))?;
             p.clone()
         }
         None => {

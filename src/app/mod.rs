@@ -17,9 +17,7 @@ use crate::core::events::{Command, Event};
 use crate::core::gates::GateThresholds;
 mod backends;
 
-use crate::core::pipeline::{
-    ApprovalPolicy, Pipeline, PipelineSettings, RunReport, StagePacing,
-};
+use crate::core::pipeline::{ApprovalPolicy, Pipeline, PipelineSettings, RunReport, StagePacing};
 use crate::core::ports::{LockManager, OperationRegistry};
 use crate::core::risk::StrategyThresholds;
 use crate::core::stats::judge::JudgeConfig;
