@@ -37,7 +37,7 @@ impl AlertSource for MergedAlerts {
         match (answered, first_err) {
             (false, Some(e)) => Err(e),
             _ => {
-                out.sort_by(|a, b| b.severity.cmp(&a.severity));
+                out.sort_by_key(|a| std::cmp::Reverse(a.severity));
                 Ok(out)
             }
         }

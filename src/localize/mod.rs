@@ -4,23 +4,37 @@
 //! access, so it is cheap to test exhaustively and safe to run on whatever text production logs
 //! hand us. Reading files and talking to git is the adapters' job.
 //!
-//! Each language has a [`TraceParser`]; [`PARSERS`] lists them so Java, Go or JavaScript parsers
-//! can be added beside [`python::PythonTraceParser`] without touching the callers.
+//! Each language has a [`TraceParser`]; [`PARSERS`] lists them (Python, Rust, Go, Java, Node.js)
+//! and [`parse_trace`] picks the one that recognises the text, so callers never need to know
+//! which runtime crashed. Every parser returns frames outermost first, whatever order its runtime
+//! prints them in, so [`culprit_frame`] can walk from the innermost frame outwards.
 
+pub mod go_panic;
+pub mod java;
+mod location;
+pub mod node;
 mod paths;
 pub mod python;
+pub mod rust_panic;
 
 use serde::{Deserialize, Serialize};
 
+pub use go_panic::GoPanicParser;
+pub use java::JavaTraceParser;
+pub use node::NodeTraceParser;
 pub use python::PythonTraceParser;
+pub use rust_panic::RustPanicParser;
 
 /// One stack frame as the runtime printed it. `code` is the source line the runtime echoed, when
 /// it did: it lets the cockpit show the failing line even before the repository is read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
-    /// Path exactly as printed (often absolute, from the production host).
+    /// Path as printed (often absolute, from the production host). Java prints only a file
+    /// name, so its parser prefixes the package path (`com/acme/Foo.java`); it is empty when the
+    /// runtime printed no location at all.
     pub file: String,
-    /// 1-based line number.
+    /// 1-based line number; 0 when the runtime printed none (`Native Method`, `<anonymous>`,
+    /// a Rust frame without debug info). Such frames are never the culprit.
     pub line: u32,
     /// Function name (`<module>` for top-level code; empty when the runtime did not print one).
     pub function: String,
@@ -29,12 +43,15 @@ pub struct Frame {
 }
 
 /// A parsed stack trace. Frames are outermost first, the order Python prints them, so the last
-/// frame is where the exception was raised.
+/// frame is where the exception was raised (parsers for runtimes that print innermost first
+/// reverse their frames).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedTrace {
-    /// Which parser produced this (`"python"`), so later stages can pick language-specific fixes.
+    /// Which parser produced this (`"python"`, `"java"`, `"node"`, `"rust"`, `"go"`), so later
+    /// stages can pick language-specific fixes.
     pub language: String,
-    /// Exception class as printed, e.g. `AttributeError` or `payments.gateway.GatewayError`.
+    /// Exception class as printed, e.g. `AttributeError` or `payments.gateway.GatewayError`;
+    /// for Java the deepest `Caused by:`; `panic` (or `fatal error`) for Rust and Go.
     pub exception_type: String,
     /// The exception message (first line), empty if the exception had none.
     pub message: String,
@@ -54,17 +71,21 @@ pub enum LocalizeError {
         /// The header it looked for.
         marker: &'static str,
     },
-    /// A header but no `File "…", line N` entries.
-    #[error("the {language} stack trace has a header but no frames (`File \"…\", line N, in …`): the log line was probably truncated")]
+    /// A header but no frame entries.
+    #[error("the {language} stack trace has a header but no frames ({frame_shape}): the log line was probably truncated")]
     NoFrames {
         /// Parser that looked.
         language: &'static str,
+        /// What a frame looks like in that language.
+        frame_shape: &'static str,
     },
-    /// Frames but no final `ExceptionType: message` line.
-    #[error("the {language} stack trace has frames but no exception line such as `ValueError: …` at the end: the log line was probably truncated")]
+    /// Frames but no exception line.
+    #[error("the {language} stack trace has frames but no exception line such as `{example}`: the log line was probably truncated")]
     NoException {
         /// Parser that looked.
         language: &'static str,
+        /// What the missing line looks like in that language.
+        example: &'static str,
     },
     /// No registered parser recognised the text.
     #[error(
@@ -85,10 +106,30 @@ pub trait TraceParser: Sync {
     fn recognizes(&self, text: &str) -> bool;
     /// Parse the (last) trace in the text.
     fn parse(&self, text: &str) -> Result<ParsedTrace, LocalizeError>;
+    /// Language-specific "this is the runtime's or a dependency's code" rule (Java's `java.*`
+    /// packages, Go's GOROOT, Node's `node:internal`). The generic rules (site-packages,
+    /// node_modules, `.cargo/registry`, `/rustc/…`, pseudo-files) apply to every language on top.
+    fn is_runtime_frame(&self, _frame: &Frame) -> bool {
+        false
+    }
+    /// How this language's frame paths must match repository files.
+    fn path_match(&self) -> PathMatch {
+        PathMatch::Suffix
+    }
 }
 
-/// Every parser ccp knows, tried in order by [`parse_trace`]. Add new languages here.
-pub static PARSERS: &[&dyn TraceParser] = &[&PythonTraceParser];
+pub use paths::Match as PathMatch;
+
+/// Every parser ccp knows, tried in order by [`parse_trace`]. Add new languages here. Order
+/// matters only for recognition: Rust and Go come before Node because a Rust backtrace's
+/// `at ./src/main.rs:4:5` lines would also look like Node frames.
+pub static PARSERS: &[&dyn TraceParser] = &[
+    &PythonTraceParser,
+    &RustPanicParser,
+    &GoPanicParser,
+    &JavaTraceParser,
+    &NodeTraceParser,
+];
 
 /// Parse a stack trace of any supported language, picking the first parser that recognises it.
 /// Used when the incident source does not say which runtime produced the trace.
@@ -111,24 +152,61 @@ pub fn parse_python_traceback(text: &str) -> Result<ParsedTrace, LocalizeError> 
     PythonTraceParser.parse(text)
 }
 
+/// The parser that produced `trace`, looked up by its language tag.
+fn parser_of(trace: &ParsedTrace) -> Option<&'static dyn TraceParser> {
+    PARSERS
+        .iter()
+        .copied()
+        .find(|p| p.language() == trace.language)
+}
+
+/// True when `frame` cannot be code the project can fix: it has no line, or it is in a standard
+/// library, a runtime, a dependency directory or a pseudo-file. Why: these frames are skipped
+/// when looking for the culprit, and shown as such to the operator.
+pub fn is_library_frame(trace: &ParsedTrace, frame: &Frame) -> bool {
+    frame.line == 0
+        || paths::is_outside_project(&frame.file)
+        || parser_of(trace).is_some_and(|p| p.is_runtime_frame(frame))
+}
+
+/// The repository-relative path of `frame` among `repo_files`, or `None` when it is a library
+/// frame or matches no file (or several equally well). Why: the culprit search and the
+/// per-frame `in_repo` flag of `ccp localize` must agree on what "in the repository" means.
+pub fn repo_path(trace: &ParsedTrace, frame: &Frame, repo_files: &[String]) -> Option<String> {
+    if is_library_frame(trace, frame) {
+        return None;
+    }
+    let rule = parser_of(trace).map_or(PathMatch::Suffix, |p| p.path_match());
+    paths::map_to_repo(&frame.file, repo_files, rule)
+}
+
 /// The innermost frame that belongs to the repository, with its repository-relative path.
 ///
 /// Why innermost-in-repo: the raise site is often in the standard library or a dependency, but
 /// the code we can fix is ours. Frame paths come from the production host (`/srv/app/…`), so they
-/// are mapped to `repo_files` by the longest common path suffix; frames in site-packages,
-/// dist-packages, the Python standard library or `<frozen …>` pseudo-files are skipped. A frame
-/// whose best match is a tie between several repository files is skipped as ambiguous rather than
-/// guessed.
+/// are mapped to `repo_files` by the longest common path suffix; library frames (see
+/// [`is_library_frame`]) are skipped. A frame whose best match is a tie between several
+/// repository files is skipped as ambiguous rather than guessed.
 pub fn culprit_frame<'a>(
     trace: &'a ParsedTrace,
     repo_files: &[String],
 ) -> Option<(&'a Frame, String)> {
-    trace.frames.iter().rev().find_map(|frame| {
-        if paths::is_outside_project(&frame.file) {
-            return None;
-        }
-        paths::map_to_repo(&frame.file, repo_files).map(|repo_path| (frame, repo_path))
-    })
+    trace
+        .frames
+        .iter()
+        .rev()
+        .find_map(|frame| repo_path(trace, frame, repo_files).map(|path| (frame, path)))
+}
+
+/// The innermost frame that is not library code, for when no repository is at hand. Why: an
+/// operator pasting a trace wants a best guess at once; with the file list, prefer
+/// [`culprit_frame`], which also rules out dependencies vendored under unknown paths.
+pub fn likely_culprit(trace: &ParsedTrace) -> Option<&Frame> {
+    trace
+        .frames
+        .iter()
+        .rev()
+        .find(|frame| !is_library_frame(trace, frame))
 }
 
 /// The attribute that was looked up on `None`, e.g. `strip` for

@@ -89,10 +89,15 @@ fn parse_body<'a>(body: impl Iterator<Item = &'a str>) -> Result<ParsedTrace, Lo
         }
     }
     if frames.is_empty() {
-        return Err(LocalizeError::NoFrames { language: LANGUAGE });
+        return Err(LocalizeError::NoFrames {
+            language: LANGUAGE,
+            frame_shape: "`File \"…\", line N, in …`",
+        });
     }
-    let (exception_type, message) =
-        exception.ok_or(LocalizeError::NoException { language: LANGUAGE })?;
+    let (exception_type, message) = exception.ok_or(LocalizeError::NoException {
+        language: LANGUAGE,
+        example: "ValueError: …",
+    })?;
     Ok(ParsedTrace {
         language: LANGUAGE.to_string(),
         exception_type,

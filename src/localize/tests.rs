@@ -196,3 +196,80 @@ fn none_receiver_only_for_nonetype_attribute_errors() {
     trace.message = "'NoneType' object has no attribute 'strip'".into();
     assert_eq!(none_receiver(&trace), None);
 }
+
+fn files(paths: &[&str]) -> Vec<String> {
+    paths.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn whole_path_match_breaks_ties_between_equal_suffixes() {
+    let repo = files(&["src/main.rs", "tools/gen/src/main.rs"]);
+    let rule = PathMatch::Suffix;
+    assert_eq!(
+        paths::map_to_repo("./src/main.rs", &repo, rule).as_deref(),
+        Some("src/main.rs")
+    );
+    // A host path says nothing about which of two equally long matches it is, unless one of
+    // them is matched as a whole.
+    assert_eq!(
+        paths::map_to_repo("/build/src/main.rs", &repo, rule).as_deref(),
+        Some("src/main.rs")
+    );
+    assert_eq!(
+        paths::map_to_repo("/build/gen/src/main.rs", &repo, rule).as_deref(),
+        Some("tools/gen/src/main.rs")
+    );
+    let twins = files(&["a/src/main.rs", "b/src/main.rs"]);
+    assert_eq!(paths::map_to_repo("./src/main.rs", &twins, rule), None);
+}
+
+#[test]
+fn java_frames_need_their_whole_package_path_in_the_repo() {
+    let trace = ParsedTrace {
+        language: "java".into(),
+        exception_type: "java.lang.IllegalStateException".into(),
+        message: String::new(),
+        frames: vec![
+            Frame {
+                file: "com/acme/shop/Orders.java".into(),
+                line: 9,
+                function: "com.acme.shop.Orders.quantity".into(),
+                code: None,
+            },
+            Frame {
+                file: "org/lib/Orders.java".into(),
+                line: 3,
+                function: "org.lib.Orders.parse".into(),
+                code: None,
+            },
+        ],
+    };
+    let repo = files(&[
+        "src/main/java/com/acme/shop/Orders.java",
+        "tools/Orders.java",
+    ]);
+    let (frame, path) = culprit_frame(&trace, &repo).expect("culprit");
+    assert_eq!(frame.line, 9);
+    assert_eq!(path, "src/main/java/com/acme/shop/Orders.java");
+    assert_eq!(
+        repo_path(&trace, &trace.frames[1], &repo),
+        None,
+        "org/lib/Orders.java is not tools/Orders.java"
+    );
+}
+
+#[test]
+fn every_parser_is_picked_by_its_own_text() {
+    let cases = [
+        ("Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nValueError: x\n", "python"),
+        ("Exception in thread \"main\" java.lang.IllegalStateException: x\n\tat com.acme.A.f(A.java:3)\n", "java"),
+        ("TypeError: x\n    at f (/srv/a.js:1:2)\n", "node"),
+        ("thread 'main' panicked at src/main.rs:4:5:\nexplicit panic\n", "rust"),
+        ("panic: x\n\ngoroutine 1 [running]:\nmain.main()\n\t/srv/main.go:5 +0x1d\n", "go"),
+    ];
+    for (text, language) in cases {
+        let trace = parse_trace(text).unwrap_or_else(|e| panic!("{language}: {e}"));
+        assert_eq!(trace.language, language);
+        assert!(likely_culprit(&trace).is_some(), "{language}");
+    }
+}
