@@ -209,7 +209,7 @@ impl Pipeline {
         let mut trace_files = Vec::new();
         for n in &nodes {
             for text in self.ports.errors.recent_errors(&n.name).unwrap_or_default() {
-                if let Ok(t) = localize::parse_python_traceback(&text) {
+                if let Ok(t) = localize::parse_trace(&text) {
                     trace_files.extend(t.frames.iter().map(|f| f.file.clone()));
                 }
             }
@@ -257,7 +257,7 @@ impl Pipeline {
             .unwrap_or_default();
         let trace = errors
             .iter()
-            .find_map(|t| localize::parse_python_traceback(t).ok());
+            .find_map(|t| localize::parse_trace(t).ok());
         let Some(trace) = trace else {
             self.go(State::Escalated)?;
             return Err(escalate(format!(
