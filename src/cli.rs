@@ -91,6 +91,28 @@ enum Cmd {
         #[command(subcommand)]
         cmd: LockCmd,
     },
+    /// Push the fleet topology into the graph database (`graph.backend: neo4j`) and read it back.
+    Graph {
+        #[command(subcommand)]
+        cmd: GraphCmd,
+    },
+    /// Parse a stack trace (Python, Java, Node.js, Rust, Go), name the culprit frame, and
+    /// git-blame it with --repo.
+    ///
+    /// Exit 0 culprit named, 1 no frame found, 2 bad input.
+    #[command(after_help = ccp::localize_cmd::HELP_AFTER)]
+    Localize {
+        /// Trace file, `-` for stdin.
+        #[arg(long, value_name = "FILE|-")]
+        trace: PathBuf,
+        /// Git repository of the code that crashed: paths are resolved against its files at
+        /// HEAD and the culprit line is blamed.
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// JSON output (one document).
+        #[arg(long)]
+        json: bool,
+    },
     /// Statistical canary verdict from two sample files.
     Judge {
         /// Baseline samples (JSON).
@@ -244,6 +266,28 @@ enum LockCmd {
 }
 
 #[derive(Subcommand, Debug)]
+enum GraphCmd {
+    /// MERGE the fleet file's services and calls into the configured database (idempotent).
+    Load {
+        /// Fleet file (default: metrics.fleet, else the demo's).
+        #[arg(long, value_name = "FILE")]
+        fleet: Option<PathBuf>,
+        /// Also delete calls of the file's services that the file no longer has.
+        #[arg(long)]
+        prune: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the services and calls ccp reads from the configured database.
+    Show {
+        /// JSON output (`services` and `edges` as in an RCA bundle).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ConfigCmd {
     /// Validate a config file: exit 0, or 2 with `file:line:col: message`.
     Check { file: PathBuf },
@@ -357,6 +401,61 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             json,
         }) => judge(&baseline, &canary, json),
         Some(Cmd::Lock { cmd }) => lock(cmd, cli.config.as_deref(), state_dir),
+        Some(Cmd::Localize { trace, repo, json }) => Ok(ExitCode::from(ccp::localize_cmd::run(
+            &trace,
+            repo.as_deref(),
+            json,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )?)),
+        Some(Cmd::Graph { cmd }) => graph(cmd, cli.config.as_deref()),
+    }
+}
+
+/// `ccp graph …`: exit 0, 1 when the database fails, 2 for bad config or fleet file.
+fn graph(cmd: GraphCmd, config: Option<&Path>) -> Result<ExitCode> {
+    use ccp::graph_cmd;
+    let Some(path) = config else {
+        eprintln!("ccp graph needs --config FILE with a `graph:` section (backend: neo4j)");
+        return Ok(ExitCode::from(2));
+    };
+    let cfg = match load_config(Some(path)) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let result = match cmd {
+        GraphCmd::Load { fleet, prune, json } => {
+            let fleet = match fleet {
+                Some(f) => Ok(f),
+                None => graph_cmd::default_fleet(&cfg),
+            };
+            fleet
+                .and_then(|f| graph_cmd::load(&cfg, &f, prune))
+                .map(|o| {
+                    if json {
+                        serde_json::to_string(&o).map(|j| format!("{j}\n"))
+                    } else {
+                        Ok(graph_cmd::render_load(&o))
+                    }
+                })
+        }
+        GraphCmd::Show { json } => graph_cmd::show(&cfg).map(|snap| {
+            if json {
+                serde_json::to_string(&snap).map(|j| format!("{j}\n"))
+            } else {
+                Ok(graph_cmd::render_show(&snap))
+            }
+        }),
+    };
+    match result {
+        Ok(text) => {
+            print!("{}", text?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("ccp: {e}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
     }
 }
 

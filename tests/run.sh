@@ -21,10 +21,16 @@ fi
 # Python packages the interoperability tests use (redis-py's Lock), in a venv under target/ so the
 # system Python is left alone.
 VENV="$PWD/target/test-venv"
-if ! "$VENV/bin/python" -c 'import redis' >/dev/null 2>&1; then
-  echo "tests/run.sh: creating $VENV (redis-py)"
+# ArcadeDB's PyPI package ships the server jars, its Bolt plugin and a Java 21+ runtime (the graph
+# tests' Bolt server; the machine's Java is too old for it).
+ARCADEDB_PIP_VERSION=26.10.2.post1
+if ! "$VENV/bin/python" -c 'import redis, bandit' >/dev/null 2>&1 || [ ! -x "$VENV/bin/ruff" ] \
+  || ! "$VENV/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("arcadedb-embedded") != sys.argv[1])' \
+    "$ARCADEDB_PIP_VERSION" >/dev/null 2>&1; then
+  echo "tests/run.sh: creating $VENV (redis-py; ruff and bandit for the gate-command tests; ArcadeDB for the graph tests)"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'redis==8.1.0'
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'redis==8.1.0' 'ruff==0.17.5' 'bandit==1.9.4' \
+    "arcadedb-embedded==$ARCADEDB_PIP_VERSION"
 fi
 export CCP_TEST_PYTHON="$VENV/bin/python"
 
@@ -43,9 +49,9 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Wait until `$@` succeeds (a server answering), at most ~10 s.
+# Wait until `$@` succeeds (a server answering), at most ~10 s (WAIT_TRIES tenths of a second).
 wait_for() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "${WAIT_TRIES:-100}"); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
@@ -62,6 +68,39 @@ wait_for redis-cli -p "$REDIS_PORT" ping
 export CCP_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 # Tests that must stop Redis mid-run start their own from this binary.
 export CCP_TEST_REDIS_SERVER="$(command -v redis-server)"
+# A Bolt graph server for the graph backend: ArcadeDB with its Bolt plugin (the plugin list is
+# required, or Bolt never starts), run from the pip package's jars on its bundled Java. Throwaway
+# root directory, loopback only (Bolt and HTTP); database `ccp` is created at start. Its Bolt port
+# opens before that database exists, so readiness is a Cypher query on `ccp` over HTTP.
+ARCADEDB_HOME="$("$VENV/bin/python" -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("arcadedb_embedded").origin))')"
+BOLT_PORT="$(free_port)"
+ARCADEDB_HTTP_PORT="$(free_port)"
+BOLT_PASSWORD="ccp-test-$RANDOM$RANDOM"
+mkdir -p "$WORK/arcadedb"
+(cd "$WORK/arcadedb" && exec "$ARCADEDB_HOME/jre/bin/java" -Xmx512m \
+  -Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin \
+  -Darcadedb.bolt.host=127.0.0.1 -Darcadedb.bolt.port="$BOLT_PORT" \
+  -Darcadedb.server.httpIncomingHost=127.0.0.1 -Darcadedb.server.httpIncomingPort="$ARCADEDB_HTTP_PORT" \
+  -Darcadedb.server.rootPassword="$BOLT_PASSWORD" -Darcadedb.server.defaultDatabases='ccp[root]' \
+  -Darcadedb.server.rootPath="$WORK/arcadedb" \
+  -cp "$ARCADEDB_HOME/jars/*" com.arcadedb.server.ArcadeDBServer) >"$WORK/arcadedb.log" 2>&1 &
+PIDS+=($!)
+arcadedb_ready() {
+  python3 - "$BOLT_PORT" "$ARCADEDB_HTTP_PORT" "$BOLT_PASSWORD" <<'PY'
+import base64, socket, sys, urllib.request
+bolt, http, pw = sys.argv[1:]
+socket.create_connection(("127.0.0.1", int(bolt)), timeout=1).close()
+req = urllib.request.Request(f"http://127.0.0.1:{http}/api/v1/command/ccp",
+                             data=b'{"language":"cypher","command":"RETURN 1 AS ok"}',
+                             headers={"Authorization": "Basic " + base64.b64encode(f"root:{pw}".encode()).decode()})
+urllib.request.urlopen(req, timeout=2)
+PY
+}
+WAIT_TRIES=600 wait_for arcadedb_ready || { tail -n 30 "$WORK/arcadedb.log" >&2; exit 1; }
+export CCP_TEST_BOLT_URL="bolt://127.0.0.1:$BOLT_PORT"
+export CCP_TEST_BOLT_USER=root
+export CCP_TEST_BOLT_PASSWORD="$BOLT_PASSWORD"
+export CCP_TEST_BOLT_DATABASE=ccp
 # Prometheus and Alertmanager for the real chain: fleet exporter -> Prometheus (1 s scrapes, the
 # documented alert rules) -> Alertmanager -> `ccp run`. Tests add scrape targets by writing
 # file_sd JSON files into $CCP_TEST_PROMETHEUS_TARGETS; Alertmanager posts to
@@ -117,8 +156,10 @@ export CCP_TEST_PROMTOOL="$(command -v promtool)"
 # Tests that need a server fail (instead of skipping) when it is missing here.
 export CCP_REQUIRE_SERVERS=1
 
+# Arguments select tests (`tests/run.sh --test real_chain`); without any, everything runs.
+if [ $# -eq 0 ]; then set -- --all-targets; fi
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --all-targets --no-fail-fast "$@"
+  cargo nextest run --no-fail-fast "$@"
 else
-  cargo test --all-targets --no-fail-fast "$@"
+  cargo test --no-fail-fast "$@"
 fi

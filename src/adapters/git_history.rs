@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use git2::{DiffOptions, Repository, Sort};
+use git2::{
+    BranchType, DiffOptions, Index, IndexEntry, IndexTime, PushOptions, RemoteCallbacks,
+    Repository, Signature, Sort, Time,
+};
 
 pub use crate::core::domain::Commit as CommitInfo;
 
@@ -55,6 +58,45 @@ pub enum GitError {
     NotText {
         /// File asked for.
         file: String,
+    },
+    /// The branch name is not a valid git ref name.
+    #[error("`{branch}` is not a valid git branch name")]
+    InvalidBranch {
+        /// Branch asked for.
+        branch: String,
+    },
+    /// The branch to write is the one checked out; moving it would desynchronise the working
+    /// tree, which fix commits must never touch.
+    #[error("{branch} is checked out in {path}: refusing to move it under the working tree (check out another branch)")]
+    BranchCheckedOut {
+        /// Repository path.
+        path: String,
+        /// Branch asked for.
+        branch: String,
+    },
+    /// The patched content equals HEAD's: there is nothing to commit.
+    #[error("the patch leaves {file} as it is at HEAD: nothing to commit")]
+    NoChange {
+        /// File asked for.
+        file: String,
+    },
+    /// The configured remote does not exist.
+    #[error("no git remote named `{remote}` in {path} (see `git remote -v`; set repo.remote)")]
+    RemoteNotFound {
+        /// Repository path.
+        path: String,
+        /// Remote asked for.
+        remote: String,
+    },
+    /// The remote refused the pushed branch.
+    #[error("{remote} rejected {branch}: {message}")]
+    PushRejected {
+        /// Remote pushed to.
+        remote: String,
+        /// Branch pushed.
+        branch: String,
+        /// The remote's reason.
+        message: String,
     },
 }
 
@@ -161,6 +203,175 @@ pub fn files_at_head(repo: &Path) -> Result<Vec<String>, GitError> {
     )?;
     files.sort();
     Ok(files)
+}
+
+/// Identity and time of a commit ccp makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitAuthor {
+    /// Author and committer name.
+    pub name: String,
+    /// Author and committer e-mail.
+    pub email: String,
+    /// Commit time, seconds since the epoch.
+    pub time_unix: i64,
+}
+
+/// What [`commit_file_on_branch`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchCommit {
+    /// The commit the branch now points at (40 hex).
+    pub commit: String,
+    /// Its parent: HEAD when it was made (40 hex).
+    pub parent: String,
+    /// True when the branch already held this very change on this parent with this message,
+    /// so nothing new was written.
+    pub reused: bool,
+}
+
+/// Commit `content` as `file` (repository-relative) on `branch`, branching from HEAD, without
+/// touching the working tree, the index or the checked-out branch: the tree is HEAD's tree with
+/// one blob replaced, built in an in-memory index. Why: a fix must be reviewable and deployable
+/// by commit id while the operator's checkout stays exactly as it was.
+///
+/// Re-running is safe. When the branch already points at a commit with the same tree, the same
+/// parent (HEAD) and the same message, that commit is kept (`reused`). Otherwise the branch is
+/// moved to a new commit on the current HEAD (the branch belongs to ccp; the old tip stays in
+/// the reflog). Refuses to move the branch that is checked out.
+pub fn commit_file_on_branch(
+    repo: &Path,
+    branch: &str,
+    file: &str,
+    content: &str,
+    message: &str,
+    author: &CommitAuthor,
+) -> Result<BranchCommit, GitError> {
+    let refname = format!("refs/heads/{branch}");
+    if !git2::Reference::is_valid_name(&refname) {
+        return Err(GitError::InvalidBranch {
+            branch: branch.to_string(),
+        });
+    }
+    let repository = open(repo)?;
+    let head = git(repo, "resolve HEAD", repository.head())?;
+    if head.name().ok() == Some(refname.as_str()) {
+        return Err(GitError::BranchCheckedOut {
+            path: repo.display().to_string(),
+            branch: branch.to_string(),
+        });
+    }
+    let parent = git(repo, "read HEAD commit", head.peel_to_commit())?;
+    let head_tree = git(repo, "read HEAD tree", parent.tree())?;
+    let not_found = || GitError::FileNotFound {
+        path: repo.display().to_string(),
+        file: file.to_string(),
+    };
+    let entry = head_tree
+        .get_path(Path::new(file))
+        .map_err(|_| not_found())?;
+    if entry.kind() != Some(git2::ObjectType::Blob) {
+        return Err(not_found());
+    }
+    let blob = git(repo, "write blob", repository.blob(content.as_bytes()))?;
+    if blob == entry.id() {
+        return Err(GitError::NoChange {
+            file: file.to_string(),
+        });
+    }
+    let mut index = git(repo, "create in-memory index", Index::new())?;
+    git(repo, "read HEAD tree", index.read_tree(&head_tree))?;
+    let path = file.as_bytes().to_vec();
+    git(
+        repo,
+        "stage patched file",
+        index.add(&IndexEntry {
+            ctime: IndexTime::new(0, 0),
+            mtime: IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: u32::try_from(entry.filemode()).unwrap_or(0o100_644),
+            uid: 0,
+            gid: 0,
+            file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
+            id: blob,
+            flags: u16::try_from(path.len().min(0xfff)).unwrap_or(0xfff),
+            flags_extended: 0,
+            path,
+        }),
+    )?;
+    let tree_id = git(repo, "write tree", index.write_tree_to(&repository))?;
+    if let Ok(existing) = repository.find_branch(branch, BranchType::Local) {
+        if let Ok(tip) = existing.get().peel_to_commit() {
+            let same_parent = tip.parent_ids().eq(std::iter::once(parent.id()));
+            if tip.tree_id() == tree_id && same_parent && tip.message_bytes() == message.as_bytes()
+            {
+                return Ok(BranchCommit {
+                    commit: tip.id().to_string(),
+                    parent: parent.id().to_string(),
+                    reused: true,
+                });
+            }
+        }
+    }
+    let tree = git(repo, "read new tree", repository.find_tree(tree_id))?;
+    let signature = git(
+        repo,
+        "make signature (check repo.author_name / repo.author_email)",
+        Signature::new(&author.name, &author.email, &Time::new(author.time_unix, 0)),
+    )?;
+    let commit = git(
+        repo,
+        "commit",
+        repository.commit(None, &signature, &signature, message, &tree, &[&parent]),
+    )?;
+    git(
+        repo,
+        "update branch",
+        repository.reference(&refname, commit, true, "ccp: fix commit"),
+    )?;
+    Ok(BranchCommit {
+        commit: commit.to_string(),
+        parent: parent.id().to_string(),
+        reused: false,
+    })
+}
+
+/// Push `branch` to the remote named `remote`, forced (ccp moves its own fix branches on
+/// re-runs), and nothing else. Why only a named remote: pushing is an outward action the
+/// operator must have asked for in config.
+pub fn push_branch(repo: &Path, remote: &str, branch: &str) -> Result<(), GitError> {
+    let repository = open(repo)?;
+    let mut handle = repository
+        .find_remote(remote)
+        .map_err(|_| GitError::RemoteNotFound {
+            path: repo.display().to_string(),
+            remote: remote.to_string(),
+        })?;
+    let refspec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+    let mut rejected: Option<String> = None;
+    {
+        let mut callbacks = RemoteCallbacks::new();
+        callbacks.push_update_reference(|_, status| {
+            if let Some(message) = status {
+                rejected = Some(message.to_string());
+            }
+            Ok(())
+        });
+        let mut options = PushOptions::new();
+        options.remote_callbacks(callbacks);
+        git(
+            repo,
+            "push",
+            handle.push(&[refspec.as_str()], Some(&mut options)),
+        )?;
+    }
+    match rejected {
+        Some(message) => Err(GitError::PushRejected {
+            remote: remote.to_string(),
+            branch: branch.to_string(),
+            message,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Build a [`CommitInfo`], diffing against the first parent (or the empty tree for a root).

@@ -2,16 +2,19 @@
 //! modules beside it talk to real things (git, Python, …).
 
 pub mod alertmanager;
+pub mod command_checks;
 pub mod embedded;
 pub mod fleet_policy;
 pub mod git_history;
 pub mod http_errors;
 pub mod lock_keeper;
 pub mod merged_alerts;
+pub mod neo4j_graph;
 pub mod probe;
 pub mod prometheus;
 pub mod python_checks;
 pub mod redis_conn;
 pub mod redis_lock;
 pub mod redis_registry;
+pub mod script_deployer;
 pub mod wall_clock;

@@ -96,23 +96,45 @@ pub fn prepare_patched_copy(
     file: &str,
     new_source: &str,
 ) -> Result<tempfile::TempDir, CheckError> {
-    let relative = resolve_in_dir(service_dir, file)?;
+    prepare_patched_tree(service_dir, file, new_source).map(|copy| copy.dir)
+}
+
+/// A patched copy and where the patched file sits in it.
+#[derive(Debug)]
+pub struct PatchedCopy {
+    /// The copy; removed when dropped.
+    pub dir: tempfile::TempDir,
+    /// The patched file, relative to the copied directory.
+    pub file: PathBuf,
+}
+
+/// [`prepare_patched_copy`], also telling which file it patched (relative to `dir`), so command
+/// checks can name the changed files. `dir` may be a service directory or a whole repository.
+pub fn prepare_patched_tree(
+    dir: &Path,
+    file: &str,
+    new_source: &str,
+) -> Result<PatchedCopy, CheckError> {
+    let relative = resolve_in_dir(dir, file)?;
     let copy = tempfile::Builder::new()
         .prefix("ccp-gate-")
         .tempdir()
         .map_err(|source| CheckError::Io {
             action: "creating a temporary directory for",
-            path: service_dir.display().to_string(),
+            path: dir.display().to_string(),
             source,
         })?;
-    copy_tree(service_dir, copy.path())?;
+    copy_tree(dir, copy.path())?;
     let target = copy.path().join(&relative);
     fs::write(&target, new_source).map_err(|source| CheckError::Io {
         action: "writing",
         path: target.display().to_string(),
         source,
     })?;
-    Ok(copy)
+    Ok(PatchedCopy {
+        dir: copy,
+        file: relative,
+    })
 }
 
 /// Resolve `file` inside `dir`, refusing escapes. A repository-relative path is accepted too:
@@ -142,6 +164,16 @@ fn resolve_in_dir(dir: &Path, file: &str) -> Result<PathBuf, CheckError> {
     })
 }
 
+/// Names never copied into a patched copy: version control and tool caches, which checks must
+/// not depend on (and which would leak stale results into the gate).
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+];
+
 fn copy_tree(from: &Path, to: &Path) -> Result<(), CheckError> {
     let io_err = |action: &'static str, path: &Path| {
         let path = path.display().to_string();
@@ -152,10 +184,13 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), CheckError> {
         }
     };
     fs::create_dir_all(to).map_err(io_err("creating", to))?;
+    // A `target` directory beside a Cargo.toml is a Rust build output: copying it would cost
+    // gigabytes and prove nothing.
+    let cargo_dir = from.join("Cargo.toml").is_file();
     for entry in fs::read_dir(from).map_err(io_err("listing", from))? {
         let entry = entry.map_err(io_err("listing", from))?;
         let name = entry.file_name();
-        if name == "__pycache__" || name == ".git" {
+        if SKIPPED_DIRS.iter().any(|s| name == *s) || (cargo_dir && name == "target") {
             continue;
         }
         let source = entry.path();
@@ -261,6 +296,13 @@ pub fn run_unit_tests(dir: &Path, timeout: Duration) -> CheckOutcome {
         output.succeeded() && report.ran.unwrap_or(0) > 0 && report.failures == Some(0);
     outcome.summary = report.summary(output.succeeded());
     outcome
+}
+
+/// Tests run, failures and failing test names from unittest's closing lines, for command checks
+/// that run unittest themselves; `None`s when the output is not unittest's.
+pub(crate) fn unittest_counts(output: &str) -> (Option<u32>, Option<u32>, Vec<String>) {
+    let r = UnittestReport::parse(output);
+    (r.ran, r.failures, r.failing)
 }
 
 /// What unittest's closing lines say.

@@ -5,16 +5,17 @@
 use super::lock_manager;
 use super::registry;
 use crate::adapters::alertmanager::{AlertInbox, AlertmanagerPoller, LabelMapping};
+use crate::adapters::command_checks::CommandCheckRunner;
 use crate::adapters::embedded::demo_repo::build_demo_repo;
 use crate::adapters::embedded::fleet_spec::FleetSpec;
-use crate::adapters::embedded::git_repo::GitRepo;
+use crate::adapters::embedded::git_repo::{FixCommitSettings, GitRepo};
 use crate::adapters::embedded::memory_graph::MemoryGraph;
-use crate::adapters::embedded::python_runner::PythonCheckRunner;
 use crate::adapters::embedded::sim_fleet::SimFleet;
 use crate::adapters::embedded::template_fixer::TemplateFixer;
 use crate::adapters::fleet_policy::FleetFilePolicy;
 use crate::adapters::http_errors::{HttpErrorLog, NoErrorLog};
 use crate::adapters::merged_alerts::MergedAlerts;
+use crate::adapters::neo4j_graph::Neo4jGraph;
 use crate::adapters::prometheus::{PromClient, PrometheusMetrics};
 use crate::audit::FileAuditLog;
 use crate::config::{Config, DeployBackend, GraphBackend, MetricsBackend};
@@ -54,6 +55,8 @@ pub struct BuildInputs<'a> {
     pub spec: FleetSpec,
     /// Where the fleet file is (its `recorded/` traces are relative to it).
     pub fleet_dir: &'a Path,
+    /// The demo's directory (its `history.yaml` builds the demo repository).
+    pub demo_dir: &'a Path,
     /// Noise seed of the simulated fleet.
     pub seed: u64,
     /// The run's clock.
@@ -87,7 +90,7 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
                 .prefix("ccp-demo-")
                 .tempdir()
                 .context("creating a temporary directory for the demo repository")?;
-            let repo = build_demo_repo(inp.fleet_dir, workdir.path(), inp.clock.now_ms() / 1000)
+            let repo = build_demo_repo(inp.demo_dir, workdir.path(), inp.clock.now_ms() / 1000)
                 .context("building the demo git repository")?;
             keep.push(Box::new(workdir));
             repo.path
@@ -174,7 +177,12 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
 
     let graph: Arc<dyn DependencyGraph> = match cfg.graph.backend {
         GraphBackend::Memory => Arc::new(MemoryGraph::from_fleet(&inp.spec)),
-        GraphBackend::Neo4j => bail!("graph.backend: neo4j is not wired into runs yet"),
+        GraphBackend::Neo4j => {
+            let g = Neo4jGraph::from_config(&cfg.graph)?;
+            // Fail at start, not mid-incident, when the database is down or the password wrong.
+            g.ping()?;
+            Arc::new(g)
+        }
     };
 
     let deployer: Arc<dyn Deployer> = match cfg.deploy.backend {
@@ -194,14 +202,17 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
         metrics,
         errors,
         graph,
-        repo: Arc::new(GitRepo::new(repo_root.clone(), service_dirs.clone())),
+        repo: Arc::new(
+            GitRepo::new(repo_root.clone(), service_dirs.clone())
+                .with_fix_commits(FixCommitSettings::from_config(&cfg.repo)),
+        ),
         fixer: Arc::new(TemplateFixer {
             inject_regression: inp.inject_regression,
         }),
-        checks: Arc::new(PythonCheckRunner::new(
+        checks: Arc::new(CommandCheckRunner::from_config(
             repo_root,
             service_dirs,
-            Duration::from_secs(cfg.gates.test_timeout_s),
+            &cfg.gates,
         )),
         deployer,
         locks: lock_manager(cfg)?,

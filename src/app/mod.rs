@@ -279,6 +279,7 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         cfg: &opts.config,
         spec,
         fleet_dir: &fleet_dir,
+        demo_dir: &demo,
         seed,
         clock: clock.clone(),
         audit_path: &audit_path,

@@ -21,10 +21,11 @@ mod validate;
 pub use error::{ConfigError, ErrorKind, Position};
 pub use load::{check_file, load_file, load_str, process_env};
 pub use schema::{
-    AlertsConfig, ApprovalConfig, AuditConfig, CanaryConfig, Config, DeployBackend, DeployConfig,
-    DeployStrategy, DetectionConfig, EmailConfig, Environment, GatesConfig, GitlabWebhook,
-    GraphBackend, GraphConfig, LockBackend, LocksConfig, LogsConfig, MetricsBackend, MetricsConfig,
-    NotificationsConfig, PagerDutyConfig, RepoConfig, SlackConfig, TeamsConfig, TuiConfig,
-    VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
+    AlertsConfig, ApprovalConfig, AuditConfig, CanaryConfig, Config, DeployBackend, DeployCommands,
+    DeployConfig, DeployStrategy, DetectionConfig, EmailConfig, Environment, GatesConfig,
+    GitlabWebhook, GraphBackend, GraphConfig, LockBackend, LocksConfig, LogsConfig, MetricsBackend,
+    MetricsConfig, NotificationsConfig, PagerDutyConfig, RepoConfig, SlackConfig, TeamsConfig,
+    TuiConfig, VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
 };
+pub use schema::{CheckScope, GateCommands};
 pub use subst::{substitute, EnvLookup, Substituted};

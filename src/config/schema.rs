@@ -159,6 +159,13 @@ pub struct GraphConfig {
     /// Neo4j password; inject it with `${NEO4J_PASSWORD}` rather than
     /// committing it.
     pub password: String,
+    /// Database (graph) name on the server; change it when the topology is
+    /// not kept in the server's default database (ArcadeDB names its
+    /// databases, Neo4j Enterprise hosts several).
+    pub database: String,
+    /// Longest wait (ms) for one answer from the graph server; an unreachable
+    /// server becomes an error after this instead of stalling the pipeline.
+    pub timeout_ms: u64,
 }
 
 impl Default for GraphConfig {
@@ -168,6 +175,8 @@ impl Default for GraphConfig {
             uri: "bolt://127.0.0.1:7687".to_string(),
             user: "neo4j".to_string(),
             password: String::new(),
+            database: "neo4j".to_string(),
+            timeout_ms: 5000,
         }
     }
 }
@@ -327,12 +336,40 @@ pub struct LogsConfig {
 /// The service code repository.
 ///
 /// Point it at the real repository so patches are made against real code.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RepoConfig {
     /// Path of the git repository; `None` builds the demo repository at
     /// start.
     pub path: Option<PathBuf>,
+    /// Commit each fix that passed the gates on its own branch
+    /// `ccp/fix-<incident>` (HEAD and the working tree are left alone); turn
+    /// it off only for a repository ccp must not write to.
+    pub commit_fixes: bool,
+    /// Author and committer name of fix commits; set it to a bot account your
+    /// code review recognises.
+    pub author_name: String,
+    /// Author and committer e-mail of fix commits.
+    pub author_email: String,
+    /// Push the fix branch to `remote` after committing; off by default so
+    /// nothing leaves the machine unless asked for.
+    pub push: bool,
+    /// Name of the git remote (as in `git remote -v`) fix branches are
+    /// pushed to when `push` is on; nothing else is ever pushed to.
+    pub remote: String,
+}
+
+impl Default for RepoConfig {
+    fn default() -> Self {
+        RepoConfig {
+            path: None,
+            commit_fixes: true,
+            author_name: "ccp".to_string(),
+            author_email: "ccp@localhost".to_string(),
+            push: false,
+            remote: "origin".to_string(),
+        }
+    }
 }
 
 /// How a fix is rolled out.
@@ -345,8 +382,17 @@ pub struct DeployConfig {
     pub backend: DeployBackend,
     /// `canary`, `blue_green` or `rolling`.
     pub strategy: DeployStrategy,
-    /// Command run for each step with `backend: script`; required then.
+    /// Command run (with `sh -c`) for each step with `backend: script`; it
+    /// learns what to do from `CCP_ACTION` (`shift`, `promote`, `rollback`).
+    /// Required then, unless `commands` names a command for every action.
     pub script: Option<String>,
+    /// Per-action commands that override `script` for their action, for
+    /// tools with one verb per move (set weight, promote, abort).
+    pub commands: DeployCommands,
+    /// Seconds a step's command may run before its whole process group is
+    /// stopped (SIGTERM, then SIGKILL) and the step fails; set it above
+    /// your tool's slowest honest rollout.
+    pub step_timeout_s: u64,
     /// Traffic percentages of the rollout steps: strictly increasing, each
     /// in 1..=100, ending at 100. Use more steps for riskier services.
     pub steps: Vec<u32>,
@@ -364,11 +410,28 @@ impl Default for DeployConfig {
             backend: DeployBackend::Simulated,
             strategy: DeployStrategy::Canary,
             script: None,
+            commands: DeployCommands::default(),
+            step_timeout_s: 300,
             steps: vec![10, 50, 100],
             observe_s: 30,
             rollback_on_fail: true,
         }
     }
+}
+
+/// Per-action deploy commands (`deploy.commands`).
+///
+/// Set the ones your tooling spells differently; an unset one falls back to
+/// `deploy.script`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeployCommands {
+    /// Moves part of the traffic (canary steps below 100 %).
+    pub shift: Option<String>,
+    /// Sends all traffic to the patched version (the 100 % step).
+    pub promote: Option<String>,
+    /// Sends all traffic back to the previous version.
+    pub rollback: Option<String>,
 }
 
 /// What executes a deployment.
@@ -435,7 +498,58 @@ pub struct GatesConfig {
     pub min_capacity_headroom_pct: f64,
     /// Incidents per hour above which the fleet is too unstable to change.
     pub max_incident_rate_per_h: u32,
+    /// Seconds before a syntax, lint or security command is killed (with
+    /// its whole process group); tests use `test_timeout_s`.
+    pub check_timeout_s: u64,
+    /// What is copied and patched for the checks: `service` (the service's
+    /// directory) or `repo` (the whole repository, for workspaces whose
+    /// checks need sibling directories). Commands run in the service's
+    /// directory of the copy either way.
+    pub check_scope: CheckScope,
+    /// Check commands per language (`python`, `rust`, `go`, …; the language
+    /// comes from the patched file's extension or `languages`). Keys:
+    /// `syntax`, `tests`, `lint`, `security`; each a shell command where
+    /// `{files}` expands to the changed files (shell-quoted, relative to the
+    /// service directory), `{dir}` to the service directory, `{root}` to the
+    /// copy's root and `{python}` to the Python interpreter. A configured
+    /// `lint`/`security` command replaces the built-in heuristic; without
+    /// `syntax`/`tests` commands Python uses the built-in `py_compile` and
+    /// `unittest` checks.
+    pub commands: BTreeMap<String, GateCommands>,
+    /// Service → language, for services whose file extensions do not say
+    /// (e.g. scripts without one).
+    pub languages: BTreeMap<String, String>,
 }
+
+/// Check commands for one language; unset keys keep the built-in behaviour.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateCommands {
+    /// Does the patched code parse/compile, e.g. `cargo check --quiet`.
+    pub syntax: Option<String>,
+    /// The test suite, e.g. `python3 -m pytest -q`.
+    pub tests: Option<String>,
+    /// A linter, e.g. `ruff check {files}`; replaces the built-in heuristic.
+    pub lint: Option<String>,
+    /// A security scanner, e.g. `bandit -q {files}`; replaces the heuristic.
+    pub security: Option<String>,
+}
+
+/// What the gate checks copy before patching.
+///
+/// `repo` costs more disk and time; use it when checks need more than the
+/// service's own directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckScope {
+    /// The service's directory only.
+    #[default]
+    Service,
+    /// The whole repository.
+    Repo,
+}
+
+yaml_names!(CheckScope { Service => "service", Repo => "repo" });
 
 impl Default for GatesConfig {
     fn default() -> Self {
@@ -452,6 +566,10 @@ impl Default for GatesConfig {
             max_recent_failures: 3,
             min_capacity_headroom_pct: 20.0,
             max_incident_rate_per_h: 5,
+            check_timeout_s: 60,
+            check_scope: CheckScope::Service,
+            commands: BTreeMap::new(),
+            languages: BTreeMap::new(),
         }
     }
 }

@@ -151,11 +151,30 @@ fn deploy_steps(cfg: &Config) -> Option<Issue> {
 
 fn deploy_script(cfg: &Config) -> Option<Issue> {
     let d = &cfg.deploy;
-    let missing = d.script.as_deref().map_or(true, |s| s.trim().is_empty());
-    (d.backend == DeployBackend::Script && missing).then(|| {
+    let blank = |s: &Option<String>| s.as_deref().map_or(true, |s| s.trim().is_empty());
+    let c = &d.commands;
+    let uncovered: Vec<&str> = [
+        ("shift", &c.shift),
+        ("promote", &c.promote),
+        ("rollback", &c.rollback),
+    ]
+    .into_iter()
+    .filter(|(_, cmd)| blank(cmd))
+    .map(|(action, _)| action)
+    .collect();
+    let missing = blank(&d.script) && !uncovered.is_empty();
+    if d.backend == DeployBackend::Script && missing {
+        let msg = format!(
+            "`deploy.backend: script` requires `deploy.script` (the command to run for each step) or `deploy.commands` for every action (missing: {})",
+            uncovered.join(", ")
+        );
+        return Some(Issue::new(&["deploy", "script"], msg).or_at(&["deploy", "backend"]));
+    }
+    (d.step_timeout_s == 0).then(|| {
         let msg =
-            "`deploy.backend: script` requires `deploy.script` (the command to run for each step)";
-        Issue::new(&["deploy", "script"], msg.to_string()).or_at(&["deploy", "backend"])
+            "`deploy.step_timeout_s` must be at least 1: every deploy command needs a deadline"
+                .to_string();
+        Issue::new(&["deploy", "step_timeout_s"], msg)
     })
 }
 

@@ -201,6 +201,45 @@ pub struct FixPlan {
 pub enum CheckKind {
     Syntax,
     Tests,
+    /// A real linter (e.g. `ruff check`), when one is configured for the language; otherwise the
+    /// in-process heuristic over added lines stands in.
+    Lint,
+    /// A real security scanner (e.g. `bandit`), when configured; otherwise the heuristic.
+    Security,
+}
+
+impl CheckKind {
+    /// The name used for the gate and for the config key (`gates.commands.<lang>.<name>`), so
+    /// the cockpit, the audit log and the config file all say the same word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Syntax => "syntax",
+            CheckKind::Tests => "tests",
+            CheckKind::Lint => "lint",
+            CheckKind::Security => "security",
+        }
+    }
+}
+
+/// The fix plan committed on its own branch, so the change exists in git (reviewable, revertable,
+/// deployable by commit id) before it reaches production.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixCommit {
+    /// Branch name, `ccp/fix-<incident>`.
+    pub branch: String,
+    /// Full 40-hex commit id: the version a deployer ships (`CCP_VERSION`).
+    pub commit: String,
+    /// Short id for display.
+    pub short: String,
+    /// The commit the branch starts from (HEAD when it was made).
+    pub parent: String,
+    /// True when an earlier run had already committed the same change on the same parent, so
+    /// that commit was kept instead of making a new one.
+    pub reused: bool,
+    /// Remote the branch was pushed to, when pushing is configured and succeeded.
+    pub pushed_to: Option<String>,
+    /// Why the push failed, when pushing is configured and did not succeed (the commit stands).
+    pub push_error: Option<String>,
 }
 
 /// Result of running a check for real.

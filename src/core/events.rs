@@ -35,6 +35,10 @@ pub struct GateOutcome {
     pub threshold: serde_json::Value,
     /// Why, in words.
     pub reason: String,
+    /// What a real check printed (bounded, head and tail kept), for the cockpit's gate details
+    /// and the audit log; absent for gates computed in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 /// Every kind of event, tagged by `type` in snake_case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +97,18 @@ pub enum EventKind {
     },
     /// One gate's result.
     GateResult(GateOutcome),
+    /// The fix that passed the gates was committed on its own branch; `commit` is the version a
+    /// deployer ships and the audit log's link from incident to code.
+    FixCommitted {
+        branch: String,
+        commit: String,
+        file: String,
+        reused: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pushed_to: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        push_error: Option<String>,
+    },
     /// A decision and its justification record.
     Decision { justification: Justification },
     /// The run is waiting for a human.
@@ -123,6 +139,30 @@ pub enum EventKind {
         service: String,
         percent: u8,
         fence: u64,
+    },
+    /// An external deploy tool ran one step (`deploy.backend: script`): what ran, how it ended
+    /// and the end of what it printed, so the operator sees the tool's own words in the cockpit
+    /// and the audit log keeps them. In-process deployers (the simulated fleet) send none.
+    DeployStep {
+        /// `shift`, `promote` or `rollback`.
+        action: String,
+        service: String,
+        /// Traffic share on the patched version the step aimed for (0 for a rollback).
+        percent: u8,
+        fence: u64,
+        /// Patch id the tool received as `CCP_VERSION`.
+        version: String,
+        /// The command line that ran.
+        command: String,
+        ok: bool,
+        /// `None` when the command was killed (timeout, signal).
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        /// Last part of stdout and stderr, interleaved (bounded).
+        output: String,
+        /// Why the step failed, when it did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// Baseline vs canary numbers over an observation window.
     CanaryMetrics {
@@ -179,12 +219,14 @@ impl EventKind {
             EventKind::Localized { .. } => "localized",
             EventKind::FixProposed { .. } => "fix_proposed",
             EventKind::GateResult(_) => "gate_result",
+            EventKind::FixCommitted { .. } => "fix_committed",
             EventKind::Decision { .. } => "decision",
             EventKind::AwaitingApproval { .. } => "awaiting_approval",
             EventKind::Approval { .. } => "approval",
             EventKind::LockAcquired { .. } => "lock_acquired",
             EventKind::LockReleased { .. } => "lock_released",
             EventKind::Deployed { .. } => "deployed",
+            EventKind::DeployStep { .. } => "deploy_step",
             EventKind::CanaryMetrics { .. } => "canary_metrics",
             EventKind::Verification { .. } => "verification",
             EventKind::RolledBack { .. } => "rolled_back",

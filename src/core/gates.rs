@@ -65,6 +65,7 @@ fn gate(
         value,
         threshold,
         reason,
+        output: None,
     }
 }
 
@@ -172,13 +173,15 @@ pub fn check_gate(name: &str, report: &CheckReport) -> GateOutcome {
     } else {
         json!("ok")
     };
-    gate(
+    let mut g = gate(
         name,
         report.passed,
         value,
         threshold,
         report.summary.clone(),
-    )
+    );
+    g.output = (!report.detail.trim().is_empty()).then(|| report.detail.clone());
+    g
 }
 
 /// Lines a unified diff adds (without the `+`), skipping file headers.
@@ -220,9 +223,9 @@ pub fn lint_gate(diff: &str, max_line: usize) -> GateOutcome {
     }
     let passed = problems.is_empty();
     let reason = if passed {
-        "no lint findings in added lines".to_string()
+        "no lint findings in added lines (built-in heuristic)".to_string()
     } else {
-        problems.join("; ")
+        format!("{} (built-in heuristic)", problems.join("; "))
     };
     gate("lint", passed, json!(problems.len()), json!(0), reason)
 }
@@ -256,9 +259,9 @@ pub fn security_gate(diff: &str) -> GateOutcome {
     }
     let passed = findings.is_empty();
     let reason = if passed {
-        "no risky constructs in added lines".to_string()
+        "no risky constructs in added lines (built-in heuristic)".to_string()
     } else {
-        findings.join("; ")
+        format!("{} (built-in heuristic)", findings.join("; "))
     };
     gate("security", passed, json!(findings.len()), json!(0), reason)
 }

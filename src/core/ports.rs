@@ -9,8 +9,8 @@
 
 use super::conflict::{GraphView, Operation};
 use super::domain::{
-    Alert, CheckKind, CheckReport, Cohort, Commit, FixPlan, Millis, PolicyInputs, Sample,
-    ServiceNode,
+    Alert, CheckKind, CheckReport, Cohort, Commit, FixCommit, FixPlan, Millis, PolicyInputs,
+    Sample, ServiceNode,
 };
 use super::locks::{LockInfo, LockLease, Resource};
 
@@ -120,6 +120,32 @@ pub trait CodeRepo: Send + Sync {
     fn blame(&self, file: &str, line: u32) -> PortResult<Commit>;
     /// Current content of a file.
     fn read_file(&self, file: &str) -> PortResult<String>;
+
+    /// Commit a patched file on its own branch without touching the working tree or the
+    /// checked-out branch, so the fix is reviewable and deployable by commit id. `Ok(None)` means
+    /// this repository does not record fixes (the default: read-only or simulated sources).
+    fn commit_fix(&self, req: &FixCommitRequest) -> PortResult<Option<FixCommit>> {
+        let _ = req;
+        Ok(None)
+    }
+}
+
+/// What [`CodeRepo::commit_fix`] is asked to commit. The core decides branch name and message so
+/// every repository adapter records fixes the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixCommitRequest {
+    /// Incident the fix belongs to.
+    pub incident: String,
+    /// Branch to create or update (`ccp/fix-<incident>`).
+    pub branch: String,
+    /// Repository-relative path of the patched file.
+    pub file: String,
+    /// Whole patched content of that file.
+    pub new_source: String,
+    /// Commit message: a summary line, a blank line, a body linking the incident.
+    pub message: String,
+    /// Commit time (seconds since the epoch, pipeline clock).
+    pub time_unix: i64,
 }
 
 /// What a fix generator is given.
@@ -145,10 +171,18 @@ pub trait FixGenerator: Send + Sync {
     fn propose(&self, req: &FixRequest) -> PortResult<FixPlan>;
 }
 
-/// Runs a real check (syntax, unit tests) on a patched copy of the service.
+/// Runs a real check (syntax, unit tests, lint, security scan) on a patched copy of the service.
 pub trait CheckRunner: Send + Sync {
     /// Run one check; failures to run are a failed report, not an error, so the gate can say why.
     fn run(&self, service: &str, plan: &FixPlan, kind: CheckKind) -> CheckReport;
+
+    /// Whether this runner has a real check of `kind` for this patch. Lint and security have an
+    /// in-process heuristic the pipeline falls back to when no real tool is configured; syntax
+    /// and tests have none, so runners answer for them by default.
+    fn handles(&self, service: &str, plan: &FixPlan, kind: CheckKind) -> bool {
+        let _ = (service, plan);
+        matches!(kind, CheckKind::Syntax | CheckKind::Tests)
+    }
 }
 
 /// Ships a patch to production traffic.
@@ -158,6 +192,125 @@ pub trait Deployer: Send + Sync {
     fn shift(&self, service: &str, plan: &FixPlan, percent: u8, fence: u64) -> PortResult<()>;
     /// Route all traffic back to the previous version.
     fn rollback(&self, service: &str, fence: u64) -> PortResult<()>;
+
+    /// Run one deploy step with its full context and report what the tooling did. This is what
+    /// the pipeline calls: external tools need more than `shift` carries (incident, version,
+    /// whether this is the final promotion), and what they print belongs in the cockpit and the
+    /// audit log. Failures are a failed report, not an error, so the output of a failing command
+    /// is recorded too. The default forwards to [`Deployer::shift`] / [`Deployer::rollback`] and
+    /// reports no command, which is all an in-process deployer has to say.
+    fn run_step(&self, step: &DeployStep<'_>) -> StepReport {
+        let result = match (step.action, step.plan) {
+            (DeployAction::Rollback, _) => self.rollback(step.service, step.fence),
+            (_, Some(plan)) => self.shift(step.service, plan, step.percent, step.fence),
+            (action, None) => Err(PortError::new(
+                "deployer",
+                format!("`{}` needs the fix plan", action.as_str()),
+            )),
+        };
+        StepReport::from_result(result)
+    }
+}
+
+/// Which move a deploy step makes. Deploy tools distinguish them (Argo Rollouts sets a weight,
+/// then promotes, or aborts), so the pipeline names the move instead of leaving tools to infer
+/// it from the percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployAction {
+    /// Route a partial share of traffic (a canary step below 100 %) to the patched version.
+    Shift,
+    /// Send all traffic to the patched version: the last step.
+    Promote,
+    /// Route all traffic back to the previous version.
+    Rollback,
+}
+
+impl DeployAction {
+    /// The word tools receive (`CCP_ACTION`) and events record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployAction::Shift => "shift",
+            DeployAction::Promote => "promote",
+            DeployAction::Rollback => "rollback",
+        }
+    }
+
+    /// The move that puts `percent` of traffic on the patched version: 100 % is a promotion.
+    pub fn for_percent(percent: u8) -> Self {
+        if percent >= 100 {
+            DeployAction::Promote
+        } else {
+            DeployAction::Shift
+        }
+    }
+}
+
+/// One deploy step and everything a deploy tool may need to carry it out, so adapters never
+/// reach back into the pipeline for context.
+#[derive(Debug, Clone, Copy)]
+pub struct DeployStep<'a> {
+    /// What to do.
+    pub action: DeployAction,
+    /// Service to act on.
+    pub service: &'a str,
+    /// The patch being shipped (or rolled back); `None` only when a caller has none to give.
+    pub plan: Option<&'a FixPlan>,
+    /// Traffic share on the patched version after the step (0 for a rollback).
+    pub percent: u8,
+    /// Fencing token of the service lock; deployers refuse tokens older than one they saw.
+    pub fence: u64,
+    /// Stable id of the patch ([`patch_version`]), so tools can tag images and find what to undo.
+    pub version: &'a str,
+    /// Incident the step belongs to, when known, for the tool's own logs and annotations.
+    pub incident: Option<&'a str>,
+}
+
+/// What one deploy step did, as far as the deployer can tell. An external tool's output is
+/// evidence the operator needs when a step fails, and the audit log must say what actually ran.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepReport {
+    /// Command that ran; `None` when no external tool was involved (simulated fleet) or the step
+    /// was refused before anything ran (stale fence).
+    pub command: Option<String>,
+    /// Exit code of the command; `None` when it was killed by a signal, timed out or never ran.
+    pub exit_code: Option<i32>,
+    /// Wall-clock time the step took, ms.
+    pub duration_ms: u64,
+    /// The end of what the command printed (stdout and stderr interleaved), bounded.
+    pub output: String,
+    /// Why the step failed; `None` means it succeeded.
+    pub error: Option<PortError>,
+}
+
+impl StepReport {
+    /// A report that only says whether an in-process step worked.
+    pub fn from_result(result: PortResult<()>) -> Self {
+        StepReport {
+            error: result.err(),
+            ..StepReport::default()
+        }
+    }
+
+    /// Whether the step succeeded.
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The stable id of a patch that deploy tools receive as `CCP_VERSION`: the fix commit id when
+/// the fix was committed, else the first 12 hex digits of SHA-256 over the patched file's whole
+/// new content (`printf %s "$NEW_SOURCE" | sha256sum | cut -c1-12`). Content-derived, so the same
+/// patch gets the same id in every run and on every machine, and tools can tag artifacts with it.
+pub fn patch_version(plan: &FixPlan, commit: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    if let Some(c) = commit.map(str::trim).filter(|c| !c.is_empty()) {
+        return c.to_string();
+    }
+    Sha256::digest(plan.new_source.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Distributed or local locks with TTL, owner tokens and fencing.

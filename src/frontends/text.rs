@@ -13,6 +13,9 @@ pub fn describe(ev: &Event) -> Option<String> {
     Some(format!("{}  {}", clock_part(&ev.ts), body(&ev.kind)))
 }
 
+/// Lines of a deploy command's output shown under its `deploy_step` line (the event keeps more).
+const DEPLOY_OUTPUT_LINES: usize = 20;
+
 /// The event in words: a 10-column kind label, then the detail (possibly over several lines).
 /// Shared by the text mode and the cockpit's timeline so both say the same thing.
 pub fn body(kind: &EventKind) -> String {
@@ -94,6 +97,23 @@ pub fn body(kind: &EventKind) -> String {
             if g.passed { "PASS" } else { "FAIL" },
             g.reason
         ),
+        EventKind::FixCommitted {
+            branch,
+            commit,
+            reused,
+            pushed_to,
+            push_error,
+            ..
+        } => format!(
+            "commit    {} on {branch}{}{}",
+            commit.get(..7).unwrap_or(commit),
+            if *reused { ", reused from an earlier run" } else { "" },
+            match (pushed_to, push_error) {
+                (Some(r), _) => format!(", pushed to {r}"),
+                (None, Some(e)) => format!(", NOT pushed: {e}"),
+                (None, None) => String::new(),
+            }
+        ),
         EventKind::Decision { justification } => {
             format!("decision  {}: {} — {}", justification.decision, justification.outcome, justification.reasoning)
         }
@@ -128,6 +148,36 @@ pub fn body(kind: &EventKind) -> String {
         EventKind::LockReleased { resource, .. } => format!("lock      released {resource}"),
         EventKind::Deployed { service, percent, fence } => {
             format!("deploy    {service}: {percent}% of traffic on the patched version (fence {fence})")
+        }
+        EventKind::DeployStep {
+            action,
+            service,
+            percent,
+            fence,
+            ok,
+            exit_code,
+            duration_ms,
+            output,
+            error,
+            ..
+        } => {
+            let ended = match (ok, exit_code, error) {
+                (true, _, _) => "ok".to_string(),
+                (false, _, Some(e)) => format!("FAILED: {}", e.lines().next().unwrap_or_default()),
+                (false, Some(c), None) => format!("FAILED with exit code {c}"),
+                (false, None, None) => "FAILED".to_string(),
+            };
+            let code = exit_code.map(|c| format!("exit {c}, ")).unwrap_or_default();
+            let mut s = format!(
+                "{:<10}{action} {percent}% on {service}: {ended} ({code}{:.1} s, fence {fence})",
+                if *ok { "deploy" } else { "DEPLOY" },
+                *duration_ms as f64 / 1000.0
+            );
+            let lines: Vec<&str> = output.lines().collect();
+            for l in &lines[lines.len().saturating_sub(DEPLOY_OUTPUT_LINES)..] {
+                s.push_str(&format!("\n            │ {l}"));
+            }
+            s
         }
         EventKind::CanaryMetrics {
             step,

@@ -93,6 +93,27 @@ pub struct VerdictView {
     pub metrics: Vec<MetricResult>,
 }
 
+/// One step an external deploy tool ran (`deploy_step`), as the Canary pane and its details show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployStepView {
+    /// `shift`, `promote`, `rollback`.
+    pub action: String,
+    /// Traffic share the step aimed for.
+    pub percent: u8,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// Exit code; `None` when the command was killed.
+    pub exit_code: Option<i32>,
+    /// How long it ran, ms.
+    pub duration_ms: u64,
+    /// The command line.
+    pub command: String,
+    /// End of what it printed.
+    pub output: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
 /// Everything the Canary pane charts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CanaryView {
@@ -110,6 +131,8 @@ pub struct CanaryView {
     pub canary_p99: Vec<f64>,
     /// Verdicts, oldest first.
     pub verdicts: Vec<VerdictView>,
+    /// Steps run by an external deploy tool, oldest first (empty with the simulated fleet).
+    pub deploy_steps: Vec<DeployStepView>,
 }
 
 /// Why the pipeline is waiting for a human.
@@ -333,6 +356,26 @@ impl ViewModel {
                 self.locks.retain(|l| &l.resource != resource)
             }
             EventKind::Deployed { percent, .. } => self.canary.traffic_pct = *percent,
+            EventKind::DeployStep {
+                action,
+                percent,
+                command,
+                ok,
+                exit_code,
+                duration_ms,
+                output,
+                error,
+                ..
+            } => self.canary.deploy_steps.push(DeployStepView {
+                action: action.clone(),
+                percent: *percent,
+                ok: *ok,
+                exit_code: *exit_code,
+                duration_ms: *duration_ms,
+                command: command.clone(),
+                output: output.clone(),
+                error: error.clone(),
+            }),
             EventKind::CanaryMetrics {
                 step,
                 percent,
@@ -393,6 +436,7 @@ impl ViewModel {
             }
             EventKind::AlertReceived { .. }
             | EventKind::AlertResolved { .. }
+            | EventKind::FixCommitted { .. }
             | EventKind::Decision { .. }
             | EventKind::Note { .. } => {}
         }
@@ -461,6 +505,7 @@ fn event_status(kind: &EventKind) -> Status {
     match kind {
         EventKind::GateResult(g) if !g.passed => Status::Bad,
         EventKind::GateResult(_) => Status::Ok,
+        EventKind::DeployStep { ok: false, .. } => Status::Bad,
         EventKind::AlertReceived { .. }
         | EventKind::IncidentOpened { .. }
         | EventKind::RolledBack { .. }
@@ -595,6 +640,39 @@ mod tests {
         assert_eq!(c.canary_p99.len(), 3);
         assert!(c.canary_errors[2].is_nan());
         assert_eq!(c.steps[0].series_start, 0);
+    }
+
+    #[test]
+    fn deploy_steps_keep_what_the_tool_printed() {
+        let mut vm = ViewModel::default();
+        vm.apply(&ev(
+            0,
+            EventKind::DeployStep {
+                action: "shift".into(),
+                service: "payment-service".into(),
+                percent: 50,
+                fence: 3,
+                version: "abc123".into(),
+                command: "./deploy.sh".into(),
+                ok: false,
+                exit_code: Some(7),
+                duration_ms: 1200,
+                output: "a\nb\nweight refused\n".into(),
+                error: Some("exited with code 7".into()),
+            },
+        ));
+        let d = &vm.canary.deploy_steps[0];
+        assert_eq!((d.action.as_str(), d.percent, d.ok), ("shift", 50, false));
+        assert_eq!(d.exit_code, Some(7));
+        let t = &vm.timeline[0];
+        assert_eq!(t.label, "deploy");
+        assert_eq!(t.status, Status::Bad);
+        assert!(
+            t.summary.contains("shift 50% on payment-service: FAILED"),
+            "{}",
+            t.summary
+        );
+        assert_eq!(t.more.last().map(String::as_str), Some("│ weight refused"));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Real checks on the patched copy of a Python service, as the `CheckRunner` port: the syntax
 //! check and the service's own unit tests run in a temporary directory, never in the checkout.
+//! `adapters::command_checks::CommandCheckRunner` does the same for configured commands in any
+//! language and falls back to these built-in Python checks.
 
 use crate::adapters::python_checks::{self, CheckOutcome};
 use crate::core::domain::{CheckKind, CheckReport, FixPlan};
@@ -31,11 +33,13 @@ impl PythonCheckRunner {
     }
 }
 
+/// The built-in checks' output is kept only when they fail: a passing run prints dots and a
+/// wall-clock timing, nothing to review, and keeping it would make seeded runs differ.
 fn report(o: CheckOutcome) -> CheckReport {
     CheckReport {
         passed: o.passed,
         summary: o.summary,
-        detail: o.detail,
+        detail: if o.passed { String::new() } else { o.detail },
         tests_run: o.tests_run,
         failures: o.failures,
     }
@@ -77,6 +81,13 @@ impl CheckRunner for PythonCheckRunner {
             CheckKind::Tests => report(python_checks::run_unit_tests(
                 copy.path(),
                 self.test_timeout,
+            )),
+            // Never asked: `handles` says no, so the pipeline uses its heuristics. Answer safely
+            // anyway.
+            CheckKind::Lint | CheckKind::Security => failed(format!(
+                "the embedded Python runner has no {} tool; configure gates.commands.python.{}",
+                kind.as_str(),
+                kind.as_str()
             )),
         }
     }

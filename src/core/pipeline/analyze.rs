@@ -255,9 +255,7 @@ impl Pipeline {
             .errors
             .recent_errors(&service)
             .unwrap_or_default();
-        let trace = errors
-            .iter()
-            .find_map(|t| localize::parse_trace(t).ok());
+        let trace = errors.iter().find_map(|t| localize::parse_trace(t).ok());
         let Some(trace) = trace else {
             self.go(State::Escalated)?;
             return Err(escalate(format!(

@@ -7,6 +7,7 @@ use crate::core::events::{Command, EventKind, GateOutcome};
 use crate::core::explain::Justification;
 use crate::core::gates;
 use crate::core::override_rules::{self, OverrideInputs};
+use crate::core::ports::FixCommitRequest;
 use crate::core::risk::{self, RiskInputs};
 use crate::core::state::State;
 use std::time::Duration;
@@ -32,10 +33,12 @@ impl Pipeline {
             results.push(self.gate_step(gates::check_gate("tests", &r))?);
         }
         if self.settings.run_lint {
-            results.push(self.gate_step(gates::lint_gate(&plan.diff, LINT_MAX_LINE))?);
+            let g = self.tool_or_heuristic(&service, &plan, CheckKind::Lint);
+            results.push(self.gate_step(g)?);
         }
         if self.settings.run_security {
-            results.push(self.gate_step(gates::security_gate(&plan.diff))?);
+            let g = self.tool_or_heuristic(&service, &plan, CheckKind::Security);
+            results.push(self.gate_step(g)?);
         }
         let (inputs, blast, fleet) = self.risk_inputs(&plan)?;
         let g = risk::gate_risk(&inputs);
@@ -90,7 +93,131 @@ impl Pipeline {
             ));
         }
         self.go(State::GatesPassed)?;
+        self.commit_fix(&plan)?;
         self.register_operation()
+    }
+
+    /// Lint or security scan: the configured tool when the check runner has one for this patch
+    /// (its summary names the command), else the in-process heuristic over the added lines (its
+    /// reason says so).
+    fn tool_or_heuristic(&self, service: &str, plan: &FixPlan, kind: CheckKind) -> GateOutcome {
+        if self.ports.checks.handles(service, plan, kind) {
+            let report = self.ports.checks.run(service, plan, kind);
+            return gates::check_gate(kind.as_str(), &report);
+        }
+        match kind {
+            CheckKind::Security => gates::security_gate(&plan.diff),
+            _ => gates::lint_gate(&plan.diff, LINT_MAX_LINE),
+        }
+    }
+
+    /// Commit the fix that passed the gates on `ccp/fix-<incident>`, so the change exists in git
+    /// (reviewable while the human decides, and deployable by commit id) and the audit log links
+    /// incident and commit. A repository that cannot commit is noted, not fatal: the patch is in
+    /// the audit log either way, and the deployer says if it needs a commit.
+    fn commit_fix(&mut self, plan: &FixPlan) -> Step<()> {
+        let req = FixCommitRequest {
+            incident: self.incident_id.clone(),
+            branch: fix_branch(&self.incident_id),
+            file: plan.file.clone(),
+            new_source: plan.new_source.clone(),
+            message: self.fix_commit_message(plan),
+            time_unix: self.ports.clock.now_ms().div_euclid(1000),
+        };
+        match self.ports.repo.commit_fix(&req) {
+            Ok(Some(c)) => {
+                self.emit(EventKind::FixCommitted {
+                    branch: c.branch.clone(),
+                    commit: c.commit.clone(),
+                    file: plan.file.clone(),
+                    reused: c.reused,
+                    pushed_to: c.pushed_to.clone(),
+                    push_error: c.push_error.clone(),
+                })?;
+                self.found.fix_commit = Some(c);
+            }
+            Ok(None) => {}
+            Err(e) => self.emit(EventKind::Note {
+                message: format!(
+                    "could not commit the fix on {} ({e}); continuing without a fix commit (the patch is in the audit log)",
+                    req.branch
+                ),
+            })?,
+        }
+        Ok(())
+    }
+
+    /// Summary line saying what was fixed; body linking the incident, the fault, the root cause
+    /// and the gates, so `git log` alone explains the commit.
+    fn fix_commit_message(&self, plan: &FixPlan) -> String {
+        let service = self.root_service();
+        let loc = self.found.location.as_ref();
+        let exception = loc
+            .map(|l| l.exception.as_str())
+            .filter(|e| !e.is_empty())
+            .unwrap_or("fault");
+        let base = plan.file.rsplit('/').next().unwrap_or(&plan.file);
+        let mut m = format!(
+            "fix({service}): {exception} at {base}:{} ({})
+
+{}
+
+Incident: {}
+Template: {}
+Location: {}:{}",
+            plan.line,
+            plan.template,
+            plan.description,
+            self.incident_id,
+            plan.template,
+            plan.file,
+            plan.line
+        );
+        if let Some(l) = loc {
+            if !l.function.is_empty() {
+                m.push_str(&format!(" in {}()", l.function));
+            }
+            m.push_str(&format!(
+                "
+Error: {}: {}",
+                l.exception, l.message
+            ));
+            if let Some(c) = &l.blame_commit {
+                m.push_str(&format!(
+                    "
+Line last changed in: {c}"
+                ));
+                if let Some(a) = &l.blame_author {
+                    m.push_str(&format!(" by {a}"));
+                }
+            }
+        }
+        if let Some(c) = self.found.rca.first() {
+            m.push_str(&format!(
+                "
+Root cause: {}{} (confidence {:.0}%)",
+                c.service,
+                c.commit
+                    .as_deref()
+                    .map(|x| format!(" @ {x}"))
+                    .unwrap_or_default(),
+                c.confidence * 100.0
+            ));
+        }
+        if !self.found.gates_summary.is_empty() {
+            m.push_str(&format!(
+                "
+Gates: {}",
+                self.found.gates_summary
+            ));
+        }
+        m.push_str(
+            "
+
+Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
+",
+        );
+        m
     }
 
     /// Announce the intent to deploy in the operations registry, so operations that reach their
@@ -471,4 +598,23 @@ fn gates_justification(results: &[GateOutcome]) -> Justification {
         results.len()
     ))
     .confidence(1.0)
+}
+
+/// The branch a fix is committed on: `ccp/fix-<incident>`, with anything git would refuse in a
+/// ref name replaced, so every incident id gives a valid branch.
+pub(crate) fn fix_branch(incident: &str) -> String {
+    let safe: String = incident
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!(
+        "ccp/fix-{}",
+        if safe.is_empty() { "unknown" } else { &safe }
+    )
 }

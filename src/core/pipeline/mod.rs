@@ -112,6 +112,10 @@ pub(crate) struct Findings {
     pub(crate) deploy_started_ms: i64,
     pub(crate) strategy: Option<crate::core::domain::Strategy>,
     pub(crate) gates_summary: String,
+    /// The fix as committed on `ccp/fix-<incident>` once the gates passed; its `commit` is the
+    /// version the rollout stage hands a deployer (`CCP_VERSION`). `None` when the repository
+    /// does not record fixes or committing failed (a note says why).
+    pub(crate) fix_commit: Option<crate::core::domain::FixCommit>,
 }
 
 /// The orchestrator.

@@ -2,10 +2,11 @@
 //! touches production traffic, always under a lock and a fencing token.
 
 use super::{Pipeline, Step, Stop};
-use crate::core::domain::{Cohort, Outcome, Sample, Strategy, WindowStats};
+use crate::core::domain::{Cohort, FixPlan, Outcome, Sample, Strategy, WindowStats};
 use crate::core::events::EventKind;
 use crate::core::explain::Justification;
 use crate::core::locks::{Resource, Scope};
+use crate::core::ports::{patch_version, DeployAction, DeployStep, StepReport};
 use crate::core::state::State;
 use crate::core::stats::judge::{
     judge_metric, summarize, Direction, JudgeConfig, Judgement, Verdict,
@@ -134,16 +135,71 @@ impl Pipeline {
         ))
     }
 
+    /// The id deploy tools receive as `CCP_VERSION`: the fix commit when the fix was committed,
+    /// else a hash of the patched file (see [`patch_version`]).
+    fn deploy_version(&self, plan: &FixPlan) -> String {
+        let commit = self.found.fix_commit.as_ref().map(|c| c.commit.as_str());
+        patch_version(plan, commit)
+    }
+
+    /// Run one deploy step through the deployer and record what its tool did (a `deploy_step`
+    /// event, when a tool ran). Returns the report, whose error is for the caller to act on, and
+    /// whether the record was written: a rollback must learn its result even if the audit broke.
+    fn deploy_step(
+        &mut self,
+        action: DeployAction,
+        pct: u8,
+        plan: Option<&FixPlan>,
+    ) -> (StepReport, Step<()>) {
+        let service = self.root_service();
+        let fence = self.fence();
+        let version = plan.map(|p| self.deploy_version(p)).unwrap_or_default();
+        let incident = self.incident_id.clone();
+        let step = DeployStep {
+            action,
+            service: &service,
+            plan,
+            percent: pct,
+            fence,
+            version: &version,
+            incident: (!incident.is_empty()).then_some(incident.as_str()),
+        };
+        let report = self.ports.deployer.run_step(&step);
+        let mut recorded = Ok(());
+        if let Some(command) = &report.command {
+            recorded = self.emit(EventKind::DeployStep {
+                action: action.as_str().to_string(),
+                service: service.clone(),
+                percent: pct,
+                fence,
+                version,
+                command: command.clone(),
+                ok: report.ok(),
+                exit_code: report.exit_code,
+                duration_ms: report.duration_ms,
+                output: report.output.clone(),
+                error: report.error.as_ref().map(|e| e.message.clone()),
+            });
+        }
+        (report, recorded)
+    }
+
     fn shift(&mut self, pct: u8) -> Step<()> {
         let Some(plan) = self.found.plan.clone() else {
             return Err(Stop::new(Outcome::Failed, "internal: no fix plan"));
         };
         let service = self.root_service();
         let fence = self.fence();
-        self.ports
-            .deployer
-            .shift(&service, &plan, pct, fence)
-            .map_err(|e| Stop::new(Outcome::RolledBack, format!("deploy to {pct}% failed: {e}")))?;
+        let (report, recorded) = self.deploy_step(DeployAction::for_percent(pct), pct, Some(&plan));
+        recorded?;
+        if let Some(e) = report.error {
+            // The canary state we are in counts as deployed code, so the caller rolls back even
+            // when this was the first step: the tool may have moved some traffic before failing.
+            return Err(Stop::new(
+                Outcome::RolledBack,
+                format!("deploy to {pct}% failed: {e}"),
+            ));
+        }
         self.found.deployed_percent = pct;
         self.emit(EventKind::Deployed {
             service,
@@ -268,8 +324,10 @@ impl Pipeline {
             return stop;
         }
         let service = self.root_service();
-        let fence = self.fence();
-        match self.ports.deployer.rollback(&service, fence) {
+        let plan = self.found.plan.clone();
+        // A broken audit log already ends the run; the rollback's own result decides the exit.
+        let (report, _recorded) = self.deploy_step(DeployAction::Rollback, 0, plan.as_ref());
+        match report.error.map_or(Ok(()), Err) {
             Ok(()) => {
                 self.found.deployed_percent = 0;
                 let _ = self.emit(EventKind::RolledBack {

@@ -6,7 +6,7 @@ use super::common::{bar, pct, placeholder, truncate};
 use crate::core::stats::judge::MetricVerdict;
 use crate::tui::theme::{Status, Theme};
 use crate::tui::ui_state::UiState;
-use crate::tui::view_model::{CanaryView, VerdictView, ViewModel};
+use crate::tui::view_model::{CanaryView, DeployStepView, VerdictView, ViewModel};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -123,7 +123,45 @@ fn header(
             ),
         ]));
     }
+    if let Some(d) = c.deploy_steps.last() {
+        out.push(deploy_line(d, theme, w));
+    }
     out
+}
+
+/// The last step the deploy tool ran: what, how it ended, and its last line of output (Enter
+/// shows the rest), so a failing `kubectl` is visible without leaving the pane.
+fn deploy_line(d: &DeployStepView, theme: &Theme, w: usize) -> Line<'static> {
+    let (mark, st) = if d.ok {
+        ("✓", Status::Ok)
+    } else {
+        ("✗", Status::Bad)
+    };
+    let code = d
+        .exit_code
+        .map(|c| format!("exit {c}"))
+        .unwrap_or_else(|| "killed".into());
+    // The tool's own last words say more than our summary of them; the error is the fallback.
+    let last = d
+        .output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .or(d.error.as_deref())
+        .unwrap_or_default();
+    let head = format!(
+        " {} {}% {code} {:.1}s ",
+        d.action,
+        d.percent,
+        d.duration_ms as f64 / 1000.0
+    );
+    let room = w.saturating_sub(8 + head.chars().count());
+    Line::from(vec![
+        Span::styled("deploy ", theme.status(Status::Muted)),
+        Span::styled(mark, theme.status(st).add_modifier(Modifier::BOLD)),
+        Span::raw(head),
+        Span::styled(truncate(last.trim(), room), theme.status(Status::Muted)),
+    ])
 }
 
 fn points(v: &[f64], scale: f64) -> Vec<(f64, f64)> {
@@ -206,7 +244,11 @@ fn chart_area(
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
     let theme = ui.theme();
     let c = &vm.canary;
-    if c.steps.is_empty() && c.traffic_pct == 0 && c.verdicts.is_empty() {
+    if c.steps.is_empty()
+        && c.traffic_pct == 0
+        && c.verdicts.is_empty()
+        && c.deploy_steps.is_empty()
+    {
         let msg = if vm.locks.is_empty() {
             "the canary starts after approval"
         } else {

@@ -9,7 +9,7 @@ use crate::tui::input::{filtered_timeline, COMMANDS};
 use crate::tui::keymap::help_rows;
 use crate::tui::theme::{Status, Theme};
 use crate::tui::ui_state::{Pane, UiState};
-use crate::tui::view_model::ViewModel;
+use crate::tui::view_model::{DeployStepView, ViewModel};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -340,6 +340,37 @@ fn justification_lines(j: &Justification, theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// Each step the deploy tool ran, with the command and the end of its output: when a rollout
+/// fails in the tool, its own words are the first thing to read.
+fn deploy_step_lines(steps: &[DeployStepView], theme: &Theme) -> Vec<Line<'static>> {
+    let mut l = Vec::new();
+    for d in steps {
+        let code = d
+            .exit_code
+            .map(|c| format!("exit {c}"))
+            .unwrap_or_else(|| "killed".into());
+        l.push(Line::from(Span::styled(
+            format!(
+                "deploy {} {}% — {} ({code}, {:.1} s)",
+                d.action,
+                d.percent,
+                if d.ok { "OK" } else { "FAILED" },
+                d.duration_ms as f64 / 1000.0
+            ),
+            theme
+                .status(if d.ok { Status::Ok } else { Status::Bad })
+                .add_modifier(Modifier::BOLD),
+        )));
+        l.push(kv("  command", d.command.clone(), theme));
+        if let Some(e) = &d.error {
+            l.push(kv("  error", e.clone(), theme));
+        }
+        l.extend(d.output.lines().map(|x| Line::from(format!("  │ {x}"))));
+        l.push(Line::from(""));
+    }
+    l
+}
+
 fn detail_lines(
     pane: Pane,
     vm: &ViewModel,
@@ -484,21 +515,26 @@ fn detail_lines(
             let Some(g) = vm.gates.get(ui.sel(Pane::Gates)) else {
                 return none("gate");
             };
-            (
-                g.gate.clone(),
-                vec![
-                    kv("result", if g.passed { "PASS" } else { "FAIL" }, theme),
-                    kv("value", value_text(&g.value), theme),
-                    kv("threshold", value_text(&g.threshold), theme),
-                    kv("reason", g.reason.clone(), theme),
-                ],
-            )
+            let mut l = vec![
+                kv("result", if g.passed { "PASS" } else { "FAIL" }, theme),
+                kv("value", value_text(&g.value), theme),
+                kv("threshold", value_text(&g.threshold), theme),
+                kv("reason", g.reason.clone(), theme),
+            ];
+            // What the real check printed: the compiler's message or the failing test is
+            // usually the first thing a reviewer wants to read.
+            if let Some(out) = &g.output {
+                l.push(Line::from(""));
+                l.push(kv("output", "", theme));
+                l.extend(out.lines().map(|x| Line::from(format!("  {x}"))));
+            }
+            (g.gate.clone(), l)
         }
         Pane::Canary => {
-            if vm.canary.verdicts.is_empty() {
+            if vm.canary.verdicts.is_empty() && vm.canary.deploy_steps.is_empty() {
                 return none("verdicts");
             }
-            let mut l = Vec::new();
+            let mut l = deploy_step_lines(&vm.canary.deploy_steps, theme);
             for v in &vm.canary.verdicts {
                 l.push(Line::from(Span::styled(
                     format!(
@@ -536,7 +572,12 @@ fn detail_lines(
                 }
                 l.push(Line::from(""));
             }
-            ("statistics".into(), l)
+            let title = if vm.canary.deploy_steps.is_empty() {
+                "statistics"
+            } else {
+                "deploy steps and statistics"
+            };
+            (title.into(), l)
         }
         Pane::Timeline => {
             let rows = filtered_timeline(ui, vm);
