@@ -17,6 +17,7 @@ use crate::adapters::http_errors::{HttpErrorLog, NoErrorLog};
 use crate::adapters::merged_alerts::MergedAlerts;
 use crate::adapters::neo4j_graph::Neo4jGraph;
 use crate::adapters::prometheus::{PromClient, PrometheusMetrics};
+use crate::adapters::script_deployer::ScriptDeployer;
 use crate::audit::FileAuditLog;
 use crate::config::{Config, DeployBackend, GraphBackend, MetricsBackend};
 use crate::core::clock::Clock;
@@ -187,7 +188,7 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
 
     let deployer: Arc<dyn Deployer> = match cfg.deploy.backend {
         DeployBackend::Simulated => sim("deploy")?,
-        DeployBackend::Script => bail!("deploy.backend: script is not wired into runs yet"),
+        DeployBackend::Script => Arc::new(ScriptDeployer::from_config(&cfg.deploy)?),
     };
 
     let policy: Arc<dyn PolicySource> = match &fleet {
