@@ -205,6 +205,40 @@ fn auto_reject_ends_rejected_with_nothing_deployed() {
 }
 
 #[test]
+fn without_automatic_rollback_a_failed_canary_escalates_with_the_patch_in_place() {
+    if !have_python() {
+        eprintln!("skipped: python3 not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("ccp.yaml");
+    std::fs::write(&cfg, "deploy:\n  rollback_on_fail: false\n").expect("write config");
+    let cfg_arg = cfg.display().to_string();
+    let ev = run_demo(
+        dir.path(),
+        &[
+            "--config",
+            &cfg_arg,
+            "--auto-approve",
+            "--inject-failure",
+            "canary_regression",
+        ],
+    );
+    let s = states(&ev);
+    assert_eq!(
+        &s[s.len() - 3..],
+        ["CANARY_10", "HEALTH_CHECK", "ESCALATED"]
+    );
+    assert_eq!(last(&ev)["outcome"], "escalated");
+    assert!(of_type(&ev, "rolled_back").is_empty());
+    let reason = last(&ev)["reason"].as_str().expect("reason").to_string();
+    assert!(
+        reason.contains("rollback_on_fail is off") && reason.contains("10% of traffic"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn canary_regression_is_rolled_back() {
     if !have_python() {
         eprintln!("skipped: python3 not on PATH");

@@ -171,6 +171,7 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
         lock_wait_ms: cfg.locks.wait_ms,
         max_concurrent_operations: cfg.locks.max_concurrent_operations as usize,
         only_service: None,
+        rollback_on_fail: cfg.deploy.rollback_on_fail,
         pacing: StagePacing {
             poll_ms: cfg.detection.poll_interval_s.saturating_mul(1000),
             observe_ms: cfg.deploy.observe_s.saturating_mul(1000),

@@ -320,6 +320,16 @@ impl Pipeline {
             }
             return Stop::new(Outcome::Escalated, stop.reason);
         }
+        if !self.settings.rollback_on_fail {
+            let _ = self.go(State::Escalated);
+            return Stop::new(
+                Outcome::Escalated,
+                format!(
+                    "{}; deploy.rollback_on_fail is off, so {}% of traffic stays on the patch until a human decides",
+                    stop.reason, self.found.deployed_percent
+                ),
+            );
+        }
         if self.go(State::Rollback).is_err() {
             return stop;
         }

@@ -118,6 +118,9 @@ pub struct PipelineSettings {
     /// Only open incidents on this service. Lets several pipelines share one fleet, each owning
     /// one incident (concurrent-incident drills and tests); `None` takes the worst alert.
     pub only_service: Option<String>,
+    /// Roll back automatically when a step fails. Off only where rolling back is riskier than
+    /// the failure (a schema migration): the run then escalates with the partial rollout in place.
+    pub rollback_on_fail: bool,
     /// Stage pacing.
     pub pacing: StagePacing,
     /// Detection thresholds, reused to colour services healthy or not in `topology` events.
@@ -145,6 +148,7 @@ impl Default for PipelineSettings {
             lock_wait_ms: 10_000,
             max_concurrent_operations: 3,
             only_service: None,
+            rollback_on_fail: true,
             pacing: StagePacing::default(),
         }
     }
