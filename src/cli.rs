@@ -194,6 +194,9 @@ enum FleetCmd {
         /// Noise seed (default: the fleet file's).
         #[arg(long)]
         seed: Option<u64>,
+        /// Start the fleet's faults this many seconds later, so there is healthy history first.
+        #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+        fault_delay: f64,
     },
     /// Send one deploy step to a fleet, from a `deploy: script` command (reads CCP_ACTION,
     /// CCP_SERVICE, CCP_PERCENT, CCP_FENCE, CCP_PLAN_FILE).
@@ -588,6 +591,7 @@ fn fleet(cmd: FleetCmd) -> Result<ExitCode> {
             fleet,
             repo_dir,
             seed,
+            fault_delay,
         } => {
             let fleet = match fleet {
                 Some(f) => f,
@@ -598,6 +602,7 @@ fn fleet(cmd: FleetCmd) -> Result<ExitCode> {
                 repo_dir,
                 listen,
                 seed,
+                fault_delay_s: fault_delay,
             })?;
             println!(
                 "fleet: serving http://{}/metrics  code: {}",

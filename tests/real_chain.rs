@@ -67,9 +67,17 @@ fn ccp() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ccp"))
 }
 
-fn start_fleet(s: &Servers, name: &str, fleet_file: Option<&Path>, dir: &Path) -> Fleet {
+fn start_fleet(
+    s: &Servers,
+    name: &str,
+    fleet_file: Option<&Path>,
+    dir: &Path,
+    fault_delay_s: u32,
+) -> Fleet {
     let mut cmd = ccp();
-    cmd.args(["fleet", "serve", "--listen", "127.0.0.1:0", "--repo-dir"])
+    cmd.args(["fleet", "serve", "--listen", "127.0.0.1:0", "--fault-delay"])
+        .arg(fault_delay_s.to_string())
+        .arg("--repo-dir")
         .arg(dir.join("repo"))
         .env("CCP_STATE_DIR", dir.join("fleet-state"))
         .stdout(Stdio::piped())
@@ -152,7 +160,7 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
     let dir = tempfile::tempdir().unwrap();
     let fleet_file = dir.path().join("fleet.yaml");
     std::fs::write(&fleet_file, QUIET_FLEET).unwrap();
-    let mut fleet = start_fleet(&s, "quiet", Some(&fleet_file), dir.path());
+    let mut fleet = start_fleet(&s, "quiet", Some(&fleet_file), dir.path(), 0);
     let client = PromClient::new(&s.prometheus, Duration::from_secs(5)).unwrap();
     let m = PrometheusMetrics::new(
         client.clone(),
@@ -234,7 +242,8 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
 fn alertmanager_webhook_to_resolved_incident_through_prometheus() {
     let Some(s) = servers() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let fleet = start_fleet(&s, "e2e", None, dir.path());
+    // Healthy for 25 s, then the demo's bug: RCA compares the incident with that history.
+    let fleet = start_fleet(&s, "e2e", None, dir.path(), 25);
     let exe = env!("CARGO_BIN_EXE_ccp");
     let config = dir.path().join("ccp.yaml");
     std::fs::write(

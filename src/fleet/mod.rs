@@ -34,6 +34,9 @@ pub struct ServeOptions {
     pub listen: String,
     /// Noise seed; the fleet file's when `None`.
     pub seed: Option<u64>,
+    /// Seconds added to every fault's start, so Prometheus has a healthy history to compare the
+    /// incident with (the demo's faults are active from the start).
+    pub fault_delay_s: f64,
 }
 
 struct FleetApp {
@@ -142,7 +145,10 @@ fn apply(fleet: &SimFleet, req: &DeployRequest) -> Result<String, (StatusCode, S
 /// Build the fleet and its HTTP server. Returns the server (dropping it stops serving) and the
 /// repository path.
 pub fn start(opts: &ServeOptions) -> Result<(HttpServer, PathBuf)> {
-    let spec = FleetSpec::load(&opts.fleet)?;
+    let mut spec = FleetSpec::load(&opts.fleet)?;
+    for f in &mut spec.faults {
+        f.start_s += opts.fault_delay_s;
+    }
     let fleet_dir = opts.fleet.parent().unwrap_or(Path::new(".")).to_path_buf();
     let seed = opts.seed.unwrap_or(spec.seed);
     let clock: Arc<dyn Clock> = Arc::new(crate::adapters::wall_clock::WallClock);
