@@ -238,9 +238,36 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
     );
 }
 
+/// Wait until Alertmanager holds no active alert, so an earlier run's alerts (same servers,
+/// repeated runs) cannot open this run's incident.
+fn wait_for_quiet_alertmanager(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let body = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())",
+            ])
+            .arg(format!("{url}/api/v2/alerts?active=true"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&body.stdout);
+        let list: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_default();
+        if list.as_array().is_some_and(|a| a.is_empty()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Alertmanager never went quiet: {text}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
 #[test]
 fn alertmanager_webhook_to_resolved_incident_through_prometheus() {
     let Some(s) = servers() else { return };
+    wait_for_quiet_alertmanager(&s.alertmanager);
     let dir = tempfile::tempdir().unwrap();
     // Healthy for 25 s, then the demo's bug: RCA compares the incident with that history.
     let fleet = start_fleet(&s, "e2e", None, dir.path(), 25);
@@ -330,5 +357,4 @@ verification:
         )
         .unwrap();
     assert_eq!(q[0].points[0].1, 100.0, "{q:?}");
-    let _ = &s.alertmanager;
 }
