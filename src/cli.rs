@@ -194,7 +194,7 @@ enum FleetCmd {
         /// Noise seed (default: the fleet file's).
         #[arg(long)]
         seed: Option<u64>,
-        /// Start the fleet's faults this many seconds later, so there is healthy history first.
+        /// Run healthy this many seconds before the fleet's faults begin (history to compare with).
         #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
         fault_delay: f64,
     },

@@ -34,8 +34,9 @@ pub struct ServeOptions {
     pub listen: String,
     /// Noise seed; the fleet file's when `None`.
     pub seed: Option<u64>,
-    /// Seconds added to every fault's start, so Prometheus has a healthy history to compare the
-    /// incident with (the demo's faults are active from the start).
+    /// Seconds the fleet runs healthy before its faults begin (each fault starts this much later
+    /// than the file says, and never before), so Prometheus has a healthy history to compare the
+    /// incident with: the demo's faults are active from the start.
     pub fault_delay_s: f64,
 }
 
@@ -146,8 +147,10 @@ fn apply(fleet: &SimFleet, req: &DeployRequest) -> Result<String, (StatusCode, S
 /// repository path.
 pub fn start(opts: &ServeOptions) -> Result<(HttpServer, PathBuf)> {
     let mut spec = FleetSpec::load(&opts.fleet)?;
-    for f in &mut spec.faults {
-        f.start_s += opts.fault_delay_s;
+    if opts.fault_delay_s > 0.0 {
+        for f in &mut spec.faults {
+            f.start_s = f.start_s.max(0.0) + opts.fault_delay_s;
+        }
     }
     let fleet_dir = opts.fleet.parent().unwrap_or(Path::new(".")).to_path_buf();
     let seed = opts.seed.unwrap_or(spec.seed);
