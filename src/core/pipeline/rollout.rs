@@ -116,7 +116,14 @@ impl Pipeline {
             if pct >= 100 {
                 self.go(State::FullDeploy)?;
                 self.shift(pct)?;
-                self.pace(self.settings.pacing.observe_ms)?;
+                // The verification window must hold only seconds after the full shift, or the
+                // last canary step's old-version traffic would be judged as the new version.
+                self.pace(
+                    self.settings
+                        .pacing
+                        .observe_ms
+                        .max(self.settings.verification_window_ms),
+                )?;
                 return self.verify();
             }
             self.go(if pct <= 10 {
