@@ -144,7 +144,7 @@ services:
   - name: quiet-front
     criticality: 0.5
     rps: 200
-    base_error_rate: 0.05
+    base_error_rate: 0.01
     latency_p50_ms: 20
     calls: [{ to: quiet-back, share: 0.5 }]
   - name: quiet-back
@@ -170,7 +170,8 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
     .unwrap();
     wait_for_data(&m, "quiet-front", 15);
 
-    // Values: about 200 requests a second, about 5 % of them failing (base 0.05), p99 > p50.
+    // Values: about 200 requests a second, about 1 % of them failing (base 0.01, below the alert
+    // rule's 2 %, so this fleet never pages the end-to-end test's cockpit), p99 > p50.
     let now = now_ms();
     let v = m
         .samples("quiet-front", Cohort::All, now - 15_000, now)
@@ -180,7 +181,7 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
     let per_s = req as f64 / v.len() as f64;
     assert!((170.0..230.0).contains(&per_s), "requests/s {per_s}");
     let rate = err as f64 / req as f64;
-    assert!((0.03..0.07).contains(&rate), "error rate {rate}");
+    assert!((0.004..0.02).contains(&rate), "error rate {rate}");
     assert!(v
         .iter()
         .all(|x| x.latency_p99_ms > x.latency_p50_ms && x.latency_p50_ms > 5.0));

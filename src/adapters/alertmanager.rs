@@ -100,12 +100,16 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
 pub struct LabelMapping {
     /// Label holding the service name (`service` by default; `job` or `app` are common).
     pub service_label: String,
+    /// Services ccp can remediate (the fleet file's); alerts about others are ignored with a
+    /// reason instead of opening an incident nothing can fix. Empty = accept every service.
+    pub known_services: std::collections::BTreeSet<String>,
 }
 
 impl Default for LabelMapping {
     fn default() -> Self {
         Self {
             service_label: "service".into(),
+            known_services: Default::default(),
         }
     }
 }
@@ -165,6 +169,11 @@ pub fn to_alert(a: &AmAlert, map: &LabelMapping, now_ms: Millis) -> Result<Alert
             map.service_label
         )
     })?;
+    if !map.known_services.is_empty() && !map.known_services.contains(&service) {
+        return Err(format!(
+            "alert `{name}` is about `{service}`, which is not in the fleet file, so ccp cannot remediate it"
+        ));
+    }
     let at_ms = time::OffsetDateTime::parse(&a.starts_at, &Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as Millis)
         .unwrap_or(now_ms);
@@ -508,6 +517,24 @@ mod tests {
             "{:?}",
             r.ignored
         );
+    }
+
+    #[test]
+    fn alerts_about_unknown_services_are_ignored_with_a_reason() {
+        let inbox = AlertInbox::new(LabelMapping {
+            known_services: ["api".to_string()].into_iter().collect(),
+            ..LabelMapping::default()
+        });
+        let p = parse_webhook(payload("firing", "u1", "elsewhere").as_bytes()).unwrap();
+        let r = inbox.receive(&p.alerts, 0);
+        assert_eq!(r.new, 0);
+        assert!(
+            r.ignored[0].contains("`elsewhere`, which is not in the fleet file"),
+            "{:?}",
+            r.ignored
+        );
+        let p = parse_webhook(payload("firing", "u2", "api").as_bytes()).unwrap();
+        assert_eq!(inbox.receive(&p.alerts, 0).new, 1);
     }
 
     #[test]

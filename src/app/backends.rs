@@ -143,6 +143,7 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
     }
     let inbox = Arc::new(AlertInbox::new(LabelMapping {
         service_label: cfg.alerts.service_label.clone(),
+        known_services: inp.spec.services.iter().map(|s| s.name.clone()).collect(),
     }));
     let mut webhook_addr = None;
     if let Some(listen) = &cfg.alerts.listen {
