@@ -1,0 +1,129 @@
+//! The Alertmanager receiver over real HTTP: good deliveries are counted and deduplicated, and a
+//! malformed, wrong-version or oversized body is refused (400 / 413) without recording anything.
+
+use ccp::adapters::alertmanager::{AlertInbox, LabelMapping};
+use ccp::core::ports::AlertSource;
+use ccp::server::{alertmanager_hook, HttpServer};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+fn post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+fn payload(status: &str) -> String {
+    format!(
+        r#"{{"version":"4","groupKey":"g","status":"{status}","receiver":"ccp","alerts":[
+        {{"status":"{status}","labels":{{"alertname":"HighErrorRate","service":"api","severity":"critical"}},
+          "annotations":{{"value":"0.2","threshold":"0.02"}},"startsAt":"2026-11-23T10:00:00Z","fingerprint":"f1"}}]}}"#
+    )
+}
+
+#[test]
+fn deliveries_are_counted_and_bad_ones_change_nothing() {
+    let inbox = Arc::new(AlertInbox::new(LabelMapping::default()));
+    let server = HttpServer::start(
+        "127.0.0.1:0",
+        alertmanager_hook::router(inbox.clone(), 4096),
+    )
+    .unwrap();
+    let addr = server.addr();
+
+    // Refused: not JSON, another version, too big. Nothing reaches the inbox.
+    let (code, body) = post(addr, "/webhooks/alertmanager", b"{not json");
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("not an Alertmanager webhook payload"),
+        "{body}"
+    );
+    let (code, body) = post(
+        addr,
+        "/webhooks/alertmanager",
+        payload("firing")
+            .replace(r#""version":"4""#, r#""version":"3""#)
+            .as_bytes(),
+    );
+    assert_eq!(code, 400);
+    assert!(
+        body.contains("unsupported Alertmanager webhook version `3`"),
+        "{body}"
+    );
+    let big = format!("{}{}", payload("firing"), " ".repeat(5000));
+    assert_eq!(post(addr, "/webhooks/alertmanager", big.as_bytes()).0, 413);
+    assert_eq!(inbox.pending(), 0);
+    assert!(inbox.poll(0).unwrap().is_empty());
+
+    // Accepted, then re-sent: one alert.
+    let (code, body) = post(addr, "/webhooks/alertmanager", payload("firing").as_bytes());
+    assert_eq!(code, 200);
+    let receipt: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(receipt["new"], 1);
+    let (_, body) = post(addr, "/webhooks/alertmanager", payload("firing").as_bytes());
+    let receipt: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (receipt["new"].as_u64(), receipt["duplicate"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let got = inbox.poll(0).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].service.as_str(), got[0].value), ("api", 0.2));
+
+    // Resolved after pickup: reported once for the timeline.
+    let (_, body) = post(
+        addr,
+        "/webhooks/alertmanager",
+        payload("resolved").as_bytes(),
+    );
+    let receipt: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(receipt["resolved"], 1);
+    assert_eq!(inbox.resolved().len(), 1);
+
+    // Health check answers.
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(
+        out.starts_with("HTTP/1.1 200") && out.ends_with("ok\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_busy_port_is_an_error_at_start() {
+    let inbox = Arc::new(AlertInbox::default());
+    let first = HttpServer::start(
+        "127.0.0.1:0",
+        alertmanager_hook::router(inbox.clone(), 1024),
+    )
+    .unwrap();
+    let taken = first.addr().to_string();
+    let e = HttpServer::start(&taken, alertmanager_hook::router(inbox, 1024))
+        .err()
+        .unwrap();
+    assert!(
+        format!("{e:#}").contains(&format!("cannot listen on {taken}")),
+        "{e:#}"
+    );
+}
