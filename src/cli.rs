@@ -37,7 +37,7 @@ enum Cmd {
     /// One incident end to end on the embedded fleet.
     Demo(DemoArgs),
     /// The cockpit on the backends named in the configuration (`--config FILE`, required).
-    Run(RunArgs),
+    Run(SessionArgs),
     /// The simulated fleet as a process: Prometheus exporter and deploy target for the real chain.
     Fleet {
         #[command(subcommand)]
@@ -141,6 +141,13 @@ struct DemoArgs {
     /// Inject a failure (e.g. canary_regression).
     #[arg(long, value_name = "NAME")]
     inject_failure: Option<String>,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+/// How a run is watched and answered: shared by `ccp demo` and `ccp run`.
+#[derive(Args, Debug, Default)]
+struct SessionArgs {
     /// No cockpit: print events.
     #[arg(long)]
     headless: bool,
@@ -154,25 +161,6 @@ struct DemoArgs {
     #[arg(long)]
     auto_reject: bool,
     /// Record an asciicast (cockpit only; not available in headless mode).
-    #[arg(long, value_name = "FILE.cast")]
-    record: Option<PathBuf>,
-}
-
-#[derive(Args, Debug, Default)]
-struct RunArgs {
-    /// No cockpit: print events.
-    #[arg(long)]
-    headless: bool,
-    /// Events as JSON lines (the Contract).
-    #[arg(long)]
-    json: bool,
-    /// Approve as `auto` when asked.
-    #[arg(long, conflicts_with = "auto_reject")]
-    auto_approve: bool,
-    /// Reject as `auto` when asked.
-    #[arg(long)]
-    auto_reject: bool,
-    /// Record an asciicast (cockpit only).
     #[arg(long, value_name = "FILE.cast")]
     record: Option<PathBuf>,
 }
@@ -565,7 +553,7 @@ fn actor_of(cfg: &Config) -> String {
 /// `ccp run --config FILE`: the cockpit over the configured backends. Locks may be Redis; the
 /// other real backends are open issues, and naming one is a configuration error (exit 2) that
 /// says which.
-fn run_configured(args: RunArgs, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
+fn run_configured(args: SessionArgs, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
     let Some(path) = config else {
         eprintln!("ccp run needs --config FILE (see config/ccp.yaml); for the embedded demo use `ccp demo`");
         return Ok(ExitCode::from(2));
@@ -573,11 +561,7 @@ fn run_configured(args: RunArgs, config: Option<&Path>, state_dir: &Path) -> Res
     let headless = args.headless;
     let demo_args = DemoArgs {
         pace: "realtime".into(),
-        headless,
-        json: args.json,
-        auto_approve: args.auto_approve,
-        auto_reject: args.auto_reject,
-        record: args.record,
+        session: args,
         ..DemoArgs::default()
     };
     run_demo(demo_args, Some(path), state_dir, !headless)
@@ -651,7 +635,7 @@ fn run_demo(
             anyhow::bail!("unknown scenario `{s}`; available: payment_null_email (the failure matrix is not built yet)");
         }
     }
-    if args.record.is_some() && args.headless {
+    if args.session.record.is_some() && args.session.headless {
         anyhow::bail!(
             "--record records the cockpit; in headless mode keep a record with --json > run.jsonl"
         );
@@ -674,7 +658,7 @@ fn run_demo(
         config: cfg.clone(),
     };
     let actor = actor_of(&cfg);
-    let wants_cockpit = bare || !args.headless;
+    let wants_cockpit = bare || !args.session.headless;
     if wants_cockpit {
         use std::io::IsTerminal;
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
@@ -682,14 +666,14 @@ fn run_demo(
         }
         eprintln!("ccp: stdout is not a terminal, so no cockpit; running the demo headless with readable text (use --headless to say so).");
     }
-    let approval = if args.auto_approve {
+    let approval = if args.session.auto_approve {
         ApprovalMode::AutoApprove
-    } else if args.auto_reject {
+    } else if args.session.auto_reject {
         ApprovalMode::AutoReject
     } else {
         ApprovalMode::Stdin { actor }
     };
-    let format = if args.json {
+    let format = if args.session.json {
         Format::Json
     } else {
         Format::Text
@@ -750,7 +734,7 @@ fn cockpit(opts: &DemoOptions, cfg: &Config, args: &DemoArgs, actor: String) -> 
             actor,
             fps: cfg.tui.fps,
             mouse: cfg.tui.mouse,
-            record: args.record.clone(),
+            record: args.session.record.clone(),
         },
     )?;
     match outcome {
@@ -764,7 +748,7 @@ fn cockpit(opts: &DemoOptions, cfg: &Config, args: &DemoArgs, actor: String) -> 
             audit_path.display()
         ),
     }
-    if let Some(r) = &args.record {
+    if let Some(r) = &args.session.record {
         println!("recording: {} (play it with `asciinema play`)", r.display());
     }
     Ok(ExitCode::SUCCESS)

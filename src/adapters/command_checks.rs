@@ -158,7 +158,7 @@ impl CommandCheckRunner {
             (CheckKind::Syntax | CheckKind::Tests, Some("python")) => {
                 let work = match self.prepare(service, plan) {
                     Ok(w) => w,
-                    Err(msg) => return failed(msg),
+                    Err(msg) => return CheckReport::failed(msg),
                 };
                 let outcome = if kind == CheckKind::Syntax {
                     python_checks::syntax_check(&work.cwd, &work.files)
@@ -167,13 +167,13 @@ impl CommandCheckRunner {
                 };
                 from_outcome(outcome)
             }
-            (CheckKind::Lint | CheckKind::Security, Some(lang)) => failed(format!(
+            (CheckKind::Lint | CheckKind::Security, Some(lang)) => CheckReport::failed(format!(
                 "no {name} command for {lang}: set gates.commands.{lang}.{name} (the pipeline uses its built-in heuristic otherwise)"
             )),
-            (_, Some(lang)) => failed(format!(
+            (_, Some(lang)) => CheckReport::failed(format!(
                 "no {name} command for {lang} files: set gates.commands.{lang}.{name} (built-in {name} checks exist for Python only)"
             )),
-            (_, None) => failed(format!(
+            (_, None) => CheckReport::failed(format!(
                 "cannot tell the language of {} from its extension: set gates.languages.{service}",
                 plan.file
             )),
@@ -204,7 +204,7 @@ impl CheckRunner for CommandCheckRunner {
         };
         let work = match self.prepare(service, plan) {
             Ok(w) => w,
-            Err(msg) => return failed(msg),
+            Err(msg) => return CheckReport::failed(msg),
         };
         let timeout = if kind == CheckKind::Tests {
             self.test_timeout
@@ -616,7 +616,7 @@ fn report_for(
     let key = format!("gates.commands.{lang}.{}", kind.as_str());
     let run = match run {
         Ok(run) => run,
-        Err(e) => return failed(format!("{e}: cannot run `{shown}` ({key})")),
+        Err(e) => return CheckReport::failed(format!("{e}: cannot run `{shown}` ({key})")),
     };
     let text = run.combined();
     let detail = python_checks::truncate_detail(&text);
@@ -750,16 +750,6 @@ fn plural(n: u32) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-fn failed(summary: String) -> CheckReport {
-    CheckReport {
-        passed: false,
-        summary,
-        detail: String::new(),
-        tests_run: None,
-        failures: None,
     }
 }
 

@@ -257,6 +257,20 @@ pub struct CheckReport {
     pub failures: Option<u32>,
 }
 
+impl CheckReport {
+    /// A check that could not run or did not pass, with only a reason: a missing program, a
+    /// copy that could not be made. Runners report these instead of erroring so the gate says why.
+    pub fn failed(summary: impl Into<String>) -> Self {
+        Self {
+            passed: false,
+            summary: summary.into(),
+            detail: String::new(),
+            tests_run: None,
+            failures: None,
+        }
+    }
+}
+
 /// One second of traffic for one service cohort. Counts rather than ratios, so aggregation over a
 /// window is exact.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

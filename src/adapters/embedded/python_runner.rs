@@ -45,20 +45,10 @@ fn report(o: CheckOutcome) -> CheckReport {
     }
 }
 
-fn failed(summary: String) -> CheckReport {
-    CheckReport {
-        passed: false,
-        summary,
-        detail: String::new(),
-        tests_run: None,
-        failures: None,
-    }
-}
-
 impl CheckRunner for PythonCheckRunner {
     fn run(&self, service: &str, plan: &FixPlan, kind: CheckKind) -> CheckReport {
         let Some(dir) = self.service_dirs.get(service) else {
-            return failed(format!(
+            return CheckReport::failed(format!(
                 "no source directory known for {service}: cannot run checks"
             ));
         };
@@ -74,7 +64,9 @@ impl CheckRunner for PythonCheckRunner {
             &plan.new_source,
         ) {
             Ok(c) => c,
-            Err(e) => return failed(format!("could not prepare the patched copy: {e}")),
+            Err(e) => {
+                return CheckReport::failed(format!("could not prepare the patched copy: {e}"))
+            }
         };
         match kind {
             CheckKind::Syntax => report(python_checks::syntax_check(copy.path(), &[inner])),
@@ -84,7 +76,7 @@ impl CheckRunner for PythonCheckRunner {
             )),
             // Never asked: `handles` says no, so the pipeline uses its heuristics. Answer safely
             // anyway.
-            CheckKind::Lint | CheckKind::Security => failed(format!(
+            CheckKind::Lint | CheckKind::Security => CheckReport::failed(format!(
                 "the embedded Python runner has no {} tool; configure gates.commands.python.{}",
                 kind.as_str(),
                 kind.as_str()
