@@ -343,25 +343,30 @@ impl Neo4jGraph {
                  RETURN name",
             ),
         )?;
-        let what = "looking for duplicate call edges";
-        let rows = self.read_rows(
-            what,
+        let edges = self.read_edges(
+            "looking for duplicate call edges",
             query(
                 "MATCH (a:Service)-[r:CALLS]->(b:Service) \
                  WITH a.name AS caller, b.name AS callee, count(r) AS n WHERE n > 1 \
                  RETURN caller, callee",
             ),
         )?;
+        let mut services = services;
+        services.sort();
+        services.dedup();
+        Ok(Duplicates { services, edges })
+    }
+
+    /// Run a query returning `caller, callee` rows; edges sorted and unique.
+    fn read_edges(&self, what: &str, q: neo4rs::Query) -> PortResult<Vec<(String, String)>> {
+        let rows = self.read_rows(what, q)?;
         let mut edges = rows
             .iter()
             .map(|r| self.edge_of(what, r))
             .collect::<PortResult<Vec<_>>>()?;
         edges.sort();
         edges.dedup();
-        let mut services = services;
-        services.sort();
-        services.dedup();
-        Ok(Duplicates { services, edges })
+        Ok(edges)
     }
 
     fn edge_of(&self, what: &str, r: &Row) -> PortResult<(String, String)> {
@@ -642,20 +647,12 @@ impl DependencyGraph for Neo4jGraph {
     }
 
     fn edges(&self) -> PortResult<Vec<(String, String)>> {
-        let what = "reading call edges";
-        let rows = self.read_rows(
-            what,
+        self.read_edges(
+            "reading call edges",
             query(
                 "MATCH (a:Service)-[:CALLS]->(b:Service) RETURN a.name AS caller, b.name AS callee",
             ),
-        )?;
-        let mut edges = rows
-            .iter()
-            .map(|r| self.edge_of(what, r))
-            .collect::<PortResult<Vec<_>>>()?;
-        edges.sort();
-        edges.dedup();
-        Ok(edges)
+        )
     }
 
     fn callees(&self, service: &str) -> PortResult<Vec<String>> {
