@@ -14,7 +14,10 @@
 //! readable record, else the seq expected there. For a deleted or reordered record the two
 //! differ, and the message then also says `expected seq L-1, found S`.
 
+mod common;
+
 use ccp::audit::{canonicalize, GENESIS_PREV};
+use common::{headless_demo, run_ok};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -34,18 +37,7 @@ impl DemoLog {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = dir.path().join("state");
-        let out = Command::new(BIN)
-            .args(["demo", "--headless", "--json", "--pace", "instant"])
-            .args(["--seed", "7", "--auto-approve"])
-            .env("CCP_STATE_DIR", &state)
-            .env("CCP_DEMO_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
-            .output()
-            .expect("ccp runs");
-        assert!(
-            out.status.success(),
-            "ccp demo failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(headless_demo(&state).args(["--seed", "7", "--auto-approve"]));
         let text = fs::read_to_string(state.join("audit.jsonl")).expect("the demo wrote a log");
         assert!(text.ends_with('\n'), "log does not end with a newline");
         let lines: Vec<String> = text.lines().map(str::to_string).collect();

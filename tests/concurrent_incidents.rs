@@ -11,39 +11,21 @@
 //!
 //! Needs python3 (the fleet runs the demo's real Python code), like the other end-to-end tests.
 
-use ccp::adapters::embedded::demo_repo::build_demo_repo;
+mod common;
+
 use ccp::adapters::embedded::fleet_spec::{FaultKind, FaultSpec, FleetSpec};
-use ccp::adapters::embedded::git_repo::GitRepo;
-use ccp::adapters::embedded::local_lock::LocalLockManager;
-use ccp::adapters::embedded::memory_graph::MemoryGraph;
-use ccp::adapters::embedded::memory_registry::MemoryRegistry;
-use ccp::adapters::embedded::python_runner::PythonCheckRunner;
 use ccp::adapters::embedded::sim_fleet::SimFleet;
-use ccp::adapters::embedded::template_fixer::TemplateFixer;
-use ccp::audit::FileAuditLog;
 use ccp::core::bus::EventBus;
-use ccp::core::clock::{Clock, VirtualClock};
-use ccp::core::detect::{DetectionSettings, ThresholdDetector};
+use ccp::core::clock::Clock;
 use ccp::core::domain::FixPlan;
 use ccp::core::events::{Command, Event, EventKind};
-use ccp::core::pipeline::{Pipeline, PipelineSettings, Ports};
+use ccp::core::pipeline::{Pipeline, PipelineSettings};
 use ccp::core::ports::{Deployer, OperationRegistry, PortResult};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use common::fleet::{demo_fleet, DemoFleet};
+use common::have_python;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn have_python() -> bool {
-    std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn demo_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
-}
 
 /// What the test loop hears: pipeline events, and the gated deployer saying it is holding the
 /// first operation's first traffic shift.
@@ -80,14 +62,8 @@ impl Deployer for GatedDeployer {
 /// Everything the two pipelines share.
 struct World {
     dir: tempfile::TempDir,
-    clock: Arc<VirtualClock>,
-    fleet: Arc<SimFleet>,
+    shared: DemoFleet,
     deployer: Arc<GatedDeployer>,
-    graph: Arc<MemoryGraph>,
-    repo: Arc<GitRepo>,
-    checks: Arc<PythonCheckRunner>,
-    locks: Arc<LocalLockManager>,
-    registry: Arc<MemoryRegistry>,
 }
 
 impl World {
@@ -98,65 +74,16 @@ impl World {
         release: Receiver<()>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let start_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as i64
-            / 1000
-            * 1000;
-        let clock = Arc::new(VirtualClock::new(start_ms));
-        let repo_dir = dir.path().join("repo");
-        let repo = build_demo_repo(&demo_dir(), &repo_dir, start_ms / 1000).expect("demo repo");
-        let service_dirs: HashMap<String, String> = spec
-            .services
-            .iter()
-            .filter_map(|s| s.code.clone().map(|c| (s.name.clone(), c)))
-            .collect();
-        let graph = Arc::new(MemoryGraph::from_fleet(&spec));
-        let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let fleet = Arc::new(
-            SimFleet::new(spec, 42, dyn_clock, repo.path.clone(), &demo_dir()).expect("fleet"),
-        );
+        let shared = DemoFleet::new(spec, dir.path());
         let deployer = Arc::new(GatedDeployer {
-            inner: fleet.clone(),
+            inner: shared.fleet.clone(),
             hold_service: hold_service.to_string(),
             held: Mutex::new(Some((notify, release))),
         });
         Self {
-            clock,
-            fleet,
-            deployer,
-            graph,
-            repo: Arc::new(GitRepo::new(repo.path.clone(), service_dirs.clone())),
-            checks: Arc::new(PythonCheckRunner::new(
-                repo.path.clone(),
-                service_dirs,
-                Duration::from_secs(60),
-            )),
-            locks: Arc::new(LocalLockManager::new()),
-            registry: Arc::new(MemoryRegistry::new()),
             dir,
-        }
-    }
-
-    fn ports(&self, audit: &Path) -> Ports {
-        Ports {
-            clock: self.clock.clone(),
-            alerts: Arc::new(ThresholdDetector::new(
-                self.fleet.clone(),
-                DetectionSettings::default(),
-            )),
-            metrics: self.fleet.clone(),
-            errors: self.fleet.clone(),
-            graph: self.graph.clone(),
-            repo: self.repo.clone(),
-            fixer: Arc::new(TemplateFixer::default()),
-            checks: self.checks.clone(),
-            deployer: self.deployer.clone(),
-            locks: self.locks.clone(),
-            policy: self.fleet.clone(),
-            registry: self.registry.clone(),
-            audit: Box::new(FileAuditLog::open(audit, false).expect("audit log")),
+            shared,
+            deployer,
         }
     }
 
@@ -180,7 +107,8 @@ impl World {
         let events = bus.subscribe();
         let (cmd_tx, cmd_rx) = channel();
         let audit = self.dir.path().join(format!("audit-{idx}.jsonl"));
-        let pipeline = Pipeline::new(settings, self.ports(&audit), bus, cmd_rx);
+        let ports = self.shared.ports(self.deployer.clone(), &audit);
+        let pipeline = Pipeline::new(settings, ports, bus, cmd_rx);
         let handle = std::thread::spawn(move || {
             let runner = std::thread::spawn(move || pipeline.run());
             for ev in events.iter() {
@@ -193,11 +121,6 @@ impl World {
         });
         (cmd_tx, handle)
     }
-}
-
-/// The demo fleet, plus what each scenario changes.
-fn demo_fleet() -> FleetSpec {
-    FleetSpec::load(&demo_dir().join("fleet.yaml")).expect("demo fleet parses")
 }
 
 fn code_fault(service: &str, start_s: f64) -> FaultSpec {
@@ -225,7 +148,7 @@ fn run_scenario(
     let (tx, rx) = channel::<Msg>();
     let (release_tx, release_rx) = channel::<()>();
     let world = World::new(spec, first, tx.clone(), release_rx);
-    let fleet_start = world.clock.now_ms();
+    let fleet_start = world.shared.clock.now_ms();
     let mut cmds: Vec<Sender<Command>> = Vec::new();
     let mut handles = Vec::new();
     let (c0, h0) = world.start(0, first, 1, tx.clone());
@@ -254,9 +177,9 @@ fn run_scenario(
             Msg::ShiftHeld => {
                 if let Some(s) = jump_to_s {
                     let target = fleet_start + s * 1000;
-                    let now = world.clock.now_ms();
+                    let now = world.shared.clock.now_ms();
                     if target > now {
-                        world.clock.advance((target - now) as u64);
+                        world.shared.clock.advance((target - now) as u64);
                     }
                 }
                 let (c1, h1) = world.start(1, second, 2, tx.clone());
@@ -296,7 +219,7 @@ fn run_scenario(
         h.join().expect("collector thread");
     }
     assert!(
-        world.registry.active().expect("registry").is_empty(),
+        world.shared.registry.active().expect("registry").is_empty(),
         "every operation withdrew itself from the registry"
     );
     events

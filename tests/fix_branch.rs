@@ -3,15 +3,18 @@
 //! they were, re-running is safe, pushing goes only to the configured remote, and the demo
 //! pipeline reports the commit in a `fix_committed` event.
 
+mod common;
+
 use ccp::adapters::embedded::demo_repo::build_demo_repo;
 use ccp::adapters::embedded::git_repo::{FixCommitSettings, GitRepo};
+use ccp::core::domain::FixCommit;
 use ccp::core::ports::{CodeRepo, FixCommitRequest};
+use common::{demo_dir, headless_demo, json_events, python_or_skip};
 use git2::{BranchType, Oid, Repository, Signature, Time};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 const FILE: &str = "svc/app/handler.py";
 const ORIGINAL: &str = "def handle(user):\n    return user.email.strip()\n";
@@ -67,11 +70,27 @@ fn request(incident: &str, content: &str) -> FixCommitRequest {
     }
 }
 
+/// The fix of `incident` (`content` for FILE), committed: `attempt` names the commit that failed.
+fn committed(code: &GitRepo, incident: &str, content: &str, attempt: &str) -> FixCommit {
+    code.commit_fix(&request(incident, content))
+        .expect(attempt)
+        .expect("the git repo records fixes")
+}
+
 fn git_repo(root: &Path) -> GitRepo {
     GitRepo::new(
         root.to_path_buf(),
         HashMap::from([("svc".to_string(), "svc".to_string())]),
     )
+}
+
+/// The commit `reference` (e.g. `refs/heads/main`) points to.
+fn tip(repo: &Repository, reference: &str) -> String {
+    repo.find_reference(reference)
+        .unwrap_or_else(|e| panic!("{reference}: {e}"))
+        .target()
+        .expect("a direct reference")
+        .to_string()
 }
 
 /// Paths that differ between two commits' trees.
@@ -122,10 +141,12 @@ fn assert_worktree_clean(repo: &Repository, root: &Path) {
 fn commits_exactly_the_patched_file_on_its_branch_and_leaves_head_alone() {
     let (dir, repo) = make_repo();
     let before = head_state(&repo);
-    let made = git_repo(dir.path())
-        .commit_fix(&request("INC-20260101-ab12", PATCHED))
-        .expect("commit works")
-        .expect("the git repo records fixes");
+    let made = committed(
+        &git_repo(dir.path()),
+        "INC-20260101-ab12",
+        PATCHED,
+        "commit works",
+    );
     assert_eq!(made.branch, "ccp/fix-INC-20260101-ab12");
     assert!(!made.reused);
     assert_eq!(made.short, &made.commit[..7]);
@@ -133,10 +154,10 @@ fn commits_exactly_the_patched_file_on_its_branch_and_leaves_head_alone() {
     assert_eq!(made.pushed_to, None);
 
     let oid = Oid::from_str(&made.commit).expect("oid");
-    let branch = repo
-        .find_branch("ccp/fix-INC-20260101-ab12", BranchType::Local)
-        .expect("branch exists");
-    assert_eq!(branch.get().target(), Some(oid));
+    assert_eq!(
+        tip(&repo, "refs/heads/ccp/fix-INC-20260101-ab12"),
+        made.commit
+    );
     assert_eq!(changed_paths(&repo, before.1, oid), vec![FILE.to_string()]);
     assert_eq!(file_at(&repo, oid, FILE), PATCHED);
     let commit = repo.find_commit(oid).expect("commit");
@@ -161,42 +182,24 @@ fn commits_exactly_the_patched_file_on_its_branch_and_leaves_head_alone() {
 fn rerunning_the_same_incident_reuses_or_moves_the_branch() {
     let (dir, repo) = make_repo();
     let code = git_repo(dir.path());
-    let first = code
-        .commit_fix(&request("INC-1", PATCHED))
-        .expect("first")
-        .expect("some");
-    let again = code
-        .commit_fix(&request("INC-1", PATCHED))
-        .expect("a second run does not fail")
-        .expect("some");
+    let first = committed(&code, "INC-1", PATCHED, "first");
+    let again = committed(&code, "INC-1", PATCHED, "a second run does not fail");
     assert!(again.reused, "same change on the same HEAD is kept");
     assert_eq!(again.commit, first.commit);
 
     // A different patch for the same incident moves the branch to a new commit on HEAD.
     let other = PATCHED.replace("return None", "return \"\"");
-    let moved = code
-        .commit_fix(&request("INC-1", &other))
-        .expect("a changed patch does not fail")
-        .expect("some");
+    let moved = committed(&code, "INC-1", &other, "a changed patch does not fail");
     assert!(!moved.reused);
     assert_ne!(moved.commit, first.commit);
     assert_eq!(moved.parent, first.parent);
-    let tip = repo
-        .find_branch("ccp/fix-INC-1", BranchType::Local)
-        .expect("branch")
-        .get()
-        .target()
-        .expect("tip");
-    assert_eq!(tip.to_string(), moved.commit);
+    assert_eq!(tip(&repo, "refs/heads/ccp/fix-INC-1"), moved.commit);
 
     // HEAD moved on meanwhile: the fix is re-based on the new HEAD.
     let sig = Signature::now("Dev", "dev@example.com").expect("sig");
     fs::write(dir.path().join("svc/README.md"), "# svc v2\n").expect("write");
     let new_head = commit_all(&repo, &sig, "docs");
-    let rebased = code
-        .commit_fix(&request("INC-1", &other))
-        .expect("after HEAD moved")
-        .expect("some");
+    let rebased = committed(&code, "INC-1", &other, "after HEAD moved");
     assert_eq!(rebased.parent, new_head.to_string());
     let oid = Oid::from_str(&rebased.commit).expect("oid");
     assert_eq!(changed_paths(&repo, new_head, oid), vec![FILE.to_string()]);
@@ -206,18 +209,15 @@ fn rerunning_the_same_incident_reuses_or_moves_the_branch() {
 fn refuses_to_move_the_checked_out_branch_and_reports_missing_files() {
     let (dir, repo) = make_repo();
     let code = git_repo(dir.path());
-    let made = code
-        .commit_fix(&request("INC-2", PATCHED))
-        .expect("commit")
-        .expect("some");
+    let made = committed(&code, "INC-2", PATCHED, "commit");
     repo.set_head("refs/heads/ccp/fix-INC-2")
         .expect("check out the fix branch");
     let err = code
         .commit_fix(&request("INC-2", PATCHED))
         .expect_err("the checked-out branch is never moved");
     assert!(err.to_string().contains("checked out"), "{err}");
-    let tip = repo.head().expect("head").target().expect("tip");
-    assert_eq!(tip.to_string(), made.commit);
+    let head_tip = repo.head().expect("head").target().expect("tip");
+    assert_eq!(head_tip.to_string(), made.commit);
 
     repo.set_head("refs/heads/main").expect("back to main");
     let mut missing = request("INC-3", PATCHED);
@@ -238,11 +238,12 @@ fn author_comes_from_settings_and_committing_can_be_turned_off() {
         author_email: "fixbot@example.com".into(),
         ..FixCommitSettings::default()
     };
-    let made = git_repo(dir.path())
-        .with_fix_commits(settings)
-        .commit_fix(&request("INC-4", PATCHED))
-        .expect("commit")
-        .expect("some");
+    let made = committed(
+        &git_repo(dir.path()).with_fix_commits(settings),
+        "INC-4",
+        PATCHED,
+        "commit",
+    );
     let commit = repo
         .find_commit(Oid::from_str(&made.commit).expect("oid"))
         .expect("commit");
@@ -274,36 +275,36 @@ fn pushes_only_to_the_configured_remote() {
         push: true,
         ..FixCommitSettings::default()
     };
-    let made = git_repo(dir.path())
-        .with_fix_commits(push.clone())
-        .commit_fix(&request("INC-6", PATCHED))
-        .expect("commit")
-        .expect("some");
+    let made = committed(
+        &git_repo(dir.path()).with_fix_commits(push.clone()),
+        "INC-6",
+        PATCHED,
+        "commit",
+    );
     assert_eq!(made.pushed_to.as_deref(), Some("origin"), "{made:?}");
     assert_eq!(made.push_error, None);
-    let remote_tip = bare
-        .find_reference("refs/heads/ccp/fix-INC-6")
-        .expect("pushed")
-        .target()
-        .expect("tip");
-    assert_eq!(remote_tip.to_string(), made.commit);
+    assert_eq!(
+        tip(&bare, "refs/heads/ccp/fix-INC-6"),
+        made.commit,
+        "pushed"
+    );
     assert!(
         bare.find_reference("refs/heads/main").is_err(),
         "only the fix branch is pushed"
     );
     // a re-run moves the branch; the push is forced, so it follows
     let other = PATCHED.replace("return None", "return \"\"");
-    let moved = git_repo(dir.path())
-        .with_fix_commits(push)
-        .commit_fix(&request("INC-6", &other))
-        .expect("commit")
-        .expect("some");
-    let remote_tip = bare
-        .find_reference("refs/heads/ccp/fix-INC-6")
-        .expect("pushed")
-        .target()
-        .expect("tip");
-    assert_eq!(remote_tip.to_string(), moved.commit);
+    let moved = committed(
+        &git_repo(dir.path()).with_fix_commits(push),
+        "INC-6",
+        &other,
+        "commit",
+    );
+    assert_eq!(
+        tip(&bare, "refs/heads/ccp/fix-INC-6"),
+        moved.commit,
+        "pushed"
+    );
 
     // an unknown remote: the commit stands, the push error is reported
     let wrong = FixCommitSettings {
@@ -311,11 +312,12 @@ fn pushes_only_to_the_configured_remote() {
         remote: "upstream".into(),
         ..FixCommitSettings::default()
     };
-    let made = git_repo(dir.path())
-        .with_fix_commits(wrong)
-        .commit_fix(&request("INC-7", PATCHED))
-        .expect("the commit itself works")
-        .expect("some");
+    let made = committed(
+        &git_repo(dir.path()).with_fix_commits(wrong),
+        "INC-7",
+        PATCHED,
+        "the commit itself works",
+    );
     assert_eq!(made.pushed_to, None);
     assert!(
         made.push_error
@@ -326,38 +328,13 @@ fn pushes_only_to_the_configured_remote() {
     assert!(bare.find_reference("refs/heads/ccp/fix-INC-7").is_err());
 }
 
-fn have_python() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn run_demo(state: &Path, config: &Path) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--pace",
-            "instant",
-            "--auto-approve",
-        ])
-        .arg("--config")
-        .arg(config)
-        .env("CCP_STATE_DIR", state)
-        .env("CCP_DEMO_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
-        .output()
-        .expect("ccp runs");
-    assert!(
-        out.status.success(),
-        "ccp demo failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
+    json_events(
+        headless_demo(state)
+            .arg("--auto-approve")
+            .arg("--config")
+            .arg(config),
+    )
 }
 
 /// The demo pipeline on a repository the test keeps: the `fix_committed` event names a commit
@@ -365,21 +342,15 @@ fn run_demo(state: &Path, config: &Path) -> Vec<Value> {
 /// passed; HEAD did not move; a second run on the same repository works too.
 #[test]
 fn demo_pipeline_emits_fix_committed_with_a_commit_in_the_repo() {
-    if !have_python() {
-        assert!(
-            std::env::var_os("CCP_REQUIRE_SERVERS").is_none(),
-            "python3 is required here"
-        );
-        eprintln!("skipped: python3 not on PATH");
+    if !python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let built = build_demo_repo(&demo, &dir.path().join("repo"), now).expect("demo repo");
+    let built = build_demo_repo(&demo_dir(), &dir.path().join("repo"), now).expect("demo repo");
     let config = dir.path().join("ccp.yaml");
     fs::write(
         &config,

@@ -5,39 +5,21 @@
 //! ruff and bandit come from the test venv tests/run.sh builds (target/test-venv). Without it
 //! those two tests say so and pass, unless `CCP_REQUIRE_SERVERS` is set (as tests/run.sh does).
 
+mod common;
+
 use ccp::adapters::command_checks::CommandCheckRunner;
 use ccp::config::{CheckScope, GateCommands, GatesConfig};
 use ccp::core::domain::{CheckKind, CheckReport, FixPlan};
 use ccp::core::gates;
 use ccp::core::ports::CheckRunner;
-use serde_json::Value;
+use common::{have, headless_demo, json_events, python_or_skip};
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SERVICE: &str = "calc-service";
 const OPS: &str = "calc-service/calc/ops.py";
 const GOOD_OPS: &str = "def add(a, b):\n    return a + b\n";
-
-fn have(program: &str, arg: &str) -> bool {
-    Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn python_or_skip() -> bool {
-    if have("python3", "--version") {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CCP_REQUIRE_SERVERS").is_none(),
-        "python3 is required here"
-    );
-    eprintln!("skipped: python3 not on PATH");
-    false
-}
 
 /// A tool from the test venv (`ruff`, `bandit`), or `None` (the test skips) outside run.sh.
 fn venv_tool(name: &str) -> Option<PathBuf> {
@@ -93,6 +75,19 @@ fn plan(file: &str, new_source: &str) -> FixPlan {
     }
 }
 
+/// Gate commands with only `kind`'s set.
+fn only(kind: CheckKind, command: impl Into<String>) -> GateCommands {
+    let mut commands = GateCommands::default();
+    let slot = match kind {
+        CheckKind::Syntax => &mut commands.syntax,
+        CheckKind::Tests => &mut commands.tests,
+        CheckKind::Lint => &mut commands.lint,
+        CheckKind::Security => &mut commands.security,
+    };
+    *slot = Some(command.into());
+    commands
+}
+
 fn runner(root: &Path, lang: &str, commands: GateCommands) -> CommandCheckRunner {
     runner_with(root, lang, commands, |_| {})
 }
@@ -110,6 +105,16 @@ fn runner_with(
     CommandCheckRunner::from_config(root.to_path_buf(), dirs, &cfg)
 }
 
+/// Python checks on `root` where `kind` runs `command`.
+fn python_check(root: &Path, kind: CheckKind, command: impl Into<String>) -> CommandCheckRunner {
+    runner(root, "python", only(kind, command))
+}
+
+/// The `kind` check of a patch that makes ops.py `source`.
+fn check_ops(checks: &CommandCheckRunner, source: &str, kind: CheckKind) -> CheckReport {
+    checks.run(SERVICE, &plan(OPS, source), kind)
+}
+
 fn assert_failed_with(r: &CheckReport, needle: &str) {
     assert!(!r.passed, "expected a failure: {r:?}");
     assert!(
@@ -118,25 +123,48 @@ fn assert_failed_with(r: &CheckReport, needle: &str) {
     );
 }
 
+/// The unpatched ops.py passes `kind`.
+fn assert_good_ops_pass(checks: &CommandCheckRunner, kind: CheckKind) -> CheckReport {
+    let r = check_ops(checks, GOOD_OPS, kind);
+    assert!(r.passed, "{r:?}");
+    r
+}
+
+/// The Python tree with one check configured as a command, and patches of ops.py to check.
+struct PythonGate {
+    tree: tempfile::TempDir,
+    checks: CommandCheckRunner,
+    kind: CheckKind,
+}
+
+impl PythonGate {
+    /// A fresh [`python_tree`] where `kind` runs `command`.
+    fn new(kind: CheckKind, command: impl Into<String>) -> Self {
+        Self::on(python_tree(), kind, command)
+    }
+
+    /// A tree the test prepared (e.g. with a script the command runs) where `kind` runs `command`.
+    fn on(tree: tempfile::TempDir, kind: CheckKind, command: impl Into<String>) -> Self {
+        let checks = python_check(tree.path(), kind, command);
+        Self { tree, checks, kind }
+    }
+
+    fn check(&self, source: &str) -> CheckReport {
+        check_ops(&self.checks, source, self.kind)
+    }
+
+    fn assert_good_ops_pass(&self) -> CheckReport {
+        assert_good_ops_pass(&self.checks, self.kind)
+    }
+}
+
 #[test]
 fn syntax_command_fails_with_the_compilers_message_and_the_output_reaches_the_gate() {
     if !python_or_skip() {
         return;
     }
-    let tree = python_tree();
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            syntax: Some("python3 -m py_compile {files}".into()),
-            ..GateCommands::default()
-        },
-    );
-    let bad = checks.run(
-        SERVICE,
-        &plan(OPS, "def add(a, b:\n    return a + b\n"),
-        CheckKind::Syntax,
-    );
+    let gate = PythonGate::new(CheckKind::Syntax, "python3 -m py_compile {files}");
+    let bad = gate.check("def add(a, b:\n    return a + b\n");
     assert_failed_with(&bad, "SyntaxError");
     assert!(
         bad.summary.contains("python3 -m py_compile {files}"),
@@ -144,22 +172,22 @@ fn syntax_command_fails_with_the_compilers_message_and_the_output_reaches_the_ga
         bad.summary
     );
     assert!(bad.detail.contains("ops.py"), "{}", bad.detail);
-    let gate = gates::check_gate("syntax", &bad);
-    let output = gate.output.clone().expect("the gate carries the output");
+    let result = gates::check_gate("syntax", &bad);
+    let output = result.output.clone().expect("the gate carries the output");
     assert!(output.contains("SyntaxError"), "{output}");
-    let event = serde_json::to_value(&gate).expect("json");
+    let event = serde_json::to_value(&result).expect("json");
     assert!(event["output"]
         .as_str()
         .is_some_and(|o| o.contains("SyntaxError")));
 
-    let good = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Syntax);
-    assert!(good.passed, "{good:?}");
+    gate.assert_good_ops_pass();
+    let root = gate.tree.path();
     assert!(
-        !tree.path().join(SERVICE).join("calc/__pycache__").exists(),
+        !root.join(SERVICE).join("calc/__pycache__").exists(),
         "the checkout is untouched"
     );
     assert_eq!(
-        fs::read_to_string(tree.path().join(OPS)).expect("read"),
+        fs::read_to_string(root.join(OPS)).expect("read"),
         GOOD_OPS,
         "the patch went to a copy"
     );
@@ -172,11 +200,7 @@ fn without_commands_python_keeps_the_builtin_checks() {
     }
     let tree = python_tree();
     let checks = runner(tree.path(), "rust", GateCommands::default());
-    let bad = checks.run(
-        SERVICE,
-        &plan(OPS, "def add(a, b:\n    pass\n"),
-        CheckKind::Syntax,
-    );
+    let bad = check_ops(&checks, "def add(a, b:\n    pass\n", CheckKind::Syntax);
     assert!(!bad.passed);
     assert!(
         bad.summary
@@ -188,8 +212,7 @@ fn without_commands_python_keeps_the_builtin_checks() {
         bad.detail.contains("SyntaxError"),
         "failures keep their output"
     );
-    let tests = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Tests);
-    assert!(tests.passed, "{tests:?}");
+    let tests = assert_good_ops_pass(&checks, CheckKind::Tests);
     assert_eq!(tests.summary, "1 test, 0 failures");
     assert_eq!(tests.detail, "", "passing built-in checks stay quiet");
     assert_eq!(tests.tests_run, Some(1));
@@ -210,20 +233,11 @@ fn failing_unittest_names_the_test() {
     if !python_or_skip() {
         return;
     }
-    let tree = python_tree();
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            tests: Some("python3 -m unittest discover -s tests -t .".into()),
-            ..GateCommands::default()
-        },
-    );
-    let broken = checks.run(
-        SERVICE,
-        &plan(OPS, "def add(a, b):\n    return a - b\n"),
+    let gate = PythonGate::new(
         CheckKind::Tests,
+        "python3 -m unittest discover -s tests -t .",
     );
+    let broken = gate.check("def add(a, b):\n    return a - b\n");
     assert_failed_with(&broken, "test_add_sums");
     assert!(
         broken.summary.contains("test_add_sums"),
@@ -231,14 +245,12 @@ fn failing_unittest_names_the_test() {
         broken.summary
     );
     assert_eq!((broken.tests_run, broken.failures), (Some(1), Some(1)));
-    let gate = gates::check_gate("tests", &broken);
-    assert!(gate
+    assert!(gates::check_gate("tests", &broken)
         .output
         .as_deref()
         .is_some_and(|o| o.contains("FAIL: test_add_sums")));
 
-    let fine = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Tests);
-    assert!(fine.passed, "{fine:?}");
+    let fine = gate.assert_good_ops_pass();
     assert!(
         fine.summary.contains("(1 test, 0 failures)"),
         "{}",
@@ -255,22 +267,16 @@ fn a_script_acting_as_linter_replaces_the_heuristic() {
         "#!/bin/sh\n# fails when a file has a TODO, printing where\nif grep -n TODO \"$@\"; then echo \"TODO left in patch\" >&2; exit 1; fi\n",
     )
     .expect("write");
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            lint: Some(format!("sh {} {{files}}", script.display())),
-            ..GateCommands::default()
-        },
-    );
-    let p = plan(OPS, "def add(a, b):\n    return a + b  # TODO overflow\n");
-    assert!(checks.handles(SERVICE, &p, CheckKind::Lint));
-    assert!(!checks.handles(SERVICE, &p, CheckKind::Security));
-    let r = checks.run(SERVICE, &p, CheckKind::Lint);
+    let command = format!("sh {} {{files}}", script.display());
+    let gate = PythonGate::on(tree, CheckKind::Lint, command);
+    let todo = "def add(a, b):\n    return a + b  # TODO overflow\n";
+    let p = plan(OPS, todo);
+    assert!(gate.checks.handles(SERVICE, &p, CheckKind::Lint));
+    assert!(!gate.checks.handles(SERVICE, &p, CheckKind::Security));
+    let r = gate.check(todo);
     assert_failed_with(&r, "TODO overflow");
     assert!(r.summary.contains("exit 1"), "{}", r.summary);
-    let ok = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Lint);
-    assert!(ok.passed, "{ok:?}");
+    gate.assert_good_ops_pass();
 }
 
 #[test]
@@ -278,23 +284,13 @@ fn ruff_flags_an_unused_import() {
     let Some(ruff) = venv_tool("ruff") else {
         return;
     };
-    let tree = python_tree();
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            lint: Some(format!("{} check --no-cache {{files}}", ruff.display())),
-            ..GateCommands::default()
-        },
-    );
-    let r = checks.run(
-        SERVICE,
-        &plan(OPS, "import os\n\n\ndef add(a, b):\n    return a + b\n"),
+    let gate = PythonGate::new(
         CheckKind::Lint,
+        format!("{} check --no-cache {{files}}", ruff.display()),
     );
+    let r = gate.check("import os\n\n\ndef add(a, b):\n    return a + b\n");
     assert_failed_with(&r, "F401");
-    let clean = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Lint);
-    assert!(clean.passed, "{clean:?}");
+    gate.assert_good_ops_pass();
 }
 
 #[test]
@@ -302,41 +298,30 @@ fn bandit_flags_a_shell_subprocess() {
     let Some(bandit) = venv_tool("bandit") else {
         return;
     };
-    let tree = python_tree();
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            security: Some(format!("{} -q {{files}}", bandit.display())),
-            ..GateCommands::default()
-        },
+    let gate = PythonGate::new(
+        CheckKind::Security,
+        format!("{} -q {{files}}", bandit.display()),
     );
     let risky = "import subprocess\n\n\ndef add(a, b):\n    subprocess.call(\"echo \" + str(a), shell=True)\n    return a + b\n";
-    let r = checks.run(SERVICE, &plan(OPS, risky), CheckKind::Security);
+    let r = gate.check(risky);
     assert_failed_with(&r, "shell=True");
     assert!(r.detail.contains("B602"), "{}", r.detail);
-    let clean = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Security);
-    assert!(clean.passed, "{clean:?}");
+    gate.assert_good_ops_pass();
 }
 
 #[test]
 fn timeout_kills_the_whole_process_group() {
     let tree = python_tree();
     let marker = tree.path().join("background.pid");
-    let checks = runner_with(
-        tree.path(),
-        "python",
-        GateCommands {
-            // A background job in the group; wait until it has written its pid, then hang.
-            tests: Some(format!(
-                "sh -c 'echo $$ > {m}; exec sleep 1000' & while [ ! -s {m} ]; do sleep 0.01; done; sleep 1000",
-                m = marker.display()
-            )),
-            ..GateCommands::default()
-        },
-        |g| g.test_timeout_s = 1,
+    // A background job in the group; wait until it has written its pid, then hang.
+    let hang = format!(
+        "sh -c 'echo $$ > {m}; exec sleep 1000' & while [ ! -s {m} ]; do sleep 0.01; done; sleep 1000",
+        m = marker.display()
     );
-    let r = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Tests);
+    let checks = runner_with(tree.path(), "python", only(CheckKind::Tests, hang), |g| {
+        g.test_timeout_s = 1
+    });
+    let r = check_ops(&checks, GOOD_OPS, CheckKind::Tests);
     assert!(!r.passed);
     assert!(r.summary.contains("timed out"), "{}", r.summary);
     // The background sleep was in the check's process group, so it died too.
@@ -370,8 +355,7 @@ fn a_missing_program_fails_the_gate_by_name() {
             ..GateCommands::default()
         },
     );
-    let p = plan(OPS, GOOD_OPS);
-    let lint = checks.run(SERVICE, &p, CheckKind::Lint);
+    let lint = check_ops(&checks, GOOD_OPS, CheckKind::Lint);
     assert!(!lint.passed);
     assert!(
         lint.summary
@@ -385,7 +369,7 @@ fn a_missing_program_fails_the_gate_by_name() {
         lint.summary
     );
     // found only by the shell: exit 127, still named
-    let sec = checks.run(SERVICE, &p, CheckKind::Security);
+    let sec = check_ops(&checks, GOOD_OPS, CheckKind::Security);
     assert!(!sec.passed);
     assert!(sec.summary.contains("exited 127"), "{}", sec.summary);
     assert!(
@@ -397,16 +381,11 @@ fn a_missing_program_fails_the_gate_by_name() {
 
 #[test]
 fn output_is_bounded() {
-    let tree = python_tree();
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            lint: Some("yes 'line of noise' | head -n 200000; echo THE-VERDICT; exit 3".into()),
-            ..GateCommands::default()
-        },
+    let gate = PythonGate::new(
+        CheckKind::Lint,
+        "yes 'line of noise' | head -n 200000; echo THE-VERDICT; exit 3",
     );
-    let r = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Lint);
+    let r = gate.check(GOOD_OPS);
     assert!(!r.passed);
     assert!(r.summary.contains("exit 3"), "{}", r.summary);
     assert!(r.detail.len() < 10 * 1024, "{} bytes kept", r.detail.len());
@@ -420,29 +399,18 @@ fn repo_scope_copies_the_whole_tree_and_expands_placeholders() {
         return;
     }
     let tree = python_tree();
-    let checks = runner_with(
+    let repo_scope = runner_with(
         tree.path(),
         "python",
-        GateCommands {
-            syntax: Some(
-                "test -f {root}/SIBLING.txt && test \"$(pwd)\" = {dir} && python3 -m py_compile {files}"
-                    .into(),
-            ),
-            ..GateCommands::default()
-        },
+        only(
+            CheckKind::Syntax,
+            "test -f {root}/SIBLING.txt && test \"$(pwd)\" = {dir} && python3 -m py_compile {files}",
+        ),
         |g| g.check_scope = CheckScope::Repo,
     );
-    let r = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Syntax);
-    assert!(r.passed, "{r:?}");
-    let service_scope = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            syntax: Some("test -f {root}/SIBLING.txt".into()),
-            ..GateCommands::default()
-        },
-    );
-    let r = service_scope.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Syntax);
+    assert_good_ops_pass(&repo_scope, CheckKind::Syntax);
+    let service_scope = python_check(tree.path(), CheckKind::Syntax, "test -f {root}/SIBLING.txt");
+    let r = check_ops(&service_scope, GOOD_OPS, CheckKind::Syntax);
     assert!(!r.passed, "service scope copies only the service: {r:?}");
 }
 
@@ -494,32 +462,25 @@ fn cargo_check_on_a_tiny_crate() {
     let checks = runner(
         tree.path(),
         "rust",
-        GateCommands {
-            syntax: Some(format!(
+        only(
+            CheckKind::Syntax,
+            format!(
                 "CARGO_TARGET_DIR={} cargo check --quiet --offline",
                 target.display()
-            )),
-            ..GateCommands::default()
-        },
-    );
-    let bad = checks.run(
-        SERVICE,
-        &plan(
-            "calc-service/src/main.rs",
-            "fn main() {\n    let x: u32 = \"no\";\n    let _ = x;\n}\n",
+            ),
         ),
-        CheckKind::Syntax,
     );
+    let main_rs = |source: &str| {
+        checks.run(
+            SERVICE,
+            &plan("calc-service/src/main.rs", source),
+            CheckKind::Syntax,
+        )
+    };
+    let bad = main_rs("fn main() {\n    let x: u32 = \"no\";\n    let _ = x;\n}\n");
     assert_failed_with(&bad, "E0308");
     assert!(bad.summary.contains("error[E0308]"), "{}", bad.summary);
-    let good = checks.run(
-        SERVICE,
-        &plan(
-            "calc-service/src/main.rs",
-            "fn main() {\n    println!(\"ok\");\n}\n",
-        ),
-        CheckKind::Syntax,
-    );
+    let good = main_rs("fn main() {\n    println!(\"ok\");\n}\n");
     assert!(good.passed, "{good:?}");
 }
 
@@ -531,28 +492,7 @@ fn demo_gates_keep_the_builtin_checks_and_name_the_heuristics() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--pace",
-            "instant",
-            "--auto-approve",
-        ])
-        .env("CCP_STATE_DIR", dir.path())
-        .env("CCP_DEMO_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
-        .output()
-        .expect("ccp runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let events = json_events(headless_demo(dir.path()).arg("--auto-approve"));
     let gate = |name: &str| {
         events
             .iter()
@@ -581,30 +521,20 @@ fn demo_gates_keep_the_builtin_checks_and_name_the_heuristics() {
 #[test]
 fn failed_check_output_reaches_the_event_and_the_cockpit_details() {
     use ccp::core::events::{Event, EventKind};
-    use ccp::tui::draw::{draw, DrawCache};
-    use ccp::tui::input::on_key;
     use ccp::tui::theme::Theme;
     use ccp::tui::ui_state::{Pane, UiState};
     use ccp::tui::view_model::ViewModel;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::backend::TestBackend;
-    use ratatui::Terminal;
+    use common::cockpit::{open_details, screen};
 
-    let tree = python_tree();
-    let checks = runner(
-        tree.path(),
-        "python",
-        GateCommands {
-            lint: Some("echo 'calc/ops.py:2: W999 LINT-FINDING-XYZ'; exit 1".into()),
-            ..GateCommands::default()
-        },
+    let gate = PythonGate::new(
+        CheckKind::Lint,
+        "echo 'calc/ops.py:2: W999 LINT-FINDING-XYZ'; exit 1",
     );
-    let report = checks.run(SERVICE, &plan(OPS, GOOD_OPS), CheckKind::Lint);
-    let gate = gates::check_gate("lint", &report);
+    let report = gate.check(GOOD_OPS);
     let ev = Event {
         seq: 0,
         ts: "2026-11-23T10:00:00.000Z".into(),
-        kind: EventKind::GateResult(gate),
+        kind: EventKind::GateResult(gates::check_gate("lint", &report)),
         incident: "INC-1".into(),
     };
     let json = serde_json::to_value(&ev).expect("json");
@@ -620,18 +550,8 @@ fn failed_check_output_reaches_the_event_and_the_cockpit_details() {
     let mut ui = UiState::new(vec![Theme::default_dark()], "fast", "tester");
     ui.follow = false;
     ui.focus = Pane::Gates;
-    on_key(
-        &mut ui,
-        &vm,
-        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
-    );
-    let cache = DrawCache::new();
-    let mut t = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    t.draw(|f| draw(f, &vm, &ui, &cache)).expect("draw");
-    let b = t.backend().buffer().clone();
-    let screen: String = (0..48u16)
-        .map(|y| (0..160u16).map(|x| b[(x, y)].symbol()).collect::<String>() + "\n")
-        .collect();
-    assert!(screen.contains("LINT-FINDING-XYZ"), "{screen}");
-    assert!(screen.contains("output"), "{screen}");
+    open_details(&mut ui, &vm);
+    let shown = screen(&vm, &ui);
+    assert!(shown.contains("LINT-FINDING-XYZ"), "{shown}");
+    assert!(shown.contains("output"), "{shown}");
 }

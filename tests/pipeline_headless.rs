@@ -1,48 +1,24 @@
 //! End-to-end headless demo runs through the real binary: the Contract's JSON event stream, the
 //! state sequence of each outcome, reproducibility, and the audit log they leave behind.
 
+mod common;
+
+use common::{have_python, headless_demo, json_events};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-
-fn have_python() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 fn run_demo(state: &Path, extra: &[&str]) -> Vec<Value> {
     run_demo_env(state, extra, &[])
 }
 
 fn run_demo_env(state: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .envs(env.iter().copied())
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--pace",
-            "instant",
-            "--seed",
-            "7",
-        ])
-        .args(extra)
-        .env("CCP_STATE_DIR", state)
-        .env("CCP_DEMO_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
-        .output()
-        .expect("ccp runs");
-    assert!(
-        out.status.success(),
-        "ccp demo failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    json_events(
+        headless_demo(state)
+            .args(["--seed", "7"])
+            .args(extra)
+            .envs(env.iter().copied()),
+    )
 }
 
 fn states(events: &[Value]) -> Vec<String> {

@@ -7,27 +7,19 @@
 //! The pipeline tests need python3 (the fleet runs the demo's real Python code), like the other
 //! end-to-end tests.
 
-use ccp::adapters::embedded::demo_repo::build_demo_repo;
-use ccp::adapters::embedded::fleet_spec::FleetSpec;
-use ccp::adapters::embedded::git_repo::GitRepo;
-use ccp::adapters::embedded::local_lock::LocalLockManager;
-use ccp::adapters::embedded::memory_graph::MemoryGraph;
-use ccp::adapters::embedded::memory_registry::MemoryRegistry;
-use ccp::adapters::embedded::python_runner::PythonCheckRunner;
+mod common;
+
 use ccp::adapters::embedded::sim_fleet::SimFleet;
-use ccp::adapters::embedded::template_fixer::TemplateFixer;
 use ccp::adapters::script_deployer::{ScriptDeployer, OUTPUT_TAIL_BYTES};
-use ccp::audit::FileAuditLog;
 use ccp::config::{load_str, DeployConfig};
 use ccp::core::bus::EventBus;
-use ccp::core::clock::{Clock, VirtualClock};
-use ccp::core::detect::{DetectionSettings, ThresholdDetector};
 use ccp::core::domain::{FixPlan, Outcome};
 use ccp::core::events::{Command, Event, EventKind};
-use ccp::core::pipeline::{Pipeline, PipelineSettings, Ports};
+use ccp::core::pipeline::{Pipeline, PipelineSettings};
 use ccp::core::ports::{patch_version, DeployAction, DeployStep, Deployer, PortResult, StepReport};
+use common::fleet::{demo_fleet, DemoFleet};
+use common::have_python;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::channel;
 use std::sync::Arc;
@@ -35,10 +27,20 @@ use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------ helpers
 
+const SERVICE: &str = "payment-service";
+const FILE: &str = "payments/payment_processor.py";
+/// A whole rollout that is then undone: every action, in the order a pipeline takes them.
+const ROLLOUT_AND_BACK: [(DeployAction, u8); 4] = [
+    (DeployAction::Shift, 10),
+    (DeployAction::Shift, 50),
+    (DeployAction::Promote, 100),
+    (DeployAction::Rollback, 0),
+];
+
 fn plan() -> FixPlan {
     FixPlan {
         template: "null_check".into(),
-        file: "payments/payment_processor.py".into(),
+        file: FILE.into(),
         line: 45,
         diff: "--- a\n+++ b\n".into(),
         description: "guard the e-mail".into(),
@@ -69,13 +71,24 @@ fn step<'a>(
 ) -> DeployStep<'a> {
     DeployStep {
         action,
-        service: "payment-service",
+        service: SERVICE,
         plan,
         percent,
         fence,
         version,
         incident: Some("INC-7"),
     }
+}
+
+/// One step of the test plan (fence 1) through a deployer running `script`.
+fn run_one(script: &str, timeout_s: u64, action: DeployAction, percent: u8) -> StepReport {
+    let p = plan();
+    deployer(script, timeout_s).run_step(&step(action, percent, 1, Some(&p), "v1"))
+}
+
+/// What went wrong, as the pipeline would report it; empty when nothing did.
+fn error_text(r: &StepReport) -> String {
+    r.error.as_ref().map(|e| e.to_string()).unwrap_or_default()
 }
 
 /// A script that appends one `|`-separated line of its environment per step to `log`, copies
@@ -91,6 +104,13 @@ echo "step $CCP_ACTION $CCP_PERCENT done"
     )
 }
 
+/// A directory and a deployer running [`env_logger`] into it.
+fn logging_deployer() -> (tempfile::TempDir, ScriptDeployer) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = deployer(&env_logger(dir.path()), 30);
+    (dir, d)
+}
+
 /// The logged steps: (action, percent, fence, service, version, incident, patched file).
 fn logged(dir: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(dir.join("steps.log"))
@@ -100,27 +120,30 @@ fn logged(dir: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn row(
-    action: &str,
-    pct: u8,
+/// What [`logged`] should read for `(action, percent)` steps on the payment service that share
+/// the rest.
+fn rows(
+    steps: &[(&str, u8)],
     fence: u64,
-    service: &str,
     version: &str,
     incident: &str,
     file: &str,
-) -> Vec<String> {
-    [
-        action,
-        &pct.to_string(),
-        &fence.to_string(),
-        service,
-        version,
-        incident,
-        file,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+) -> Vec<Vec<String>> {
+    steps
+        .iter()
+        .map(|(action, pct)| {
+            [
+                action.to_string(),
+                pct.to_string(),
+                fence.to_string(),
+                SERVICE.to_string(),
+                version.to_string(),
+                incident.to_string(),
+                file.to_string(),
+            ]
+            .into()
+        })
+        .collect()
 }
 
 /// Whether a process is gone (or only a zombie nobody has reaped yet).
@@ -146,20 +169,45 @@ fn eventually(mut check: impl FnMut() -> bool) -> bool {
     check()
 }
 
+/// The background child a script started, known by the pid it wrote.
+struct Child {
+    _dir: tempfile::TempDir,
+    pidfile: PathBuf,
+}
+
+impl Child {
+    /// The child is gone (soon).
+    fn assert_gone(&self, otherwise: &str) {
+        let child = std::fs::read_to_string(&self.pidfile).expect("child pid written");
+        let child = child.trim().to_string();
+        assert!(eventually(|| is_dead(&child)), "child {child} {otherwise}");
+    }
+}
+
+/// One step, as [`run_one`], of a script that starts a background child and writes its pid to
+/// `$PIDFILE`.
+fn run_with_child(
+    script: &str,
+    timeout_s: u64,
+    action: DeployAction,
+    percent: u8,
+) -> (StepReport, Child) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("child.pid");
+    let script = format!("PIDFILE='{}'\n{script}", pidfile.display());
+    let report = run_one(&script, timeout_s, action, percent);
+    let child = Child { _dir: dir, pidfile };
+    (report, child)
+}
+
 // ------------------------------------------------------- the deployer alone
 
 #[test]
 fn every_step_gets_its_exact_environment() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = deployer(&env_logger(dir.path()), 30);
+    let (dir, d) = logging_deployer();
     let p = plan();
     let v = patch_version(&p, None);
-    for (action, pct) in [
-        (DeployAction::Shift, 10),
-        (DeployAction::Shift, 50),
-        (DeployAction::Promote, 100),
-        (DeployAction::Rollback, 0),
-    ] {
+    for (action, pct) in ROLLOUT_AND_BACK {
         let r = d.run_step(&step(action, pct, 3, Some(&p), &v));
         assert!(r.ok(), "{action:?} {pct}: {r:?}");
         assert_eq!(r.exit_code, Some(0));
@@ -169,15 +217,20 @@ fn every_step_gets_its_exact_environment() {
         );
         assert!(r.command.is_some());
     }
-    let file = "payments/payment_processor.py";
     assert_eq!(
         logged(dir.path()),
-        vec![
-            row("shift", 10, 3, "payment-service", &v, "INC-7", file),
-            row("shift", 50, 3, "payment-service", &v, "INC-7", file),
-            row("promote", 100, 3, "payment-service", &v, "INC-7", file),
-            row("rollback", 0, 3, "payment-service", &v, "INC-7", file),
-        ]
+        rows(
+            &[
+                ("shift", 10),
+                ("shift", 50),
+                ("promote", 100),
+                ("rollback", 0)
+            ],
+            3,
+            &v,
+            "INC-7",
+            FILE
+        )
     );
     // The plan file held the plan, and lived only for its step.
     let copied = std::fs::read_to_string(dir.path().join("plan-shift-50.json")).expect("copied");
@@ -214,19 +267,14 @@ fn version_is_the_fix_commit_or_a_short_content_hash() {
 fn bare_port_calls_fill_in_what_they_can() {
     // `shift` and `rollback` without context: no incident, and the rollback reuses the version
     // and plan of the last step on the service.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = deployer(&env_logger(dir.path()), 30);
+    let (dir, d) = logging_deployer();
     let p = plan();
-    d.shift("payment-service", &p, 10, 4).expect("shift");
-    d.rollback("payment-service", 4).expect("rollback");
+    d.shift(SERVICE, &p, 10, 4).expect("shift");
+    d.rollback(SERVICE, 4).expect("rollback");
     let v = patch_version(&p, None);
-    let file = "payments/payment_processor.py";
     assert_eq!(
         logged(dir.path()),
-        vec![
-            row("shift", 10, 4, "payment-service", &v, "unset", file),
-            row("rollback", 0, 4, "payment-service", &v, "unset", file),
-        ]
+        rows(&[("shift", 10), ("rollback", 0)], 4, &v, "unset", FILE)
     );
 }
 
@@ -258,15 +306,15 @@ fn per_action_commands_override_the_script() {
 
 #[test]
 fn a_failing_command_reports_its_exit_code_and_last_lines() {
-    let d = deployer(
+    let r = run_one(
         "for i in 1 2 3 4 5 6 7; do echo \"line $i\"; done; echo 'no such rollout' >&2; exit 3",
         30,
+        DeployAction::Shift,
+        50,
     );
-    let p = plan();
-    let r = d.run_step(&step(DeployAction::Shift, 50, 1, Some(&p), "v1"));
     assert!(!r.ok());
     assert_eq!(r.exit_code, Some(3));
-    let msg = r.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let msg = error_text(&r);
     assert!(msg.contains("exited with code 3"), "{msg}");
     assert!(msg.contains("shift to 50 % of payment-service"), "{msg}");
     assert!(msg.contains("line 7 | no such rollout"), "{msg}");
@@ -277,67 +325,46 @@ fn a_failing_command_reports_its_exit_code_and_last_lines() {
 
 #[test]
 fn a_timeout_stops_the_command_and_its_children() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pidfile = dir.path().join("child.pid");
-    let d = deployer(
-        &format!(
-            "sleep 1000 & echo $! > {}; echo started; sleep 1000",
-            pidfile.display()
-        ),
+    let (r, child) = run_with_child(
+        "sleep 1000 & echo $! > \"$PIDFILE\"; echo started; sleep 1000",
         1,
+        DeployAction::Shift,
+        10,
     );
-    let p = plan();
-    let r = d.run_step(&step(DeployAction::Shift, 10, 1, Some(&p), "v1"));
     assert!(!r.ok());
     assert_eq!(r.exit_code, None, "a killed command has no exit code");
-    let msg = r.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let msg = error_text(&r);
     assert!(msg.contains("timed out after 1 s"), "{msg}");
     assert!(
         msg.contains("started"),
         "the output so far is quoted: {msg}"
     );
-    let child = std::fs::read_to_string(&pidfile).expect("child pid written");
-    let child = child.trim().to_string();
-    assert!(
-        eventually(|| is_dead(&child)),
-        "background child {child} survived"
-    );
+    child.assert_gone("in the background survived");
 }
 
 #[test]
 fn a_command_ignoring_sigterm_is_killed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pidfile = dir.path().join("child.pid");
-    let d = deployer(
-        &format!(
-            "trap '' TERM; sleep 1000 & echo $! > {}; wait",
-            pidfile.display()
-        ),
+    let (r, child) = run_with_child(
+        "trap '' TERM; sleep 1000 & echo $! > \"$PIDFILE\"; wait",
         1,
+        DeployAction::Promote,
+        100,
     );
-    let p = plan();
-    let r = d.run_step(&step(DeployAction::Promote, 100, 1, Some(&p), "v1"));
-    let msg = r.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let msg = error_text(&r);
     assert!(msg.contains("timed out after 1 s"), "{msg}");
-    let child = std::fs::read_to_string(&pidfile).expect("child pid written");
-    let child = child.trim().to_string();
-    assert!(
-        eventually(|| is_dead(&child)),
-        "child {child} ignored SIGTERM and survived SIGKILL"
-    );
+    child.assert_gone("ignored SIGTERM and survived SIGKILL");
 }
 
 #[test]
 fn a_stale_fence_is_refused_before_anything_runs() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = deployer(&env_logger(dir.path()), 30);
+    let (dir, d) = logging_deployer();
     let p = plan();
     assert!(d
         .run_step(&step(DeployAction::Shift, 10, 5, Some(&p), "v"))
         .ok());
     for action in [DeployAction::Shift, DeployAction::Rollback] {
         let r = d.run_step(&step(action, 50, 4, Some(&p), "v"));
-        let msg = r.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        let msg = error_text(&r);
         assert!(msg.contains("stale fencing token 4"), "{msg}");
         assert_eq!(r.command, None, "nothing ran");
     }
@@ -356,12 +383,12 @@ fn a_stale_fence_is_refused_before_anything_runs() {
 
 #[test]
 fn output_is_bounded_to_its_tail() {
-    let d = deployer(
+    let r = run_one(
         "head -c 200000 /dev/zero | tr '\\0' x; echo; echo LAST LINE",
         30,
+        DeployAction::Shift,
+        10,
     );
-    let p = plan();
-    let r = d.run_step(&step(DeployAction::Shift, 10, 1, Some(&p), "v"));
     assert!(r.ok(), "{r:?}");
     assert!(r.output.ends_with("LAST LINE\n"), "the end is kept");
     assert!(
@@ -374,36 +401,18 @@ fn output_is_bounded_to_its_tail() {
 
 #[test]
 fn a_background_process_holding_the_pipes_does_not_hang_the_step() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pidfile = dir.path().join("child.pid");
-    let d = deployer(
-        &format!("sleep 1000 & echo $! > {}; echo done", pidfile.display()),
+    let (r, child) = run_with_child(
+        "sleep 1000 & echo $! > \"$PIDFILE\"; echo done",
         600,
+        DeployAction::Shift,
+        10,
     );
-    let p = plan();
-    let r = d.run_step(&step(DeployAction::Shift, 10, 1, Some(&p), "v"));
     assert!(r.ok(), "the command itself succeeded: {r:?}");
     assert_eq!(r.output.trim(), "done");
-    let child = std::fs::read_to_string(&pidfile).expect("child pid written");
-    let child = child.trim().to_string();
-    assert!(
-        eventually(|| is_dead(&child)),
-        "leftover {child} was not cleaned up"
-    );
+    child.assert_gone("was left over, not cleaned up");
 }
 
 // --------------------------------------------------------- whole pipelines
-
-fn have_python() -> bool {
-    std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn demo_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo"))
-}
 
 /// The script deploys; when it succeeds, the same step is mirrored into the simulated fleet so
 /// its metrics follow the traffic the script claims to have moved.
@@ -452,51 +461,13 @@ struct Run {
 
 /// One incident on the demo fleet, deployed by `script`; approvals are granted.
 fn run_pipeline(dir: &Path, script: &str) -> Run {
-    let start_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
-        / 1000
-        * 1000;
-    let clock = Arc::new(VirtualClock::new(start_ms));
-    let spec = FleetSpec::load(&demo_dir().join("fleet.yaml")).expect("demo fleet");
-    let repo = build_demo_repo(&demo_dir(), &dir.join("repo"), start_ms / 1000).expect("repo");
-    let service_dirs: HashMap<String, String> = spec
-        .services
-        .iter()
-        .filter_map(|s| s.code.clone().map(|c| (s.name.clone(), c)))
-        .collect();
-    let graph = Arc::new(MemoryGraph::from_fleet(&spec));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let fleet = Arc::new(
-        SimFleet::new(spec, 42, dyn_clock, repo.path.clone(), &demo_dir()).expect("fleet"),
-    );
+    let shared = DemoFleet::new(demo_fleet(), dir);
+    let deployer = Arc::new(Mirrored {
+        script: deployer(script, 60),
+        fleet: shared.fleet.clone(),
+    });
     let audit_path = dir.join("audit.jsonl");
-    let ports = Ports {
-        clock: clock.clone(),
-        alerts: Arc::new(ThresholdDetector::new(
-            fleet.clone(),
-            DetectionSettings::default(),
-        )),
-        metrics: fleet.clone(),
-        errors: fleet.clone(),
-        graph,
-        repo: Arc::new(GitRepo::new(repo.path.clone(), service_dirs.clone())),
-        fixer: Arc::new(TemplateFixer::default()),
-        checks: Arc::new(PythonCheckRunner::new(
-            repo.path.clone(),
-            service_dirs,
-            Duration::from_secs(60),
-        )),
-        deployer: Arc::new(Mirrored {
-            script: deployer(script, 60),
-            fleet: fleet.clone(),
-        }),
-        locks: Arc::new(LocalLockManager::new()),
-        policy: fleet.clone(),
-        registry: Arc::new(MemoryRegistry::new()),
-        audit: Box::new(FileAuditLog::open(&audit_path, false).expect("audit log")),
-    };
+    let ports = shared.ports(deployer, &audit_path);
     let bus = EventBus::new();
     let rx = bus.subscribe();
     let (cmd_tx, cmd_rx) = channel();
@@ -577,6 +548,23 @@ fn fence_of(run: &Run) -> u64 {
         .expect("service lock taken")
 }
 
+/// What the script should have logged for the `(action, percent)` steps of `run`, each with the
+/// run's fence, version, incident and patched file.
+fn expected_log(run: &Run, dir: &Path, steps: &[(&str, u8)]) -> Vec<Vec<String>> {
+    let incident = run
+        .events
+        .last()
+        .map(|e| e.incident.clone())
+        .unwrap_or_default();
+    rows(
+        steps,
+        fence_of(run),
+        &expected_version(run, dir),
+        &incident,
+        &patched_file(run),
+    )
+}
+
 fn deploy_steps(run: &Run) -> Vec<(String, u8, bool, Option<i32>, String)> {
     run.events
         .iter()
@@ -604,23 +592,13 @@ fn a_pipeline_rolls_out_through_the_script() {
     let run = run_pipeline(dir.path(), &env_logger(dir.path()));
     let (out, reason) = outcome(&run);
     assert_eq!(out, Outcome::Resolved, "{reason}");
-    let version = expected_version(&run, dir.path());
-    let fence = fence_of(&run);
-    let incident = run
-        .events
-        .last()
-        .map(|e| e.incident.clone())
-        .unwrap_or_default();
-    let file = patched_file(&run);
-    let file = file.as_str();
-    let svc = "payment-service";
     assert_eq!(
         logged(dir.path()),
-        vec![
-            row("shift", 10, fence, svc, &version, &incident, file),
-            row("shift", 50, fence, svc, &version, &incident, file),
-            row("promote", 100, fence, svc, &version, &incident, file),
-        ]
+        expected_log(
+            &run,
+            dir.path(),
+            &[("shift", 10), ("shift", 50), ("promote", 100)]
+        )
     );
     // Each step's output is an event for the cockpit…
     let steps = deploy_steps(&run);
@@ -643,7 +621,10 @@ fn a_pipeline_rolls_out_through_the_script() {
         .collect();
     assert_eq!(audited.len(), 3);
     assert_eq!(audited[2]["data"]["output"], "step promote 100 done\n");
-    assert_eq!(audited[2]["data"]["version"], version.as_str());
+    assert_eq!(
+        audited[2]["data"]["version"],
+        expected_version(&run, dir.path())
+    );
     assert_eq!(audited[2]["data"]["exit_code"], 0);
     // The cockpit shows it: view model and the Canary pane's deploy line.
     let mut vm = ccp::tui::view_model::ViewModel::default();
@@ -670,23 +651,13 @@ fn a_step_failing_at_50_percent_rolls_back_through_the_script() {
     assert_eq!(out, Outcome::RolledBack, "{reason}");
     assert!(reason.contains("exited with code 7"), "{reason}");
     assert!(reason.contains("weight refused by the mesh"), "{reason}");
-    let version = expected_version(&run, dir.path());
-    let fence = fence_of(&run);
-    let incident = run
-        .events
-        .last()
-        .map(|e| e.incident.clone())
-        .unwrap_or_default();
-    let file = patched_file(&run);
-    let file = file.as_str();
-    let svc = "payment-service";
     assert_eq!(
         logged(dir.path()),
-        vec![
-            row("shift", 10, fence, svc, &version, &incident, file),
-            row("shift", 50, fence, svc, &version, &incident, file),
-            row("rollback", 0, fence, svc, &version, &incident, file),
-        ],
+        expected_log(
+            &run,
+            dir.path(),
+            &[("shift", 10), ("shift", 50), ("rollback", 0)]
+        ),
         "the rollback command ran with the same service, version, fence and incident"
     );
     let steps = deploy_steps(&run);
@@ -808,12 +779,7 @@ fn run_example(name: &str, extra_env: &[(&str, &str)]) -> String {
     let cfg = load_str(&text, name, &env).expect("example loads");
     let d = ScriptDeployer::from_config(&cfg.deploy).expect("example has every command");
     let p = plan();
-    for (action, pct) in [
-        (DeployAction::Shift, 10),
-        (DeployAction::Shift, 50),
-        (DeployAction::Promote, 100),
-        (DeployAction::Rollback, 0),
-    ] {
+    for (action, pct) in ROLLOUT_AND_BACK {
         let r = d.run_step(&step(action, pct, 9, Some(&p), "abc123"));
         assert!(r.ok(), "{name} {action:?} {pct}: {r:?}");
     }
@@ -897,14 +863,10 @@ fn the_kubectl_example_splits_by_replicas_or_replaces() {
 
 #[test]
 fn the_canary_pane_and_its_details_show_what_the_tool_printed() {
-    use ccp::tui::draw::{draw, DrawCache};
-    use ccp::tui::input::on_key;
     use ccp::tui::theme::Theme;
     use ccp::tui::ui_state::{Pane, UiState};
     use ccp::tui::view_model::ViewModel;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::backend::TestBackend;
-    use ratatui::Terminal;
+    use common::cockpit::{open_details, screen};
 
     let ev = |seq: u64, kind: EventKind| Event {
         seq,
@@ -950,44 +912,26 @@ fn the_canary_pane_and_its_details_show_what_the_tool_printed() {
     assert_eq!(vm.canary.deploy_steps.len(), 2);
     assert!(!vm.canary.deploy_steps[1].ok);
 
-    let render = |vm: &ViewModel, ui: &UiState| {
-        let cache = DrawCache::new();
-        let mut t = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-        t.draw(|f| draw(f, vm, ui, &cache)).expect("draw");
-        let b = t.backend().buffer().clone();
-        let mut s = String::new();
-        for y in 0..48 {
-            for x in 0..160 {
-                s.push_str(b[(x, y)].symbol());
-            }
-            s.push('\n');
-        }
-        s
-    };
     let mut ui = UiState::new(vec![Theme::default_dark()], "fast", "tester");
     ui.follow = false;
     ui.focus = Pane::Canary;
-    let screen = render(&vm, &ui);
+    let shown = screen(&vm, &ui);
     assert!(
-        screen.contains("deploy ✗ shift 50% exit 7 1.2s weight refused by the mesh"),
-        "{screen}"
+        shown.contains("deploy ✗ shift 50% exit 7 1.2s weight refused by the mesh"),
+        "{shown}"
     );
 
-    on_key(
-        &mut ui,
-        &vm,
-        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
-    );
-    let screen = render(&vm, &ui);
-    assert!(screen.contains("deploy steps and statistics"), "{screen}");
+    open_details(&mut ui, &vm);
+    let shown = screen(&vm, &ui);
+    assert!(shown.contains("deploy steps and statistics"), "{shown}");
     assert!(
-        screen.contains("deploy shift 50% — FAILED (exit 7, 1.2 s)"),
-        "{screen}"
+        shown.contains("deploy shift 50% — FAILED (exit 7, 1.2 s)"),
+        "{shown}"
     );
-    assert!(screen.contains("│ weight refused by the mesh"), "{screen}");
-    assert!(screen.contains("./deploy.sh"), "{screen}");
+    assert!(shown.contains("│ weight refused by the mesh"), "{shown}");
+    assert!(shown.contains("./deploy.sh"), "{shown}");
     assert!(
-        screen.contains("deploy shift 10% — OK (exit 0, 1.2 s)"),
-        "{screen}"
+        shown.contains("deploy shift 10% — OK (exit 0, 1.2 s)"),
+        "{shown}"
     );
 }

@@ -8,7 +8,7 @@
 
 use super::location;
 use super::paths;
-use super::{Frame, LocalizeError, ParsedTrace, TraceParser};
+use super::{any_line, Frame, LocalizeError, ParsedTrace, TraceParser};
 
 const LANGUAGE: &str = "go";
 
@@ -22,12 +22,12 @@ impl TraceParser for GoPanicParser {
     }
 
     fn recognizes(&self, text: &str) -> bool {
-        text.lines().any(|line| is_goroutine_header(line.trim()))
+        any_line(text, is_goroutine_header)
     }
 
     fn parse(&self, text: &str) -> Result<ParsedTrace, LocalizeError> {
         let lines: Vec<&str> = text.lines().collect();
-        let (panic_index, (exception_type, message)) = lines
+        let (panic_index, header) = lines
             .iter()
             .enumerate()
             .rev()
@@ -44,20 +44,14 @@ impl TraceParser for GoPanicParser {
                 language: LANGUAGE,
                 frame_shape: "`goroutine N [running]:` and `pkg.func(...)` / `\\t/path/file.go:N`",
             })?;
-        let mut frames = goroutine_frames(&lines[goroutine + 1..]);
+        let frames = goroutine_frames(&lines[goroutine + 1..]);
         if frames.is_empty() {
             return Err(LocalizeError::NoFrames {
                 language: LANGUAGE,
                 frame_shape: "`pkg.func(...)` followed by `\\t/path/file.go:N`",
             });
         }
-        frames.reverse();
-        Ok(ParsedTrace {
-            language: LANGUAGE.to_string(),
-            exception_type,
-            message,
-            frames,
-        })
+        Ok(ParsedTrace::innermost_first(LANGUAGE, header, frames))
     }
 
     /// The runtime (`runtime.…` functions) and everything under GOROOT (`…/go/src/regexp/…`,

@@ -10,7 +10,7 @@
 //! The culprit comes from the deepest cause: a wrapping `RuntimeException("checkout failed")` says
 //! where the error was noticed, its root cause says where it happened.
 
-use super::{Frame, LocalizeError, ParsedTrace, PathMatch, TraceParser};
+use super::{any_line, Frame, LocalizeError, ParsedTrace, PathMatch, TraceParser};
 
 const LANGUAGE: &str = "java";
 const THREAD_PREFIX: &str = "Exception in thread \"";
@@ -31,9 +31,8 @@ impl TraceParser for JavaTraceParser {
     }
 
     fn recognizes(&self, text: &str) -> bool {
-        text.lines().any(|line| {
-            let trimmed = line.trim();
-            trimmed.contains(THREAD_PREFIX) || parse_frame(trimmed).is_some()
+        any_line(text, |line| {
+            line.contains(THREAD_PREFIX) || parse_frame(line).is_some()
         })
     }
 
@@ -45,19 +44,15 @@ impl TraceParser for JavaTraceParser {
         let Some(deepest) = chain.last() else {
             return Err(no_frames_or_trace(&lines));
         };
-        let (exception_type, message) =
-            deepest.header.clone().ok_or(LocalizeError::NoException {
-                language: LANGUAGE,
-                example: "java.lang.IllegalStateException: …",
-            })?;
-        let mut frames = full_frames(&chain);
-        frames.reverse();
-        Ok(ParsedTrace {
-            language: LANGUAGE.to_string(),
-            exception_type,
-            message,
-            frames,
-        })
+        let header = deepest.header.clone().ok_or(LocalizeError::NoException {
+            language: LANGUAGE,
+            example: "java.lang.IllegalStateException: …",
+        })?;
+        Ok(ParsedTrace::innermost_first(
+            LANGUAGE,
+            header,
+            full_frames(&chain),
+        ))
     }
 
     fn is_runtime_frame(&self, frame: &Frame) -> bool {

@@ -59,6 +59,36 @@ pub struct ParsedTrace {
     pub frames: Vec<Frame>,
 }
 
+impl ParsedTrace {
+    /// A trace of frames printed innermost first, as Rust, Go, Java and Node print them: stored
+    /// outermost first like every trace.
+    fn innermost_first(language: &str, header: (String, String), mut frames: Vec<Frame>) -> Self {
+        frames.reverse();
+        Self::outermost_first(language, header, frames)
+    }
+
+    /// A trace of frames printed outermost first, as Python prints them. `header` is the
+    /// exception's type and message.
+    fn outermost_first(
+        language: &str,
+        (exception_type, message): (String, String),
+        frames: Vec<Frame>,
+    ) -> Self {
+        ParsedTrace {
+            language: language.to_string(),
+            exception_type,
+            message,
+            frames,
+        }
+    }
+}
+
+/// Whether some line of `text`, trimmed, passes `is_marker`: how most parsers recognise their
+/// language.
+fn any_line(text: &str, is_marker: impl Fn(&str) -> bool) -> bool {
+    text.lines().any(|line| is_marker(line.trim()))
+}
+
 /// Why a stack trace could not be understood. Each message says what was expected, because the
 /// person reading it at 3 a.m. usually has to go and find a better copy of the trace.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,7 @@
 //! printed last, is where the error happened).
 
 use super::location;
-use super::{Frame, LocalizeError, ParsedTrace, TraceParser};
+use super::{any_line, Frame, LocalizeError, ParsedTrace, TraceParser};
 
 const LANGUAGE: &str = "node";
 
@@ -21,8 +21,9 @@ impl TraceParser for NodeTraceParser {
     }
 
     fn recognizes(&self, text: &str) -> bool {
-        text.lines()
-            .any(|line| parse_frame(line.trim()).is_some_and(|frame| frame.line > 0))
+        any_line(text, |line| {
+            parse_frame(line).is_some_and(|frame| frame.line > 0)
+        })
     }
 
     fn parse(&self, text: &str) -> Result<ParsedTrace, LocalizeError> {
@@ -31,7 +32,7 @@ impl TraceParser for NodeTraceParser {
             language: LANGUAGE,
             marker: "    at fn (file:line:col)",
         })?;
-        let (header_index, (exception_type, message)) = (search_from..start)
+        let (header_index, header) = (search_from..start)
             .rev()
             .find_map(|i| parse_header(lines[i]).map(|header| (i, header)))
             .ok_or(LocalizeError::NoException {
@@ -45,13 +46,7 @@ impl TraceParser for NodeTraceParser {
         if let Some(innermost) = frames.first_mut() {
             innermost.code = echoed_source(&lines[search_from..header_index], innermost);
         }
-        frames.reverse();
-        Ok(ParsedTrace {
-            language: LANGUAGE.to_string(),
-            exception_type,
-            message,
-            frames,
-        })
+        Ok(ParsedTrace::innermost_first(LANGUAGE, header, frames))
     }
 
     /// Node's own modules: `node:internal/…`, `node:events`, and the bare `events.js` /

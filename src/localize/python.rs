@@ -94,16 +94,11 @@ fn parse_body<'a>(body: impl Iterator<Item = &'a str>) -> Result<ParsedTrace, Lo
             frame_shape: "`File \"…\", line N, in …`",
         });
     }
-    let (exception_type, message) = exception.ok_or(LocalizeError::NoException {
+    let header = exception.ok_or(LocalizeError::NoException {
         language: LANGUAGE,
         example: "ValueError: …",
     })?;
-    Ok(ParsedTrace {
-        language: LANGUAGE.to_string(),
-        exception_type,
-        message,
-        frames,
-    })
+    Ok(ParsedTrace::outermost_first(LANGUAGE, header, frames))
 }
 
 /// Caret/tilde markers under the failing expression and recursion summaries carry no location.

@@ -70,13 +70,11 @@ impl TraceParser for RustPanicParser {
                 },
             );
         }
-        frames.reverse();
-        Ok(ParsedTrace {
-            language: LANGUAGE.to_string(),
-            exception_type: "panic".to_string(),
-            message,
+        Ok(ParsedTrace::innermost_first(
+            LANGUAGE,
+            ("panic".to_string(), message),
             frames,
-        })
+        ))
     }
 
     /// The standard library and C runtime: `/rustc/<hash>/library/…` paths are caught by the

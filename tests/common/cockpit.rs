@@ -1,0 +1,28 @@
+//! The cockpit drawn into a test terminal.
+
+use ccp::tui::draw::{draw, DrawCache};
+use ccp::tui::input::on_key;
+use ccp::tui::ui_state::UiState;
+use ccp::tui::view_model::ViewModel;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const WIDTH: u16 = 160;
+const HEIGHT: u16 = 48;
+
+/// The cockpit as text, one line per terminal row, on a 160×48 terminal.
+pub fn screen(vm: &ViewModel, ui: &UiState) -> String {
+    let cache = DrawCache::new();
+    let mut t = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
+    t.draw(|f| draw(f, vm, ui, &cache)).expect("draw");
+    let b = t.backend().buffer().clone();
+    (0..HEIGHT)
+        .map(|y| (0..WIDTH).map(|x| b[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+/// Press Enter: opens the details of the focused pane.
+pub fn open_details(ui: &mut UiState, vm: &ViewModel) {
+    on_key(ui, vm, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+}

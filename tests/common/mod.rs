@@ -1,0 +1,72 @@
+//! Helpers shared by integration tests. Each file under tests/ is its own crate and includes
+//! this with `mod common;`, so a given test crate uses only some of what is here.
+#![allow(dead_code)]
+
+pub mod cockpit;
+pub mod fleet;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's demo: its fleet file and the code of its services.
+pub fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo")
+}
+
+/// Whether `program arg` (e.g. `python3 --version`) runs and succeeds.
+pub fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+pub fn have_python() -> bool {
+    have("python3", "--version")
+}
+
+/// Whether python3 is there. Without it the test should return: it says it is skipped, except
+/// under tests/run.sh (`CCP_REQUIRE_SERVERS`), where a missing python3 fails it.
+pub fn python_or_skip() -> bool {
+    if have_python() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CCP_REQUIRE_SERVERS").is_none(),
+        "python3 is required here"
+    );
+    eprintln!("skipped: python3 not on PATH");
+    false
+}
+
+/// `ccp demo --headless --json --pace instant` on the repository's demo, its state (the audit
+/// log) kept in `state`. Callers add what differs (`--auto-approve`, `--seed`, `--config`, …).
+pub fn headless_demo(state: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccp"));
+    cmd.args(["demo", "--headless", "--json", "--pace", "instant"])
+        .env("CCP_STATE_DIR", state)
+        .env("CCP_DEMO_DIR", demo_dir());
+    cmd
+}
+
+/// Run a `ccp demo` command and require that it succeeds.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("ccp runs");
+    assert!(
+        out.status.success(),
+        "ccp demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Run a `ccp demo … --json` command, require that it succeeds, and return the events it
+/// printed, one JSON object a line.
+pub fn json_events(cmd: &mut Command) -> Vec<Value> {
+    String::from_utf8(run_ok(cmd).stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
