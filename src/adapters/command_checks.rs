@@ -12,7 +12,7 @@
 //! heuristics ([`CheckRunner::handles`] says no). A program that is not installed fails its gate
 //! with a message naming it; nothing here panics on what a command does.
 
-use crate::adapters::python_checks::{self, CheckOutcome, PatchedCopy};
+use crate::adapters::python_checks::{self, PatchedCopy};
 use crate::config::{CheckScope, GateCommands, GatesConfig};
 use crate::core::domain::{CheckKind, CheckReport, FixPlan};
 use crate::core::ports::CheckRunner;
@@ -165,7 +165,7 @@ impl CommandCheckRunner {
                 } else {
                     python_checks::run_unit_tests(&work.cwd, self.test_timeout)
                 };
-                from_outcome(outcome)
+                CheckReport::from(outcome)
             }
             (CheckKind::Lint | CheckKind::Security, Some(lang)) => CheckReport::failed(format!(
                 "no {name} command for {lang}: set gates.commands.{lang}.{name} (the pipeline uses its built-in heuristic otherwise)"
@@ -750,18 +750,6 @@ fn plural(n: u32) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// A built-in check's outcome as a report; its output is kept only when it failed (a passing
-/// run prints dots and a wall-clock timing, which would make seeded runs differ).
-fn from_outcome(o: CheckOutcome) -> CheckReport {
-    CheckReport {
-        passed: o.passed,
-        summary: o.summary,
-        detail: if o.passed { String::new() } else { o.detail },
-        tests_run: o.tests_run,
-        failures: o.failures,
     }
 }
 

@@ -513,6 +513,21 @@ fn join_reader(handle: Option<thread::JoinHandle<String>>) -> String {
     handle.and_then(|h| h.join().ok()).unwrap_or_default()
 }
 
+/// A built-in check's outcome as the port's report. The output is kept only when the check
+/// failed: a passing run prints dots and a wall-clock timing, nothing to review, and keeping it
+/// would make seeded runs differ.
+impl From<CheckOutcome> for crate::core::domain::CheckReport {
+    fn from(o: CheckOutcome) -> Self {
+        Self {
+            passed: o.passed,
+            summary: o.summary,
+            detail: if o.passed { String::new() } else { o.detail },
+            tests_run: o.tests_run,
+            failures: o.failures,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

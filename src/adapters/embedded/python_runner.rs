@@ -3,7 +3,7 @@
 //! `adapters::command_checks::CommandCheckRunner` does the same for configured commands in any
 //! language and falls back to these built-in Python checks.
 
-use crate::adapters::python_checks::{self, CheckOutcome};
+use crate::adapters::python_checks;
 use crate::core::domain::{CheckKind, CheckReport, FixPlan};
 use crate::core::ports::CheckRunner;
 use std::collections::HashMap;
@@ -33,18 +33,6 @@ impl PythonCheckRunner {
     }
 }
 
-/// The built-in checks' output is kept only when they fail: a passing run prints dots and a
-/// wall-clock timing, nothing to review, and keeping it would make seeded runs differ.
-fn report(o: CheckOutcome) -> CheckReport {
-    CheckReport {
-        passed: o.passed,
-        summary: o.summary,
-        detail: if o.passed { String::new() } else { o.detail },
-        tests_run: o.tests_run,
-        failures: o.failures,
-    }
-}
-
 impl CheckRunner for PythonCheckRunner {
     fn run(&self, service: &str, plan: &FixPlan, kind: CheckKind) -> CheckReport {
         let Some(dir) = self.service_dirs.get(service) else {
@@ -69,8 +57,10 @@ impl CheckRunner for PythonCheckRunner {
             }
         };
         match kind {
-            CheckKind::Syntax => report(python_checks::syntax_check(copy.path(), &[inner])),
-            CheckKind::Tests => report(python_checks::run_unit_tests(
+            CheckKind::Syntax => {
+                CheckReport::from(python_checks::syntax_check(copy.path(), &[inner]))
+            }
+            CheckKind::Tests => CheckReport::from(python_checks::run_unit_tests(
                 copy.path(),
                 self.test_timeout,
             )),
