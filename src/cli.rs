@@ -38,6 +38,24 @@ enum Cmd {
     Demo(DemoArgs),
     /// The cockpit on the backends named in the configuration (`--config FILE`, required).
     Run(SessionArgs),
+    /// The pipeline without the cockpit, behind HTTP: /healthz, /api/state, /metrics, webhooks.
+    Serve {
+        /// Address to listen on (default: alerts.listen, else 127.0.0.1:9099).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Approve paused operations as `auto` (default: wait for POST /api/incidents/ID/approve).
+        #[arg(long, conflicts_with = "auto_reject")]
+        auto_approve: bool,
+        /// Reject paused operations as `auto`.
+        #[arg(long)]
+        auto_reject: bool,
+        /// Stop after one incident.
+        #[arg(long)]
+        once: bool,
+        /// Pace of the embedded fleet's timeline (real backends always use the wall clock).
+        #[arg(long, default_value = "realtime")]
+        pace: String,
+    },
     /// The simulated fleet as a process: Prometheus exporter and deploy target for the real chain.
     Fleet {
         #[command(subcommand)]
@@ -359,6 +377,21 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
         Some(Cmd::Demo(args)) => run_demo(args, cli.config.as_deref(), state_dir, false),
         Some(Cmd::Run(args)) => run_configured(args, cli.config.as_deref(), state_dir),
         Some(Cmd::Fleet { cmd }) => fleet(cmd),
+        Some(Cmd::Serve {
+            listen,
+            auto_approve,
+            auto_reject,
+            once,
+            pace,
+        }) => serve(
+            cli.config.as_deref(),
+            state_dir,
+            listen,
+            auto_approve,
+            auto_reject,
+            once,
+            &pace,
+        ),
         Some(Cmd::Audit { cmd }) => audit(cmd),
         Some(Cmd::Config {
             cmd: ConfigCmd::Check { file },
@@ -565,6 +598,59 @@ fn run_configured(args: SessionArgs, config: Option<&Path>, state_dir: &Path) ->
         ..DemoArgs::default()
     };
     run_demo(demo_args, Some(path), state_dir, !headless)
+}
+
+/// `ccp serve`: exit 2 for a bad config, else 0 once stopped.
+fn serve(
+    config: Option<&Path>,
+    state_dir: &Path,
+    listen: Option<String>,
+    auto_approve: bool,
+    auto_reject: bool,
+    once: bool,
+    pace: &str,
+) -> Result<ExitCode> {
+    use ccp::serve::{ServeApproval, ServeOptions};
+    let pace = Pace::parse(pace)
+        .with_context(|| format!("unknown pace `{pace}`: use realtime, fast or instant"))?;
+    let Some(path) = config else {
+        eprintln!("ccp serve needs --config FILE (see config/ccp.yaml)");
+        return Ok(ExitCode::from(2));
+    };
+    let cfg = match load_config(Some(path)) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let listen = listen
+        .or_else(|| cfg.alerts.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:9099".into());
+    let state_dir = cfg
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir.to_path_buf());
+    let approval = match (auto_approve, auto_reject) {
+        (true, _) => ServeApproval::AutoApprove,
+        (_, true) => ServeApproval::AutoReject,
+        _ => ServeApproval::Http,
+    };
+    ccp::serve::serve(
+        ServeOptions {
+            listen,
+            run: DemoOptions {
+                seed: None,
+                pace,
+                inject_failure: None,
+                state_dir,
+                config: cfg,
+            },
+            approval,
+            once,
+        },
+        |addr| {
+            eprintln!("ccp serve: listening on http://{addr}");
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `ccp fleet …`.

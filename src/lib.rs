@@ -16,6 +16,8 @@ pub mod graph_cmd;
 pub mod localize;
 pub mod localize_cmd;
 pub mod lock_tool;
+pub mod serve;
 pub mod server;
 pub mod tls;
 pub mod tui;
+pub mod webhooks;

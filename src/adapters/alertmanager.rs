@@ -208,7 +208,7 @@ struct Entry {
     delivered: bool,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct InboxState {
     entries: HashMap<String, Entry>,
     /// Fingerprints of firing alerts not yet handed to the pipeline, oldest first.
@@ -218,7 +218,7 @@ struct InboxState {
 }
 
 /// Alerts received from Alertmanager, waiting for the pipeline to poll them.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct AlertInbox {
     map: LabelMapping,
     state: Mutex<InboxState>,

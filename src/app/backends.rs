@@ -66,6 +66,9 @@ pub struct BuildInputs<'a> {
     pub audit_path: &'a Path,
     /// Inject the regressing patch (demo drills).
     pub inject_regression: bool,
+    /// An inbox fed by someone else's webhook server (`ccp serve`); it is then always an alert
+    /// source and `alerts.listen` starts no server of its own.
+    pub external_inbox: Option<Arc<AlertInbox>>,
 }
 
 /// Build every port the configuration names.
@@ -141,12 +144,17 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
             super::detection_from(cfg),
         )));
     }
-    let inbox = Arc::new(AlertInbox::new(LabelMapping {
-        service_label: cfg.alerts.service_label.clone(),
-        known_services: inp.spec.services.iter().map(|s| s.name.clone()).collect(),
-    }));
+    let external = inp.external_inbox.is_some();
+    let inbox = inp.external_inbox.clone().unwrap_or_else(|| {
+        Arc::new(AlertInbox::new(LabelMapping {
+            service_label: cfg.alerts.service_label.clone(),
+            known_services: inp.spec.services.iter().map(|s| s.name.clone()).collect(),
+        }))
+    });
     let mut webhook_addr = None;
-    if let Some(listen) = &cfg.alerts.listen {
+    if external {
+        sources.push(inbox.clone());
+    } else if let Some(listen) = &cfg.alerts.listen {
         let server = HttpServer::start(
             listen,
             alertmanager_hook::router(inbox.clone(), cfg.webhooks.max_body_bytes),

@@ -244,6 +244,20 @@ pub fn registry(cfg: &Config) -> Result<Arc<dyn OperationRegistry>> {
 /// Build the embedded demo (simulated fleet, demo git repo, local or Redis locks, file audit) and start the
 /// pipeline thread, paused until [`AppHandle::start`].
 pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
+    start_with_inbox(opts, None)
+}
+
+/// The fleet file the configuration names, parsed (what `ccp serve` needs before any run).
+pub fn load_fleet_spec(cfg: &Config) -> Result<FleetSpec> {
+    Ok(FleetSpec::load(&fleet_path(cfg, &demo_dir()?))?)
+}
+
+/// Like [`start_demo`], with Alertmanager alerts taken from `inbox`, which outlives the run: a
+/// server receives webhooks once and hands them to one pipeline after another.
+pub fn start_with_inbox(
+    opts: &DemoOptions,
+    inbox: Option<Arc<crate::adapters::alertmanager::AlertInbox>>,
+) -> Result<AppHandle> {
     let inject_regression = match opts.inject_failure.as_deref() {
         None => false,
         Some("canary_regression") => true,
@@ -281,6 +295,7 @@ pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
         spec,
         fleet_dir: &fleet_dir,
         demo_dir: &demo,
+        external_inbox: inbox,
         seed,
         clock: clock.clone(),
         audit_path: &audit_path,

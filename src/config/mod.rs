@@ -24,8 +24,8 @@ pub use schema::{
     AlertsConfig, ApprovalConfig, AuditConfig, CanaryConfig, Config, DeployBackend, DeployCommands,
     DeployConfig, DeployStrategy, DetectionConfig, EmailConfig, Environment, GatesConfig,
     GitlabWebhook, GraphBackend, GraphConfig, LockBackend, LocksConfig, LogsConfig, MetricsBackend,
-    MetricsConfig, NotificationsConfig, PagerDutyConfig, RepoConfig, SlackConfig, TeamsConfig,
-    TuiConfig, VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
+    MetricsConfig, NotificationsConfig, PagerDutyConfig, RepoConfig, SignedWebhook, SlackConfig,
+    TeamsConfig, TuiConfig, VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
 };
 pub use schema::{CheckScope, GateCommands};
 pub use subst::{substitute, EnvLookup, Substituted};

@@ -786,14 +786,15 @@ pub struct WebhooksConfig {
     pub github: Option<WebhookSecret>,
     /// GitLab webhook token.
     pub gitlab: Option<GitlabWebhook>,
-    /// Jenkins webhook secret.
-    pub jenkins: Option<WebhookSecret>,
+    /// Jenkins webhook secret and the header carrying its HMAC signature.
+    pub jenkins: Option<SignedWebhook>,
     /// Azure DevOps webhook secret.
     pub azure: Option<WebhookSecret>,
     /// CircleCI webhook secret.
     pub circleci: Option<WebhookSecret>,
-    /// Secret for any other CI that can send signed JSON.
-    pub generic: Option<WebhookSecret>,
+    /// Secret (and signature header) for any other CI that can send signed
+    /// JSON in ccp's generic format.
+    pub generic: Option<SignedWebhook>,
 }
 
 impl Default for WebhooksConfig {
@@ -818,6 +819,24 @@ impl Default for WebhooksConfig {
 pub struct WebhookSecret {
     /// The shared secret (use `${…}` to inject it).
     pub secret: String,
+}
+
+/// A shared secret for senders whose signature header is not fixed by the
+/// provider (Jenkins, the generic receiver).
+///
+/// The sender puts HMAC-SHA256(secret, raw body) as hex, optionally prefixed
+/// with `sha256=`, in `header`; without it anyone who can reach the port could
+/// fake a failed pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedWebhook {
+    /// The shared secret (use `${…}` to inject it).
+    pub secret: String,
+    /// Header carrying the signature; `None` means the provider's default
+    /// (`X-Jenkins-Signature` for Jenkins, `X-Signature-256` for generic).
+    /// Set it when your sender can only use a fixed header name.
+    #[serde(default)]
+    pub header: Option<String>,
 }
 
 /// GitLab's webhook token (GitLab sends a token, not a signature).

@@ -3,6 +3,7 @@
 //! Alertmanager receiver; `ccp serve` adds its own routes to the same router.
 
 pub mod alertmanager_hook;
+pub mod ci_hooks;
 
 use anyhow::{Context, Result};
 use axum::Router;

@@ -1,0 +1,226 @@
+//! `ccp serve` as a process: it runs the embedded pipeline, answers `/healthz`, `/api/state` and
+//! `/metrics` (checked with promtool when tests/run.sh provides it), takes approvals over HTTP,
+//! and stops cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_with(addr, method, path, &[], body)
+}
+
+fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, out.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+}
+
+fn have_python() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
+    if !have_python() {
+        eprintln!("skipped: python3 not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ccp.yaml");
+    std::fs::write(
+        &cfg,
+        "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "fast",
+            "--config",
+        ])
+        .arg(&cfg)
+        .env("CCP_STATE_DIR", dir.path().join("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    assert_eq!(http(&addr, "GET", "/healthz", "").0, 200);
+
+    // A signed GitHub delivery is recorded; an unsigned one is 401 and recorded nowhere.
+    let body = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/webhooks/github_workflow_run_failed.json"
+    ))
+    .unwrap();
+    let sig = {
+        use hmac::{KeyInit, Mac};
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        m.update(body.as_bytes());
+        let bytes = m.finalize().into_bytes();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256={hex}")
+    };
+    let event = ("X-GitHub-Event", "workflow_run".to_string());
+    let (code, reply) = http_with(&addr, "POST", "/webhooks/github", &[event.clone()], &body);
+    assert_eq!(code, 401, "{reply}");
+    let (code, reply) = http_with(
+        &addr,
+        "POST",
+        "/webhooks/github",
+        &[event, ("X-Hub-Signature-256", sig)],
+        &body,
+    );
+    assert_eq!(code, 200, "{reply}");
+    let st: serde_json::Value =
+        serde_json::from_str(&http(&addr, "GET", "/api/state", "").1).unwrap();
+    assert_eq!(st["ci_events"].as_array().map(Vec::len), Some(1), "{st}");
+    assert_eq!(st["ci_events"][0]["kind"], "pipeline_failed");
+
+    // The demo pauses for a human (production, critical service): approve it over HTTP.
+    let events = BufReader::new(child.stdout.take().unwrap());
+    let mut incident = String::new();
+    let mut outcome = String::new();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    for l in events.lines() {
+        let ev: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+        match ev["type"].as_str() {
+            Some("awaiting_approval") => {
+                incident = ev["incident"].as_str().unwrap().to_string();
+                let (code, body) = http(&addr, "GET", "/api/state", "");
+                assert_eq!(code, 200);
+                let st: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let inc = &st["incidents"][0];
+                assert_eq!(inc["id"], incident.as_str());
+                assert_eq!(inc["state"], "PAUSED_FOR_HUMAN_REVIEW");
+                assert!(inc["awaiting_approval"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty()));
+                assert_eq!(
+                    http(&addr, "POST", "/api/incidents/INC-nope/approve", "{}").0,
+                    409
+                );
+                let (code, body) = http(
+                    &addr,
+                    "POST",
+                    &format!("/api/incidents/{incident}/approve"),
+                    r#"{"actor":"oncall","comment":"looks right"}"#,
+                );
+                assert_eq!(code, 202, "{body}");
+            }
+            Some("approval") => {
+                assert_eq!(ev["actor"], "oncall");
+                assert_eq!(ev["comment"], "looks right");
+            }
+            Some("finished") if ev["incident"] == incident.as_str() => {
+                outcome = ev["outcome"].as_str().unwrap().to_string();
+                break;
+            }
+            _ => {}
+        }
+        assert!(Instant::now() < deadline, "the run did not finish");
+    }
+    assert_eq!(outcome, "resolved");
+
+    let (code, body) = http(&addr, "GET", "/api/state", "");
+    assert_eq!(code, 200);
+    let st: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(st["incidents"][0]["outcome"], "resolved");
+    assert_eq!(
+        st["kpis"]["incidents_opened"].as_u64().map(|n| n >= 1),
+        Some(true)
+    );
+
+    let (code, metrics) = http(&addr, "GET", "/metrics", "");
+    assert_eq!(code, 200);
+    for want in [
+        "ccp_incidents_finished_total{outcome=\"resolved\"} 1\n",
+        "ccp_operations_paused_total 1\n",
+        "ccp_incident_resolution_seconds_count 1\n",
+        "ccp_hash_chain_valid 1\n",
+        "ccp_active_locks 0\n",
+        "ccp_ci_events_total{provider=\"github\",kind=\"pipeline_failed\"} 1\n",
+    ] {
+        assert!(metrics.contains(want), "missing {want:?} in\n{metrics}");
+    }
+    // Approved by a human, so not auto-resolved.
+    assert!(
+        metrics.contains("ccp_incidents_auto_resolved_total 0\n"),
+        "{metrics}"
+    );
+    if let Ok(promtool) = std::env::var("CCP_TEST_PROMTOOL") {
+        let mut p = Command::new(promtool)
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        p.stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        let out = p.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // SIGTERM: the next pipeline (waiting for its approval or an alert) is aborted, exit 0.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ccp serve did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+}
