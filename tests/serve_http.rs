@@ -101,7 +101,13 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
         format!("sha256={hex}")
     };
     let event = ("X-GitHub-Event", "workflow_run".to_string());
-    let (code, reply) = http_with(&addr, "POST", "/webhooks/github", &[event.clone()], &body);
+    let (code, reply) = http_with(
+        &addr,
+        "POST",
+        "/webhooks/github",
+        std::slice::from_ref(&event),
+        &body,
+    );
     assert_eq!(code, 401, "{reply}");
     let (code, reply) = http_with(
         &addr,
