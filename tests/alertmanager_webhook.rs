@@ -4,28 +4,13 @@
 use ccp::adapters::alertmanager::{AlertInbox, LabelMapping};
 use ccp::core::ports::AlertSource;
 use ccp::server::{alertmanager_hook, HttpServer};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 
+mod common;
+
 fn post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
+    let r = common::http::request(addr, "POST", path, &[], body);
+    (r.status, r.body)
 }
 
 fn payload(status: &str) -> String {
@@ -96,18 +81,8 @@ fn deliveries_are_counted_and_bad_ones_change_nothing() {
     assert_eq!(inbox.resolved().len(), 1);
 
     // Health check answers.
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    assert!(
-        out.starts_with("HTTP/1.1 200") && out.ends_with("ok\n"),
-        "{out}"
-    );
+    let r = common::http::request(addr, "GET", "/healthz", &[], b"");
+    assert!(r.status == 200 && r.body == "ok\n", "{} {}", r.head, r.body);
 }
 
 #[test]

@@ -6,9 +6,11 @@ use ccp::config::{GitlabWebhook, SignedWebhook, WebhookSecret, WebhooksConfig};
 use ccp::server::ci_hooks;
 use ccp::server::HttpServer;
 use ccp::webhooks::{sign_sha256_hex, CiEvent, CiEventKind, Provider};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use common::http::Reply;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+
+mod common;
 
 const MAX_BODY: usize = 16 * 1024;
 
@@ -20,38 +22,8 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
 fn post(addr: SocketAddr, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    s.write_all(request.as_bytes()).unwrap();
-    // The server may answer 413 and close before reading everything; that is fine.
-    let _ = s.write_all(body);
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    Reply {
-        status,
-        head: head.to_string(),
-        body: body.to_string(),
-    }
+    common::http::request(addr, "POST", path, headers, body)
 }
 
 fn config() -> WebhooksConfig {

@@ -2,8 +2,9 @@
 //! `/metrics` (checked with promtool when tests/run.sh provides it), takes approvals over HTTP,
 //! and stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Write};
+
+mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,38 +19,13 @@ fn http_with(
     headers: &[(&str, String)],
     body: &str,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let code = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (code, out.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
-}
-
-fn have_python() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    let r = common::http::request(addr, method, path, headers, body.as_bytes());
+    (r.status, r.body)
 }
 
 #[test]
 fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
-    if !have_python() {
+    if !common::have_python() {
         eprintln!("skipped: python3 not on PATH");
         return;
     }
@@ -92,14 +68,10 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
         "/tests/fixtures/webhooks/github_workflow_run_failed.json"
     ))
     .unwrap();
-    let sig = {
-        use hmac::{KeyInit, Mac};
-        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
-        m.update(body.as_bytes());
-        let bytes = m.finalize().into_bytes();
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256={hex}")
-    };
+    let sig = format!(
+        "sha256={}",
+        ccp::webhooks::sign_sha256_hex(b"s3cret", body.as_bytes())
+    );
     let event = ("X-GitHub-Event", "workflow_run".to_string());
     let (code, reply) = http_with(
         &addr,

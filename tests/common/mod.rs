@@ -4,6 +4,7 @@
 
 pub mod cockpit;
 pub mod fleet;
+pub mod http;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
