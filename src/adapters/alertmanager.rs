@@ -356,7 +356,7 @@ impl AlertmanagerPoller {
             "{}/api/v2/alerts?active=true&silenced=false&inhibited=false",
             self.base
         );
-        let where_ = crate::adapters::prometheus::client::redact(&self.base);
+        let where_ = crate::adapters::url_redact::redact_url(&self.base);
         let resp = self.http.get(&url).send().map_err(|e| {
             PortError::new(
                 "alerts",

@@ -3,7 +3,7 @@
 //! <url>?service=NAME` → `{"errors": ["<trace>", …]}`, newest first) so a few lines in front of
 //! Loki, Elasticsearch or a crash reporter can serve it.
 
-use crate::adapters::prometheus::client::redact;
+use crate::adapters::url_redact::redact_url;
 use crate::core::ports::{ErrorLogSource, PortError, PortResult};
 use serde::Deserialize;
 use std::time::Duration;
@@ -36,7 +36,7 @@ impl HttpErrorLog {
 
 impl ErrorLogSource for HttpErrorLog {
     fn recent_errors(&self, service: &str) -> PortResult<Vec<String>> {
-        let shown = redact(&self.url);
+        let shown = redact_url(&self.url);
         let err = |m: String| PortError::new("logs", m);
         let resp = self
             .http

@@ -17,4 +17,5 @@ pub mod redis_conn;
 pub mod redis_lock;
 pub mod redis_registry;
 pub mod script_deployer;
+pub mod url_redact;
 pub mod wall_clock;

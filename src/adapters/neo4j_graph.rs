@@ -15,7 +15,7 @@
 
 use super::embedded::fleet_spec::FleetSpec;
 use super::embedded::memory_graph::MemoryGraph;
-use super::redis_conn::redact_url;
+use super::url_redact::redact_url;
 use crate::config::GraphConfig;
 use crate::core::domain::ServiceNode;
 use crate::core::ports::{DependencyGraph, PortError, PortResult};

@@ -27,16 +27,8 @@ impl Default for RedisTimeouts {
     }
 }
 
-/// A URL fit for messages and logs: scheme, host and port, never the password.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-            format!("{scheme}://{host}")
-        }
-        None => url.to_string(),
-    }
-}
+/// Re-exported: Redis URLs in messages go through the one redaction every adapter uses.
+pub use super::url_redact::redact_url;
 
 /// A lazily opened, self-healing connection; `port` names the port in errors (`locks`, …).
 pub struct RedisConn {

@@ -3,6 +3,7 @@
 //! an error the pipeline can report instead of a frozen cockpit.
 
 use super::api::{parse_response, ApiError, Series};
+use crate::adapters::url_redact::redact_url;
 use crate::tls::ensure_crypto_provider;
 use std::time::Duration;
 
@@ -32,20 +33,12 @@ pub struct PromClient {
     http: reqwest::blocking::Client,
 }
 
-/// Strip `user:password@` from a URL before it goes into a message or a log.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
-    }
-}
-
 impl PromClient {
     /// A client for `base_url` (`http://127.0.0.1:9090`) with a per-request timeout.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, PromError> {
         let base = base_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(PromError::BadUrl(redact(base_url)));
+            return Err(PromError::BadUrl(redact_url(base_url)));
         }
         ensure_crypto_provider();
         let http = reqwest::blocking::Client::builder()
@@ -53,7 +46,7 @@ impl PromClient {
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .build()
             .map_err(|e| PromError::Unreachable {
-                url: redact(&base),
+                url: redact_url(&base),
                 detail: e.to_string(),
             })?;
         Ok(Self { base, http })
@@ -61,7 +54,7 @@ impl PromClient {
 
     /// Base URL without credentials, for messages.
     pub fn display_url(&self) -> String {
-        redact(&self.base)
+        redact_url(&self.base)
     }
 
     fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Vec<Series>, PromError> {
@@ -122,12 +115,6 @@ impl PromClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_credentials() {
-        assert_eq!(redact("http://u:p@h:9090"), "http://h:9090");
-        assert_eq!(redact("http://h:9090"), "http://h:9090");
-    }
 
     #[test]
     fn refuses_urls_without_scheme() {
