@@ -12,3 +12,15 @@ pub fn ensure_crypto_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// The blocking HTTP client every outbound adapter uses: crypto provider installed, a whole-request
+/// `timeout`, and a connect timeout of at most 3 s so an unreachable server fails fast.
+pub fn blocking_client(
+    timeout: std::time::Duration,
+) -> Result<reqwest::blocking::Client, reqwest::Error> {
+    ensure_crypto_provider();
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(3)))
+        .build()
+}

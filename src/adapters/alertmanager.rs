@@ -339,10 +339,7 @@ impl AlertmanagerPoller {
         inbox: std::sync::Arc<AlertInbox>,
         timeout: std::time::Duration,
     ) -> Result<Self, PortError> {
-        crate::tls::ensure_crypto_provider();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .build()
+        let http = crate::tls::blocking_client(timeout)
             .map_err(|e| PortError::new("alerts", e.to_string()))?;
         Ok(Self {
             base: base_url.trim_end_matches('/').to_string(),

@@ -22,10 +22,7 @@ struct Answer {
 impl HttpErrorLog {
     /// A source for `url` with a per-request timeout.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, PortError> {
-        crate::tls::ensure_crypto_provider();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .build()
+        let http = crate::tls::blocking_client(timeout)
             .map_err(|e| PortError::new("logs", e.to_string()))?;
         Ok(Self {
             url: url.to_string(),

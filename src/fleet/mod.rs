@@ -212,10 +212,7 @@ pub fn shift_from_env(url: &str) -> Result<String> {
             .context("CCP_FENCE is not a number")?,
         plan,
     };
-    crate::tls::ensure_crypto_provider();
-    let http = reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
+    let http = crate::tls::blocking_client(std::time::Duration::from_secs(30))?;
     let endpoint = format!("{}/deploy", url.trim_end_matches('/'));
     let resp = http
         .post(&endpoint)

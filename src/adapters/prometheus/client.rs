@@ -4,7 +4,7 @@
 
 use super::api::{parse_response, ApiError, Series};
 use crate::adapters::url_redact::redact_url;
-use crate::tls::ensure_crypto_provider;
+use crate::tls::blocking_client;
 use std::time::Duration;
 
 /// Why a query failed, in words that say what to check.
@@ -40,15 +40,10 @@ impl PromClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(PromError::BadUrl(redact_url(base_url)));
         }
-        ensure_crypto_provider();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| PromError::Unreachable {
-                url: redact_url(&base),
-                detail: e.to_string(),
-            })?;
+        let http = blocking_client(timeout).map_err(|e| PromError::Unreachable {
+            url: redact_url(&base),
+            detail: e.to_string(),
+        })?;
         Ok(Self { base, http })
     }
 
