@@ -434,6 +434,26 @@ impl Neo4jGraph {
     /// an explicit transaction because the driver's auto-commit path retries failed connections
     /// for a minute, which would hide "connection refused" or "wrong password" behind a timeout.
     fn read_rows(&self, what: &str, q: Query) -> PortResult<Vec<Row>> {
+        // A read that meets a node another client is deleting fails with EntityNotFound on
+        // ArcadeDB (seen when several writers share the database); that is transient, so the
+        // read is tried again a few times before it becomes the pipeline's error.
+        let mut attempt = 0;
+        loop {
+            match self.read_rows_once(what, q.clone()) {
+                Err(e) if e.message.contains("EntityNotFound") && attempt < 3 => {
+                    attempt += 1;
+                    tracing::warn!(
+                        attempt,
+                        "graph read raced a concurrent delete, retrying: {e}"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn read_rows_once(&self, what: &str, q: Query) -> PortResult<Vec<Row>> {
         self.block(what, async {
             let mut txn = self
                 .timed(what, self.graph.start_txn_on(self.database.as_str()))
