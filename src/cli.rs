@@ -131,6 +131,40 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The failure-injection matrix: scenario names with their expected outcomes.
+    Scenarios {
+        /// JSON output (one document).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run failure scenarios on the embedded fleet at instant pace; exit 0 iff every observed
+    /// outcome and check matches.
+    Inject {
+        /// Every scenario.
+        #[arg(
+            long,
+            conflicts_with = "scenario",
+            required_unless_present = "scenario"
+        )]
+        all: bool,
+        /// One scenario (repeatable).
+        #[arg(long, value_name = "NAME")]
+        scenario: Vec<String>,
+        /// Seed of the fleet noise.
+        #[arg(long, default_value_t = ccp::inject_cmd::DEFAULT_SEED)]
+        seed: u64,
+        /// JSON output (one document).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring operations a killed process left in flight (per the audit log in --state-dir) to a
+    /// safe end: roll back live code under a new fence, close verified ones, escalate the rest.
+    /// Exit 0 when all ended safely, 1 otherwise.
+    Recover {
+        /// JSON output (one document).
+        #[arg(long)]
+        json: bool,
+    },
     /// Statistical canary verdict from two sample files.
     Judge {
         /// Baseline samples (JSON).
@@ -433,6 +467,49 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             &mut std::io::stderr().lock(),
         )?)),
         Some(Cmd::Graph { cmd }) => graph(cmd, cli.config.as_deref()),
+        Some(Cmd::Scenarios { json }) => {
+            ccp::inject_cmd::list(json, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Inject {
+            all: _,
+            scenario,
+            seed,
+            json,
+        }) => {
+            let cfg = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let ok = ccp::inject_cmd::inject(
+                &scenario,
+                &cfg,
+                seed,
+                json,
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Some(Cmd::Recover { json }) => {
+            let cfg = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let dir = cfg
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| state_dir.to_path_buf());
+            Ok(ExitCode::from(ccp::inject_cmd::recover_cmd(
+                &cfg,
+                &dir,
+                json,
+                &mut std::io::stdout().lock(),
+            )?))
+        }
     }
 }
 

@@ -125,13 +125,8 @@ impl World {
 
 fn code_fault(service: &str, start_s: f64) -> FaultSpec {
     FaultSpec {
-        service: service.into(),
         start_s,
-        kind: FaultKind::Code,
-        value: None,
-        add_ms: None,
-        recorded_error_rate: None,
-        recorded_traceback: None,
+        ..FaultSpec::new(service, FaultKind::Code)
     }
 }
 

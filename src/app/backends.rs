@@ -24,7 +24,8 @@ use crate::core::clock::Clock;
 use crate::core::detect::ThresholdDetector;
 use crate::core::pipeline::Ports;
 use crate::core::ports::{
-    AlertSource, DependencyGraph, Deployer, ErrorLogSource, MetricsSource, PolicySource,
+    AlertSource, DependencyGraph, Deployer, ErrorLogSource, LockManager, MetricsSource,
+    OperationRegistry, PolicySource,
 };
 use crate::server::alertmanager_hook;
 use crate::server::HttpServer;
@@ -69,6 +70,19 @@ pub struct BuildInputs<'a> {
     /// An inbox fed by someone else's webhook server (`ccp serve`); it is then always an alert
     /// source and `alerts.listen` starts no server of its own.
     pub external_inbox: Option<Arc<AlertInbox>>,
+    /// Ports supplied by the caller instead of built from configuration.
+    pub overrides: PortOverrides,
+}
+
+/// Ports a caller brings itself. The failure-injection matrix shares one lock manager and one
+/// operations registry between the run and the "other operator" it plays, so a held lock or a
+/// concurrent operation is a real one, not a flag the pipeline is told about.
+#[derive(Default, Clone)]
+pub struct PortOverrides {
+    /// Lock manager to use instead of `locks.backend`.
+    pub locks: Option<Arc<dyn LockManager>>,
+    /// Operations registry to use instead of the one `locks.backend` implies.
+    pub registry: Option<Arc<dyn OperationRegistry>>,
 }
 
 /// Build every port the configuration names.
@@ -225,9 +239,15 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
             &cfg.gates,
         )),
         deployer,
-        locks: lock_manager(cfg)?,
+        locks: match inp.overrides.locks {
+            Some(l) => l,
+            None => lock_manager(cfg)?,
+        },
         policy,
-        registry: registry(cfg)?,
+        registry: match inp.overrides.registry {
+            Some(r) => r,
+            None => registry(cfg)?,
+        },
         audit: Box::new(audit),
     };
     Ok(Built {

@@ -16,6 +16,7 @@ use crate::core::detect::DetectionSettings;
 use crate::core::events::{Command, Event};
 use crate::core::gates::GateThresholds;
 mod backends;
+pub use backends::PortOverrides;
 
 use crate::core::pipeline::{ApprovalPolicy, Pipeline, PipelineSettings, RunReport, StagePacing};
 use crate::core::ports::{LockManager, OperationRegistry};
@@ -258,6 +259,26 @@ pub fn start_with_inbox(
     opts: &DemoOptions,
     inbox: Option<Arc<crate::adapters::alertmanager::AlertInbox>>,
 ) -> Result<AppHandle> {
+    start_inner(opts, inbox, None, PortOverrides::default())
+}
+
+/// Like [`start_demo`] on a fleet described in code rather than read from the fleet file, with
+/// some ports supplied by the caller: the failure-injection matrix reshapes the fleet and plays
+/// the other operators per scenario.
+pub fn start_scenario(
+    opts: &DemoOptions,
+    spec: FleetSpec,
+    overrides: PortOverrides,
+) -> Result<AppHandle> {
+    start_inner(opts, None, Some(spec), overrides)
+}
+
+fn start_inner(
+    opts: &DemoOptions,
+    inbox: Option<Arc<crate::adapters::alertmanager::AlertInbox>>,
+    spec_override: Option<FleetSpec>,
+    overrides: PortOverrides,
+) -> Result<AppHandle> {
     let inject_regression = match opts.inject_failure.as_deref() {
         None => false,
         Some("canary_regression") => true,
@@ -271,7 +292,10 @@ pub fn start_with_inbox(
     };
     let demo = demo_dir()?;
     let spec_path = fleet_path(&opts.config, &demo);
-    let spec = FleetSpec::load(&spec_path)?;
+    let spec = match spec_override {
+        Some(s) => s,
+        None => FleetSpec::load(&spec_path)?,
+    };
     let seed = opts.seed.unwrap_or(spec.seed);
     // Start on a whole second so every run sees the same per-second grid (reproducible seeds).
     let start_ms = PacedClock::wall_now_ms() / 1000 * 1000;
@@ -300,6 +324,7 @@ pub fn start_with_inbox(
         clock: clock.clone(),
         audit_path: &audit_path,
         inject_regression,
+        overrides,
     })?;
     let ports = built.ports;
     let bus = EventBus::new();

@@ -145,6 +145,42 @@ pub struct FaultSpec {
     /// the fleet file. Used so the pipeline still reaches its gates, which then fail and say why.
     #[serde(default)]
     pub recorded_traceback: Option<String>,
+    /// When set, the fault is in the *new* version only, and only once that version serves at
+    /// least this percent of traffic: a fix that is slow from the first request (`1`), or one
+    /// that breaks only at full load (`100`, e.g. a pool sized for the canary's share).
+    #[serde(default)]
+    pub new_version_from_percent: Option<u8>,
+    /// A stack trace the service logs while an `error_rate` fault is active (code faults log
+    /// what their code raises): how a failure the fix templates do not know is injected.
+    #[serde(default)]
+    pub traceback: Option<String>,
+}
+
+impl FaultSpec {
+    /// A fault on `service` of `kind`, active from the start, everything else unset: scenarios
+    /// build faults in code and set the one or two fields they need.
+    pub fn new(service: &str, kind: FaultKind) -> Self {
+        Self {
+            service: service.to_string(),
+            start_s: -3600.0,
+            kind,
+            value: None,
+            add_ms: None,
+            recorded_error_rate: None,
+            recorded_traceback: None,
+            new_version_from_percent: None,
+            traceback: None,
+        }
+    }
+
+    /// Whether the fault touches the given version of the service when the new version serves
+    /// `new_pct` percent of traffic.
+    pub fn applies_to(&self, new_version: bool, new_pct: u8) -> bool {
+        match self.new_version_from_percent {
+            None => true,
+            Some(p) => new_version && new_pct >= p.max(1),
+        }
+    }
 }
 
 impl FaultSpec {

@@ -152,16 +152,29 @@ impl SimFleet {
             .ok_or_else(|| PortError::new("fleet", format!("unknown service `{service}`")))
     }
 
+    /// Faults of `service` active at `t` in one version of it (`new_version` while the new
+    /// version serves `new_pct` percent).
+    fn faults_at<'a>(
+        &'a self,
+        service: &'a str,
+        t: Millis,
+        new_version: bool,
+        new_pct: u8,
+    ) -> impl Iterator<Item = &'a crate::adapters::embedded::fleet_spec::FaultSpec> + 'a {
+        let rel_s = (t - self.start_ms) as f64 / 1000.0;
+        self.spec.faults.iter().filter(move |f| {
+            f.service == service && rel_s >= f.start_s && f.applies_to(new_version, new_pct)
+        })
+    }
+
     fn fault_active<'a>(
         &'a self,
         service: &'a str,
         t: Millis,
+        new_version: bool,
+        new_pct: u8,
     ) -> impl Iterator<Item = FaultEffect> + 'a {
-        let rel_s = (t - self.start_ms) as f64 / 1000.0;
-        self.spec
-            .faults
-            .iter()
-            .filter(move |f| f.service == service && rel_s >= f.start_s)
+        self.faults_at(service, t, new_version, new_pct)
             .filter_map(|f| f.effect().ok())
     }
 
@@ -187,7 +200,8 @@ impl SimFleet {
     ) -> f64 {
         let mut p = s.base_error_rate;
         let mut code_fault = false;
-        for f in self.fault_active(&s.name, t) {
+        let pct = self.rollout_at(st, &s.name, t).canary_pct;
+        for f in self.fault_active(&s.name, t, canary, pct) {
             match f {
                 FaultEffect::ErrorRate { value } => p += value,
                 FaultEffect::Code => code_fault = true,
@@ -228,9 +242,18 @@ impl SimFleet {
         old * (1.0 - w) + new * w
     }
 
-    fn added_latency(&self, s: &ServiceSpec, t: Millis, depth: usize) -> f64 {
+    /// Latency added by faults to one version of `s` (callees count with their old version).
+    fn added_latency(
+        &self,
+        st: &FleetState,
+        s: &ServiceSpec,
+        canary: bool,
+        t: Millis,
+        depth: usize,
+    ) -> f64 {
+        let pct = self.rollout_at(st, &s.name, t).canary_pct;
         let own: f64 = self
-            .fault_active(&s.name, t)
+            .fault_active(&s.name, t, canary, pct)
             .map(|f| match f {
                 FaultEffect::Latency { add_ms } => add_ms,
                 _ => 0.0,
@@ -245,7 +268,7 @@ impl SimFleet {
             .filter_map(|c| {
                 self.spec
                     .service(&c.to)
-                    .map(|x| c.share * self.added_latency(x, t, depth + 1))
+                    .map(|x| c.share * self.added_latency(st, x, false, t, depth + 1))
             })
             .sum::<f64>()
     }
@@ -264,7 +287,7 @@ impl SimFleet {
         };
         let p = self.error_prob(st, s, canary, t, 0);
         let errors = rng.binomial(u64::from(requests), p) as u32;
-        let add = self.added_latency(s, t, 0);
+        let add = self.added_latency(st, s, canary, t, 0);
         let p50 = rng.lognormal(s.latency_p50_ms.max(0.1).ln(), s.latency_sigma) + add;
         let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
         Sample {
@@ -370,19 +393,22 @@ impl MetricsSource for SimFleet {
 impl ErrorLogSource for SimFleet {
     fn recent_errors(&self, service: &str) -> PortResult<Vec<String>> {
         let now = self.clock.now_ms();
+        let mut out: Vec<String> = self
+            .faults_at(service, now, false, 0)
+            .filter_map(|f| f.traceback.clone())
+            .collect();
         let code_fault = self
-            .fault_active(service, now)
+            .fault_active(service, now, false, 0)
             .any(|f| matches!(f, FaultEffect::Code));
-        if !code_fault {
-            return Ok(Vec::new());
+        if code_fault {
+            out.extend(
+                self.lock()
+                    .prod_code
+                    .get(service)
+                    .and_then(|c| c.traceback.clone()),
+            );
         }
-        Ok(self
-            .lock()
-            .prod_code
-            .get(service)
-            .and_then(|c| c.traceback.clone())
-            .into_iter()
-            .collect())
+        Ok(out)
     }
 }
 

@@ -1,0 +1,184 @@
+//! `ccp scenarios`, `ccp inject` and `ccp recover`: the command-line faces of the failure matrix
+//! and of crash recovery. Output goes to the writer given, so tests drive them in-process too.
+
+use crate::config::{Config, DeployBackend};
+use crate::restart::{recover, RecoveryPorts};
+use crate::scenarios::{self, InjectEnv, ScenarioResult};
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Seed of the fleet noise for `ccp inject` unless `--seed` says otherwise: the matrix is
+/// asserted on it, so a red row always reproduces.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// `ccp scenarios [--json]`.
+pub fn list(json: bool, out: &mut dyn Write) -> Result<()> {
+    let infos: Vec<_> = scenarios::all().iter().map(|s| s.info()).collect();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&infos)?)?;
+        return Ok(());
+    }
+    let width = infos.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    for i in &infos {
+        writeln!(out, "{:width$}  {:15}  {}", i.name, i.expected, i.seed_row)?;
+        writeln!(out, "{:width$}  {:15}  → {}", "", "", i.expect)?;
+    }
+    Ok(())
+}
+
+/// `ccp inject (--all | --scenario NAME) [--json]`: runs, prints, and returns whether every row
+/// passed. An unknown name is an error naming the known ones.
+pub fn inject(
+    names: &[String],
+    cfg: &Config,
+    seed: u64,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let all = scenarios::all();
+    let chosen: Vec<_> = if names.is_empty() {
+        all.iter().collect()
+    } else {
+        let mut v = Vec::new();
+        for n in names {
+            let s = all.iter().find(|s| s.name == n).with_context(|| {
+                format!(
+                    "unknown scenario `{n}`; known: {}",
+                    scenarios::names().join(", ")
+                )
+            })?;
+            v.push(s);
+        }
+        v
+    };
+    let env = InjectEnv {
+        config: cfg.clone(),
+        seed,
+    };
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    for s in chosen {
+        tracing::info!(scenario = s.name, "injecting");
+        let r = s.run(&env);
+        if !json {
+            print_row(&r, out)?;
+        }
+        results.push(r);
+    }
+    let passed = results.iter().filter(|r| r.pass).count();
+    if json {
+        let doc = serde_json::json!({
+            "seed": seed,
+            "passed": passed,
+            "total": results.len(),
+            "scenarios": results,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        writeln!(
+            out,
+            "\n{passed}/{} scenarios behaved as expected",
+            results.len()
+        )?;
+    }
+    Ok(passed == results.len())
+}
+
+fn print_row(r: &ScenarioResult, out: &mut dyn Write) -> Result<()> {
+    let mark = if r.pass { "PASS" } else { "FAIL" };
+    writeln!(
+        out,
+        "{mark}  {:26} expected {:15} observed {}",
+        r.name,
+        r.expected,
+        r.observed.as_deref().unwrap_or("(did not run)")
+    )?;
+    if !r.pass {
+        writeln!(out, "      {}", r.reason)?;
+    }
+    for c in r.checks.iter().filter(|c| !c.ok || !r.pass) {
+        writeln!(out, "      [{}] {}", if c.ok { "ok" } else { "x " }, c.what)?;
+    }
+    Ok(())
+}
+
+/// The ports crash recovery acts through, from configuration.
+pub fn recovery_ports(cfg: &Config) -> Result<RecoveryPorts> {
+    let deployer: Option<Arc<dyn crate::core::ports::Deployer>> = match cfg.deploy.backend {
+        DeployBackend::Simulated => None,
+        DeployBackend::Script => Some(Arc::new(
+            crate::adapters::script_deployer::ScriptDeployer::from_config(&cfg.deploy)?,
+        )),
+    };
+    Ok(RecoveryPorts {
+        deployer,
+        locks: crate::app::lock_manager(cfg)?,
+        lock_ttl_ms: cfg.locks.ttl_ms,
+        lock_wait_ms: cfg.locks.wait_ms,
+        fsync: cfg.audit.fsync,
+    })
+}
+
+/// The audit log a configuration writes under `state_dir`.
+pub fn audit_path(cfg: &Config, state_dir: &Path) -> std::path::PathBuf {
+    cfg.audit
+        .path
+        .clone()
+        .unwrap_or_else(|| state_dir.join("audit.jsonl"))
+}
+
+/// `ccp recover [--json]`: exit 0 when everything found was brought to a safe end, 1 otherwise
+/// (including a log that cannot be trusted).
+pub fn recover_cmd(cfg: &Config, state_dir: &Path, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let log = audit_path(cfg, state_dir);
+    let ports = recovery_ports(cfg)?;
+    match recover(&log, &ports) {
+        Ok(report) => {
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                writeln!(out, "{}", report.summary())?;
+            }
+            Ok(if report.safe { 0 } else { 1 })
+        }
+        Err(e) => {
+            if json {
+                let doc = serde_json::json!({"audit": log.display().to_string(), "safe": false, "error": e.to_string()});
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                writeln!(out, "ccp recover: {e}")?;
+            }
+            Ok(1)
+        }
+    }
+}
+
+/// What every start does first: recover whatever a previous process left in flight, telling the
+/// operator on stderr (before any cockpit takes the screen). An untrusted log stops the start.
+pub fn recover_on_start(cfg: &Config, state_dir: &Path) -> Result<()> {
+    let log = audit_path(cfg, state_dir);
+    if !log.exists() {
+        return Ok(());
+    }
+    let ports = recovery_ports(cfg)?;
+    let report = recover(&log, &ports).with_context(|| {
+        format!(
+            "recovering {} before starting (fix it or move it away; `ccp audit verify` shows where it breaks)",
+            log.display()
+        )
+    })?;
+    if report.torn_tail.is_some() || !report.incidents.is_empty() {
+        eprintln!(
+            "ccp: recovered after an unclean stop:\n{}",
+            report.summary()
+        );
+        tracing::warn!("recovered after an unclean stop: {}", report.summary());
+    }
+    if !report.safe {
+        anyhow::bail!(
+            "crash recovery could not bring every operation to a safe end; see above and the audit log"
+        );
+    }
+    Ok(())
+}
