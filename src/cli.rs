@@ -705,6 +705,7 @@ fn serve(
         .state_dir
         .clone()
         .unwrap_or_else(|| state_dir.to_path_buf());
+    ccp::inject_cmd::recover_on_start(&cfg, &state_dir)?;
     let approval = match (auto_approve, auto_reject) {
         (true, _) => ServeApproval::AutoApprove,
         (_, true) => ServeApproval::AutoReject,
@@ -813,6 +814,7 @@ fn run_demo(
         .state_dir
         .clone()
         .unwrap_or_else(|| state_dir.to_path_buf());
+    ccp::inject_cmd::recover_on_start(&cfg, &state_dir)?;
     let opts = DemoOptions {
         seed: args.seed,
         pace,

@@ -48,6 +48,10 @@ impl FileAuditLog {
         if fsync && !existed {
             sync_parent_dir(path)?;
         }
+        // Held for as long as this writer lives, so crash recovery can tell a log a live
+        // process is writing from one a dead process left behind (see `log_in_use`).
+        file.lock_shared()
+            .map_err(|e| AuditError::io(path, "lock", e))?;
         let (next_seq, last_hash) = chain_tip(path)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -202,6 +206,27 @@ fn sync_parent_dir(path: &Path) -> Result<(), AuditError> {
 #[cfg(not(unix))]
 fn sync_parent_dir(_path: &Path) -> Result<(), AuditError> {
     Ok(())
+}
+
+/// Whether a live process has the log open for appending. Crash recovery must leave such a
+/// log's in-flight operations alone: they are running, not abandoned. The answer can be stale
+/// the moment it is given (a process may start right after), which only matters for two
+/// processes starting on one state directory at the same instant.
+pub fn log_in_use(path: &Path) -> Result<bool, AuditError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(AuditError::io(path, "open", e)),
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            file.unlock()
+                .map_err(|e| AuditError::io(path, "unlock", e))?;
+            Ok(false)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(e)) => Err(AuditError::io(path, "lock", e)),
+    }
 }
 
 /// Read every record of a log, in file order, for `ccp audit show`.

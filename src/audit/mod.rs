@@ -24,7 +24,7 @@ mod tests;
 pub use chain::{
     compute_hash, verify_file, verify_lines, AuditRecord, BreakReason, VerifyReport, GENESIS_PREV,
 };
-pub use file_log::{read_records, FileAuditLog};
+pub use file_log::{log_in_use, read_records, FileAuditLog};
 pub use jcs::{canonicalize, JcsError};
 
 use std::io;

@@ -75,6 +75,9 @@ pub struct RecoveredIncident {
 pub struct RecoveryReport {
     /// The log recovered from.
     pub audit: String,
+    /// Why nothing was done, when a live process is writing the log: its operations are
+    /// running, not abandoned.
+    pub skipped: Option<String>,
     /// A torn last line that was quarantined.
     pub torn_tail: Option<TornTail>,
     /// Incidents that were in flight.
@@ -87,6 +90,9 @@ impl RecoveryReport {
     /// One line per finding, for people.
     pub fn summary(&self) -> String {
         let mut out = Vec::new();
+        if let Some(s) = &self.skipped {
+            out.push(format!("{}: {s}", self.audit));
+        }
         if let Some(t) = &self.torn_tail {
             out.push(format!(
                 "torn last line (seq {}, {} bytes, sha256 {}) quarantined to {}",
@@ -107,7 +113,7 @@ impl RecoveryReport {
                 i.reason
             ));
         }
-        if out.is_empty() {
+        if out.is_empty() && self.skipped.is_none() {
             out.push(format!("{}: nothing in flight", self.audit));
         }
         out.join("\n")
@@ -141,11 +147,18 @@ pub enum RecoverError {
 pub fn recover(audit: &Path, ports: &RecoveryPorts) -> Result<RecoveryReport, RecoverError> {
     let mut report = RecoveryReport {
         audit: audit.display().to_string(),
+        skipped: None,
         torn_tail: None,
         incidents: Vec::new(),
         safe: true,
     };
     if !audit.exists() {
+        return Ok(report);
+    }
+    if crate::audit::log_in_use(audit)? {
+        report.skipped = Some(
+            "another ccp process is writing this log; its operations are live, so nothing was recovered".into(),
+        );
         return Ok(report);
     }
     match verify_file(audit)? {

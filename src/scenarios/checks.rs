@@ -5,12 +5,15 @@ use crate::core::events::{Event, EventKind};
 use crate::core::state::State;
 
 type Test = Box<dyn Fn(&[Event]) -> bool + Send + Sync>;
+type Explain = Box<dyn Fn(&[Event]) -> String + Send + Sync>;
 
 /// One expectation about a run's events.
 pub struct Check {
     /// What is expected, in words.
     pub what: String,
     test: Test,
+    /// What the run showed instead, for a failing check.
+    explain: Option<Explain>,
 }
 
 impl Check {
@@ -22,12 +25,27 @@ impl Check {
         Self {
             what: what.into(),
             test: Box::new(test),
+            explain: None,
         }
+    }
+
+    /// Say what the run showed when the check fails.
+    fn explained(mut self, f: impl Fn(&[Event]) -> String + Send + Sync + 'static) -> Self {
+        self.explain = Some(Box::new(f));
+        self
     }
 
     /// Evaluate on a run.
     pub fn holds(&self, events: &[Event]) -> bool {
         (self.test)(events)
+    }
+
+    /// The description, with what the run showed when the check fails.
+    pub fn describe(&self, events: &[Event], ok: bool) -> String {
+        match (&self.explain, ok) {
+            (Some(f), false) => format!("{} (got: {})", self.what, f(events)),
+            _ => self.what.clone(),
+        }
     }
 
     /// The incident was opened on `service`.
@@ -45,6 +63,21 @@ impl Check {
             evs.iter().any(|e| {
                 matches!(&e.kind, EventKind::RcaRanked { candidates } if candidates.first().is_some_and(|c| c.service == service))
             })
+        })
+        .explained(|evs| {
+            evs.iter()
+                .find_map(|e| match &e.kind {
+                    EventKind::RcaRanked { candidates } => Some(
+                        candidates
+                            .iter()
+                            .take(3)
+                            .map(|c| format!("{} {:.2}", c.service, c.confidence))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "no RCA ranking".into())
         })
     }
 

@@ -191,9 +191,12 @@ pub(crate) fn observe(sc: &Scenario, events: &[Event]) -> Result<Observed> {
     let checks = sc
         .checks
         .iter()
-        .map(|c| super::CheckResult {
-            what: c.what.clone(),
-            ok: c.holds(events),
+        .map(|c| {
+            let ok = c.holds(events);
+            super::CheckResult {
+                what: c.describe(events, ok),
+                ok,
+            }
         })
         .collect();
     Ok(Observed {

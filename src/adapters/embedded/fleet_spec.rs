@@ -157,12 +157,13 @@ pub struct FaultSpec {
 }
 
 impl FaultSpec {
-    /// A fault on `service` of `kind`, active from the start, everything else unset: scenarios
-    /// build faults in code and set the one or two fields they need.
+    /// A fault on `service` of `kind` that began 50 s before the run (like the demo's: recent
+    /// enough that the history before it is healthy, which is what RCA compares against),
+    /// everything else unset: scenarios build faults in code and set the fields they need.
     pub fn new(service: &str, kind: FaultKind) -> Self {
         Self {
             service: service.to_string(),
-            start_s: -3600.0,
+            start_s: -50.0,
             kind,
             value: None,
             add_ms: None,
