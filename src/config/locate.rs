@@ -112,7 +112,7 @@ fn key_at_start(content: &str, key: &str) -> bool {
 
 fn followed_by_colon(rest: &str) -> bool {
     let rest = rest.trim_start();
-    rest.starts_with(':') && rest[1..].chars().next().map_or(true, char::is_whitespace)
+    rest.starts_with(':') && rest[1..].chars().next().is_none_or(char::is_whitespace)
 }
 
 /// A flow-mapping key `key:` on `lines[idx]` at or after column `from_col`.

@@ -211,9 +211,9 @@ fn opens_scalar(chars: &[char], i: usize) -> bool {
     let before = &chars[..i];
     let prev_ok = before
         .last()
-        .map_or(true, |c| c.is_whitespace() || "[{,".contains(*c));
+        .is_none_or(|c| c.is_whitespace() || "[{,".contains(*c));
     let prev_token = before.iter().rev().find(|c| !c.is_whitespace());
-    prev_ok && prev_token.map_or(true, |c| ":-[{,?".contains(*c))
+    prev_ok && prev_token.is_none_or(|c| ":-[{,?".contains(*c))
 }
 
 /// Whether `chars[i]` is a `#` that starts a YAML comment.

@@ -151,7 +151,7 @@ fn deploy_steps(cfg: &Config) -> Option<Issue> {
 
 fn deploy_script(cfg: &Config) -> Option<Issue> {
     let d = &cfg.deploy;
-    let blank = |s: &Option<String>| s.as_deref().map_or(true, |s| s.trim().is_empty());
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
     let c = &d.commands;
     let uncovered: Vec<&str> = [
         ("shift", &c.shift),

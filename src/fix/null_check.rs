@@ -185,7 +185,7 @@ fn is_attr_access(py: &PySource, dot: usize, end: usize, attr: &str) -> bool {
     py.masked[dot] == b'.'
         && after <= end
         && &py.masked[dot + 1..after] == attr.as_bytes()
-        && py.masked.get(after).map_or(true, |b| !is_ident_byte(*b))
+        && py.masked.get(after).is_none_or(|b| !is_ident_byte(*b))
 }
 
 /// Walk back from the dot over names, dots and bracket groups (calls, subscripts).
@@ -291,7 +291,7 @@ fn contains_word(masked: &[u8], word: &[u8]) -> bool {
             && (i == 0 || !is_ident_byte(masked[i - 1]))
             && masked
                 .get(i + word.len())
-                .map_or(true, |b| !is_ident_byte(*b))
+                .is_none_or(|b| !is_ident_byte(*b))
     })
 }
 
@@ -380,7 +380,7 @@ fn read_later(py: &PySource, stmt: Stmt, scope: &Scope, name: &str) -> bool {
                 && (i == 0 || !(is_ident_byte(masked[i - 1]) || masked[i - 1] == b'.'))
                 && masked
                     .get(i + name.len())
-                    .map_or(true, |b| !is_ident_byte(*b))
+                    .is_none_or(|b| !is_ident_byte(*b))
         });
         if hit {
             return true;

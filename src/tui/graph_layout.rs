@@ -548,7 +548,7 @@ fn isotonic(targets: &[(f64, f64)]) -> Vec<f64> {
     }
     blocks
         .into_iter()
-        .flat_map(|(s, w, c)| std::iter::repeat(s / w).take(c))
+        .flat_map(|(s, w, c)| std::iter::repeat_n(s / w, c))
         .collect()
 }
 
