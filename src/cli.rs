@@ -181,7 +181,8 @@ enum Cmd {
 
 #[derive(Args, Debug, Default)]
 struct DemoArgs {
-    /// Scenario name (only the seed demo exists until the failure matrix lands).
+    /// A scenario of the failure matrix (`ccp scenarios`) to watch in the cockpit; you play the
+    /// on-call engineer. Default: the demo fleet as it is (the payment-service bug).
     #[arg(long)]
     scenario: Option<String>,
     /// realtime, fast or instant.
@@ -795,9 +796,7 @@ fn run_demo(
         Err(code) => return Ok(code),
     };
     if let Some(s) = &args.scenario {
-        if s != "payment_null_email" {
-            anyhow::bail!("unknown scenario `{s}`; available: payment_null_email (the failure matrix is not built yet)");
-        }
+        ccp::scenarios::check_playable(s)?;
     }
     if args.session.record.is_some() && args.session.headless {
         anyhow::bail!(
@@ -843,7 +842,7 @@ fn run_demo(
     } else {
         Format::Text
     };
-    let handle = app::start_demo(&opts)?;
+    let handle = ccp::scenarios::start_demo(&opts, args.scenario.as_deref())?;
     let audit_path = handle.audit_path.clone();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -888,7 +887,7 @@ fn cockpit_themes(cfg: &Config) -> Result<Vec<Theme>> {
 
 fn cockpit(opts: &DemoOptions, cfg: &Config, args: &DemoArgs, actor: String) -> Result<ExitCode> {
     let themes = cockpit_themes(cfg)?;
-    let handle = app::start_demo(opts)?;
+    let handle = ccp::scenarios::start_demo(opts, args.scenario.as_deref())?;
     let audit_path = handle.audit_path.clone();
     let pace = handle.pace.to_string();
     let outcome = run::run(

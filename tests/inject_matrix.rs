@@ -123,3 +123,47 @@ fn inject_needs_all_or_a_scenario() {
         .expect("run ccp inject");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A presenter can watch any pipeline scenario: `ccp demo --scenario NAME` runs its world.
+#[test]
+fn demo_runs_a_scenario_world() {
+    if !python_or_skip() {
+        return;
+    }
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN)
+        .args([
+            "demo",
+            "--headless",
+            "--json",
+            "--pace",
+            "instant",
+            "--auto-approve",
+            "--scenario",
+            "canary_latency",
+        ])
+        .env("CCP_STATE_DIR", state.path())
+        .output()
+        .expect("run ccp demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .map(str::to_string)
+        .unwrap_or_default();
+    let fin: Value = serde_json::from_str(&last).expect("a JSON event");
+    assert_eq!(fin["type"], "finished");
+    assert_eq!(fin["outcome"], "rolled_back", "{fin}");
+
+    let drill = Command::new(BIN)
+        .args(["demo", "--headless", "--scenario", "crash_recovery"])
+        .env("CCP_STATE_DIR", state.path())
+        .output()
+        .expect("run ccp demo");
+    assert_eq!(drill.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&drill.stderr).contains("is a drill"));
+}

@@ -40,6 +40,20 @@ pub(crate) struct World {
     pub inject_failure: Option<String>,
 }
 
+impl World {
+    /// The ports the run gets from the world rather than from its configuration.
+    fn overrides(&self) -> PortOverrides {
+        if self.shared_ports {
+            PortOverrides {
+                locks: Some(self.locks.clone()),
+                registry: Some(self.registry.clone()),
+            }
+        } else {
+            PortOverrides::default()
+        }
+    }
+}
+
 type Prepare = Box<dyn Fn(&mut World) -> Result<()> + Send + Sync>;
 
 /// A pipeline scenario: how to prepare the world and how the human behaves.
@@ -107,15 +121,7 @@ pub(crate) fn run_world(
         state_dir: state.to_path_buf(),
         config,
     };
-    let overrides = if world.shared_ports {
-        PortOverrides {
-            locks: Some(world.locks.clone()),
-            registry: Some(world.registry.clone()),
-        }
-    } else {
-        PortOverrides::default()
-    };
-    let mut handle = crate::app::start_scenario(&opts, world.spec.clone(), overrides)?;
+    let mut handle = crate::app::start_scenario(&opts, world.spec.clone(), world.overrides())?;
     let rx = handle.subscribe();
     handle.start();
     let mut events = Vec::new();
@@ -205,4 +211,20 @@ pub(crate) fn observe(sc: &Scenario, events: &[Event]) -> Result<Observed> {
         reason,
         checks,
     })
+}
+
+/// Start `setup`'s world for a front-end: the configuration and seed the user chose, the
+/// scenario's fleet, ports and injected failure on top.
+pub(crate) fn start_in_cockpit(
+    setup: &Setup,
+    opts: &crate::app::DemoOptions,
+) -> Result<crate::app::AppHandle> {
+    let mut w = world(opts.config.clone())?;
+    (setup.prepare)(&mut w)?;
+    let mut opts = opts.clone();
+    opts.config = w.config.clone();
+    if w.inject_failure.is_some() {
+        opts.inject_failure = w.inject_failure.clone();
+    }
+    crate::app::start_scenario(&opts, w.spec.clone(), w.overrides())
 }

@@ -167,3 +167,37 @@ pub fn find(name: &str) -> Option<Scenario> {
 pub fn names() -> Vec<&'static str> {
     all().iter().map(|s| s.name).collect()
 }
+
+/// Refuse, before anything starts, a `ccp demo --scenario` name that is unknown or is a drill
+/// (tampering and crash drills are not one pipeline run to watch).
+pub fn check_playable(name: &str) -> anyhow::Result<()> {
+    let Some(s) = find(name) else {
+        anyhow::bail!("unknown scenario `{name}`; known: {}", names().join(", "))
+    };
+    if let Kind::Drill(_) = s.kind {
+        anyhow::bail!(
+            "`{name}` is a drill, not a run to watch: use `ccp inject --scenario {name}`"
+        );
+    }
+    Ok(())
+}
+
+/// Start the demo, on a scenario's world when one is named: the cockpit then shows that
+/// failure and the person at the keyboard is the on-call engineer the matrix scripts.
+pub fn start_demo(
+    opts: &crate::app::DemoOptions,
+    scenario: Option<&str>,
+) -> anyhow::Result<crate::app::AppHandle> {
+    let Some(name) = scenario else {
+        return crate::app::start_demo(opts);
+    };
+    check_playable(name)?;
+    let Some(Scenario {
+        kind: Kind::Pipeline(setup),
+        ..
+    }) = find(name)
+    else {
+        anyhow::bail!("`{name}` is not a pipeline scenario")
+    };
+    drive::start_in_cockpit(&setup, opts)
+}

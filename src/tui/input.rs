@@ -294,7 +294,7 @@ fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
         "scenario" => {
             ui.say(
                 format!(
-                    "scenario {}: the failure-injection matrix is not built yet; restart with `ccp demo --inject-failure canary_regression` for the regression story",
+                    "scenario {}: scenarios start with the cockpit — quit and run `ccp demo --scenario NAME` (`ccp scenarios` lists them)",
                     if arg.is_empty() { "?" } else { &arg }
                 ),
                 Status::Warn,
