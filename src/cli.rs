@@ -143,13 +143,20 @@ enum Cmd {
         /// Every scenario.
         #[arg(
             long,
-            conflicts_with = "scenario",
-            required_unless_present = "scenario"
+            conflicts_with_all = ["scenario", "chaos"],
+            required_unless_present_any = ["scenario", "chaos"]
         )]
         all: bool,
         /// One scenario (repeatable).
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", conflicts_with = "chaos")]
         scenario: Vec<String>,
+        /// Random failures one after another, then the KPIs (MTTR, auto-heal rate, false
+        /// rollbacks, human interventions, lock wait).
+        #[arg(long, requires = "duration")]
+        chaos: bool,
+        /// How long chaos mode runs, seconds.
+        #[arg(long, value_name = "S", requires = "chaos")]
+        duration: Option<u64>,
         /// Seed of the fleet noise.
         #[arg(long, default_value_t = ccp::inject_cmd::DEFAULT_SEED)]
         seed: u64,
@@ -475,6 +482,8 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
         Some(Cmd::Inject {
             all: _,
             scenario,
+            chaos,
+            duration,
             seed,
             json,
         }) => {
@@ -482,13 +491,11 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            let ok = ccp::inject_cmd::inject(
-                &scenario,
-                &cfg,
-                seed,
-                json,
-                &mut std::io::stdout().lock(),
-            )?;
+            let mut out = std::io::stdout().lock();
+            let ok = match (chaos, duration) {
+                (true, Some(d)) => ccp::inject_cmd::chaos(&cfg, seed, d, json, &mut out)?,
+                _ => ccp::inject_cmd::inject(&scenario, &cfg, seed, json, &mut out)?,
+            };
             Ok(if ok {
                 ExitCode::SUCCESS
             } else {

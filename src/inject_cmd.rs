@@ -85,6 +85,68 @@ pub fn inject(
     Ok(passed == results.len())
 }
 
+/// `ccp inject --chaos --duration S`: random failures for S seconds, then the KPIs. True when
+/// every run ended as its scenario expects.
+pub fn chaos(
+    cfg: &Config,
+    seed: u64,
+    duration_s: u64,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let env = InjectEnv {
+        config: cfg.clone(),
+        seed,
+    };
+    let r = scenarios::chaos::run(&env, std::time::Duration::from_secs(duration_s));
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
+        return Ok(r.unexpected.is_empty());
+    }
+    let k = &r.kpis;
+    let opt = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+    writeln!(
+        out,
+        "chaos: {} runs in {} s (seed {})",
+        r.runs, r.duration_s, r.seed
+    )?;
+    for (name, n) in &r.by_scenario {
+        writeln!(out, "  {n:3} × {name}")?;
+    }
+    let outcomes: Vec<String> = k.outcomes.iter().map(|(o, n)| format!("{o} {n}")).collect();
+    writeln!(out, "outcomes            {}", outcomes.join(", "))?;
+    writeln!(
+        out,
+        "MTTR (resolved)     mean {} s, p50 {} s, p95 {} s (pipeline time)",
+        opt(k.mttr_s_mean),
+        opt(k.mttr_s_p50),
+        opt(k.mttr_s_p95)
+    )?;
+    writeln!(out, "auto-heal rate      {:.0} %", k.auto_heal_rate * 100.0)?;
+    writeln!(
+        out,
+        "rollbacks           {} ({} false: the fix was good)",
+        k.rollbacks, k.false_rollbacks
+    )?;
+    writeln!(out, "human interventions {}", k.human_interventions)?;
+    writeln!(
+        out,
+        "lock wait           mean {} ms, max {} ms",
+        opt(k.lock_wait_ms_mean),
+        k.lock_wait_ms_max
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "-".into())
+    )?;
+    for u in &r.unexpected {
+        writeln!(
+            out,
+            "UNEXPECTED {} (seed {}): expected {}, got {}",
+            u.scenario, u.seed, u.expected, u.observed
+        )?;
+    }
+    Ok(r.unexpected.is_empty())
+}
+
 fn print_row(r: &ScenarioResult, out: &mut dyn Write) -> Result<()> {
     let mark = if r.pass { "PASS" } else { "FAIL" };
     writeln!(

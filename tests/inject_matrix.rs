@@ -167,3 +167,32 @@ fn demo_runs_a_scenario_world() {
     assert_eq!(drill.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&drill.stderr).contains("is a drill"));
 }
+
+/// Chaos mode runs at least one random failure and reports the KPIs, with every run as expected.
+#[test]
+fn chaos_reports_kpis() {
+    if !python_or_skip() {
+        return;
+    }
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN)
+        .args(["inject", "--chaos", "--duration", "1", "--seed", "3", "--json"])
+        .env("CCP_STATE_DIR", state.path())
+        .output()
+        .expect("run ccp inject --chaos");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    let runs = r["runs"].as_u64().expect("runs");
+    assert!(runs >= 1);
+    assert_eq!(r["unexpected"].as_array().map(Vec::len), Some(0), "{r:#}");
+    let outcomes: u64 = r["kpis"]["outcomes"]
+        .as_object()
+        .expect("outcomes")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(outcomes, runs);
+    let rate = r["kpis"]["auto_heal_rate"].as_f64().expect("rate");
+    assert!((0.0..=1.0).contains(&rate));
+    assert!(r["kpis"]["human_interventions"].is_u64());
+}

@@ -64,6 +64,15 @@ pub fn rfc3339(ms: Millis) -> String {
     )
 }
 
+/// Seconds from one Contract `ts` to another; `None` when either does not parse. Durations in
+/// reports (MTTR) are measured on the pipeline's own timeline, which these stamps are.
+pub fn seconds_between(from: &str, to: &str) -> Option<f64> {
+    use time::format_description::well_known::Rfc3339;
+    let a = time::OffsetDateTime::parse(from, &Rfc3339).ok()?;
+    let b = time::OffsetDateTime::parse(to, &Rfc3339).ok()?;
+    Some((b - a).as_seconds_f64())
+}
+
 /// `YYYYMMDD` of a pipeline time, for incident ids.
 pub fn yyyymmdd(ms: Millis) -> String {
     let (y, m, d) = civil_from_days(ms.div_euclid(1000).div_euclid(86_400));

@@ -76,11 +76,20 @@ impl Setup {
 
 /// Prepare, run and judge.
 pub(crate) fn run(sc: &Scenario, setup: &Setup, env: &super::InjectEnv) -> Result<Observed> {
+    run_with_events(sc, setup, env).map(|(o, _)| o)
+}
+
+/// Like [`run`], also returning the run's events (chaos mode derives its KPIs from them).
+pub(crate) fn run_with_events(
+    sc: &Scenario,
+    setup: &Setup,
+    env: &super::InjectEnv,
+) -> Result<(Observed, Vec<Event>)> {
     let mut world = world(env.config.clone())?;
     (setup.prepare)(&mut world).with_context(|| format!("preparing scenario {}", sc.name))?;
     let state = state_dir()?;
     let events = run_world(&world, setup.human, env.seed, state.path())?;
-    observe(sc, &events)
+    Ok((observe(sc, &events)?, events))
 }
 
 /// A fresh state directory for one scenario run.

@@ -8,6 +8,7 @@
 //! (e.g. no blind "increase pool size" without code to patch), the scenario says so in `expect`.
 
 mod audit_drill;
+pub mod chaos;
 mod checks;
 mod crash_drill;
 mod drive;
