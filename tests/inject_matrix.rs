@@ -176,7 +176,15 @@ fn chaos_reports_kpis() {
     }
     let state = tempfile::tempdir().expect("tempdir");
     let out = Command::new(BIN)
-        .args(["inject", "--chaos", "--duration", "1", "--seed", "3", "--json"])
+        .args([
+            "inject",
+            "--chaos",
+            "--duration",
+            "1",
+            "--seed",
+            "3",
+            "--json",
+        ])
         .env("CCP_STATE_DIR", state.path())
         .output()
         .expect("run ccp inject --chaos");

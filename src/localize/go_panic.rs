@@ -130,6 +130,9 @@ fn goroutine_frames(lines: &[&str]) -> Vec<Frame> {
             code: None,
         });
     }
+    // A call line whose location line never came (a cut-off paste) names no place in the code:
+    // keep only frames that say where they are.
+    frames.retain(|f| !f.file.is_empty());
     frames
 }
 

@@ -273,3 +273,15 @@ fn every_parser_is_picked_by_its_own_text() {
         assert!(likely_culprit(&trace).is_some(), "{language}");
     }
 }
+
+/// Found by tests/hostile_input.rs: a Go panic cut off after a call line (no location line
+/// follows) produced a frame with an empty file. Such a trace names no place in the code.
+#[test]
+fn go_call_line_without_location_is_not_a_frame() {
+    let text =
+        "panic: runtime error: invalid memory address\ngoroutine 1 [running]:\nmain.main()\n";
+    match parse_trace(text) {
+        Ok(t) => assert!(t.frames.iter().all(|f| !f.file.is_empty()), "{t:?}"),
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
