@@ -16,6 +16,7 @@ pub mod graph_cmd;
 pub mod localize;
 pub mod localize_cmd;
 pub mod lock_tool;
+pub mod notify;
 pub mod serve;
 pub mod server;
 pub mod tls;

@@ -310,7 +310,8 @@ pub fn start_with_inbox(
         ports,
         bus.clone(),
         cmd_rx,
-    );
+    )
+    .with_notifier(built.notifier);
     let thread = std::thread::Builder::new()
         .name("ccp-pipeline".into())
         .spawn(move || {
