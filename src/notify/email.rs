@@ -48,11 +48,30 @@ pub fn thread_id(incident: &str) -> String {
     format!("<{incident}@ccp.incident>")
 }
 
+/// A fresh `Message-ID` under the incident's thread domain: unique per message (time and a
+/// process counter), so relays never take two notices for one duplicate.
+fn message_id(n: &Notification) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "<{}.{}.{nanos:x}.{}.{}@ccp.incident>",
+        n.incident,
+        n.kind.as_str(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// The whole message for `n`.
 pub fn message(n: &Notification, from: &Mailbox, to: &[Mailbox]) -> Result<Message, String> {
     let mut b = Message::builder()
         .from(from.clone())
         .subject(subject(n))
+        .message_id(Some(message_id(n)))
         .references(thread_id(&n.incident))
         .header(ContentType::TEXT_PLAIN);
     for rcpt in to {
@@ -186,6 +205,10 @@ mod tests {
         );
         assert!(
             raw.contains("References: <INC-20260101-ABCD@ccp.incident>\r\n"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("Message-ID: <INC-20260101-ABCD.incident_opened."),
             "{raw}"
         );
         assert!(

@@ -137,11 +137,13 @@ mod tests {
 
     #[test]
     fn a_non_http_url_is_refused_without_showing_its_path() {
-        let mut cfg = NotificationsConfig::default();
-        cfg.slack = Some(crate::config::SlackConfig {
-            webhook_url: "ftp://hooks.example.com/services/SECRET".into(),
-            channel: None,
-        });
+        let cfg = NotificationsConfig {
+            slack: Some(crate::config::SlackConfig {
+                webhook_url: "ftp://hooks.example.com/services/SECRET".into(),
+                channel: None,
+            }),
+            ..NotificationsConfig::default()
+        };
         let e = from_config(&cfg).err().expect("refused");
         let shown = e.to_string();
         assert!(shown.contains("notifications.slack.webhook_url"), "{shown}");
