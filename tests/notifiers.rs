@@ -262,10 +262,7 @@ fn sent(events: &[Event]) -> Vec<(String, String, bool, u32, String)> {
         .collect()
 }
 
-fn of_channel(
-    events: &[Event],
-    channel: &str,
-) -> Vec<(String, String, bool, u32, String)> {
+fn of_channel(events: &[Event], channel: &str) -> Vec<(String, String, bool, u32, String)> {
     sent(events)
         .into_iter()
         .filter(|s| s.0 == channel)
@@ -328,16 +325,25 @@ fn a_resolved_run_reaches_every_http_channel_in_its_own_format() {
     for b in &bodies {
         assert_eq!(b["channel"], "#incidents");
         let text = b["text"].as_str().expect("text");
-        assert!(text.contains(&id) && text.contains("payment-service"), "{text}");
+        assert!(
+            text.contains(&id) && text.contains("payment-service"),
+            "{text}"
+        );
         let blocks = b["blocks"].as_array().expect("blocks");
         assert_eq!(blocks[0]["type"], "header");
-        assert!(blocks[0]["text"]["text"].as_str().is_some_and(|t| t.contains(&id)));
+        assert!(blocks[0]["text"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&id)));
         assert!(blocks[2]["fields"][0]["text"]
             .as_str()
             .is_some_and(|t| t.contains("payment-service")));
     }
-    assert!(bodies[0]["text"].as_str().is_some_and(|t| t.contains("Incident opened")));
-    assert!(bodies[3]["text"].as_str().is_some_and(|t| t.contains("Resolved")));
+    assert!(bodies[0]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("Incident opened")));
+    assert!(bodies[3]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("Resolved")));
 
     // PagerDuty: trigger, acknowledge (the approval), resolve, all on the incident's dedup key.
     let pd: Vec<serde_json::Value> = rx.hits("/pd").iter().map(Hit::json).collect();
@@ -396,7 +402,13 @@ fn a_resolved_run_reaches_every_http_channel_in_its_own_format() {
         slack_sent.iter().map(|d| d.1.as_str()).collect::<Vec<_>>(),
         notices
     );
-    assert!(slack_sent[0].4.starts_with("HTTP 200 from http://127.0.0.1:"), "{:?}", slack_sent[0]);
+    assert!(
+        slack_sent[0]
+            .4
+            .starts_with("HTTP 200 from http://127.0.0.1:"),
+        "{:?}",
+        slack_sent[0]
+    );
     let last_sent = events
         .iter()
         .rposition(|e| matches!(e.kind, EventKind::NotificationSent { .. }))
@@ -409,7 +421,10 @@ fn a_resolved_run_reaches_every_http_channel_in_its_own_format() {
     let shown = serde_json::to_string(&events).expect("json");
     for secret in ["XXSECRETXX", ROUTING_KEY, HMAC_SECRET] {
         assert!(!shown.contains(secret), "{secret} leaked into events");
-        assert!(!audit.contains(secret), "{secret} leaked into the audit log");
+        assert!(
+            !audit.contains(secret),
+            "{secret} leaked into the audit log"
+        );
     }
 }
 
@@ -419,7 +434,10 @@ fn failures_that_may_pass_are_retried_and_others_reported_at_once() {
     let fail = || Reply::Status(500, vec![]);
     rx.script("/slack", vec![fail(), fail()]);
     // Throttled once, with a Retry-After the dispatcher honours (0 s), then accepted.
-    rx.script("/hook", vec![Reply::Status(429, vec![("Retry-After", "0")])]);
+    rx.script(
+        "/hook",
+        vec![Reply::Status(429, vec![("Retry-After", "0")])],
+    );
     // A routing key PagerDuty refuses: 400 will not change by retrying.
     rx.always("/pd", Reply::Status(400, vec![]));
     let mut cfg = quick_config();
@@ -452,7 +470,10 @@ fn failures_that_may_pass_are_retried_and_others_reported_at_once() {
     assert_eq!(hits.len(), 3 + (slack.len() - 1));
     assert_eq!(hits[0].body, hits[1].body);
     assert_eq!(hits[1].body, hits[2].body);
-    assert!(rx.hits("/hook").iter().all(|h| !h.headers.contains_key("x-ccp-signature-256")));
+    assert!(rx
+        .hits("/hook")
+        .iter()
+        .all(|h| !h.headers.contains_key("x-ccp-signature-256")));
 
     let hook = of_channel(&events, "webhook");
     assert_eq!((hook[0].2, hook[0].3), (true, 2), "{:?}", hook[0]);
@@ -504,18 +525,26 @@ fn a_receiver_that_never_answers_or_refuses_does_not_hold_up_the_run() {
     assert!(!hook.is_empty());
     for d in &hook {
         assert!(!d.2 && d.3 == 2, "{d:?}");
-        assert!(d.4.starts_with("could not connect to http://127.0.0.1:"), "{d:?}");
-        assert!(!d.4.contains("nobody-home"), "the URL path is not shown: {d:?}");
+        assert!(
+            d.4.starts_with("could not connect to http://127.0.0.1:"),
+            "{d:?}"
+        );
+        assert!(
+            !d.4.contains("nobody-home"),
+            "the URL path is not shown: {d:?}"
+        );
     }
 
     // The black hole: what timed out is a failed delivery; what was still queued when the run
     // ended is a note. Either way the record says Slack did not get it.
     let slack = of_channel(&events, "slack");
     assert!(slack.iter().all(|d| !d.2), "{slack:?}");
-    assert!(slack.iter().all(|d| d.4.starts_with("no answer from http://127.0.0.1:")));
-    let in_flight = events.iter().any(|e| {
-        matches!(&e.kind, EventKind::Note { message } if message.contains("still in flight"))
-    });
+    assert!(slack
+        .iter()
+        .all(|d| d.4.starts_with("no answer from http://127.0.0.1:")));
+    let in_flight = events.iter().any(
+        |e| matches!(&e.kind, EventKind::Note { message } if message.contains("still in flight")),
+    );
     assert!(!slack.is_empty() || in_flight, "{events:#?}");
     assert!(!rx.hits("/hole").is_empty(), "the hole was reached");
 }
@@ -529,7 +558,11 @@ fn smtp_server() -> Option<(String, u16, PathBuf)> {
     match (addr, dir) {
         (Some(a), Some(d)) => {
             let (host, port) = a.rsplit_once(':').expect("host:port");
-            Some((host.to_string(), port.parse().expect("port"), PathBuf::from(d)))
+            Some((
+                host.to_string(),
+                port.parse().expect("port"),
+                PathBuf::from(d),
+            ))
         }
         _ if std::env::var_os("CCP_REQUIRE_SERVERS").is_some() => {
             panic!("CCP_TEST_SMTP_ADDR / CCP_TEST_SMTP_MAILDIR are not set but servers are required (run tests/run.sh)")
@@ -556,7 +589,11 @@ fn maildir_messages(dir: &Path) -> Vec<String> {
 /// The value of header `name` in a raw message (first occurrence, unfolded).
 fn header(raw: &str, name: &str) -> Option<String> {
     let head = raw.split("\r\n\r\n").next().unwrap_or(raw);
-    let head = head.split("\n\n").next().unwrap_or(head).replace("\r\n", "\n");
+    let head = head
+        .split("\n\n")
+        .next()
+        .unwrap_or(head)
+        .replace("\r\n", "\n");
     let mut value: Option<String> = None;
     for line in head.lines() {
         if let Some(v) = value.as_mut() {
@@ -625,16 +662,25 @@ fn incident_mail_reaches_a_real_smtp_server() {
     let subject = header(opened, "Subject").unwrap_or_default();
     assert!(subject.contains(&id), "{subject}");
     assert!(subject.contains("payment-service"), "{subject}");
-    assert_eq!(header(opened, "From").as_deref(), Some("ccp <ccp@ccp.test>"));
+    assert_eq!(
+        header(opened, "From").as_deref(),
+        Some("ccp <ccp@ccp.test>")
+    );
     assert_eq!(
         header(opened, "To").as_deref(),
         Some(format!("{oncall}, {lead}").as_str())
     );
     // The envelope aiosmtpd saw (its Mailbox handler records it in X- headers).
-    assert_eq!(header(opened, "X-MailFrom").as_deref(), Some("ccp@ccp.test"));
+    assert_eq!(
+        header(opened, "X-MailFrom").as_deref(),
+        Some("ccp@ccp.test")
+    );
     let rcpt = header(opened, "X-RcptTo").unwrap_or_default();
     assert!(rcpt.contains(&oncall) && rcpt.contains(&lead), "{rcpt}");
-    assert!(opened.contains("Incident opened; ccp is diagnosing it"), "{opened}");
+    assert!(
+        opened.contains("Incident opened; ccp is diagnosing it"),
+        "{opened}"
+    );
     // All four notices of the incident thread together.
     let thread = format!("<{id}@ccp.incident>");
     assert!(ours
@@ -670,7 +716,11 @@ fn an_unreachable_smtp_server_is_a_failed_delivery_not_a_failed_run() {
     let mail = of_channel(&events, "email");
     assert_eq!(mail.len(), 4, "{mail:?}");
     assert!(mail.iter().all(|d| !d.2 && d.3 == 2), "{mail:?}");
-    assert!(mail[0].4.starts_with(&format!("SMTP 127.0.0.1:{port}: ")), "{:?}", mail[0]);
+    assert!(
+        mail[0].4.starts_with(&format!("SMTP 127.0.0.1:{port}: ")),
+        "{:?}",
+        mail[0]
+    );
 }
 
 // ------------------------------------------------------------------ config
