@@ -17,6 +17,7 @@ pub mod inject_cmd;
 pub mod localize;
 pub mod localize_cmd;
 pub mod lock_tool;
+pub mod notify;
 pub mod restart;
 pub mod scenarios;
 pub mod serve;

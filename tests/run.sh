@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command. Installs what the tests need on a fresh machine, starts the real servers
-# they talk to on loopback ports (Redis, Prometheus, Alertmanager, a Bolt server; SMTP comes with
-# the notifiers), runs every test, and stops what it started, even when a test fails.
+# they talk to on loopback ports (Redis, Prometheus, Alertmanager, a Bolt server, SMTP), runs every
+# test, and stops what it started, even when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,13 +24,13 @@ VENV="$PWD/target/test-venv"
 # ArcadeDB's PyPI package ships the server jars, its Bolt plugin and a Java 21+ runtime (the graph
 # tests' Bolt server; the machine's Java is too old for it).
 ARCADEDB_PIP_VERSION=26.10.2.post1
-if ! "$VENV/bin/python" -c 'import redis, bandit' >/dev/null 2>&1 || [ ! -x "$VENV/bin/ruff" ] \
+if ! "$VENV/bin/python" -c 'import redis, bandit, aiosmtpd' >/dev/null 2>&1 || [ ! -x "$VENV/bin/ruff" ] \
   || ! "$VENV/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("arcadedb-embedded") != sys.argv[1])' \
     "$ARCADEDB_PIP_VERSION" >/dev/null 2>&1; then
-  echo "tests/run.sh: creating $VENV (redis-py; ruff and bandit for the gate-command tests; ArcadeDB for the graph tests)"
+  echo "tests/run.sh: creating $VENV (redis-py; ruff and bandit for the gate-command tests; ArcadeDB for the graph tests; aiosmtpd for the e-mail notifier)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check 'redis==8.1.0' 'ruff==0.17.5' 'bandit==1.9.4' \
-    "arcadedb-embedded==$ARCADEDB_PIP_VERSION"
+    "arcadedb-embedded==$ARCADEDB_PIP_VERSION" 'aiosmtpd==1.4.6'
 fi
 export CCP_TEST_PYTHON="$VENV/bin/python"
 
@@ -152,6 +152,18 @@ export CCP_TEST_PROMETHEUS_TARGETS="$WORK/prom-targets"
 export CCP_TEST_ALERTMANAGER_URL="http://127.0.0.1:$AM_PORT"
 export CCP_TEST_WEBHOOK_LISTEN="127.0.0.1:$WEBHOOK_PORT"
 export CCP_TEST_PROMTOOL="$(command -v promtool)"
+
+# SMTP for the e-mail notifier: aiosmtpd's Mailbox handler stores every message it accepts in a
+# maildir, which tests/notifiers.rs reads back. The directory must not exist yet: Python's Maildir
+# creates tmp/ new/ cur/ only when it creates the directory itself.
+SMTP_PORT="$(free_port)"
+"$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$WORK/mail" \
+  >"$WORK/aiosmtpd.log" 2>&1 &
+PIDS+=($!)
+smtp_ready() { python3 -c 'import smtplib, sys; smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=1).quit()' "$SMTP_PORT"; }
+wait_for smtp_ready || { tail -n 30 "$WORK/aiosmtpd.log" >&2; exit 1; }
+export CCP_TEST_SMTP_ADDR="127.0.0.1:$SMTP_PORT"
+export CCP_TEST_SMTP_MAILDIR="$WORK/mail"
 
 # Tests that need a server fail (instead of skipping) when it is missing here.
 export CCP_REQUIRE_SERVERS=1

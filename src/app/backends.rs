@@ -47,6 +47,8 @@ pub struct Built {
     pub keep: Vec<Box<dyn Any + Send>>,
     /// Where the webhook receiver listens, when there is one.
     pub webhook_addr: Option<std::net::SocketAddr>,
+    /// Where incident notifications go (nowhere unless `notifications` names a channel).
+    pub notifier: Arc<dyn crate::core::ports::Notifier>,
 }
 
 /// Inputs of [`build`].
@@ -254,5 +256,6 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
         ports,
         keep,
         webhook_addr,
+        notifier: crate::notify::from_config(&cfg.notifications)?,
     })
 }

@@ -335,7 +335,8 @@ fn start_inner(
         ports,
         bus.clone(),
         cmd_rx,
-    );
+    )
+    .with_notifier(built.notifier);
     let thread = std::thread::Builder::new()
         .name("ccp-pipeline".into())
         .spawn(move || {

@@ -681,7 +681,7 @@ impl Default for ApprovalConfig {
 /// Outbound notification channels; each is off unless configured.
 ///
 /// Configure the channels your on-call rotation actually watches.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotificationsConfig {
     /// Slack incoming webhook.
@@ -694,6 +694,41 @@ pub struct NotificationsConfig {
     pub email: Option<EmailConfig>,
     /// A generic JSON webhook.
     pub webhook: Option<WebhookNotifyConfig>,
+    /// Deadline of one delivery attempt (HTTP request or SMTP session), ms; keeps a hung
+    /// receiver from holding a channel's queue.
+    pub timeout_ms: u64,
+    /// Attempts per notification and channel, the first included; retries only follow failures
+    /// that may pass (timeouts, refused connections, HTTP 408/429/5xx, SMTP 4xx).
+    pub attempts: u32,
+    /// Wait before the first retry, ms; doubled for each further retry. A `Retry-After` header
+    /// (HTTP 429/503) replaces it.
+    pub backoff_ms: u64,
+    /// Longest wait between two attempts, ms, `Retry-After` included.
+    pub max_backoff_ms: u64,
+    /// Notifications waiting per channel; when full, new ones are dropped (and audited), never
+    /// waited for.
+    pub queue_size: usize,
+    /// At the end of a run, how long to wait for deliveries still queued or in flight before
+    /// the run reports its end, ms. What is still going then is not in the audit log.
+    pub final_wait_ms: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        NotificationsConfig {
+            slack: None,
+            pagerduty: None,
+            teams: None,
+            email: None,
+            webhook: None,
+            timeout_ms: 5_000,
+            attempts: 3,
+            backoff_ms: 500,
+            max_backoff_ms: 30_000,
+            queue_size: 64,
+            final_wait_ms: 5_000,
+        }
+    }
 }
 
 /// Slack notifications.
@@ -754,6 +789,12 @@ pub struct EmailConfig {
     /// Upgrade the connection with STARTTLS; enable for any relay off-host.
     #[serde(default)]
     pub starttls: bool,
+    /// SMTP user name, for relays that require authentication (with `starttls: true`).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// SMTP password (a secret: use `${SMTP_PASSWORD}`).
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 fn default_smtp_port() -> u16 {

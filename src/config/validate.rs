@@ -243,7 +243,10 @@ fn approval(cfg: &Config) -> Option<Issue> {
 }
 
 fn misc(cfg: &Config) -> Option<Issue> {
-    tui_fps(cfg.tui.fps).or_else(|| email_recipients(cfg))
+    tui_fps(cfg.tui.fps)
+        .or_else(|| email_recipients(cfg))
+        .or_else(|| notification_targets(cfg))
+        .or_else(|| notification_delivery(cfg))
 }
 
 fn tui_fps(fps: u32) -> Option<Issue> {
@@ -258,6 +261,122 @@ fn email_recipients(cfg: &Config) -> Option<Issue> {
     email.to.is_empty().then(|| {
         let msg = "`notifications.email.to` must list at least one recipient".to_string();
         Issue::new(&["notifications", "email", "to"], msg).or_at(&["notifications", "email"])
+    })
+}
+
+/// A configured channel with nowhere to send is a typo or an unset variable (`${VAR:-}`); say so
+/// at load time instead of failing every delivery during an incident.
+fn notification_targets(cfg: &Config) -> Option<Issue> {
+    let n = &cfg.notifications;
+    let blank = |s: &str| s.trim().is_empty();
+    let empty = |path: KeyPath, section: KeyPath, what: &str| {
+        let msg = format!("`{}` is empty: {what}", dotted(path));
+        Some(Issue::new(path, msg).or_at(section))
+    };
+    const SLACK: KeyPath = &["notifications", "slack"];
+    const PD: KeyPath = &["notifications", "pagerduty"];
+    const TEAMS: KeyPath = &["notifications", "teams"];
+    const EMAIL: KeyPath = &["notifications", "email"];
+    const HOOK: KeyPath = &["notifications", "webhook"];
+    if n.slack.as_ref().is_some_and(|c| blank(&c.webhook_url)) {
+        return empty(
+            &["notifications", "slack", "webhook_url"],
+            SLACK,
+            "set the Slack incoming-webhook URL, or remove the section",
+        );
+    }
+    if let Some(pd) = &n.pagerduty {
+        if blank(&pd.routing_key) {
+            return empty(
+                &["notifications", "pagerduty", "routing_key"],
+                PD,
+                "set the integration's routing key, or remove the section",
+            );
+        }
+        if blank(&pd.api_url) {
+            return empty(
+                &["notifications", "pagerduty", "api_url"],
+                PD,
+                "leave it out for PagerDuty's default endpoint",
+            );
+        }
+    }
+    if n.teams.as_ref().is_some_and(|c| blank(&c.webhook_url)) {
+        return empty(
+            &["notifications", "teams", "webhook_url"],
+            TEAMS,
+            "set the Teams workflow's webhook URL, or remove the section",
+        );
+    }
+    if let Some(e) = &n.email {
+        if blank(&e.smtp_host) {
+            return empty(
+                &["notifications", "email", "smtp_host"],
+                EMAIL,
+                "set the SMTP relay's host name",
+            );
+        }
+        if blank(&e.from) {
+            return empty(
+                &["notifications", "email", "from"],
+                EMAIL,
+                "set the sender address",
+            );
+        }
+        if e.to.iter().any(|t| blank(t)) {
+            return empty(
+                &["notifications", "email", "to"],
+                EMAIL,
+                "one of the recipients is blank",
+            );
+        }
+    }
+    if n.webhook.as_ref().is_some_and(|c| blank(&c.url)) {
+        return empty(
+            &["notifications", "webhook", "url"],
+            HOOK,
+            "set the receiver's URL, or remove the section",
+        );
+    }
+    None
+}
+
+fn notification_delivery(cfg: &Config) -> Option<Issue> {
+    let n = &cfg.notifications;
+    let at_least_one = |path: KeyPath, value: u64, why: &str| {
+        (value == 0).then(|| {
+            let msg = format!("`{}` must be at least 1: {why}", dotted(path));
+            Issue::new(path, msg)
+        })
+    };
+    at_least_one(
+        &["notifications", "attempts"],
+        n.attempts.into(),
+        "the first attempt counts",
+    )
+    .or_else(|| {
+        at_least_one(
+            &["notifications", "timeout_ms"],
+            n.timeout_ms,
+            "every delivery needs a deadline",
+        )
+    })
+    .or_else(|| {
+        at_least_one(
+            &["notifications", "queue_size"],
+            n.queue_size as u64,
+            "a channel with no queue could send nothing",
+        )
+    })
+    .or_else(|| {
+        (n.max_backoff_ms < n.backoff_ms).then(|| {
+            let msg = format!(
+                "`notifications.max_backoff_ms` ({}) must be >= `notifications.backoff_ms` ({})",
+                n.max_backoff_ms, n.backoff_ms
+            );
+            Issue::new(&["notifications", "max_backoff_ms"], msg)
+                .or_at(&["notifications", "backoff_ms"])
+        })
     })
 }
 

@@ -203,6 +203,20 @@ pub enum EventKind {
         state: State,
         reason: String,
     },
+    /// What became of one notification on one channel (Slack, PagerDuty, e-mail…), so the
+    /// audit log says who was told what, and a channel that failed is visible, not silent.
+    NotificationSent {
+        /// Channel name (`slack`, `pagerduty`, `teams`, `email`, `webhook`).
+        channel: String,
+        /// Which notice (`incident_opened`, `awaiting_approval`, `approved`, `finished`…).
+        notice: String,
+        /// Whether the receiver accepted it.
+        ok: bool,
+        /// Attempts made, retries included (0: dropped before any, e.g. a full queue).
+        attempts: u32,
+        /// What happened (`HTTP 200 from https://hooks.slack.com`), never with a secret.
+        detail: String,
+    },
 }
 
 impl EventKind {
@@ -234,6 +248,7 @@ impl EventKind {
             EventKind::PipelineResumed { .. } => "pipeline_resumed",
             EventKind::Note { .. } => "note",
             EventKind::Finished { .. } => "finished",
+            EventKind::NotificationSent { .. } => "notification_sent",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod explain;
 pub mod gates;
 pub mod locks;
+pub mod notice;
 pub mod override_rules;
 pub mod pipeline;
 pub mod ports;

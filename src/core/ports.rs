@@ -371,3 +371,50 @@ pub trait OperationRegistry: Send + Sync {
     /// Every registered operation, oldest first.
     fn active(&self) -> PortResult<Vec<Operation>>;
 }
+
+/// Where incident notifications go (chat, paging, e-mail, webhooks). Delivery is slow and fails
+/// in ways the pipeline must never wait on, so [`Notifier::notify`] only enqueues; the pipeline
+/// collects what happened with [`Notifier::deliveries`] at its safe points and audits each
+/// delivery as a `notification_sent` event.
+pub trait Notifier: Send + Sync {
+    /// Queue a notification for every channel. Must return at once: a full queue drops the
+    /// notice (reported as a failed delivery), it never blocks.
+    fn notify(&self, notice: &super::notice::Notification);
+
+    /// Deliveries that finished (delivered or given up) since the last call, oldest first.
+    fn deliveries(&self) -> Vec<Delivery>;
+
+    /// Wait a bounded time for queued deliveries to finish, at the end of a run, so the audit
+    /// log can say what reached people. Returns how many were still in flight when the wait
+    /// ended. The default has nothing in flight.
+    fn settle(&self) -> usize {
+        0
+    }
+}
+
+/// What became of one notification on one channel: the audit record of who was told what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Channel name (`slack`, `pagerduty`, `teams`, `email`, `webhook`).
+    pub channel: String,
+    /// Which notice (`incident_opened`, `finished`…).
+    pub notice: String,
+    /// Whether the receiver accepted it.
+    pub ok: bool,
+    /// Attempts made (0 when it was dropped before any, e.g. a full queue).
+    pub attempts: u32,
+    /// What happened, in operator words, never with a secret (no webhook path, no routing key).
+    pub detail: String,
+}
+
+/// The embedded default: no channel configured, nobody to tell. Keeps the demo self-contained.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoNotifier;
+
+impl Notifier for NoNotifier {
+    fn notify(&self, _notice: &super::notice::Notification) {}
+
+    fn deliveries(&self) -> Vec<Delivery> {
+        Vec::new()
+    }
+}

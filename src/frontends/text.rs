@@ -202,6 +202,16 @@ pub fn body(kind: &EventKind) -> String {
         EventKind::PipelinePaused { by } => format!("paused    by {by}"),
         EventKind::PipelineResumed { by } => format!("resumed   by {by}"),
         EventKind::Note { message } => format!("note      {message}"),
+        EventKind::NotificationSent {
+            channel,
+            notice,
+            ok,
+            attempts,
+            detail,
+        } => format!(
+            "notify    {channel} {notice}: {} after {attempts} attempt(s) — {detail}",
+            if *ok { "sent" } else { "NOT SENT" }
+        ),
         EventKind::Finished { outcome, state, reason } => {
             format!("finished  {} in {state}: {reason}", outcome.as_str())
         }

@@ -438,7 +438,8 @@ impl ViewModel {
             | EventKind::AlertResolved { .. }
             | EventKind::FixCommitted { .. }
             | EventKind::Decision { .. }
-            | EventKind::Note { .. } => {}
+            | EventKind::Note { .. }
+            | EventKind::NotificationSent { .. } => {}
         }
     }
 
@@ -506,6 +507,8 @@ fn event_status(kind: &EventKind) -> Status {
         EventKind::GateResult(g) if !g.passed => Status::Bad,
         EventKind::GateResult(_) => Status::Ok,
         EventKind::DeployStep { ok: false, .. } => Status::Bad,
+        EventKind::NotificationSent { ok: false, .. } => Status::Warn,
+        EventKind::NotificationSent { .. } => Status::Muted,
         EventKind::AlertReceived { .. }
         | EventKind::IncidentOpened { .. }
         | EventKind::RolledBack { .. }

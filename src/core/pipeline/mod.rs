@@ -7,6 +7,7 @@
 
 mod analyze;
 mod gating;
+mod notify;
 pub mod rollout;
 mod settings;
 
@@ -132,6 +133,8 @@ pub struct Pipeline {
     found: Findings,
     stage_started: Instant,
     stage_wall: Vec<(State, Duration)>,
+    /// Where notifications go; nowhere unless [`Pipeline::with_notifier`] says otherwise.
+    notifier: Arc<dyn super::ports::Notifier>,
 }
 
 impl Pipeline {
@@ -155,7 +158,16 @@ impl Pipeline {
             found: Findings::default(),
             stage_started: Instant::now(),
             stage_wall: Vec::new(),
+            notifier: Arc::new(super::ports::NoNotifier),
         }
+    }
+
+    /// Tell people outside the cockpit (chat, paging, e-mail) through `notifier`. Separate from
+    /// [`Ports`] so the pipelines that need no notifications (tests, benchmarks) are wired as
+    /// before.
+    pub fn with_notifier(mut self, notifier: Arc<dyn super::ports::Notifier>) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// Run one incident from detection to a terminal state.
@@ -176,12 +188,15 @@ impl Pipeline {
         }
         self.close_stage(self.sm.current());
         let state = self.sm.current();
-        // The final event is emitted even if the audit log broke: front-ends must learn the end.
-        self.emit_lossy(EventKind::Finished {
+        let finished = EventKind::Finished {
             outcome,
             state,
             reason,
-        });
+        };
+        // Deliveries are audited before `finished`, which stays the last event of the run.
+        self.notify_and_settle(&finished);
+        // The final event is emitted even if the audit log broke: front-ends must learn the end.
+        self.emit_lossy(finished);
         RunReport {
             outcome,
             state,
@@ -232,6 +247,7 @@ impl Pipeline {
             ));
         }
         self.bus.publish(&ev);
+        self.notify(&ev);
         Ok(())
     }
 
@@ -315,10 +331,11 @@ impl Pipeline {
                 self.emit(EventKind::AlertResolved { alert })?;
             }
         }
+        self.report_deliveries()?;
         while self.paused && self.abort.is_none() {
             match self.commands.recv_timeout(Duration::from_millis(200)) {
                 Ok(cmd) => self.apply_command(cmd)?,
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => self.report_deliveries()?,
                 Err(RecvTimeoutError::Disconnected) => {
                     self.paused = false;
                     self.emit(EventKind::Note {
@@ -381,7 +398,7 @@ impl Pipeline {
                     ))
                 }
                 Ok(other) => self.apply_command(other)?,
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => self.report_deliveries()?,
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err(Stop::new(
                         Outcome::Escalated,
