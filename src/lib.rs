@@ -21,3 +21,4 @@ pub mod server;
 pub mod tls;
 pub mod tui;
 pub mod webhooks;
+pub mod recovery;

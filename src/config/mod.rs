@@ -29,3 +29,4 @@ pub use schema::{
 };
 pub use schema::{CheckScope, GateCommands};
 pub use subst::{substitute, EnvLookup, Substituted};
+pub use load::{invalid_at, load_yaml_str};
