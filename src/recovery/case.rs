@@ -278,10 +278,15 @@ fn guess_provider(v: &Value) -> Option<Provider> {
 
 /// The GitHub event name a payload belongs to (GitHub sends it only as a header).
 fn github_event(v: &Value) -> &'static str {
-    ["workflow_run", "check_run", "check_suite", "deployment_status"]
-        .into_iter()
-        .find(|k| v.get(k).is_some())
-        .unwrap_or("workflow_run")
+    [
+        "workflow_run",
+        "check_run",
+        "check_suite",
+        "deployment_status",
+    ]
+    .into_iter()
+    .find(|k| v.get(k).is_some())
+    .unwrap_or("workflow_run")
 }
 
 /// Parse a payload read from a file (not a delivery: nothing to authenticate) with the same

@@ -165,9 +165,8 @@ impl Categorizer {
             }
         }
         for (id, r) in spec.rules {
-            let rule = compile(&id, r).map_err(|(key, why)| {
-                invalid_at(text, file, &["rules", id.as_str(), key], why)
-            })?;
+            let rule = compile(&id, r)
+                .map_err(|(key, why)| invalid_at(text, file, &["rules", id.as_str(), key], why))?;
             self.rules.retain(|old| old.id != rule.id);
             self.rules.push(rule);
         }
@@ -263,7 +262,13 @@ fn compile(id: &str, r: RuleSpec) -> Result<Rule, (&'static str, String)> {
     };
     let regex = |key: &'static str, p: &str| {
         Regex::new(p).map_err(|e| {
-            let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+            let first = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             (key, format!("rule `{id}`: bad regex `{p}`: {first}"))
         })
     };

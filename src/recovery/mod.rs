@@ -9,6 +9,13 @@
 //! [`exec::Approver`] (who answers a gate), so tests and the demo run deterministically while
 //! `ccp serve` runs real commands and waits for HTTP approvals.
 
+pub mod actions;
 pub mod case;
 pub mod categorizer;
 pub mod category;
+pub mod exec;
+pub mod expr;
+pub mod orchestrator;
+pub mod phase;
+pub mod policy;
+pub mod tree;
