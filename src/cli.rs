@@ -131,6 +131,12 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Deployment failure recovery: categorize a failure, run its decision tree, check rule and
+    /// tree files.
+    Recovery {
+        #[command(subcommand)]
+        cmd: ccp::recovery::cmd::RecoveryCmd,
+    },
     /// Statistical canary verdict from two sample files.
     Judge {
         /// Baseline samples (JSON).
@@ -433,6 +439,7 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             &mut std::io::stderr().lock(),
         )?)),
         Some(Cmd::Graph { cmd }) => graph(cmd, cli.config.as_deref()),
+        Some(Cmd::Recovery { cmd }) => Ok(ccp::recovery::cmd::run(cmd, cli.config.as_deref())),
     }
 }
 

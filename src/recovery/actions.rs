@@ -173,8 +173,8 @@ impl RecoveryActions for SimulatedActions {
             )
         } else {
             format!(
-                "simulated: would {} {target}{env}; nothing was changed",
-                req.action.replace('_', " ")
+                "simulated: would run {} for {target}{env}; nothing was changed",
+                req.action
             )
         };
         ActionReport {
@@ -204,7 +204,7 @@ mod tests {
         assert!(r.ok && r.simulated);
         assert_eq!(
             r.detail,
-            "simulated: would rollback deployment shop/api; nothing was changed"
+            "simulated: would run rollback_deployment for shop/api; nothing was changed"
         );
         let flaky = SimulatedActions::new().flaky("rollback_deployment", 1);
         assert!(!flaky.run(&req).ok);

@@ -408,6 +408,10 @@ pub fn execute(tree: &Tree, ctx: &Context<'_>, trace: &mut Trace<'_>) -> (Outcom
                     Verdict::Stop(o, why) => Err((o, why)),
                     Verdict::Refused(why) => on_failure.clone().ok_or((Outcome::Failed, why)),
                     Verdict::Go => {
+                        // The fork belongs to the phase its branches start in.
+                        if let Some(p) = all.iter().map(|a| a.phase).min() {
+                            trace.enter(p);
+                        }
                         let join_word = match join {
                             Join::All => "all",
                             Join::Any => "any",
