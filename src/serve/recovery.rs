@@ -344,21 +344,31 @@ impl RecoveryDesk {
         };
         let id = case.id.clone();
         let observer = |e: &TraceEntry| {
-            self.update(&id, |c| {
-                c.phase = e.phase;
-                c.trace.push(e.clone());
-            });
             self.audit(
                 "recovery_step",
                 "ccp-serve",
                 serde_json::json!({"case": id, "step": e}),
             );
+            self.update(&id, |c| {
+                c.phase = e.phase;
+                c.trace.push(e.clone());
+            });
         };
         let report = orchestrator.run(&case, None, &observer);
         self.finish(&report);
     }
 
     fn finish(&self, report: &RecoveryReport) {
+        // Audit first: once the state says finished, the chain already holds the whole case.
+        self.audit(
+            "recovery_finished",
+            "ccp-serve",
+            serde_json::json!({
+                "case": report.case_id, "outcome": report.outcome, "reason": report.reason,
+                "tree": report.tree, "environment": report.environment,
+                "policy": report.policy, "phases": report.phases,
+            }),
+        );
         *lock(&self.counters)
             .outcomes
             .entry(report.outcome)
@@ -370,15 +380,6 @@ impl RecoveryDesk {
             c.awaiting_approval = None;
             c.finished_at = Some(now());
         });
-        self.audit(
-            "recovery_finished",
-            "ccp-serve",
-            serde_json::json!({
-                "case": report.case_id, "outcome": report.outcome, "reason": report.reason,
-                "tree": report.tree, "environment": report.environment,
-                "policy": report.policy, "phases": report.phases,
-            }),
-        );
         tracing::info!(
             case = report.case_id,
             outcome = report.outcome.as_str(),
