@@ -706,17 +706,16 @@ fn check_branches(nodes: &BTreeMap<String, Node>) -> Result<(), Issue> {
     let owner = branch_members(nodes);
     for (member, pid) in &owner {
         match nodes.get(*member) {
-            Some(Node::Action(a)) => {
-                if a.on_failure.is_some() {
-                    return Err(issue(
-                        &["nodes", member, "on_failure"],
-                        format!(
-                            "`{member}` runs in a branch of parallel node `{pid}`, whose `join` \
-                             decides what a failure means; remove `on_failure`"
-                        ),
-                    ));
-                }
+            Some(Node::Action(a)) if a.on_failure.is_some() => {
+                return Err(issue(
+                    &["nodes", member, "on_failure"],
+                    format!(
+                        "`{member}` runs in a branch of parallel node `{pid}`, whose `join` \
+                         decides what a failure means; remove `on_failure`"
+                    ),
+                ));
             }
+            Some(Node::Action(_)) | None => {}
             Some(other) => {
                 return Err(issue(
                     &["nodes", member, "type"],
@@ -727,7 +726,6 @@ fn check_branches(nodes: &BTreeMap<String, Node>) -> Result<(), Issue> {
                     ),
                 ))
             }
-            None => {}
         }
     }
     for (id, n) in nodes {
