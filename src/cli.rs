@@ -172,6 +172,12 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Deployment failure recovery: categorize a failure, run its decision tree, check rule and
+    /// tree files.
+    Recovery {
+        #[command(subcommand)]
+        cmd: ccp::recovery::cmd::RecoveryCmd,
+    },
     /// Statistical canary verdict from two sample files.
     Judge {
         /// Baseline samples (JSON).
@@ -518,6 +524,7 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
                 &mut std::io::stdout().lock(),
             )?))
         }
+        Some(Cmd::Recovery { cmd }) => Ok(ccp::recovery::cmd::run(cmd, cli.config.as_deref())),
     }
 }
 

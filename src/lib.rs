@@ -18,6 +18,7 @@ pub mod localize;
 pub mod localize_cmd;
 pub mod lock_tool;
 pub mod notify;
+pub mod recovery;
 pub mod restart;
 pub mod scenarios;
 pub mod serve;

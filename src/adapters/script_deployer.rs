@@ -377,10 +377,10 @@ impl Tail {
 }
 
 /// How a bounded run ended.
-struct Run {
-    status: Option<ExitStatus>,
-    timed_out: bool,
-    output: String,
+pub(crate) struct Run {
+    pub(crate) status: Option<ExitStatus>,
+    pub(crate) timed_out: bool,
+    pub(crate) output: String,
 }
 
 /// One pipe for both stdout and stderr, like `2>&1`: what the operator reads must be in the
@@ -411,8 +411,12 @@ fn output_pipe() -> std::io::Result<(File, OwnedFd)> {
 }
 
 /// Spawn `cmd` (already its own process group leader), capture its output into a bounded tail,
-/// and stop its whole group when `timeout` passes.
-fn run_bounded(cmd: &mut Command, timeout: Duration, grace: Duration) -> std::io::Result<Run> {
+/// and stop its whole group when `timeout` passes. Shared with the recovery actions' scripts.
+pub(crate) fn run_bounded(
+    cmd: &mut Command,
+    timeout: Duration,
+    grace: Duration,
+) -> std::io::Result<Run> {
     let (reader, writer) = output_pipe()?;
     cmd.stdout(Stdio::from(writer.try_clone()?))
         .stderr(Stdio::from(writer));

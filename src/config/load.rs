@@ -298,3 +298,44 @@ fn key_at(text: &str, pos: Position, key: &str) -> bool {
         })
         .is_some_and(|rest| rest.trim_start_matches(['"', '\'']).starts_with(key))
 }
+
+/// Loads any YAML document `T` (recovery rules, decision trees) with the
+/// config file's `${VAR}` substitution and `file:line:col` error reporting,
+/// so every file an operator edits fails the same way. An empty document is
+/// an error here: unlike the config, these files have no defaults.
+pub fn load_yaml_str<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file_name: &str,
+    env: EnvLookup<'_>,
+) -> Result<T, ConfigError> {
+    let parse = || {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let sub = substitute(text, env)?;
+        let tree: serde_yaml::Value = serde_yaml::from_str(&sub.text)
+            .map_err(|e| translate(&e, &sub, text, ErrorKind::Syntax))?;
+        if tree.is_null() {
+            return Err(ConfigError::at(
+                Position::START,
+                ErrorKind::Type,
+                "the file is empty",
+            ));
+        }
+        serde_yaml::from_str(&sub.text).map_err(|e| translate(&e, &sub, text, ErrorKind::Type))
+    };
+    parse().map_err(|e| e.with_file(file_name))
+}
+
+/// A semantic error in a YAML file (as loaded by [`load_yaml_str`]) at the
+/// key `path` (e.g. `["nodes", "rollback", "next"]`), or at the longest part
+/// of it that is written; lets other modules validate their own files with
+/// the config's `file:line:col: message` format.
+pub fn invalid_at(
+    original: &str,
+    file_name: &str,
+    path: &[&str],
+    message: impl Into<String>,
+) -> ConfigError {
+    let original = original.strip_prefix('\u{feff}').unwrap_or(original);
+    let pos = super::locate::locate_best(original, path);
+    ConfigError::at(pos, ErrorKind::Invalid, message).with_file(file_name)
+}

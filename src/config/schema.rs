@@ -82,6 +82,9 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Terminal UI preferences.
     pub tui: TuiConfig,
+    /// Deployment failure recovery: what `ccp serve` does with a failed CI pipeline or
+    /// deployment (rules, decision trees, actions, per-environment policy).
+    pub recovery: crate::recovery::settings::RecoveryConfig,
 }
 
 /// The kind of environment the cockpit operates on.

@@ -2,7 +2,11 @@
 //! `/api/state` and `/metrics` tell what happened, and a paused operation is answered with
 //! `POST /api/incidents/{id}/approve|reject` (or automatically, when asked to). One pipeline runs
 //! at a time; when it finishes the next one starts and waits for the next alert.
+//!
+//! Failed CI pipelines and deployments (`/webhooks/<provider>`) open recovery cases that run
+//! beside the pipeline (see [`recovery`]), answered at `POST /api/recoveries/{id}/approve|reject`.
 
+pub mod recovery;
 pub mod state;
 
 use crate::adapters::alertmanager::{AlertInbox, LabelMapping};
@@ -53,6 +57,8 @@ struct Shared {
     current: Mutex<Option<(String, Sender<Command>)>>,
     inbox: Arc<AlertInbox>,
     audit_path: Mutex<Option<PathBuf>>,
+    /// Recovery cases (`None` when `recovery.enabled` is off).
+    recoveries: Option<Arc<recovery::RecoveryDesk>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -68,6 +74,7 @@ async fn api_state(State(s): State<Arc<Shared>>) -> impl IntoResponse {
         "alerts_pending": s.inbox.pending(),
         "ci_events": st.ci_events,
         "kpis": st.kpis,
+        "recoveries": s.recoveries.as_ref().map(|d| d.cases()).unwrap_or_default(),
     }))
 }
 
@@ -76,7 +83,11 @@ async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let shared = s.clone();
     let body = tokio::task::spawn_blocking(move || {
         let chain = audit.and_then(|p| crate::audit::verify_file(&p).ok().map(|r| r.is_intact()));
-        lock(&shared.state).exposition(chain, shared.inbox.pending())
+        let mut body = lock(&shared.state).exposition(chain, shared.inbox.pending());
+        if let Some(desk) = &shared.recoveries {
+            body.push_str(&desk.exposition());
+        }
+        body
     })
     .await
     .unwrap_or_default();
@@ -146,6 +157,54 @@ async fn decide(
     }
 }
 
+/// `POST /api/recoveries/{id}/approve|reject`: 202 sent to the waiting case, 404 no such case
+/// (or recovery is off, or another verb), 409 the case is not waiting at a gate.
+async fn decide_recovery(
+    State(s): State<Arc<Shared>>,
+    UrlPath((id, verb)): UrlPath<(String, String)>,
+    body: Option<Json<Decision>>,
+) -> impl IntoResponse {
+    use crate::recovery::exec::GateAnswer;
+    let d = body.map(|Json(d)| d).unwrap_or_default();
+    let actor = d.actor.unwrap_or_else(|| "http".into());
+    let answer = match verb.as_str() {
+        "approve" => GateAnswer::Approved {
+            actor,
+            comment: d.comment,
+        },
+        "reject" => GateAnswer::Rejected {
+            actor,
+            comment: d.comment,
+        },
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                Json(serde_json::json!({"error": "use /approve or /reject"})),
+            )
+        }
+    };
+    let Some(desk) = &s.recoveries else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "recovery is off (recovery.enabled: false)"})),
+        );
+    };
+    match desk.decide(&id, answer) {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({"sent": verb})),
+        ),
+        Err(404) => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": format!("no recovery case {id}")})),
+        ),
+        Err(_) => (
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({"error": format!("{id} is not waiting for approval")})),
+        ),
+    }
+}
+
 /// Run the server until SIGINT/SIGTERM (or after one incident with `once`). `ready` is told the
 /// address once the listener is bound.
 pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
@@ -155,23 +214,48 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
         service_label: cfg.alerts.service_label.clone(),
         known_services: spec.services.iter().map(|s| s.name.clone()).collect(),
     }));
+    let recoveries = if cfg.recovery.enabled {
+        let pipeline_audit = cfg
+            .audit
+            .path
+            .clone()
+            .unwrap_or_else(|| opts.run.state_dir.join("audit.jsonl"));
+        let desk = recovery::RecoveryDesk::new(
+            &cfg.recovery,
+            cfg.environment.as_str(),
+            opts.approval,
+            &recovery::audit_path_for(&pipeline_audit),
+            cfg.audit.fsync,
+        )
+        .context("setting up deployment failure recovery")?;
+        Some(Arc::new(desk))
+    } else {
+        None
+    };
     let shared = Arc::new(Shared {
         state: Mutex::new(ServeState::default()),
         current: Mutex::new(None),
         inbox: inbox.clone(),
         audit_path: Mutex::new(None),
+        recoveries,
     });
     let ci_state = shared.clone();
-    let sink: crate::server::ci_hooks::CiSink = Arc::new(move |ev| {
+    let sink: crate::server::ci_hooks::CiDeliverySink = Arc::new(move |ev, payload| {
         tracing::info!(
             provider = ev.provider.name(),
             summary = ev.summary,
             "CI/CD webhook"
         );
+        if let Some(desk) = &ci_state.recoveries {
+            desk.open(&ev, &payload);
+        }
         lock(&ci_state.state).record_ci(ev);
     });
     let router = Router::new()
-        .merge(crate::server::ci_hooks::router(&cfg.webhooks, sink))
+        .merge(crate::server::ci_hooks::router_with_payload(
+            &cfg.webhooks,
+            sink,
+        ))
         .merge(alertmanager_hook::router(
             inbox.clone(),
             cfg.webhooks.max_body_bytes,
@@ -181,6 +265,7 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
                 .route("/api/state", get(api_state))
                 .route("/metrics", get(metrics))
                 .route("/api/incidents/{id}/{verb}", post(decide))
+                .route("/api/recoveries/{id}/{verb}", post(decide_recovery))
                 .with_state(shared.clone()),
         );
     let server = HttpServer::start(&opts.listen, router)?;

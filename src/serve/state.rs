@@ -66,8 +66,8 @@ pub struct ServeState {
     pub incidents: Vec<IncidentView>,
     /// The KPIs.
     pub kpis: Kpis,
-    /// Recent authenticated CI/CD deliveries; failed pipelines and deployments among them are
-    /// the recovery cases the recovery orchestrator (not built yet) will take.
+    /// Recent authenticated CI/CD deliveries; failed pipelines and deployments among them open
+    /// recovery cases (see `serve::recovery`).
     pub ci_events: Vec<CiEvent>,
     #[serde(skip)]
     human_approved: BTreeMap<String, bool>,
@@ -286,21 +286,21 @@ impl ServeState {
 
 /// A tiny writer for the text exposition format.
 #[derive(Default)]
-struct Exposition(String);
+pub(super) struct Exposition(pub(super) String);
 
 impl Exposition {
-    fn family(&mut self, name: &str, kind: &str, help: &str) {
+    pub(super) fn family(&mut self, name: &str, kind: &str, help: &str) {
         use std::fmt::Write;
         let _ = writeln!(self.0, "# HELP {name} {help}");
         let _ = writeln!(self.0, "# TYPE {name} {kind}");
     }
 
-    fn row(&mut self, name: &str, labels: &str, v: impl std::fmt::Display) {
+    pub(super) fn row(&mut self, name: &str, labels: &str, v: impl std::fmt::Display) {
         use std::fmt::Write;
         let _ = writeln!(self.0, "{name}{labels} {v}");
     }
 
-    fn single(&mut self, name: &str, kind: &str, help: &str, v: impl std::fmt::Display) {
+    pub(super) fn single(&mut self, name: &str, kind: &str, help: &str, v: impl std::fmt::Display) {
         self.family(name, kind, help);
         self.row(name, "", v);
     }

@@ -4,7 +4,7 @@
 //!
 //! | answer | when                                                        |
 //! |--------|-------------------------------------------------------------|
-//! | 200    | accepted; the sink got exactly one [`CiEvent`]                |
+//! | 200    | accepted; the sink got exactly one [`CiEvent`] (and its body) |
 //! | 400    | authenticated, but the body is not that provider's payload  |
 //! | 401    | signature / token missing, malformed or wrong               |
 //! | 404    | the provider is not configured (or has an empty secret)     |
@@ -24,10 +24,20 @@ use std::sync::Arc;
 /// not block (push into a channel or a queue).
 pub type CiSink = Arc<dyn Fn(CiEvent) + Send + Sync>;
 
+/// Like [`CiSink`], with the delivery's JSON body too: a recovery case needs the failure text
+/// (job logs, failure reasons, messages) that the provider put in its payload and [`CiEvent`]
+/// does not keep. Same rules: called once per accepted delivery, must not block.
+pub type CiDeliverySink = Arc<dyn Fn(CiEvent, serde_json::Value) + Send + Sync>;
+
 /// The six CI receivers, with the body limit applied; merge it into `ccp serve`'s router.
 /// Providers absent from `cfg` still get a route, answering 404 with the key to set, so a
 /// misconfigured sender gets a clear message instead of a bare "not found".
 pub fn router(cfg: &WebhooksConfig, sink: CiSink) -> Router {
+    router_with_payload(cfg, Arc::new(move |event, _payload| sink(event)))
+}
+
+/// [`router`] for a sink that also wants each accepted delivery's JSON body.
+pub fn router_with_payload(cfg: &WebhooksConfig, sink: CiDeliverySink) -> Router {
     let mut router = Router::new();
     for provider in Provider::ALL {
         let path = format!("/webhooks/{}", provider.name());
@@ -58,7 +68,12 @@ pub fn router(cfg: &WebhooksConfig, sink: CiSink) -> Router {
     router.layer(DefaultBodyLimit::max(cfg.max_body_bytes))
 }
 
-fn receive(receiver: &Receiver, sink: &CiSink, headers: &HeaderMap, body: &[u8]) -> Response {
+fn receive(
+    receiver: &Receiver,
+    sink: &CiDeliverySink,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let provider = receiver.provider();
     match receiver.receive(headers, body) {
         Ok(event) => {
@@ -78,7 +93,9 @@ fn receive(receiver: &Receiver, sink: &CiSink, headers: &HeaderMap, body: &[u8])
                 "project": event.project,
                 "run_id": event.run_id,
             });
-            sink(event);
+            // Parsed already by the receiver, so this cannot fail; Null keeps the type honest.
+            let payload = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+            sink(event, payload);
             (StatusCode::OK, Json(receipt)).into_response()
         }
         Err(e) if e.is_unauthorized() => {
