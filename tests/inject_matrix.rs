@@ -1,6 +1,6 @@
-//! The failure-injection matrix as a test: `ccp inject --all --json` runs all 20 scenarios of the
-//! seed matrix on the embedded fleet, and every row must show its expected outcome with every
-//! check holding. `ccp scenarios` must list the same rows, and bad names must be refused.
+//! The failure-injection matrix as a test: `ccp inject --all --json` runs the seed matrix's 20
+//! scenarios and the ones ccp adds on the embedded fleet, and every row must show its expected
+//! outcome with every check holding. `ccp scenarios` must list the same rows, and bad names must be refused.
 //!
 //! Needs python3 (the fleet runs the demo's real Python code), like the other end-to-end tests.
 
@@ -34,6 +34,8 @@ const MATRIX: &[(&str, &str)] = &[
     ("high_blast_radius", "resolved"),
     ("unknown_pattern", "escalated"),
     ("human_override", "resolved"),
+    ("metrics_outage", "resolved"),
+    ("metrics_outage_long", "rolled_back"),
 ];
 
 #[test]

@@ -158,6 +158,7 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
             .collect(),
         canary_max_error_rate: cfg.canary.max_error_rate,
         canary_max_latency_p99_ms: cfg.canary.max_latency_p99_ms,
+        metrics_hold_ms: cfg.canary.metrics_hold_s.saturating_mul(1000),
         judge: JudgeConfig {
             alpha: v.alpha,
             min_samples: v.min_samples,

@@ -588,6 +588,9 @@ pub struct CanaryConfig {
     pub max_error_rate: f64,
     /// Canary p99 latency in milliseconds that aborts the rollout.
     pub max_latency_p99_ms: f64,
+    /// Seconds the rollout holds its traffic split when the metrics source is missing or stale
+    /// (no samples), waiting for numbers instead of guessing; after that it rolls back.
+    pub metrics_hold_s: u64,
 }
 
 impl Default for CanaryConfig {
@@ -595,6 +598,7 @@ impl Default for CanaryConfig {
         CanaryConfig {
             max_error_rate: 0.02,
             max_latency_p99_ms: 500.0,
+            metrics_hold_s: 90,
         }
     }
 }

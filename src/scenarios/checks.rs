@@ -161,6 +161,14 @@ impl Check {
         )
     }
 
+    /// A timeline note mentions `needle`.
+    pub fn note_mentions(needle: &'static str) -> Self {
+        Self::new(format!("a timeline note says “{needle}”"), move |evs| {
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::Note { message } if message.contains(needle)))
+        })
+    }
+
     /// Some gate named `gate` failed.
     pub fn gate_failed(gate: &'static str) -> Self {
         Self::new(format!("the {gate} gate fails"), move |evs| {

@@ -1,10 +1,10 @@
-//! The 20 scenarios, in the seed matrix's order.
+//! The seed matrix's 20 scenarios in its order, then the ones ccp adds.
 
 use super::checks::Check;
 use super::drive::{Setup, World};
 use super::fleets::{demo_fault, error_rate, grow, latency, policy};
 use super::{Human, Kind, Scenario};
-use crate::adapters::embedded::fleet_spec::FaultSpec;
+use crate::adapters::embedded::fleet_spec::{FaultKind, FaultSpec};
 use crate::config::{Environment, LockBackend};
 use crate::core::conflict::Operation;
 use crate::core::domain::Outcome;
@@ -388,6 +388,46 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![Check::held_still_while_paused(), Check::max_deployed(100)],
+        ),
+        pipeline(
+            "metrics_outage",
+            "Beyond the seed: the metrics source drops out for 40 s at the first canary step",
+            "hold the 10 % split and wait instead of judging blind; when the numbers are back, judge and carry on",
+            Outcome::Resolved,
+            Human::Approve,
+            |w| {
+                staging(w);
+                let mut gap = FaultSpec::new("payment-service", FaultKind::MetricsOutage);
+                gap.new_version_from_percent = Some(1);
+                gap.duration_s = Some(40.0);
+                w.spec.faults.push(gap);
+                Ok(())
+            },
+            vec![
+                Check::note_mentions("holding at 10% instead of judging blind"),
+                Check::note_mentions("metrics are back"),
+                Check::max_deployed(100),
+            ],
+        ),
+        pipeline(
+            "metrics_outage_long",
+            "Beyond the seed: the metrics source stays down after the first canary step",
+            "hold the 10 % split for canary.metrics_hold_s, then roll back rather than guess",
+            Outcome::RolledBack,
+            Human::Approve,
+            |w| {
+                staging(w);
+                let mut gap = FaultSpec::new("payment-service", FaultKind::MetricsOutage);
+                gap.new_version_from_percent = Some(1);
+                w.spec.faults.push(gap);
+                Ok(())
+            },
+            vec![
+                Check::note_mentions("holding at 10% instead of judging blind"),
+                Check::max_deployed(10),
+                Check::reason_mentions("rolling back rather than guessing"),
+                Check::rolled_back(),
+            ],
         ),
     ]
 }

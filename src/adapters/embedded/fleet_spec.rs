@@ -108,6 +108,9 @@ pub enum FaultEffect {
         /// Added ms.
         add_ms: f64,
     },
+    /// The service's metrics stop answering: what a scrape outage or a dead exporter looks
+    /// like to the pipeline.
+    MetricsOutage,
 }
 
 /// Fault kinds as written in YAML.
@@ -120,6 +123,8 @@ pub enum FaultKind {
     ErrorRate,
     /// See [`FaultEffect::Latency`]; needs `add_ms`.
     Latency,
+    /// See [`FaultEffect::MetricsOutage`]; `duration_s` bounds it.
+    MetricsOutage,
 }
 
 /// A fault injected into one service from a point in time.
@@ -154,6 +159,10 @@ pub struct FaultSpec {
     /// what their code raises): how a failure the fix templates do not know is injected.
     #[serde(default)]
     pub traceback: Option<String>,
+    /// How long a `metrics_outage` lasts, seconds (from `start_s`, or from the first traffic
+    /// shift when `new_version_from_percent` is set); unset = until the run ends.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
 }
 
 impl FaultSpec {
@@ -171,6 +180,7 @@ impl FaultSpec {
             recorded_traceback: None,
             new_version_from_percent: None,
             traceback: None,
+            duration_s: None,
         }
     }
 
@@ -197,6 +207,7 @@ impl FaultSpec {
                 self.service
             )),
             (FaultKind::Latency, _, Some(a)) if a >= 0.0 => Ok(FaultEffect::Latency { add_ms: a }),
+            (FaultKind::MetricsOutage, _, _) => Ok(FaultEffect::MetricsOutage),
             (FaultKind::Latency, _, _) => Err(format!(
                 "fault on `{}`: kind latency needs `add_ms` ≥ 0",
                 self.service

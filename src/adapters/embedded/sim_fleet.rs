@@ -178,6 +178,30 @@ impl SimFleet {
             .filter_map(|f| f.effect().ok())
     }
 
+    /// Whether a `metrics_outage` fault silences `service` at `t`.
+    fn metrics_out(&self, st: &FleetState, service: &str, t: Millis) -> bool {
+        self.spec
+            .faults
+            .iter()
+            .filter(|f| f.service == service)
+            .filter(|f| matches!(f.effect(), Ok(FaultEffect::MetricsOutage)))
+            .any(|f| {
+                let begin = match f.new_version_from_percent {
+                    None => Some(self.start_ms + (f.start_s * 1000.0) as Millis),
+                    Some(p) => st.rollouts.get(service).and_then(|v| {
+                        v.iter()
+                            .find(|r| r.canary_pct >= p.max(1))
+                            .map(|r| r.from_ms)
+                    }),
+                };
+                let Some(begin) = begin else {
+                    return false;
+                };
+                let end = f.duration_s.map(|d| begin + (d * 1000.0) as Millis);
+                t >= begin && end.is_none_or(|e| t < e)
+            })
+    }
+
     fn rollout_at(&self, st: &FleetState, service: &str, t: Millis) -> Rollout {
         st.rollouts
             .get(service)
@@ -205,7 +229,7 @@ impl SimFleet {
             match f {
                 FaultEffect::ErrorRate { value } => p += value,
                 FaultEffect::Code => code_fault = true,
-                FaultEffect::Latency { .. } => {}
+                FaultEffect::Latency { .. } | FaultEffect::MetricsOutage => {}
             }
         }
         if canary {
@@ -372,6 +396,12 @@ impl MetricsSource for SimFleet {
     ) -> PortResult<Vec<Sample>> {
         let s = self.spec_of(service)?;
         let st = self.lock();
+        if self.metrics_out(&st, service, self.clock.now_ms()) {
+            return Err(PortError::new(
+                "fleet",
+                format!("the metrics endpoint of {service} is not answering (injected outage)"),
+            ));
+        }
         let first = from_ms.div_euclid(1000) * 1000;
         let mut out = Vec::new();
         let mut t = if first < from_ms { first + 1000 } else { first };

@@ -14,6 +14,18 @@ use crate::core::stats::judge::{
 use crate::core::stats::proportion::{judge_counts, Counts};
 use std::collections::BTreeSet;
 
+/// Which pair of windows a verdict compares.
+#[derive(Debug, Clone, Copy)]
+enum Windows {
+    /// Baseline and canary cohorts over the last observation window.
+    Canary,
+    /// The control window before the first shift and the window after full deploy.
+    Verification,
+}
+
+/// How often a rollout holding for metrics looks again, ms.
+const HOLD_POLL_MS: u64 = 10_000;
+
 impl Pipeline {
     /// Take the service lock, then the incident lock (the ordering rule's order). Services with a
     /// direct or dependency conflict are locked too, all service locks by name before the incident
@@ -215,24 +227,92 @@ impl Pipeline {
         })
     }
 
-    fn window(&self, cohort: Cohort, from: i64, to: i64) -> Step<Vec<Sample>> {
-        self.ports
-            .metrics
-            .samples(&self.root_service(), cohort, from, to)
-            .map_err(|e| {
-                Stop::new(
-                    Outcome::RolledBack,
-                    format!("metrics unavailable during rollout ({e}): failing safe"),
+    /// Read the two windows a verdict compares, or say why they cannot be trusted: the source
+    /// failed, or one window holds no samples at all (a stale source, a scrape gap).
+    fn read_windows(&self, which: Windows, now: i64) -> Result<(Vec<Sample>, Vec<Sample>), String> {
+        let svc = self.root_service();
+        let read = |cohort: Cohort, from: i64, to: i64| {
+            self.ports
+                .metrics
+                .samples(&svc, cohort, from, to)
+                .map_err(|e| e.to_string())
+        };
+        let (a, b, what) = match which {
+            Windows::Canary => {
+                let from = now - self.settings.pacing.observe_ms as i64;
+                (
+                    read(Cohort::Baseline, from, now)?,
+                    read(Cohort::Canary, from, now)?,
+                    "baseline and canary",
                 )
-            })
+            }
+            Windows::Verification => {
+                let w = self.settings.verification_window_ms as i64;
+                let start = self.found.deploy_started_ms;
+                (
+                    read(Cohort::All, start - w, start)?,
+                    read(Cohort::All, now - w, now)?,
+                    "control and post-deploy",
+                )
+            }
+        };
+        if a.is_empty() || b.is_empty() {
+            return Err(format!(
+                "no samples for {svc} in the {what} windows: the metrics source looks stale"
+            ));
+        }
+        Ok((a, b))
+    }
+
+    /// The windows for a verdict. While metrics are missing or stale the rollout holds its
+    /// current traffic split and waits — judging without numbers would be a guess — for at most
+    /// `metrics_hold_ms`; then it rolls back.
+    fn windows_or_hold(&mut self, which: Windows, pct: u8) -> Step<(Vec<Sample>, Vec<Sample>)> {
+        let limit = self.settings.metrics_hold_ms;
+        let mut held: u64 = 0;
+        loop {
+            let now = self.ports.clock.now_ms();
+            match self.read_windows(which, now) {
+                Ok(w) => {
+                    if held > 0 {
+                        self.emit(EventKind::Note {
+                            message: format!(
+                                "metrics are back after {} s: judging the {pct}% step",
+                                held / 1000
+                            ),
+                        })?;
+                    }
+                    return Ok(w);
+                }
+                Err(why) if held < limit => {
+                    self.emit(EventKind::Note {
+                        message: format!(
+                            "metrics unavailable ({why}): holding at {pct}% instead of judging blind ({} of {} s)",
+                            held / 1000,
+                            limit / 1000
+                        ),
+                    })?;
+                    let step = HOLD_POLL_MS.min(limit - held);
+                    self.pace(step)?;
+                    held += step;
+                    self.renew_locks()?;
+                }
+                Err(why) => {
+                    return Err(Stop::new(
+                        Outcome::RolledBack,
+                        format!(
+                            "metrics unavailable for {} s during rollout ({why}): rolling back rather than guessing",
+                            held / 1000
+                        ),
+                    ))
+                }
+            }
+        }
     }
 
     /// Baseline vs canary over the last observation window.
     fn health_check(&mut self, pct: u8) -> Step<()> {
-        let now = self.ports.clock.now_ms();
-        let from = now - self.settings.pacing.observe_ms as i64;
-        let base = self.window(Cohort::Baseline, from, now)?;
-        let canary = self.window(Cohort::Canary, from, now)?;
+        let (base, canary) = self.windows_or_hold(Windows::Canary, pct)?;
         let cw = WindowStats::of(&canary);
         self.emit(canary_metrics(format!("CANARY_{pct}"), pct, &base, &canary))?;
         let j = judge_windows(&base, &canary, &self.settings.judge);
@@ -244,11 +324,7 @@ impl Pipeline {
     /// during the incident window before the first traffic shift), plus absolute SLOs.
     fn verify(&mut self) -> Step<()> {
         self.go(State::Verification)?;
-        let now = self.ports.clock.now_ms();
-        let w = self.settings.verification_window_ms as i64;
-        let start = self.found.deploy_started_ms;
-        let control = self.window(Cohort::All, start - w, start)?;
-        let treated = self.window(Cohort::All, now - w, now)?;
+        let (control, treated) = self.windows_or_hold(Windows::Verification, 100)?;
         let tw = WindowStats::of(&treated);
         self.emit(canary_metrics(
             "VERIFICATION".into(),

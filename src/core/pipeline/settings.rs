@@ -104,6 +104,8 @@ pub struct PipelineSettings {
     pub canary_max_error_rate: f64,
     /// Canary absolute p99 ceiling, ms.
     pub canary_max_latency_p99_ms: f64,
+    /// How long a rollout holds its split while metrics are missing or stale, ms.
+    pub metrics_hold_ms: u64,
     /// Statistical judge settings.
     pub judge: JudgeConfig,
     /// Verification window, ms.
@@ -142,6 +144,7 @@ impl Default for PipelineSettings {
             canary_steps: vec![10, 50, 100],
             canary_max_error_rate: 0.02,
             canary_max_latency_p99_ms: 500.0,
+            metrics_hold_ms: 90_000,
             judge: JudgeConfig::default(),
             verification_window_ms: 30_000,
             lock_ttl_ms: 30_000,
