@@ -864,13 +864,27 @@ fn run_demo(
     if format == Format::Text {
         writeln!(
             out,
-            "\noutcome: {}   audit log: {}",
+            "\noutcome: {}   audit log: {}\n{}",
             outcome.as_str(),
-            audit_path.display()
+            audit_path.display(),
+            anchor_line(&audit_path)
         )
         .ok();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The audit log's anchor: its last hash. A hash chain cannot show that records were cut off
+/// its end; a copy of the last hash kept somewhere else can, so it is printed for the operator to
+/// keep (`ccp audit verify` prints the same hash).
+fn anchor_line(audit: &Path) -> String {
+    match ccp::audit::verify_file(audit) {
+        Ok(ccp::audit::VerifyReport::Intact { records, last_hash }) => format!(
+            "audit anchor: {records} records, last hash {last_hash} (keep it elsewhere: it exposes a cut-off log)"
+        ),
+        Ok(broken) => format!("audit log does not verify: {broken}"),
+        Err(e) => format!("audit log unreadable: {e}"),
+    }
 }
 
 /// Themes for the cockpit: the configured one first (a builtin name or a file), then the other
@@ -913,6 +927,7 @@ fn cockpit(opts: &DemoOptions, cfg: &Config, args: &DemoArgs, actor: String) -> 
             fps: cfg.tui.fps,
             mouse: cfg.tui.mouse,
             record: args.session.record.clone(),
+            alarm: None,
         },
     )?;
     match outcome {
@@ -926,6 +941,7 @@ fn cockpit(opts: &DemoOptions, cfg: &Config, args: &DemoArgs, actor: String) -> 
             audit_path.display()
         ),
     }
+    println!("{}", anchor_line(&audit_path));
     if let Some(r) = &args.session.record {
         println!("recording: {} (play it with `asciinema play`)", r.display());
     }
@@ -944,6 +960,16 @@ fn audit(cmd: AuditCmd) -> Result<ExitCode> {
             })
         }
         AuditCmd::Replay { file, incident } => {
+            // A replay of a tampered log must not look like a trustworthy record.
+            let alarm = match ccp::audit::verify_file(&file)? {
+                ccp::audit::VerifyReport::Intact { .. } => None,
+                broken @ ccp::audit::VerifyReport::Broken { seq, .. } => {
+                    eprintln!("{}: {broken}", file.display());
+                    Some(format!(
+                        "AUDIT CHAIN BROKEN at seq {seq}: replay unverified"
+                    ))
+                }
+            };
             let records = ccp::audit::read_records(&file)?;
             let Some(r) = ccp::audit::replay::replay(&records, incident.as_deref()) else {
                 eprintln!(
@@ -979,6 +1005,7 @@ fn audit(cmd: AuditCmd) -> Result<ExitCode> {
                     fps: cfg.tui.fps,
                     mouse: cfg.tui.mouse,
                     record: None,
+                    alarm,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

@@ -423,3 +423,32 @@ fn exhausted_error_budget_pauses_for_a_human_instead_of_failing_the_gates() {
         "approved, so it deploys"
     );
 }
+
+/// The text run ends with the audit anchor: the log's last hash, to keep elsewhere (a cut-off
+/// log still chains; only a copy of its last hash shows the cut).
+#[test]
+fn text_run_prints_the_audit_anchor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let out = Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args(["demo", "--headless", "--pace", "instant", "--auto-approve"])
+        .env("CCP_STATE_DIR", &state)
+        .output()
+        .expect("run ccp demo");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("audit anchor: "))
+        .unwrap_or_else(|| panic!("no anchor line:\n{text}"));
+    let records = ccp::audit::read_records(&state.join("audit.jsonl")).expect("log");
+    let last = records.last().expect("records");
+    assert!(
+        line.contains(&format!(
+            "{} records, last hash {}",
+            records.len(),
+            last.hash
+        )),
+        "{line}"
+    );
+}

@@ -372,3 +372,31 @@ fn a_rolled_back_run_shows_the_exit_path() {
         "traffic is back on the old version"
     );
 }
+
+/// An alarm (a replayed log's broken chain) is the first thing in the status bar, whatever the
+/// run shows, and nothing else is drawn over it.
+#[test]
+fn an_alarm_leads_the_status_bar() {
+    let vm = vm_done();
+    let mut ui = UiState::new(vec![Theme::default_dark()], "replay", "replay");
+    ui.alarm = Some("AUDIT CHAIN BROKEN at seq 9: replay unverified".into());
+    let cache = DrawCache::new();
+    let mut t = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    t.draw(|f| draw(f, &vm, &ui, &cache)).expect("draw");
+    let b = t.backend().buffer().clone();
+    let last: String = (0..160).map(|x| b[(x, 47)].symbol()).collect();
+    assert!(
+        last.trim_start()
+            .starts_with("⚠ AUDIT CHAIN BROKEN at seq 9"),
+        "{last}"
+    );
+    assert!(last.contains("CLOSED · resolved"), "{last}");
+    let cell = &b[(3, 47)];
+    assert_eq!(
+        cell.fg,
+        Theme::default_dark()
+            .status(ccp::tui::theme::Status::Bad)
+            .fg
+            .unwrap_or(Color::Reset)
+    );
+}

@@ -265,3 +265,50 @@ fn audit_replay_steps_through_a_recorded_run() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", MINUTE);
 }
+
+/// A replay of a tampered log says so in the cockpit, the whole time, with the seq where the
+/// chain breaks — it must not look like a trustworthy record.
+#[test]
+fn replay_of_a_tampered_log_shows_the_broken_chain() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let ok = Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args([
+            "demo",
+            "--headless",
+            "--json",
+            "--pace",
+            "instant",
+            "--auto-approve",
+        ])
+        .arg("--state-dir")
+        .arg(state.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(ok, "the headless run that writes the audit log failed");
+    let log = state.path().join("audit.jsonl");
+    let text = std::fs::read_to_string(&log).expect("log");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[9] = lines[9].replacen("\"actor\":\"ccp\"", "\"actor\":\"mallory\"", 1);
+    assert!(lines[9].contains("mallory"), "record 9 has no ccp actor");
+    std::fs::write(&log, lines.join("\n") + "\n").expect("write");
+    let t = Tmux::start(
+        "tampered",
+        200,
+        48,
+        &format!("audit replay {}", log.display()),
+    );
+    let screen = t.wait_for("AUDIT CHAIN BROKEN", MINUTE);
+    assert!(screen.contains("seq 9"), "{screen}");
+    for _ in 0..3 {
+        t.keys(&["Right"]);
+    }
+    let screen = t.wait_for("replay 3/", MINUTE);
+    assert!(
+        screen.contains("AUDIT CHAIN BROKEN"),
+        "the alarm went away:\n{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", MINUTE);
+}

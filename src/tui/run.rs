@@ -44,6 +44,8 @@ pub struct CockpitOptions {
     pub mouse: bool,
     /// Write an asciicast v2 recording here.
     pub record: Option<PathBuf>,
+    /// Shown as an alarm in the status bar the whole time (e.g. a replayed log's broken chain).
+    pub alarm: Option<String>,
 }
 
 /// What the terminal writes to: the real stdout, or stdout teed into a recording.
@@ -188,6 +190,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut vm = ViewModel::default();
     let mut ui = UiState::new(opts.themes.clone(), &opts.pace, &opts.actor);
+    ui.alarm = opts.alarm.clone();
     let (commands, recorded, _live) = match source {
         Source::Live {
             mut handle,

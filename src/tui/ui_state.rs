@@ -139,6 +139,9 @@ pub struct UiState {
     pub replay_len: usize,
     /// Set when the loop should exit.
     pub quit: bool,
+    /// A finding that makes everything shown untrustworthy (a broken audit chain): drawn first
+    /// in the status bar, in alarm colours, for as long as the cockpit runs.
+    pub alarm: Option<String>,
 }
 
 impl UiState {
@@ -169,6 +172,7 @@ impl UiState {
             replay_pos: None,
             replay_len: 0,
             quit: false,
+            alarm: None,
         }
     }
 

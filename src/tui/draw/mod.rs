@@ -241,6 +241,15 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     }
     let sep = || Span::styled(" │ ", theme.status(Status::Muted));
     let mut spans: Vec<Span> = Vec::new();
+    if let Some(alarm) = &ui.alarm {
+        spans.push(Span::styled(
+            format!(" ⚠ {alarm} "),
+            theme
+                .status(Status::Bad)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+        spans.push(sep());
+    }
     match (&vm.finished, vm.state) {
         (Some(fin), _) => spans.push(Span::styled(
             format!(" ■ {} · {}", fin.state, fin.outcome.as_str()),
