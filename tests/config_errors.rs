@@ -450,3 +450,21 @@ fn unreadable_file_names_the_path() {
     assert!(shown.contains(&missing.display().to_string()), "{shown}");
     assert!(shown.contains("cannot read"), "{shown}");
 }
+
+#[test]
+fn empty_webhook_secret_is_refused_at_the_key() {
+    let text = "webhooks:\n  github:\n    secret: \"${GH_SECRET:-}\"\n";
+    let e = err(text);
+    assert_eq!(e.position(), Some(pos_of(text, "secret:")), "{e}");
+    assert!(
+        e.message().contains("`webhooks.github.secret` is empty"),
+        "{e}"
+    );
+    let text = "webhooks:\n  gitlab:\n    token: \"  \"\n";
+    let e = err(text);
+    assert_eq!(e.position(), Some(pos_of(text, "token:")), "{e}");
+    assert!(
+        e.message().contains("`webhooks.gitlab.token` is empty"),
+        "{e}"
+    );
+}

@@ -247,6 +247,50 @@ fn misc(cfg: &Config) -> Option<Issue> {
         .or_else(|| email_recipients(cfg))
         .or_else(|| notification_targets(cfg))
         .or_else(|| notification_delivery(cfg))
+        .or_else(|| webhook_secrets(cfg))
+}
+
+/// An inbound webhook with an empty secret would accept an HMAC anyone can compute (the key is
+/// ""), so a provider section whose secret came out empty — typically an unset `${VAR}` — is
+/// refused at load time, at the key.
+fn webhook_secrets(cfg: &Config) -> Option<Issue> {
+    let w = &cfg.webhooks;
+    let secrets: [(KeyPath, Option<&str>); 6] = [
+        (
+            &["webhooks", "github", "secret"],
+            w.github.as_ref().map(|c| c.secret.as_str()),
+        ),
+        (
+            &["webhooks", "gitlab", "token"],
+            w.gitlab.as_ref().map(|c| c.token.as_str()),
+        ),
+        (
+            &["webhooks", "jenkins", "secret"],
+            w.jenkins.as_ref().map(|c| c.secret.as_str()),
+        ),
+        (
+            &["webhooks", "azure", "secret"],
+            w.azure.as_ref().map(|c| c.secret.as_str()),
+        ),
+        (
+            &["webhooks", "circleci", "secret"],
+            w.circleci.as_ref().map(|c| c.secret.as_str()),
+        ),
+        (
+            &["webhooks", "generic", "secret"],
+            w.generic.as_ref().map(|c| c.secret.as_str()),
+        ),
+    ];
+    secrets
+        .into_iter()
+        .find(|(_, v)| v.is_some_and(|s| s.trim().is_empty()))
+        .map(|(path, _)| {
+            let msg = format!(
+                "`{}` is empty: anyone could sign deliveries with an empty key; set it (is its ${{VAR}} unset?) or remove the section",
+                dotted(path)
+            );
+            Issue::new(path, msg)
+        })
 }
 
 fn tui_fps(fps: u32) -> Option<Issue> {
