@@ -187,7 +187,7 @@ fn a_resolved_demo_is_reported_as_the_log_has_it_and_tampering_is_announced() {
         )),
         "{md}"
     );
-    assert!(md.contains(&format!("| mallory | approve | --auto-approve |")));
+    assert!(md.contains("| mallory | approve | --auto-approve |"));
     assert!(md.contains(&format!("{seq} ⚠ unverified")), "{md}");
     assert!(md.contains("| Outcome | **resolved** |"));
     assert!(stderr(&o).contains(&format!("broken at seq {seq}")));
