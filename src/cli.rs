@@ -190,6 +190,21 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Decision-justification report of one incident from its audit log: verifies the chain
+    /// first, then the timeline, every decision with its justification, gates, approvals,
+    /// verdicts, locks, rollbacks, notifications, crash recovery and the outcome.
+    /// Exit 0, 2 for an unreadable log or an incident not in it.
+    Report {
+        /// The audit log (e.g. <state-dir>/audit.jsonl).
+        #[arg(long, value_name = "FILE")]
+        audit: PathBuf,
+        /// Incident id; may be left out when the log holds exactly one.
+        #[arg(long, value_name = "ID")]
+        incident: Option<String>,
+        /// md (default) or json.
+        #[arg(long, value_enum, default_value_t = ccp::report::Format::Md)]
+        format: ccp::report::Format,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -525,6 +540,17 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             )?))
         }
         Some(Cmd::Recovery { cmd }) => Ok(ccp::recovery::cmd::run(cmd, cli.config.as_deref())),
+        Some(Cmd::Report {
+            audit,
+            incident,
+            format,
+        }) => Ok(ExitCode::from(ccp::report::run(
+            &audit,
+            incident.as_deref(),
+            format,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )?)),
     }
 }
 

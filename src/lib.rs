@@ -19,6 +19,7 @@ pub mod localize_cmd;
 pub mod lock_tool;
 pub mod notify;
 pub mod recovery;
+pub mod report;
 pub mod restart;
 pub mod scenarios;
 pub mod serve;
