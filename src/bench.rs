@@ -195,6 +195,8 @@ pub struct StudyRow {
     pub base_error_rate: f64,
     /// What the canary does differently: `A/A`, `errors ×1.5`, `errors ×2`, `p99 ×1.5`.
     pub effect: String,
+    /// Seconds of traffic the step was judged on.
+    pub window_s: usize,
     /// Trials run.
     pub trials: usize,
     /// Fraction judged Fail (a rollback). On A/A rows this is the false-rollback rate.
@@ -256,14 +258,16 @@ impl Traffic {
 
 /// The A/A and A/B simulation study of the canary judge with the shipped defaults: identical
 /// cohorts (false rollbacks), and canaries 1.5× and 2× worse in errors or 1.5× in latency
-/// (detection), over one `deploy.observe_s` window, at 10 % and 50 % canary traffic.
+/// (detection), over one canary step's window — `deploy.observe_s`, longer when fewer than
+/// `canary.min_expected_errors` canary errors are expected — at 10 % and 50 % canary traffic.
 pub fn judge_study(trials: usize, seed: u64) -> Vec<StudyRow> {
     use crate::core::pipeline::rollout::judge_windows;
     use crate::core::stats::judge::Verdict;
     use crate::core::stats::rng::Rng;
     let cfg = Config::default();
     let settings = app::settings_from(&cfg, seed);
-    let window_s = (settings.pacing.observe_ms / 1000).max(1) as usize;
+    let observe_s = (settings.pacing.observe_ms / 1000).max(1) as f64;
+    let max_s = (settings.max_observe_ms / 1000).max(1) as f64;
     let effects: [(&str, f64, f64); 4] = [
         ("A/A", 1.0, 1.0),
         ("errors ×1.5", 1.5, 1.0),
@@ -281,6 +285,15 @@ pub fn judge_study(trials: usize, seed: u64) -> Vec<StudyRow> {
                 sigma: 0.15,
             };
             for (ei, (name, ef, lf)) in effects.iter().enumerate() {
+                // The pipeline observes a step until `min_expected_errors` canary errors are
+                // expected at the baseline's rate; the study sizes its window the same way.
+                let per_s = traffic.rps * traffic.canary_share * base_error;
+                let needed = if per_s > 0.0 {
+                    settings.min_expected_errors / per_s
+                } else {
+                    0.0
+                };
+                let window_s = needed.ceil().clamp(observe_s, max_s) as usize;
                 let mut rng = Rng::new(seed).fork((ci * 100 + bi * 10 + ei) as u64);
                 let (mut fail, mut inconclusive) = (0usize, 0usize);
                 for _ in 0..trials {
@@ -297,6 +310,7 @@ pub fn judge_study(trials: usize, seed: u64) -> Vec<StudyRow> {
                     canary_pct,
                     base_error_rate: base_error,
                     effect: (*name).to_string(),
+                    window_s,
                     trials,
                     fail: fail as f64 / n,
                     inconclusive: inconclusive as f64 / n,

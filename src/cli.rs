@@ -1148,14 +1148,15 @@ fn bench_judge(trials: usize, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "canary judge, A/A and A/B study: {trials} trials per row, one observe window, 120 rps"
+        "canary judge, A/A and A/B study: {trials} trials per row, one canary step's window, 120 rps"
     );
-    println!("  canary  base err  effect        rollback  ask human");
+    println!("  canary  base err  window  effect        rollback  ask human");
     for r in rows {
         println!(
-            "  {:>5}%  {:>7.1}%  {:<12}  {:>7.1}%  {:>8.1}%",
+            "  {:>5}%  {:>7.1}%  {:>5}s  {:<12}  {:>7.1}%  {:>8.1}%",
             r.canary_pct,
             r.base_error_rate * 100.0,
+            r.window_s,
             r.effect,
             r.fail * 100.0,
             r.inconclusive * 100.0

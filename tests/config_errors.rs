@@ -217,7 +217,7 @@ fn unknown_key_without_close_match_lists_valid_keys() {
     assert_at(&e, Position::new(2, 3), ErrorKind::UnknownKey);
     assert!(
         e.message()
-            .ends_with("valid keys are `max_error_rate`, `max_latency_p99_ms`, `metrics_hold_s`"),
+            .ends_with("valid keys are `max_error_rate`, `max_latency_p99_ms`, `metrics_hold_s`, `min_expected_errors`, `max_observe_s`"),
         "{e}"
     );
 }

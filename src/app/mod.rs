@@ -159,6 +159,8 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
         canary_max_error_rate: cfg.canary.max_error_rate,
         canary_max_latency_p99_ms: cfg.canary.max_latency_p99_ms,
         metrics_hold_ms: cfg.canary.metrics_hold_s.saturating_mul(1000),
+        min_expected_errors: cfg.canary.min_expected_errors,
+        max_observe_ms: cfg.canary.max_observe_s.saturating_mul(1000),
         judge: JudgeConfig {
             alpha: v.alpha,
             min_samples: v.min_samples,

@@ -111,6 +111,8 @@ pub(crate) struct Findings {
     pub(crate) leases: Vec<LockLease>,
     pub(crate) deployed_percent: u8,
     pub(crate) deploy_started_ms: i64,
+    /// When the current canary step's traffic shift landed: its window starts there.
+    pub(crate) step_started_ms: i64,
     pub(crate) strategy: Option<crate::core::domain::Strategy>,
     pub(crate) gates_summary: String,
     /// The fix as committed on `ccp/fix-<incident>` once the gates passed; its `commit` is the

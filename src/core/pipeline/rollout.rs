@@ -144,7 +144,9 @@ impl Pipeline {
                 State::Canary50
             })?;
             self.shift(pct)?;
+            self.found.step_started_ms = self.ports.clock.now_ms();
             self.pace(self.settings.pacing.observe_ms)?;
+            self.observe_until_enough_errors(pct)?;
             self.go(State::HealthCheck)?;
             self.health_check(pct)?;
         }
@@ -239,7 +241,7 @@ impl Pipeline {
         };
         let (a, b, what) = match which {
             Windows::Canary => {
-                let from = now - self.settings.pacing.observe_ms as i64;
+                let from = self.found.step_started_ms;
                 (
                     read(Cohort::Baseline, from, now)?,
                     read(Cohort::Canary, from, now)?,
@@ -262,6 +264,53 @@ impl Pipeline {
             ));
         }
         Ok((a, b))
+    }
+
+    /// Keep observing a canary step until the canary is expected to have shown
+    /// `min_expected_errors` errors at the baseline's error rate (capped by `max_observe_ms`):
+    /// a 30 s look at a quiet service sees one or two errors, and then a doubled error rate is
+    /// invisible. A metrics failure here is left to the health check, which holds for metrics.
+    fn observe_until_enough_errors(&mut self, pct: u8) -> Step<()> {
+        let want = self.settings.min_expected_errors;
+        if want <= 0.0 {
+            return Ok(());
+        }
+        let start = self.found.step_started_ms;
+        let mut told = false;
+        loop {
+            let now = self.ports.clock.now_ms();
+            let Ok((base, canary)) = self.read_windows(Windows::Canary, now) else {
+                return Ok(());
+            };
+            let b = WindowStats::of(&base);
+            let c = WindowStats::of(&canary);
+            let expected = c.requests as f64 * b.error_rate;
+            let elapsed = (now - start).max(0) as u64;
+            if expected >= want || elapsed >= self.settings.max_observe_ms {
+                if told {
+                    self.emit(EventKind::Note {
+                        message: format!(
+                            "{pct}% step observed {} s: {expected:.1} canary errors expected at the baseline's rate",
+                            elapsed / 1000
+                        ),
+                    })?;
+                }
+                return Ok(());
+            }
+            if !told {
+                told = true;
+                self.emit(EventKind::Note {
+                    message: format!(
+                        "observing the {pct}% step longer: only {expected:.1} canary errors expected so far at the baseline's {:.2}% error rate, {want:.0} needed to tell a 2× regression from noise (at most {} s)",
+                        b.error_rate * 100.0,
+                        self.settings.max_observe_ms / 1000
+                    ),
+                })?;
+            }
+            let left = self.settings.max_observe_ms.saturating_sub(elapsed);
+            self.pace(HOLD_POLL_MS.min(left.max(1)))?;
+            self.renew_locks()?;
+        }
     }
 
     /// The windows for a verdict. While metrics are missing or stale the rollout holds its

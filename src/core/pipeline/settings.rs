@@ -106,6 +106,11 @@ pub struct PipelineSettings {
     pub canary_max_latency_p99_ms: f64,
     /// How long a rollout holds its split while metrics are missing or stale, ms.
     pub metrics_hold_ms: u64,
+    /// Errors the canary must be expected to show (at the baseline's rate) before a step is
+    /// judged; 0 = judge after `observe_ms`.
+    pub min_expected_errors: f64,
+    /// Cap on one canary step's observation, ms.
+    pub max_observe_ms: u64,
     /// Statistical judge settings.
     pub judge: JudgeConfig,
     /// Verification window, ms.
@@ -145,6 +150,8 @@ impl Default for PipelineSettings {
             canary_max_error_rate: 0.02,
             canary_max_latency_p99_ms: 500.0,
             metrics_hold_ms: 90_000,
+            min_expected_errors: 0.0,
+            max_observe_ms: 1_200_000,
             judge: JudgeConfig::default(),
             verification_window_ms: 30_000,
             lock_ttl_ms: 30_000,

@@ -162,6 +162,10 @@ pub struct MetricResult {
     pub mann_whitney_u: Option<f64>,
     /// Two-sided Mann–Whitney p-value: the decision statistic.
     pub p_value: Option<f64>,
+    /// `p_value` after Holm's correction across the metrics judged together: what the verdict
+    /// is actually decided on, so that judging more signals does not mean more false rollbacks.
+    #[serde(default)]
+    pub p_adjusted: Option<f64>,
     /// Welch t (canary − baseline); None if infinite or unavailable.
     pub welch_t: Option<f64>,
     /// Two-sided Welch p-value (informational).
@@ -268,6 +272,7 @@ fn empty_result(
         canary_median: finite_median(canary),
         mann_whitney_u: None,
         p_value: None,
+        p_adjusted: None,
         welch_t: None,
         welch_p: None,
         effect: None,
@@ -435,8 +440,36 @@ pub fn is_critical(name: &str) -> bool {
     name.to_ascii_lowercase().starts_with("error")
 }
 
+/// Holm's step-down correction over every metric that has a p-value: each metric is judged
+/// at `alpha` per family, not per metric, so adding signals does not add false rollbacks. A
+/// metric that failed on its own p-value but not on the adjusted one passes, and says why.
+fn correct_family_wise(results: &mut [MetricResult], cfg: &JudgeConfig) {
+    let mut order: Vec<(usize, f64)> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.p_value.filter(|p| p.is_finite()).map(|p| (i, p)))
+        .collect();
+    order.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let k = order.len();
+    let mut running: f64 = 0.0;
+    for (rank, (i, p)) in order.into_iter().enumerate() {
+        running = running.max(((k - rank) as f64 * p).min(1.0));
+        let r = &mut results[i];
+        r.p_adjusted = Some(running);
+        if r.verdict == MetricVerdict::Fail && running >= cfg.alpha {
+            r.verdict = MetricVerdict::Pass;
+            r.reason.push_str(&format!(
+                "; not significant once corrected for {k} metrics judged together (Holm-adjusted p={} ≥ {})",
+                explain::fmt_num(running),
+                explain::fmt_num(cfg.alpha)
+            ));
+        }
+    }
+}
+
 /// Combines per-metric results into the overall judgement.
-pub fn summarize(results: Vec<MetricResult>, cfg: &JudgeConfig) -> Judgement {
+pub fn summarize(mut results: Vec<MetricResult>, cfg: &JudgeConfig) -> Judgement {
+    correct_family_wise(&mut results, cfg);
     let t = tally(&results);
     let judged = t.passed + t.failed;
     if judged == 0 {
@@ -830,5 +863,50 @@ mod tests {
         let cfg: JudgeConfig = serde_json::from_str(r#"{"alpha": 0.01}"#).expect("partial config");
         assert_eq!((cfg.alpha, cfg.min_samples), (0.01, 5));
         assert!(JudgeConfig { alpha: 1.5, ..cfg }.validate().is_err());
+    }
+
+    fn failed(name: &str, p: f64) -> MetricResult {
+        MetricResult {
+            p_value: Some(p),
+            verdict: MetricVerdict::Fail,
+            reason: format!("{name} worse"),
+            ..empty_result(name, &[1.0], &[2.0], Direction::IncreaseIsBad)
+        }
+    }
+
+    #[test]
+    fn holm_correction_spares_borderline_failures_across_metrics() {
+        let cfg = JudgeConfig::default();
+        // Sorted: 0.03 → 2 × 0.03 = 0.06, 0.04 → max(0.06, 0.04) = 0.06: neither survives.
+        let j = summarize(
+            vec![
+                failed("latency_p99_ms", 0.04),
+                failed("latency_p50_ms", 0.03),
+            ],
+            &cfg,
+        );
+        let adj: Vec<Option<f64>> = j.metrics.iter().map(|m| m.p_adjusted).collect();
+        assert_eq!(adj, [Some(0.06), Some(0.06)]);
+        assert!(j.metrics.iter().all(|m| m.verdict == MetricVerdict::Pass));
+        assert!(
+            j.metrics[0].reason.contains("Holm-adjusted p=0.06"),
+            "{}",
+            j.metrics[0].reason
+        );
+        assert_eq!(j.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn holm_correction_keeps_strong_failures() {
+        let cfg = JudgeConfig::default();
+        // 0.001 → 0.002 (fails); 0.04 → max(0.002, 0.04) = 0.04 (< 0.05: still fails).
+        let j = summarize(
+            vec![failed("error_rate", 0.001), failed("latency_p99_ms", 0.04)],
+            &cfg,
+        );
+        assert_eq!(j.metrics[0].p_adjusted, Some(0.002));
+        assert_eq!(j.metrics[1].p_adjusted, Some(0.04));
+        assert!(j.metrics.iter().all(|m| m.verdict == MetricVerdict::Fail));
+        assert_eq!(j.verdict, Verdict::Fail);
     }
 }

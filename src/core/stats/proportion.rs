@@ -65,6 +65,7 @@ pub fn judge_counts(
         canary_median: Some(r2),
         mann_whitney_u: None,
         p_value: None,
+        p_adjusted: None,
         welch_t: None,
         welch_p: None,
         effect: Some(r2 - r1),
