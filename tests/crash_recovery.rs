@@ -205,16 +205,8 @@ fn the_next_start_recovers_then_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state");
     run_and_kill(&state, "CANARY_50");
-    let out = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--pace",
-            "instant",
-            "--auto-approve",
-        ])
-        .env("CCP_STATE_DIR", &state)
+    let out = common::headless_demo(&state)
+        .arg("--auto-approve")
         .output()
         .expect("run ccp demo");
     assert!(
@@ -239,6 +231,20 @@ fn the_next_start_recovers_then_runs() {
     assert_eq!(finished, ["rolled_back", "resolved"]);
 }
 
+/// A log of three notes `n0`..`n2` about `incident`.
+fn write_notes(log: &Path, incident: &str) {
+    let mut w = ccp::audit::FileAuditLog::open(log, false).expect("open");
+    for i in 0..3 {
+        w.append(
+            "2026-01-01T00:00:00Z",
+            "ccp",
+            "note",
+            serde_json::json!({"incident": incident, "message": format!("n{i}")}),
+        )
+        .expect("append");
+    }
+}
+
 /// A log cut mid-line: `ccp recover` quarantines the fragment byte for byte, records that in
 /// the chain, and the log verifies again.
 #[test]
@@ -247,18 +253,7 @@ fn torn_last_line_is_quarantined_and_recorded() {
     let state = dir.path().join("state");
     std::fs::create_dir_all(&state).expect("mkdir");
     let log = state.join("audit.jsonl");
-    {
-        let mut w = ccp::audit::FileAuditLog::open(&log, false).expect("open");
-        for i in 0..3 {
-            w.append(
-                "2026-01-01T00:00:00Z",
-                "ccp",
-                "note",
-                serde_json::json!({"incident": "", "message": format!("n{i}")}),
-            )
-            .expect("append");
-        }
-    }
+    write_notes(&log, "");
     let fragment = b"{\"seq\":3,\"ts\":\"2026-01-01T00:00:01Z\",\"actor\":\"cc";
     let mut bytes = std::fs::read(&log).expect("read");
     bytes.extend_from_slice(fragment);
@@ -297,18 +292,7 @@ fn a_tampered_log_is_not_recovered_from() {
     let state = dir.path().join("state");
     std::fs::create_dir_all(&state).expect("mkdir");
     let log = state.join("audit.jsonl");
-    {
-        let mut w = ccp::audit::FileAuditLog::open(&log, false).expect("open");
-        for i in 0..3 {
-            w.append(
-                "2026-01-01T00:00:00Z",
-                "ccp",
-                "note",
-                serde_json::json!({"incident": "INC-1", "message": format!("n{i}")}),
-            )
-            .expect("append");
-        }
-    }
+    write_notes(&log, "INC-1");
     let text = std::fs::read_to_string(&log).expect("read");
     let tampered = text.replacen("\"n1\"", "\"n9\"", 1);
     std::fs::write(&log, &tampered).expect("write");

@@ -133,18 +133,8 @@ fn demo_runs_a_scenario_world() {
         return;
     }
     let state = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--pace",
-            "instant",
-            "--auto-approve",
-            "--scenario",
-            "canary_latency",
-        ])
-        .env("CCP_STATE_DIR", state.path())
+    let out = common::headless_demo(state.path())
+        .args(["--auto-approve", "--scenario", "canary_latency"])
         .output()
         .expect("run ccp demo");
     assert!(

@@ -221,8 +221,9 @@ fn a_panic_restores_the_terminal() {
     );
 }
 
-#[test]
-fn audit_replay_steps_through_a_recorded_run() {
+/// The audit log of one auto-approved headless run, in a temporary state directory (kept alive
+/// by the returned guard).
+fn recorded_log() -> (tempfile::TempDir, PathBuf) {
     let state = tempfile::tempdir().expect("temp dir");
     let ok = Command::new(env!("CARGO_BIN_EXE_ccp"))
         .args([
@@ -241,6 +242,12 @@ fn audit_replay_steps_through_a_recorded_run() {
         .unwrap_or(false);
     assert!(ok, "the headless run that writes the audit log failed");
     let log = state.path().join("audit.jsonl");
+    (state, log)
+}
+
+#[test]
+fn audit_replay_steps_through_a_recorded_run() {
+    let (_state, log) = recorded_log();
     let t = Tmux::start(
         "replay",
         160,
@@ -270,24 +277,7 @@ fn audit_replay_steps_through_a_recorded_run() {
 /// chain breaks — it must not look like a trustworthy record.
 #[test]
 fn replay_of_a_tampered_log_shows_the_broken_chain() {
-    let state = tempfile::tempdir().expect("temp dir");
-    let ok = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--pace",
-            "instant",
-            "--auto-approve",
-        ])
-        .arg("--state-dir")
-        .arg(state.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "the headless run that writes the audit log failed");
-    let log = state.path().join("audit.jsonl");
+    let (_state, log) = recorded_log();
     let text = std::fs::read_to_string(&log).expect("log");
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[9] = lines[9].replacen("\"actor\":\"ccp\"", "\"actor\":\"mallory\"", 1);

@@ -283,6 +283,26 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// The `deploy_step` event recording what the tool did for `step`, or `None` when no tool
+    /// ran (an in-process deployer has nothing to add). One place builds it, so the pipeline and
+    /// crash recovery record rollbacks identically.
+    pub fn event(&self, step: &DeployStep<'_>) -> Option<super::events::EventKind> {
+        let command = self.command.as_ref()?;
+        Some(super::events::EventKind::DeployStep {
+            action: step.action.as_str().to_string(),
+            service: step.service.to_string(),
+            percent: step.percent,
+            fence: step.fence,
+            version: step.version.to_string(),
+            command: command.clone(),
+            ok: self.ok(),
+            exit_code: self.exit_code,
+            duration_ms: self.duration_ms,
+            output: self.output.clone(),
+            error: self.error.as_ref().map(|e| e.message.clone()),
+        })
+    }
+
     /// A report that only says whether an in-process step worked.
     pub fn from_result(result: PortResult<()>) -> Self {
         StepReport {

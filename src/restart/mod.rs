@@ -385,23 +385,8 @@ fn roll_back(
                 incident: Some(id),
             };
             let report = d.run_step(&step);
-            if let Some(command) = &report.command {
-                log.emit(
-                    id,
-                    EventKind::DeployStep {
-                        action: DeployAction::Rollback.as_str().to_string(),
-                        service: service.clone(),
-                        percent: 0,
-                        fence,
-                        version: String::new(),
-                        command: command.clone(),
-                        ok: report.ok(),
-                        exit_code: report.exit_code,
-                        duration_ms: report.duration_ms,
-                        output: report.output.clone(),
-                        error: report.error.as_ref().map(|e| e.message.clone()),
-                    },
-                )?;
+            if let Some(ev) = report.event(&step) {
+                log.emit(id, ev)?;
             }
             match report.error {
                 None => Ok("traffic routed back to the previous version".to_string()),

@@ -187,20 +187,8 @@ impl Pipeline {
         };
         let report = self.ports.deployer.run_step(&step);
         let mut recorded = Ok(());
-        if let Some(command) = &report.command {
-            recorded = self.emit(EventKind::DeployStep {
-                action: action.as_str().to_string(),
-                service: service.clone(),
-                percent: pct,
-                fence,
-                version,
-                command: command.clone(),
-                ok: report.ok(),
-                exit_code: report.exit_code,
-                duration_ms: report.duration_ms,
-                output: report.output.clone(),
-                error: report.error.as_ref().map(|e| e.message.clone()),
-            });
+        if let Some(ev) = report.event(&step) {
+            recorded = self.emit(ev);
         }
         (report, recorded)
     }
