@@ -287,7 +287,10 @@ pub fn judge_study(trials: usize, seed: u64) -> Vec<StudyRow> {
             for (ei, (name, ef, lf)) in effects.iter().enumerate() {
                 // The pipeline observes a step until `min_expected_errors` canary errors are
                 // expected at the baseline's rate; the study sizes its window the same way.
-                let per_s = traffic.rps * traffic.canary_share * base_error;
+                let per_s = crate::core::pipeline::rollout::effective_errors(
+                    traffic.rps * traffic.canary_share * base_error,
+                    traffic.rps * (1.0 - traffic.canary_share) * base_error,
+                );
                 let needed = if per_s > 0.0 {
                     settings.min_expected_errors / per_s
                 } else {

@@ -591,9 +591,10 @@ pub struct CanaryConfig {
     /// Seconds the rollout holds its traffic split when the metrics source is missing or stale
     /// (no samples), waiting for numbers instead of guessing; after that it rolls back.
     pub metrics_hold_s: u64,
-    /// A canary step is observed at least until this many errors are expected in the canary at
-    /// the baseline's error rate: with fewer, no test can tell a 2× regression from noise, so a
-    /// quiet low-traffic service gets a longer look instead of a coin toss. 0 turns it off.
+    /// A canary step is observed at least until the error counts carry this much evidence:
+    /// `λc·λb/(λc+λb)` for the canary's expected errors `λc` at the baseline's rate and the
+    /// baseline's errors `λb`. With less, no test can tell a 2× regression from noise, so a quiet
+    /// low-traffic service gets a longer look instead of a coin toss. 0 turns it off.
     pub min_expected_errors: f64,
     /// Longest a canary step is observed while waiting for `min_expected_errors`, seconds.
     pub max_observe_s: u64,
@@ -605,8 +606,8 @@ impl Default for CanaryConfig {
             max_error_rate: 0.02,
             max_latency_p99_ms: 500.0,
             metrics_hold_s: 90,
-            min_expected_errors: 40.0,
-            max_observe_s: 1200,
+            min_expected_errors: 60.0,
+            max_observe_s: 3600,
         }
     }
 }

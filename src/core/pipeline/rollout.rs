@@ -23,6 +23,19 @@ enum Windows {
     Verification,
 }
 
+/// How much evidence two error counts carry for comparing their rates: `λc·λb / (λc + λb)` for
+/// the canary's expected count `λc` (at the baseline's rate) and the baseline's count `λb`. A
+/// comparison is as uncertain as its smaller side, so a 50 % canary needs more errors than a
+/// 10 % one, whose baseline rate is known almost exactly.
+pub fn effective_errors(canary_expected: f64, baseline: f64) -> f64 {
+    let sum = canary_expected + baseline;
+    if sum > 0.0 {
+        canary_expected * baseline / sum
+    } else {
+        0.0
+    }
+}
+
 /// How often a rollout holding for metrics looks again, ms.
 const HOLD_POLL_MS: u64 = 10_000;
 
@@ -272,13 +285,13 @@ impl Pipeline {
             };
             let b = WindowStats::of(&base);
             let c = WindowStats::of(&canary);
-            let expected = c.requests as f64 * b.error_rate;
+            let expected = effective_errors(c.requests as f64 * b.error_rate, b.errors as f64);
             let elapsed = (now - start).max(0) as u64;
             if expected >= want || elapsed >= self.settings.max_observe_ms {
                 if told {
                     self.emit(EventKind::Note {
                         message: format!(
-                            "{pct}% step observed {} s: {expected:.1} canary errors expected at the baseline's rate",
+                            "{pct}% step observed {} s: {expected:.1} errors' worth of evidence at the baseline's rate",
                             elapsed / 1000
                         ),
                     })?;
@@ -289,7 +302,7 @@ impl Pipeline {
                 told = true;
                 self.emit(EventKind::Note {
                     message: format!(
-                        "observing the {pct}% step longer: only {expected:.1} canary errors expected so far at the baseline's {:.2}% error rate, {want:.0} needed to tell a 2× regression from noise (at most {} s)",
+                        "observing the {pct}% step longer: only {expected:.1} errors' worth of evidence so far at the baseline's {:.2}% error rate, {want:.0} needed to tell a 2× regression from noise (at most {} s)",
                         b.error_rate * 100.0,
                         self.settings.max_observe_ms / 1000
                     ),
