@@ -108,6 +108,7 @@ pub fn all() -> Vec<Scenario> {
                     evs.iter().any(|e| matches!(&e.kind, crate::core::events::EventKind::FixProposed { template, .. } if template == "null_check"))
                 }),
                 Check::paused_because("production policy"),
+                Check::note_mentions("observing the 10% step longer"),
                 Check::max_deployed(100),
             ],
         ),

@@ -541,3 +541,18 @@ pub fn judge_windows(base: &[Sample], canary: &[Sample], cfg: &JudgeConfig) -> J
     ];
     summarize(results, cfg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::effective_errors;
+
+    #[test]
+    fn evidence_is_limited_by_the_smaller_side() {
+        // A 10 % canary: the baseline's rate is known almost exactly.
+        assert!((effective_errors(10.0, 90.0) - 9.0).abs() < 1e-12);
+        // A 50/50 split carries half of either side.
+        assert!((effective_errors(30.0, 30.0) - 15.0).abs() < 1e-12);
+        assert_eq!(effective_errors(0.0, 0.0), 0.0);
+        assert_eq!(effective_errors(5.0, 0.0), 0.0);
+    }
+}
