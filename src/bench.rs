@@ -323,3 +323,76 @@ pub fn judge_study(trials: usize, seed: u64) -> Vec<StudyRow> {
     }
     rows
 }
+
+/// Mann-Whitney timing on a sample file, for comparison with SciPy in the same run.
+#[derive(Debug, Clone, Serialize)]
+pub struct MwTiming {
+    /// Baseline size.
+    pub n_baseline: usize,
+    /// Canary size.
+    pub n_canary: usize,
+    /// U of the canary.
+    pub u: f64,
+    /// Two-sided p-value (tie- and continuity-corrected normal approximation).
+    pub p_value: f64,
+    /// Median seconds per test over the repetitions.
+    pub median_s: f64,
+    /// Median seconds to sort the pooled sample with a float comparator, which is what the test
+    /// itself did before it sorted integer keys per side: the baseline measured in the same run.
+    pub sort_median_s: f64,
+    /// Repetitions.
+    pub runs: usize,
+}
+
+#[derive(serde::Deserialize)]
+struct MwInput {
+    baseline: Vec<f64>,
+    canary: Vec<f64>,
+}
+
+/// Time `mann_whitney_u` on the samples in `path` (`{"baseline": [...], "canary": [...]}`).
+pub fn mann_whitney_timing(path: &std::path::Path, runs: usize) -> Result<MwTiming> {
+    use crate::core::stats::mann_whitney::mann_whitney_u;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let input: MwInput = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected {{\"baseline\": [..], \"canary\": [..]}}",
+            path.display()
+        )
+    })?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut times = Vec::with_capacity(runs);
+    let mut result = None;
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        result = mann_whitney_u(&input.baseline, &input.canary);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let mut sorts = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        let mut pooled: Vec<f64> = input
+            .baseline
+            .iter()
+            .chain(&input.canary)
+            .copied()
+            .collect();
+        pooled.sort_by(f64::total_cmp);
+        std::hint::black_box(&pooled);
+        sorts.push(t.elapsed().as_secs_f64());
+    }
+    let r = result.context("Mann-Whitney needs finite samples on both sides")?;
+    Ok(MwTiming {
+        n_baseline: input.baseline.len(),
+        n_canary: input.canary.len(),
+        u: r.u,
+        p_value: r.p_value,
+        median_s: median(times),
+        sort_median_s: median(sorts),
+        runs,
+    })
+}

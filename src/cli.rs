@@ -97,6 +97,10 @@ enum Cmd {
         /// Measure Redis lock cycles and contention instead (against --redis or locks.redis_url).
         #[arg(long)]
         locks: bool,
+        /// Time Mann-Whitney on the two samples in FILE (`{"baseline": [..], "canary": [..]}`);
+        /// scripts/bench_mw_vs_scipy.py runs it beside SciPy on the same data.
+        #[arg(long, value_name = "FILE")]
+        mw: Option<PathBuf>,
         /// Redis URL for --locks.
         #[arg(long, env = "CCP_REDIS_URL")]
         redis: Option<String>,
@@ -474,10 +478,12 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             judge,
             render,
             locks,
+            mw,
             redis,
             json,
         }) => match (judge, render) {
             _ if locks => bench_locks(redis, cli.config.as_deref(), json),
+            _ if mw.is_some() => bench_mw(mw.as_deref(), runs),
             (Some(trials), _) => bench_judge(trials, json),
             (None, Some(frames)) => bench_render(frames, json),
             (None, None) => bench(runs, json),
@@ -1162,6 +1168,17 @@ fn bench_judge(trials: usize, json: bool) -> Result<ExitCode> {
             r.inconclusive * 100.0
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ccp bench --mw FILE`: one JSON document with the statistic, the p-value and the median time
+/// of `runs` repetitions, so a script can put it beside another implementation's.
+fn bench_mw(file: Option<&Path>, runs: usize) -> Result<ExitCode> {
+    let Some(file) = file else {
+        return Ok(ExitCode::from(2));
+    };
+    let r = ccp::bench::mann_whitney_timing(file, runs.max(1))?;
+    println!("{}", serde_json::to_string_pretty(&r)?);
     Ok(ExitCode::SUCCESS)
 }
 
