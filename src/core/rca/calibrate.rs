@@ -1,0 +1,62 @@
+//! From scores to confidences in [0,1] that mean something.
+//!
+//! Each candidate's weight is its blame mass times `exp(evidence)` (a log-linear model: a recent
+//! change or an alert multiplies the odds, inferring a service without metrics divides them).
+//! Confidence is the candidate's share of all weight plus a "none of these" weight: with one
+//! clear origin it approaches 1; when two candidates are close the top one gets about half;
+//! when evidence is thin (little anomaly mass, no deploy data) the null weight pulls everything
+//! down. So the top confidence reflects its margin over the runner-up and the amount of evidence.
+
+/// Log-odds added per unit of change evidence (a fresh, sizeable deploy is about 1).
+pub const CHANGE_WEIGHT: f64 = 1.0;
+/// Log-odds added when the service itself is alerting.
+pub const ALERT_WEIGHT: f64 = 0.2;
+/// Log-odds removed for a service whose anomaly is inferred (it exports no metrics).
+pub const INFERRED_PENALTY: f64 = 0.3;
+/// "None of these" weight, in blame-mass units (one fully anomalous service is 1).
+pub const NULL_WEIGHT: f64 = 0.1;
+/// Extra null weight when the bundle has no deploy data at all.
+pub const NO_DEPLOYS_NULL_WEIGHT: f64 = 0.25;
+
+/// The odds multiplier of a candidate.
+pub fn weight(mass: f64, change: f64, alerted: bool, inferred: bool) -> f64 {
+    let mass = if mass.is_finite() { mass.max(0.0) } else { 0.0 };
+    let change = if change.is_finite() {
+        change.clamp(0.0, 2.0)
+    } else {
+        0.0
+    };
+    let log = CHANGE_WEIGHT * change + if alerted { ALERT_WEIGHT } else { 0.0 }
+        - if inferred { INFERRED_PENALTY } else { 0.0 };
+    mass * log.exp()
+}
+
+/// Confidence of each weight: its share of the total plus the null weight, in [0,1].
+pub fn confidences(weights: &[f64], null_weight: f64) -> Vec<f64> {
+    let total: f64 = weights.iter().filter(|w| w.is_finite()).sum::<f64>() + null_weight.max(0.0);
+    weights
+        .iter()
+        .map(|w| {
+            if total > 0.0 && w.is_finite() {
+                (w / total).clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn margin_drives_top_confidence() {
+        let clear = confidences(&[5.0, 0.2], NULL_WEIGHT);
+        let close = confidences(&[1.0, 0.9], NULL_WEIGHT);
+        assert!(clear[0] > 0.9 && close[0] < 0.55);
+        assert!(confidences(&[f64::NAN, f64::INFINITY], 0.0)
+            .iter()
+            .all(|c| (0.0..=1.0).contains(c)));
+    }
+}
