@@ -10,23 +10,35 @@
 /// Log-odds added per unit of change evidence (a fresh, sizeable deploy is about 1).
 pub const CHANGE_WEIGHT: f64 = 1.0;
 /// Log-odds added when the service itself is alerting.
-pub const ALERT_WEIGHT: f64 = 0.2;
-/// Log-odds removed for a service whose anomaly is inferred (it exports no metrics).
-pub const INFERRED_PENALTY: f64 = 0.3;
+pub const ALERT_WEIGHT: f64 = 0.1;
+/// Log-odds removed for a service whose anomaly is inferred (it exports no metrics). Small,
+/// because the graph already halves the blame of an inference resting on one anomalous origin.
+pub const INFERRED_PENALTY: f64 = 0.1;
+/// Log-odds removed for an observed service with no deploy near its onset while the bundle has
+/// deploy data: most incidents follow a change, so no change is (weak) evidence against a code
+/// fault here. Services without metrics (datastores, queues) are not deployed by us and carry
+/// no such penalty.
+pub const NO_CHANGE_PENALTY: f64 = 0.5;
 /// "None of these" weight, in blame-mass units (one fully anomalous service is 1).
 pub const NULL_WEIGHT: f64 = 0.1;
 /// Extra null weight when the bundle has no deploy data at all.
 pub const NO_DEPLOYS_NULL_WEIGHT: f64 = 0.25;
 
 /// The odds multiplier of a candidate.
-pub fn weight(mass: f64, change: f64, alerted: bool, inferred: bool) -> f64 {
+///
+/// `change` is `(score, recency)` of the best deploy: the bonus grows with its score, and the
+/// no-change penalty fades in as the deploy gets older (a deploy a day ago is no change).
+pub fn weight(mass: f64, change: Option<(f64, f64)>, alerted: bool, inferred: bool) -> f64 {
     let mass = if mass.is_finite() { mass.max(0.0) } else { 0.0 };
-    let change = if change.is_finite() {
-        change.clamp(0.0, 2.0)
-    } else {
-        0.0
+    let change = match change {
+        Some((c, r)) if c.is_finite() && r.is_finite() => {
+            CHANGE_WEIGHT * c.clamp(0.0, 2.0) - NO_CHANGE_PENALTY * (1.0 - r.clamp(0.0, 1.0))
+        }
+        Some(_) => 0.0,
+        None if inferred => 0.0,
+        None => -NO_CHANGE_PENALTY,
     };
-    let log = CHANGE_WEIGHT * change + if alerted { ALERT_WEIGHT } else { 0.0 }
+    let log = change + if alerted { ALERT_WEIGHT } else { 0.0 }
         - if inferred { INFERRED_PENALTY } else { 0.0 };
     mass * log.exp()
 }

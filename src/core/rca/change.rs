@@ -24,6 +24,8 @@ pub struct Change<'a> {
     pub traced: Option<String>,
     /// Seconds between the deploy and the onset (negative: after it).
     pub lead_s: f64,
+    /// Recency in (0,1]: 1 right before the onset, ½ after `RECENCY_S`.
+    pub recency: f64,
 }
 
 /// Does a trace file name this deploy's file (suffix match either way)?
@@ -70,6 +72,7 @@ pub fn best_change<'a>(
                 score,
                 traced,
                 lead_s: lead,
+                recency,
             })
         })
         .max_by(|a, b| {

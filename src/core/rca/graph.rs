@@ -25,6 +25,10 @@ const ONSET_TOLERANCE_S: f64 = 20.0;
 const ONSET_DECAY_S: f64 = 30.0;
 /// A caller counts as "pointing at" an unobserved callee from this much unexplained anomaly.
 const POINTING: f64 = 0.3;
+/// An observed dependency explaining at least this share makes the caller a victim.
+const EXPLAINED: f64 = 0.5;
+/// A pointing caller's anomaly counts fully toward the support from this score on.
+const POINTING_FULL: f64 = 0.5;
 /// Walk rounds at most (each round moves mass one hop).
 const MAX_ROUNDS: usize = 200;
 
@@ -125,6 +129,22 @@ fn explains(an: &[ServiceAnomaly], s: usize, c: usize) -> f64 {
     ratio * timing(dep.onset, own.onset)
 }
 
+/// Follow each service's best observed explanation until nothing explains it (cycle-safe).
+fn terminals(best: &[(f64, Option<usize>)]) -> Vec<usize> {
+    (0..best.len())
+        .map(|s| {
+            let mut cur = s;
+            for _ in 0..64 {
+                match best[cur] {
+                    (e, Some(next)) if e >= EXPLAINED && next != s => cur = next,
+                    _ => break,
+                }
+            }
+            cur
+        })
+        .collect()
+}
+
 /// Run the whole graph analysis: explanations, support of unobserved services, the walk.
 pub fn blame(g: &Graph, an: &[ServiceAnomaly]) -> Vec<Blame> {
     let n = g.len();
@@ -144,28 +164,48 @@ pub fn blame(g: &Graph, an: &[ServiceAnomaly]) -> Vec<Blame> {
                 .fold((0.0, None), |acc, x| if x.0 > acc.0 { x } else { acc })
         })
         .collect();
-    // 2. Support of unobserved services from their callers.
+    // 2. Where each observed anomaly comes from, following best observed explanations: its
+    //    "terminal" is the first service on that path no observed dependency explains.
+    let terminal = terminals(&best_observed);
+    // 3. Support of unobserved services from their callers. A caller counts fully when its
+    //    anomaly is unexplained, or when the service that explains it also calls the unobserved
+    //    one (consistent with the fault being there); otherwise only its unexplained share.
+    //    Callers that share one terminal are one piece of evidence, not several.
     for (u, b) in out.iter_mut().enumerate() {
         if an[u].observed {
             continue;
         }
         let mut sum = 0.0;
         let mut observed = 0usize;
+        let mut origins: Vec<usize> = Vec::new();
         for &p in &g.callers[u] {
             if !an[p].observed {
                 continue;
             }
             observed += 1;
-            let unexplained = an[p].score * (1.0 - best_observed[p].0);
-            sum += unexplained;
-            if unexplained >= POINTING {
+            if an[p].score < MIN_ANOMALY {
+                continue;
+            }
+            let t = terminal[p];
+            let consistent = t == p || g.callers[u].binary_search(&t).is_ok();
+            let share = if consistent {
+                an[p].score
+            } else {
+                an[p].score * (1.0 - best_observed[p].0)
+            };
+            // Whether callers are anomalous is what counts here, not how loudly.
+            sum += (share / POINTING_FULL).min(1.0);
+            if share >= POINTING {
                 b.pointing_callers.push(p);
+                if !origins.contains(&t) {
+                    origins.push(t);
+                }
             }
         }
         b.observed_callers = observed;
-        if observed > 0 && !b.pointing_callers.is_empty() {
-            let k = b.pointing_callers.len() as i32;
-            b.support = (sum / observed as f64) * (1.0 - 0.5f64.powi(k));
+        if observed > 0 && !origins.is_empty() {
+            let k = origins.len().min(30) as i32;
+            b.support = (sum / observed as f64).min(1.0) * (1.0 - 0.5f64.powi(k));
             b.onset = b
                 .pointing_callers
                 .iter()
@@ -173,7 +213,7 @@ pub fn blame(g: &Graph, an: &[ServiceAnomaly]) -> Vec<Blame> {
                 .min_by(f64::total_cmp);
         }
     }
-    // 3. Transition weights: how strongly each service points at each dependency.
+    // 4. Transition weights: how strongly each service points at each dependency.
     let weights: Vec<Vec<(usize, f64)>> = (0..n)
         .map(|s| {
             g.callees[s]
@@ -214,7 +254,7 @@ pub fn blame(g: &Graph, an: &[ServiceAnomaly]) -> Vec<Blame> {
         b.explained = best.0.min(1.0);
         b.explained_by = best.1;
     }
-    // 4. The walk: blame starts where anomalies are and settles where nothing explains it.
+    // 5. The walk: blame starts where anomalies are and settles where nothing explains it.
     let mut pending = vec![0.0f64; n];
     let mut active: Vec<usize> = Vec::new();
     for s in 0..n {

@@ -182,7 +182,12 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         }
         let weight = calibrate::weight(
             blame.mass,
-            change.as_ref().map_or(0.0, |c| c.score),
+            match &change {
+                Some(c) => Some((c.score, c.recency)),
+                // Without any deploy data, absence of a deploy says nothing.
+                None if b.deploys.is_empty() => Some((0.0, 1.0)),
+                None => None,
+            },
             alert.is_some(),
             !an[id].observed,
         );
@@ -252,8 +257,9 @@ fn justify(
     .constraint("blame flows from each anomalous service to dependencies anomalous no later than it; at most 90% per hop")
     .constraint("services without metrics are inferred from callers whose other dependencies are healthy")
     .constraint(format!(
-        "weight = blame · exp({}·change + {}·alert − {}·inferred); confidence = weight / (Σ weights + none-of-these)",
+        "weight = blame · exp({}·change − {}·no change + {}·alert − {}·inferred); confidence = weight / (Σ weights + none-of-these)",
         calibrate::CHANGE_WEIGHT,
+        calibrate::NO_CHANGE_PENALTY,
         calibrate::ALERT_WEIGHT,
         calibrate::INFERRED_PENALTY
     ))
