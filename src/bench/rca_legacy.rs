@@ -194,4 +194,3 @@ pub fn rank(b: &RcaBundle) -> Vec<RcaCandidate> {
     });
     candidates
 }
-

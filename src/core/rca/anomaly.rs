@@ -49,8 +49,21 @@ pub fn direction_of(metric: &str) -> Direction {
     if has(&["success", "availab", "apdex", "uptime"]) {
         Direction::Down
     } else if has(&[
-        "error", "fail", "latency", "duration", "p99", "p95", "p50", "timeout", "5xx", "cpu", "mem",
-        "saturation", "queue", "lag", "retr",
+        "error",
+        "fail",
+        "latency",
+        "duration",
+        "p99",
+        "p95",
+        "p50",
+        "timeout",
+        "5xx",
+        "cpu",
+        "mem",
+        "saturation",
+        "queue",
+        "lag",
+        "retr",
     ]) {
         Direction::Up
     } else {
@@ -102,26 +115,41 @@ fn lower_median(sorted: &[f64]) -> f64 {
     sorted[(sorted.len() - 1) / 2]
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+/// Median by selection (linear time; the slice is reordered).
+fn median(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return 0.0;
     }
+    let (_, hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let hi = *hi;
+    if n % 2 == 1 {
+        return hi;
+    }
+    let lo = v[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (lo + hi) / 2.0
 }
 
 /// Judge one series against the pre-incident window ending `BASELINE_GUARD_S` before `start`.
 pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<MetricAnomaly> {
-    let mut pts: Vec<(f64, f64)> = series
-        .iter()
-        .copied()
-        .filter(|(t, v)| t.is_finite() && v.is_finite())
-        .collect();
+    let clean = series.iter().all(|(t, v)| t.is_finite() && v.is_finite())
+        && series.is_sorted_by(|a, b| a.0 <= b.0);
+    let owned: Vec<(f64, f64)>;
+    let pts: &[(f64, f64)] = if clean {
+        series
+    } else {
+        let mut v: Vec<(f64, f64)> = series
+            .iter()
+            .copied()
+            .filter(|(t, v)| t.is_finite() && v.is_finite())
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        owned = v;
+        &owned
+    };
     if pts.len() < 2 {
         return None;
     }
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     let n = pts.len();
     let guarded = pts
         .iter()
@@ -133,9 +161,10 @@ pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<M
         (n / 2).max(1)
     }
     .min(n - 1);
-    let base: Vec<f64> = pts[..base_len].iter().map(|p| p.1).collect();
-    let med = median(base.clone());
-    let mad = median(base.iter().map(|x| (x - med).abs()).collect());
+    let mut base: Vec<f64> = pts[..base_len].iter().map(|p| p.1).collect();
+    let med = median(&mut base);
+    base.iter_mut().for_each(|x| *x = (*x - med).abs());
+    let mad = median(&mut base);
     let mut floor = RELATIVE_FLOOR * med.abs();
     if is_error_like(name) {
         floor = floor.max(ERROR_FLOOR);
@@ -189,7 +218,8 @@ pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<M
     ep.sort_by(f64::total_cmp);
     let zmed = lower_median(&ep);
     out.z = zmed;
-    out.current = median(pts[best_k..].iter().map(|p| p.1).collect());
+    let mut tail: Vec<f64> = pts[best_k..].iter().map(|p| p.1).collect();
+    out.current = median(&mut tail);
     out.onset = Some(pts[best_k].0);
     out.score = if zmed > Z_FLOOR {
         1.0 - (-(zmed - Z_FLOOR) / Z_SCALE).exp()

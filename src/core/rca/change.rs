@@ -60,13 +60,12 @@ pub fn best_change<'a>(
         .iter()
         .filter_map(|d| {
             let lead = reference - d.at as f64;
-            if !lead.is_finite() || lead < -AFTER_ONSET_SLACK_S || lead > MAX_AGE_S {
+            if !(-AFTER_ONSET_SLACK_S..=MAX_AGE_S).contains(&lead) {
                 return None;
             }
             let recency = 1.0 / (1.0 + lead.max(0.0) / RECENCY_S);
             let traced = touches_trace(d, trace_files);
-            let score =
-                recency * size_factor(d) + if traced.is_some() { TRACE_BONUS } else { 0.0 };
+            let score = recency * size_factor(d) + if traced.is_some() { TRACE_BONUS } else { 0.0 };
             Some(Change {
                 deploy: d,
                 score,

@@ -241,16 +241,20 @@ pub fn blame(g: &Graph, an: &[ServiceAnomaly]) -> Vec<Blame> {
         })
         .collect();
     for (s, b) in out.iter_mut().enumerate() {
-        let best = weights[s]
-            .iter()
-            .copied()
-            .fold((0.0, None), |acc: (f64, Option<usize>), (c, w)| {
-                if w > acc.0 {
-                    (w, Some(c))
-                } else {
-                    acc
-                }
-            });
+        let best =
+            weights[s]
+                .iter()
+                .copied()
+                .fold(
+                    (0.0, None),
+                    |acc: (f64, Option<usize>), (c, w)| {
+                        if w > acc.0 {
+                            (w, Some(c))
+                        } else {
+                            acc
+                        }
+                    },
+                );
         b.explained = best.0.min(1.0);
         b.explained_by = best.1;
     }

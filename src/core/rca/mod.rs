@@ -115,6 +115,9 @@ pub struct RcaResult {
 
 /// Blame mass below this is noise: such services are not candidates.
 const MIN_MASS: f64 = 0.05;
+/// Candidates reported at most (confidences are still computed over all of them): on a large
+/// graph thousands of victims carry a little blame, and nobody reads past the first few.
+pub const MAX_CANDIDATES: usize = 20;
 
 /// One scored service before sorting.
 struct Scored {
@@ -147,39 +150,17 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
     for a in &b.alerts {
         alerts.entry(a.service.as_str()).or_insert(a);
     }
+    // Weights for every service with blame; evidence only for those reported.
     let mut scored: Vec<Scored> = Vec::new();
     for (id, name) in g.names.iter().enumerate() {
         let blame = &bl[id];
-        if !(blame.mass >= MIN_MASS) {
+        // NaN-safe: a non-finite mass is no candidate.
+        if blame.mass.is_nan() || blame.mass < MIN_MASS {
             continue;
-        }
-        let mut evidence = Vec::new();
-        if let Some(m) = an[id].metrics.first() {
-            evidence.push(evidence::metric(m, start));
-        }
-        evidence.push(evidence::origin(&g, &an, &bl, id, start));
-        if let Some(v) = evidence::victims(&g, &bl, id) {
-            evidence.push(v);
         }
         let reference = blame.onset.unwrap_or(start);
         let own = deploys.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let change = change::best_change(own, reference, &b.trace_files);
-        match &change {
-            Some(c) => evidence.push(change::describe(c)),
-            None if b.deploys.is_empty() => {
-                evidence.push("no deploy data in the bundle: confidence lowered".into())
-            }
-            None => evidence.push(format!("no deploy of {name} shortly before the anomaly")),
-        }
-        let alert = alerts.get(name.as_str());
-        if let Some(a) = alert {
-            let sev = if a.severity.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", a.severity)
-            };
-            evidence.push(format!("alerting: {}{sev}", a.name));
-        }
         let weight = calibrate::weight(
             blame.mass,
             match &change {
@@ -188,7 +169,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
                 None if b.deploys.is_empty() => Some((0.0, 1.0)),
                 None => None,
             },
-            alert.is_some(),
+            alerts.contains_key(name.as_str()),
             !an[id].observed,
         );
         scored.push(Scored {
@@ -196,9 +177,13 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
             weight,
             candidate: RcaCandidate {
                 service: name.clone(),
-                commit: change.map(|c| c.deploy.commit.chars().take(7).collect()),
+                commit: change
+                    .as_ref()
+                    .map(|c| c.deploy.commit.chars().take(7).collect()),
                 confidence: 0.0,
-                evidence,
+                evidence: change
+                    .map(|c| vec![change::describe(&c)])
+                    .unwrap_or_default(),
             },
         });
     }
@@ -222,7 +207,38 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
             .then(y.weight.total_cmp(&x.weight))
             .then_with(|| x.candidate.service.cmp(&y.candidate.service))
     });
-    let justification = justify(b, &g, &an, &scored);
+    let omitted = scored.len().saturating_sub(MAX_CANDIDATES);
+    scored.truncate(MAX_CANDIDATES);
+    for s in &mut scored {
+        let id = s.id;
+        let name = s.candidate.service.as_str();
+        let change_line = std::mem::take(&mut s.candidate.evidence);
+        let mut evidence = Vec::new();
+        if let Some(m) = an[id].metrics.first() {
+            evidence.push(evidence::metric(m, start));
+        }
+        evidence.push(evidence::origin(&g, &an, &bl, id, start));
+        if let Some(v) = evidence::victims(&g, &bl, id) {
+            evidence.push(v);
+        }
+        if !change_line.is_empty() {
+            evidence.extend(change_line);
+        } else if b.deploys.is_empty() {
+            evidence.push("no deploy data in the bundle: confidence lowered".into());
+        } else {
+            evidence.push(format!("no deploy of {name} shortly before the anomaly"));
+        }
+        if let Some(a) = alerts.get(name) {
+            let sev = if a.severity.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.severity)
+            };
+            evidence.push(format!("alerting: {}{sev}", a.name));
+        }
+        s.candidate.evidence = evidence;
+    }
+    let justification = justify(b, &g, &an, &scored).input("candidates_not_reported", omitted);
     RcaResult {
         candidates: scored.into_iter().map(|s| s.candidate).collect(),
         justification,
@@ -257,11 +273,14 @@ fn justify(
     .constraint("blame flows from each anomalous service to dependencies anomalous no later than it; at most 90% per hop")
     .constraint("services without metrics are inferred from callers whose other dependencies are healthy")
     .constraint(format!(
-        "weight = blame · exp({}·change − {}·no change + {}·alert − {}·inferred); confidence = weight / (Σ weights + none-of-these)",
+        "weight = blame · exp({}·change − {}·no change + {}·alert − {}·inferred); confidence = weight^{} / (Σ weight^{} + none-of-these^{})",
         calibrate::CHANGE_WEIGHT,
         calibrate::NO_CHANGE_PENALTY,
         calibrate::ALERT_WEIGHT,
-        calibrate::INFERRED_PENALTY
+        calibrate::INFERRED_PENALTY,
+        calibrate::SHARPNESS,
+        calibrate::SHARPNESS,
+        calibrate::SHARPNESS
     ))
     .confidence(top.map(|t| t.confidence).unwrap_or(0.0));
     if let Some(s) = c.first() {
@@ -289,7 +308,6 @@ fn justify(
         None => "no service shows an anomaly in the given window".into(),
     })
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -418,8 +418,16 @@ fn pick(rng: &mut Rng, from: &[usize]) -> Option<usize> {
 fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) -> Incident {
     let n = s.nodes.len();
     let all: Vec<usize> = (0..n).collect();
-    let services: Vec<usize> = all.iter().copied().filter(|&i| !s.nodes[i].datastore).collect();
-    let stores: Vec<usize> = all.iter().copied().filter(|&i| s.nodes[i].datastore).collect();
+    let services: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| !s.nodes[i].datastore)
+        .collect();
+    let stores: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| s.nodes[i].datastore)
+        .collect();
     let mut has_caller = vec![false; n];
     for &(_, to) in &s.edges {
         has_caller[to] = true;
