@@ -51,14 +51,18 @@ pub fn relative(t: f64, start: f64) -> String {
 pub fn metric(m: &MetricAnomaly, start: f64) -> String {
     let when = m
         .onset
-        .map(|t| format!(", from {}", relative(t, start)))
+        .map(|t| format!(", starting {}", relative(t, start)))
         .unwrap_or_default();
+    let z = if m.z >= 49.95 {
+        "≥ 50".to_string()
+    } else {
+        format!("{:.1}", m.z)
+    };
     format!(
-        "{} {} → {} (robust z {:.1} against the pre-incident median){when}",
+        "{} {} → {} (robust z {z} against the pre-incident median){when}",
         m.metric,
         value(&m.metric, m.baseline),
         value(&m.metric, m.current),
-        m.z
     )
 }
 
@@ -77,7 +81,7 @@ pub fn origin(g: &Graph, an: &[ServiceAnomaly], bl: &[Blame], s: usize, start: f
         Some(d) if b.explained >= 0.3 => {
             let when = bl[d]
                 .onset
-                .map(|t| format!(" (from {})", relative(t, start)))
+                .map(|t| format!(" (starting {})", relative(t, start)))
                 .unwrap_or_default();
             format!(
                 "partly a victim: its dependency {} is anomalous too{when}, explaining about {:.0}% of it",
@@ -96,11 +100,11 @@ pub fn origin(g: &Graph, an: &[ServiceAnomaly], bl: &[Blame], s: usize, start: f
 }
 
 /// "explains the anomalies of its callers a, b" when blame flowed here.
-pub fn victims(g: &Graph, bl: &[Blame], s: usize) -> Option<String> {
+pub fn victims(g: &Graph, an: &[ServiceAnomaly], bl: &[Blame], s: usize) -> Option<String> {
     let v: Vec<usize> = g.callers[s]
         .iter()
         .copied()
-        .filter(|&p| bl[p].explained_by == Some(s) && bl[p].explained >= 0.3)
+        .filter(|&p| an[p].observed && bl[p].explained_by == Some(s) && bl[p].explained >= 0.3)
         .collect();
     (!v.is_empty()).then(|| {
         format!(

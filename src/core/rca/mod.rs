@@ -214,11 +214,12 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         let name = s.candidate.service.as_str();
         let change_line = std::mem::take(&mut s.candidate.evidence);
         let mut evidence = Vec::new();
-        if let Some(m) = an[id].metrics.first() {
+        // The two strongest metrics: enough to check on a dashboard, short enough to read.
+        for m in an[id].metrics.iter().take(2) {
             evidence.push(evidence::metric(m, start));
         }
         evidence.push(evidence::origin(&g, &an, &bl, id, start));
-        if let Some(v) = evidence::victims(&g, &bl, id) {
+        if let Some(v) = evidence::victims(&g, &an, &bl, id) {
             evidence.push(v);
         }
         if !change_line.is_empty() {
