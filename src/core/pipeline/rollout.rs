@@ -36,6 +36,22 @@ pub fn effective_errors(canary_expected: f64, baseline: f64) -> f64 {
     }
 }
 
+/// Seconds right after a traffic shift that no verdict reads: a scraped metrics pipeline (an
+/// exporter, a 1 s scrape, `irate`) still reports the old split for a moment, and judging it
+/// would blame the new version for the old one's errors (or the reverse).
+const SETTLE_MS: i64 = 3_000;
+
+/// Start of a window that begins at a shift made at `shift_ms`, past the settling time, unless
+/// that is already in the future.
+fn settled(shift_ms: i64, now: i64) -> i64 {
+    let from = shift_ms + SETTLE_MS;
+    if from < now {
+        from
+    } else {
+        shift_ms
+    }
+}
+
 /// How often a rollout holding for metrics looks again, ms.
 const HOLD_POLL_MS: u64 = 10_000;
 
@@ -141,13 +157,15 @@ impl Pipeline {
             if pct >= 100 {
                 self.go(State::FullDeploy)?;
                 self.shift(pct)?;
+                self.found.step_started_ms = self.ports.clock.now_ms();
                 // The verification window must hold only seconds after the full shift, or the
                 // last canary step's old-version traffic would be judged as the new version.
                 self.pace(
                     self.settings
                         .pacing
                         .observe_ms
-                        .max(self.settings.verification_window_ms),
+                        .max(self.settings.verification_window_ms)
+                        + SETTLE_MS as u64,
                 )?;
                 return self.verify();
             }
@@ -242,7 +260,7 @@ impl Pipeline {
         };
         let (a, b, what) = match which {
             Windows::Canary => {
-                let from = self.found.step_started_ms;
+                let from = settled(self.found.step_started_ms, now);
                 (
                     read(Cohort::Baseline, from, now)?,
                     read(Cohort::Canary, from, now)?,
@@ -252,9 +270,10 @@ impl Pipeline {
             Windows::Verification => {
                 let w = self.settings.verification_window_ms as i64;
                 let start = self.found.deploy_started_ms;
+                let after = (now - w).max(settled(self.found.step_started_ms, now));
                 (
                     read(Cohort::All, start - w, start)?,
-                    read(Cohort::All, now - w, now)?,
+                    read(Cohort::All, after, now)?,
                     "control and post-deploy",
                 )
             }
