@@ -4,6 +4,8 @@
 //! travel between machines better than milliseconds do.
 
 pub mod locks;
+pub mod rca;
+mod rca_legacy;
 
 use crate::adapters::embedded::paced_clock::Pace;
 use crate::adapters::python_checks;

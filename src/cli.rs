@@ -104,6 +104,10 @@ enum Cmd {
         /// Redis URL for --locks.
         #[arg(long, env = "CCP_REDIS_URL")]
         redis: Option<String>,
+        /// Measure RCA accuracy on synthetic incidents and its time on 10 k services instead
+        /// (incidents per topology × red herring).
+        #[arg(long, value_name = "PER_CELL", num_args = 0..=1, default_missing_value = "50")]
+        rca: Option<usize>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -480,10 +484,12 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             locks,
             mw,
             redis,
+            rca,
             json,
         }) => match (judge, render) {
             _ if locks => bench_locks(redis, cli.config.as_deref(), json),
             _ if mw.is_some() => bench_mw(mw.as_deref(), runs),
+            _ if rca.is_some() => bench_rca(rca.unwrap_or(50), json),
             (Some(trials), _) => bench_judge(trials, json),
             (None, Some(frames)) => bench_render(frames, json),
             (None, None) => bench(runs, json),
@@ -1179,6 +1185,17 @@ fn bench_mw(file: Option<&Path>, runs: usize) -> Result<ExitCode> {
     };
     let r = ccp::bench::mann_whitney_timing(file, runs.max(1))?;
     println!("{}", serde_json::to_string_pretty(&r)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ccp bench --rca`: accuracy per topology and red herring, calibration, 10 k-service timing.
+fn bench_rca(per_cell: usize, json: bool) -> Result<ExitCode> {
+    let r = ccp::bench::rca::run(per_cell, 20261125, 7);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print!("{}", ccp::bench::rca::render(&r));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,45 @@
+//! RCA accuracy on seeded synthetic incidents (`ccp::core::rca::synth`): five topologies × six
+//! red herrings × 10 incidents. The generator's parameters are fixed and described in
+//! BENCHMARKS.md; the thresholds are the targets.
+
+use ccp::core::rca::{rank, synth};
+
+/// Seed of the asserted suite (the bench reports the same suite).
+const SEED: u64 = 20_261_124;
+
+#[test]
+fn top1_and_top3_accuracy_meet_the_targets() {
+    let suite = synth::suite(10, SEED);
+    let (mut top1, mut top3) = (0usize, 0usize);
+    let mut misses = Vec::new();
+    for inc in &suite {
+        let r = rank(&inc.bundle);
+        let pos = r.candidates.iter().position(|c| c.service == inc.root);
+        if pos == Some(0) {
+            top1 += 1;
+        } else {
+            misses.push(format!(
+                "{} / {}: root {} at {:?}, top {:?}",
+                inc.topology.name(),
+                inc.herring.name(),
+                inc.root,
+                pos,
+                r.candidates.first().map(|c| (&c.service, c.confidence))
+            ));
+        }
+        if pos.is_some_and(|p| p < 3) {
+            top3 += 1;
+        }
+        for c in &r.candidates {
+            assert!((0.0..=1.0).contains(&c.confidence));
+        }
+    }
+    let n = suite.len() as f64;
+    let (a1, a3) = (top1 as f64 / n, top3 as f64 / n);
+    eprintln!("top-1 {a1:.3}, top-3 {a3:.3} over {n} incidents");
+    for m in &misses {
+        eprintln!("  miss: {m}");
+    }
+    assert!(a1 >= 0.90, "top-1 {a1:.3}");
+    assert!(a3 >= 0.98, "top-3 {a3:.3}");
+}
