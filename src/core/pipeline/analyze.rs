@@ -13,8 +13,14 @@ use std::collections::BTreeMap;
 
 /// How far back RCA looks at metrics, ms.
 const RCA_LOOKBACK_MS: i64 = 300_000;
-/// Metric bucket for RCA series, ms.
+/// Widest metric bucket for RCA series, ms: wide enough to average out per-second noise.
 const RCA_BUCKET_MS: i64 = 10_000;
+/// Narrowest bucket, ms (the finest a scraped series resolves).
+const RCA_MIN_BUCKET_MS: i64 = 1_000;
+/// Points per series the ranker wants: a baseline and an episode of several points each. A young
+/// fleet (or a short retention) gets narrower buckets rather than a three-point series in which
+/// the incident is one trailing point that looks like a spike.
+const RCA_TARGET_POINTS: i64 = 30;
 /// How far back RCA looks at commits, s.
 const RCA_COMMIT_LOOKBACK_S: i64 = 86_400;
 
@@ -143,6 +149,11 @@ impl Pipeline {
         self.go(State::Analyzing)?;
         self.pace(self.settings.pacing.analyze_ms)?;
         let bundle = self.build_bundle()?;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            // The exact input, so `ccp rca` can replay a ranking someone questions.
+            let json = serde_json::to_string(&bundle).unwrap_or_default();
+            tracing::debug!(bundle = %json, "rca input");
+        }
         let result = rca::rank(&bundle);
         self.emit(EventKind::RcaRanked {
             candidates: result.candidates.clone(),
@@ -172,18 +183,28 @@ impl Pipeline {
         let now = self.ports.clock.now_ms();
         let nodes = self.ports.graph.nodes().map_err(port_err)?;
         let edges = self.ports.graph.edges().map_err(port_err)?;
-        let mut metrics = BTreeMap::new();
+        let mut raw = Vec::with_capacity(nodes.len());
         for n in &nodes {
             let samples = self
                 .ports
                 .metrics
                 .samples(&n.name, Cohort::All, now - RCA_LOOKBACK_MS, now)
                 .map_err(port_err)?;
-            metrics.insert(
-                n.name.clone(),
-                bucket_series(&samples, now - RCA_LOOKBACK_MS),
-            );
+            raw.push((n.name.clone(), samples));
         }
+        let earliest = raw
+            .iter()
+            .filter_map(|(_, s)| s.first().map(|x| x.t_ms))
+            .min()
+            .unwrap_or(now - RCA_LOOKBACK_MS);
+        let bucket_ms = rca_bucket_ms(now - earliest);
+        let metrics: BTreeMap<_, _> = raw
+            .into_iter()
+            .map(|(name, samples)| {
+                let series = bucket_series(&samples, now - RCA_LOOKBACK_MS, bucket_ms);
+                (name, series)
+            })
+            .collect();
         let since = now / 1000 - RCA_COMMIT_LOOKBACK_S;
         let commits = self.ports.repo.commits_since(since).map_err(port_err)?;
         let mut deploys = Vec::new();
@@ -362,21 +383,29 @@ impl Pipeline {
     }
 }
 
-/// Ten-second buckets of error rate and p99 for the RCA bundle, aligned to the window start so the
-/// same run always buckets the same seconds together.
+/// One bucket width for every series of a bundle (onsets are compared across services, so they
+/// must share a grid): whole seconds, about [`RCA_TARGET_POINTS`] over the history there is.
+fn rca_bucket_ms(history_ms: i64) -> i64 {
+    let per_point = history_ms / RCA_TARGET_POINTS;
+    (per_point / 1000 * 1000).clamp(RCA_MIN_BUCKET_MS, RCA_BUCKET_MS)
+}
+
+/// Buckets of error rate and p99 for the RCA bundle, aligned to the window start so the same run
+/// always buckets the same seconds together.
 fn bucket_series(
     samples: &[crate::core::domain::Sample],
     origin: i64,
+    bucket_ms: i64,
 ) -> BTreeMap<String, Vec<(f64, f64)>> {
     let mut err = Vec::new();
     let mut p99 = Vec::new();
-    let bucket = |t: i64| (t - origin).div_euclid(RCA_BUCKET_MS);
+    let bucket = |t: i64| (t - origin).div_euclid(bucket_ms);
     for chunk in samples.chunk_by(|a, b| bucket(a.t_ms) == bucket(b.t_ms)) {
         let w = crate::core::domain::WindowStats::of(chunk);
         if w.requests == 0 {
             continue;
         }
-        let t = (origin + bucket(chunk[0].t_ms) * RCA_BUCKET_MS) as f64 / 1000.0;
+        let t = (origin + bucket(chunk[0].t_ms) * bucket_ms) as f64 / 1000.0;
         err.push((t, w.error_rate));
         p99.push((t, w.latency_p99_ms));
     }
@@ -384,4 +413,18 @@ fn bucket_series(
         ("error_rate".to_string(), err),
         ("latency_p99_ms".to_string(), p99),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rca_bucket_ms;
+
+    #[test]
+    fn short_history_gets_narrow_buckets_long_history_ten_seconds() {
+        assert_eq!(rca_bucket_ms(30_000), 1_000);
+        assert_eq!(rca_bucket_ms(0), 1_000);
+        assert_eq!(rca_bucket_ms(95_000), 3_000);
+        assert_eq!(rca_bucket_ms(300_000), 10_000);
+        assert_eq!(rca_bucket_ms(86_400_000), 10_000);
+    }
 }
