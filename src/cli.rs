@@ -186,7 +186,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ccp::recovery::cmd::RecoveryCmd,
     },
-    /// Statistical canary verdict from two sample files.
+    /// Statistical canary verdict from two sample files, with the thresholds of the config's
+    /// `verification:` section (the pipeline's own). Exit 0 pass, 1 fail, 3 inconclusive, 2 bad
+    /// input.
     Judge {
         /// Baseline samples (JSON).
         #[arg(long)]
@@ -498,7 +500,7 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             baseline,
             canary,
             json,
-        }) => judge(&baseline, &canary, json),
+        }) => judge(&baseline, &canary, json, cli.config.as_deref()),
         Some(Cmd::Lock { cmd }) => lock(cmd, cli.config.as_deref(), state_dir),
         Some(Cmd::Localize { trace, repo, json }) => Ok(ExitCode::from(ccp::localize_cmd::run(
             &trace,
@@ -1114,8 +1116,14 @@ fn rca(input: &Path, top: usize, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
-    use ccp::core::stats::{files::SampleFile, judge::JudgeConfig, judge::Verdict};
+fn judge(baseline: &Path, canary: &Path, json: bool, config: Option<&Path>) -> Result<ExitCode> {
+    use ccp::core::stats::{files::SampleFile, judge::Verdict};
+    // The pipeline's thresholds (`verification:`), so a verdict reproduced by hand is the
+    // verdict the pipeline would give.
+    let cfg = match load_config(config) {
+        Ok(c) => ccp::app::settings_from(&c, 0).judge,
+        Err(code) => return Ok(code),
+    };
     let load = |p: &Path| -> Result<Result<SampleFile, String>> {
         let text = read_input(p)?;
         Ok(serde_json::from_str(&text)
@@ -1128,7 +1136,7 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let j = match ccp::core::stats::files::judge_files(&b, &c, &JudgeConfig::default()) {
+    let j = match ccp::core::stats::files::judge_files(&b, &c, &cfg) {
         Ok(j) => j,
         Err(e) => {
             eprintln!("{e}");
@@ -1143,7 +1151,14 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
             j.verdict, j.score, j.reason
         );
         for m in &j.metrics {
-            println!("  {:<20} {:?}: {}", m.name, m.verdict, m.reason);
+            let class = serde_json::to_value(m.classification)?;
+            println!(
+                "  {:<20} {:?} ({}): {}",
+                m.name,
+                m.verdict,
+                class.as_str().unwrap_or_default(),
+                m.reason
+            );
         }
     }
     Ok(ExitCode::from(match j.verdict {
@@ -1154,24 +1169,31 @@ fn judge(baseline: &Path, canary: &Path, json: bool) -> Result<ExitCode> {
 }
 
 fn bench_judge(trials: usize, json: bool) -> Result<ExitCode> {
-    let rows = ccp::bench::judge_study(trials, 20261123);
+    let rows = ccp::bench::rollout_study::run(trials, 20261123);
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "canary judge, A/A and A/B study: {trials} trials per row, one canary step's window, 120 rps"
+        "canary judge over whole rollouts (shipped steps, evidence-sized windows, final verification): {trials} rollouts per row, 120 rps"
     );
-    println!("  canary  base err  window  effect        rollback  ask human");
+    println!("  base err  step windows   effect        rolled back  asked human  promoted  stopped at (looks)");
     for r in rows {
+        let windows: Vec<String> = r.step_windows_s.iter().map(|w| format!("{w}s")).collect();
+        let at: Vec<String> = r
+            .stopped_at
+            .iter()
+            .map(|x| format!("{:.0}%", x * 100.0))
+            .collect();
         println!(
-            "  {:>5}%  {:>7.1}%  {:>5}s  {:<12}  {:>7.1}%  {:>8.1}%",
-            r.canary_pct,
+            "  {:>7.1}%  {:<13}  {:<12}  {:>10.1}%  {:>10.1}%  {:>7.1}%  {}",
             r.base_error_rate * 100.0,
-            r.window_s,
+            windows.join("/"),
             r.effect,
-            r.fail * 100.0,
-            r.inconclusive * 100.0
+            r.rolled_back * 100.0,
+            r.asked_human * 100.0,
+            r.promoted * 100.0,
+            at.join(" / ")
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -377,3 +377,115 @@ fn non_finite_inputs_are_rejected_at_the_judge_boundary() {
         );
     }
 }
+
+/// What an operator sees: `ccp judge --json` on two files of their own must report SciPy's
+/// numbers, not just the library functions behind it.
+#[test]
+fn the_judge_command_reports_scipys_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bad = Mismatches::default();
+    for c in finite_cases() {
+        let write = |side: &str, xs: &[f64]| {
+            let path = dir.path().join(format!("{}-{side}.json", c.name));
+            let doc = serde_json::json!({ "metrics": { "m": xs } });
+            std::fs::write(&path, doc.to_string()).expect("write samples");
+            path
+        };
+        let (b, k) = (write("b", &c.baseline), write("c", &c.canary));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ccp"))
+            .args(["judge", "--json", "--baseline"])
+            .arg(&b)
+            .arg("--canary")
+            .arg(&k)
+            .output()
+            .expect("run ccp judge");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1 | 3)),
+            "{}: {out:?}",
+            c.name
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("judge JSON");
+        let m = &doc["metrics"][0];
+        let num = |key: &str| {
+            m[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{}: {key} missing in {m}", c.name))
+        };
+        let asymptotic = ["mannwhitneyu", "asymptotic"];
+        bad.check(
+            &c.name,
+            "U",
+            num("mann_whitney_u"),
+            c.num(&[asymptotic[0], asymptotic[1], "u"]),
+        );
+        bad.check(
+            &c.name,
+            "p_value",
+            num("p_value"),
+            c.num(&["mannwhitneyu", "asymptotic", "p"]),
+        );
+        // SciPy's default method: exact where it would use it, and then so do we.
+        if c.get(&["mannwhitneyu", "auto", "method"]) == Some(&Value::from("exact")) {
+            bad.check(
+                &c.name,
+                "p_exact",
+                num("p_exact"),
+                c.num(&["mannwhitneyu", "auto", "p"]),
+            );
+        } else {
+            assert!(m["p_exact"].is_null(), "{}: {m}", c.name);
+        }
+        let scipy_t = c.get(&["ttest_ind", "t"]).and_then(decode);
+        if c.get(&["ours", "welch"]).is_none() && scipy_t.is_some_and(f64::is_finite) {
+            bad.check(
+                &c.name,
+                "welch_t",
+                num("welch_t"),
+                c.num(&["ttest_ind", "t"]),
+            );
+            bad.check(
+                &c.name,
+                "welch_p",
+                num("welch_p"),
+                c.num(&["ttest_ind", "p"]),
+            );
+        }
+    }
+    bad.assert_none();
+}
+
+/// Bad input to `ccp judge` is exit 2 with a message that says where, and never a verdict.
+#[test]
+fn the_judge_command_refuses_bad_input_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ok = dir.path().join("ok.json");
+    std::fs::write(
+        &ok,
+        r#"{"metrics": {"m": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}}"#,
+    )
+    .expect("write");
+    let run = |canary: &str| {
+        let path = dir.path().join("canary.json");
+        std::fs::write(&path, canary).expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ccp"))
+            .args(["judge", "--baseline"])
+            .arg(&ok)
+            .arg("--canary")
+            .arg(&path)
+            .output()
+            .expect("run ccp judge");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // JSON has no NaN: the parser names the file, line and column.
+    let (code, err) = run("{\"metrics\": {\"m\": [1, 2,\n NaN]}}");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("canary.json:2:"), "{err}");
+    let (code, err) = run(r#"{"metrics": {"m": [1, 2, 1e999]}}"#);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, err) = run(r#"{"metrics": {"m": [1, 2, 3]}, "config": {"m": {"weight": -1}}}"#);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("weight must be"), "{err}");
+}

@@ -169,6 +169,8 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
             pass_score: v.pass_score,
             marginal_score: v.marginal_score,
             tolerance: v.tolerance,
+            // Set per rollout by the pipeline, from its number of judged steps.
+            looks: 1,
         },
         verification_window_ms: v.window_s.saturating_mul(1000),
         lock_ttl_ms: cfg.locks.ttl_ms,

@@ -145,12 +145,25 @@ impl Pipeline {
     }
 
     /// Canary steps (or a direct deploy), then verification.
-    pub(super) fn roll_out(&mut self) -> Step<()> {
-        let steps: Vec<u8> = if self.found.strategy == Some(Strategy::DirectDeploy) {
+    /// The traffic steps of this rollout: straight to 100 % for a direct deploy.
+    fn rollout_steps(&self) -> Vec<u8> {
+        if self.found.strategy == Some(Strategy::DirectDeploy) {
             vec![100]
         } else {
             self.settings.canary_steps.clone()
-        };
+        }
+    }
+
+    /// The judge's thresholds for this rollout, corrected for its number of looks.
+    fn judge_config(&self) -> JudgeConfig {
+        JudgeConfig {
+            looks: looks_in(&self.rollout_steps()),
+            ..self.settings.judge.clone()
+        }
+    }
+
+    pub(super) fn roll_out(&mut self) -> Step<()> {
+        let steps = self.rollout_steps();
         self.found.deploy_started_ms = self.ports.clock.now_ms();
         for pct in steps {
             self.renew_locks()?;
@@ -384,7 +397,7 @@ impl Pipeline {
         let (base, canary) = self.windows_or_hold(Windows::Canary, pct)?;
         let cw = WindowStats::of(&canary);
         self.emit(canary_metrics(format!("CANARY_{pct}"), pct, &base, &canary))?;
-        let j = judge_windows(&base, &canary, &self.settings.judge);
+        let j = judge_windows(&base, &canary, &self.judge_config());
         let slo = self.slo_breach(&cw);
         self.verdict(format!("health_check_{pct}"), j, slo)
     }
@@ -401,7 +414,7 @@ impl Pipeline {
             &control,
             &treated,
         ))?;
-        let j = judge_windows(&control, &treated, &self.settings.judge);
+        let j = judge_windows(&control, &treated, &self.judge_config());
         let slo = self.slo_breach(&tw);
         self.verdict("final".into(), j, slo)
     }
@@ -445,7 +458,11 @@ impl Pipeline {
             justification: Justification::new("canary_verdict", verdict)
                 .input("phase", &phase)
                 .input("score", j.score)
-                .constraint("Mann-Whitney two-sided p < alpha in the bad direction fails a metric")
+                .constraint(format!(
+                    "a metric fails when its p-value, corrected across the metrics and the {} looks at this rollout, is below alpha {} and it moved the bad way",
+                    self.judge_config().looks,
+                    self.settings.judge.alpha
+                ))
                 .constraint(format!(
                     "absolute ceilings: error rate {:.2}%, p99 {:.0} ms",
                     self.settings.canary_max_error_rate * 100.0,
@@ -528,37 +545,55 @@ fn canary_metrics(step: String, percent: u8, base: &[Sample], canary: &[Sample])
 }
 
 /// The statistical comparison HEALTH_CHECK and VERIFICATION make between two windows of
-/// per-second samples: error rate and p99 latency, higher is worse. Public so the benchmark's
-/// A/A and A/B study judges with exactly the pipeline's code.
+/// per-second samples. Every signal the metrics port delivers votes: the error rate (from
+/// counts; see stats::proportion for why not per-second rates) and the latency percentiles, all
+/// higher-is-worse. The error rate is critical (it fails the canary alone); the latencies vote,
+/// so one noisy percentile asks a human and a latency regression that shows in several rolls
+/// back. Success rate is not a separate signal: it is the error rate's complement, and voting
+/// twice on one count would double its weight. Public so the benchmark's A/A and A/B study
+/// judges with exactly the pipeline's code.
 pub fn judge_windows(base: &[Sample], canary: &[Sample], cfg: &JudgeConfig) -> Judgement {
-    // Error rate from counts (see stats::proportion for why not per-second rates).
     let counts = |s: &[Sample]| Counts {
         events: s.iter().map(|x| u64::from(x.errors)).sum(),
         trials: s.iter().map(|x| u64::from(x.requests)).sum(),
     };
-    let p99 = |s: &[Sample]| {
-        s.iter()
-            .filter(|x| x.requests > 0)
-            .map(|x| x.latency_p99_ms)
-            .collect::<Vec<_>>()
-    };
-    let results = vec![
-        judge_counts(
-            "error_rate",
-            counts(base),
-            counts(canary),
+    let mut results = vec![judge_counts(
+        "error_rate",
+        counts(base),
+        counts(canary),
+        Direction::IncreaseIsBad,
+        cfg,
+    )];
+    for (name, value) in LATENCY_SIGNALS {
+        let series = |s: &[Sample]| {
+            s.iter()
+                .filter(|x| x.requests > 0)
+                .map(value)
+                .collect::<Vec<_>>()
+        };
+        results.push(judge_metric(
+            name,
+            &series(base),
+            &series(canary),
             Direction::IncreaseIsBad,
             cfg,
-        ),
-        judge_metric(
-            "latency_p99_ms",
-            &p99(base),
-            &p99(canary),
-            Direction::IncreaseIsBad,
-            cfg,
-        ),
-    ];
+        ));
+    }
     summarize(results, cfg)
+}
+
+/// The per-second latency signals judged, by name, from seconds that served requests.
+type Signal = (&'static str, fn(&Sample) -> f64);
+const LATENCY_SIGNALS: [Signal; 2] = [
+    ("latency_p50_ms", |s| s.latency_p50_ms),
+    ("latency_p99_ms", |s| s.latency_p99_ms),
+];
+
+/// How many verdicts a rollout through `steps` makes: one health check per canary step below
+/// 100 %, and the final verification. The judge corrects for all of them at once.
+pub fn looks_in(steps: &[u8]) -> u32 {
+    let canary = steps.iter().take_while(|p| **p < 100).count();
+    u32::try_from(canary + 1).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -573,5 +608,13 @@ mod tests {
         assert!((effective_errors(30.0, 30.0) - 15.0).abs() < 1e-12);
         assert_eq!(effective_errors(0.0, 0.0), 0.0);
         assert_eq!(effective_errors(5.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn every_step_below_full_and_the_verification_is_a_look() {
+        use super::looks_in;
+        assert_eq!(looks_in(&[10, 50, 100]), 3);
+        assert_eq!(looks_in(&[100]), 1);
+        assert_eq!(looks_in(&[25, 100, 50]), 2);
     }
 }

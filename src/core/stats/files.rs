@@ -13,11 +13,19 @@ use super::judge::{empty_for_missing, judge_metric, summarize, Direction, JudgeC
 use super::StatsError;
 
 /// Per-metric options in a sample file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MetricConfig {
     /// Which direction of change is bad (default `increase_is_bad`).
     pub direction: Direction,
+    /// The metric's vote in the score (default 1): Kayenta-style, a team weighs the signals it
+    /// trusts more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Relative practical-significance threshold for this metric, overriding the judge's
+    /// `tolerance`: a quiet metric may deserve 0.05, a jumpy p99 0.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
 }
 
 /// One side's samples: `{"metrics": {"latency_ms": [..]}, "config":
@@ -33,9 +41,26 @@ pub struct SampleFile {
 }
 
 impl SampleFile {
-    /// This file's configured direction for `name`, if any.
-    fn direction(&self, name: &str) -> Option<Direction> {
-        self.config.as_ref()?.get(name).map(|c| c.direction)
+    /// This file's options for `name`, if any.
+    fn options(&self, name: &str) -> Option<&MetricConfig> {
+        self.config.as_ref()?.get(name)
+    }
+
+    /// Weights and tolerances that would make a verdict meaningless, named by metric.
+    fn check_options(&self, side: &'static str) -> Result<(), StatsError> {
+        for (metric, c) in self.config.iter().flatten() {
+            if let Some(w) = c.weight.filter(|w| !(w.is_finite() && *w > 0.0)) {
+                return Err(StatsError::InvalidConfig(format!(
+                    "{side} config for {metric}: weight must be a finite number > 0, got {w}"
+                )));
+            }
+            if let Some(t) = c.tolerance.filter(|t| !(t.is_finite() && *t >= 0.0)) {
+                return Err(StatsError::InvalidConfig(format!(
+                    "{side} config for {metric}: tolerance must be a finite number >= 0, got {t}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// First non-finite sample, as an error naming side, metric and index,
@@ -59,9 +84,10 @@ impl SampleFile {
 ///
 /// A metric present in only one file is NoData with a reason naming the
 /// missing side (never silently dropped: a missing error metric must be
-/// visible). Direction comes from the canary file's config, else the
-/// baseline's, else the default, because the canary export is the newer,
-/// more deliberate one. Errors on an invalid config or non-finite samples.
+/// visible). Each option (direction, weight, tolerance) comes from the canary
+/// file's config, else the baseline's, else the default, because the canary
+/// export is the newer, more deliberate one. Errors on an invalid config or
+/// non-finite samples.
 pub fn judge_files(
     baseline: &SampleFile,
     canary: &SampleFile,
@@ -70,6 +96,8 @@ pub fn judge_files(
     cfg.validate()?;
     baseline.check_finite("baseline")?;
     canary.check_finite("canary")?;
+    baseline.check_options("baseline")?;
+    canary.check_options("canary")?;
     let names: BTreeSet<&String> = baseline
         .metrics
         .keys()
@@ -78,14 +106,27 @@ pub fn judge_files(
     let results = names
         .into_iter()
         .map(|name| {
+            let pick = |f: fn(&MetricConfig) -> Option<f64>| {
+                canary
+                    .options(name)
+                    .and_then(f)
+                    .or_else(|| baseline.options(name).and_then(f))
+            };
             let dir = canary
-                .direction(name)
-                .or_else(|| baseline.direction(name))
+                .options(name)
+                .or_else(|| baseline.options(name))
+                .map(|c| c.direction)
                 .unwrap_or_default();
-            match (baseline.metrics.get(name), canary.metrics.get(name)) {
-                (Some(b), Some(c)) => judge_metric(name, b, c, dir, cfg),
+            let metric_cfg = JudgeConfig {
+                tolerance: pick(|c| c.tolerance).unwrap_or(cfg.tolerance),
+                ..cfg.clone()
+            };
+            let mut result = match (baseline.metrics.get(name), canary.metrics.get(name)) {
+                (Some(b), Some(c)) => judge_metric(name, b, c, dir, &metric_cfg),
                 (b, c) => empty_for_missing(name, b.map(Vec::as_slice), c.map(Vec::as_slice), dir),
-            }
+            };
+            result.weight = pick(|c| c.weight).unwrap_or(1.0);
+            result
         })
         .collect();
     Ok(summarize(results, cfg))
@@ -146,6 +187,35 @@ mod tests {
                 Direction::IncreaseIsBad
             ]
         );
+    }
+
+    #[test]
+    fn weight_and_tolerance_per_metric() {
+        // p99 up 10 %: significant on 40 points each, but within a 0.3 tolerance; p50 up 10 %
+        // with the default tolerance 0 fails, and its weight 3 decides the score.
+        let base: Vec<f64> = (0..40).map(|i| 100.0 + f64::from(i % 7)).collect();
+        let up: Vec<f64> = base.iter().map(|x| x * 1.1).collect();
+        let file = |xs: &Vec<f64>, config: &str| {
+            parse(&format!(
+                r#"{{"metrics": {{"p50": {xs:?}, "p99": {xs:?}}}, "config": {config}}}"#
+            ))
+        };
+        let b = file(&base, "{}");
+        let c = file(&up, r#"{"p50": {"weight": 3}, "p99": {"tolerance": 0.3}}"#);
+        let j = judge_files(&b, &c, &JudgeConfig::default()).expect("judged");
+        assert_eq!(j.metrics[0].verdict, MetricVerdict::Fail, "{j:?}");
+        assert_eq!(j.metrics[0].weight, 3.0);
+        assert_eq!(j.metrics[1].verdict, MetricVerdict::Pass, "{j:?}");
+        assert!(
+            j.metrics[1].reason.contains("tolerance"),
+            "{}",
+            j.metrics[1].reason
+        );
+        assert_eq!(j.score, 25.0);
+        assert_eq!(j.verdict, Verdict::Fail);
+        let bad = file(&up, r#"{"p50": {"weight": 0}}"#);
+        let err = judge_files(&b, &bad, &JudgeConfig::default()).expect_err("weight 0");
+        assert!(err.to_string().contains("p50: weight"), "{err}");
     }
 
     #[test]

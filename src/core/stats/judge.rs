@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::bootstrap::bootstrap_median_shift_ci;
 use super::describe::{mean, median};
 use super::explain;
-use super::mann_whitney::mann_whitney_u;
+use super::mann_whitney::{exact_p_value, mann_whitney_u};
 use super::rng::Rng;
 use super::welch::welch_t_test;
 use super::StatsError;
@@ -75,6 +75,11 @@ pub struct JudgeConfig {
     /// change smaller than `tolerance × |baseline median|` is treated as
     /// "no meaningful change" (large samples make tiny shifts significant).
     pub tolerance: f64,
+    /// How many times the same rollout is judged (a canary with two steps and a final
+    /// verification looks three times). Every look is another chance of a false rollback, so
+    /// p-values are Bonferroni-adjusted across looks on top of Holm across metrics: the whole
+    /// rollout, not each look, keeps its false-rollback rate at `alpha`.
+    pub looks: u32,
 }
 
 impl Default for JudgeConfig {
@@ -87,6 +92,7 @@ impl Default for JudgeConfig {
             pass_score: 75.0,
             marginal_score: 50.0,
             tolerance: 0.0,
+            looks: 1,
         }
     }
 }
@@ -107,6 +113,9 @@ impl JudgeConfig {
                 "need 0 <= marginal_score ({}) <= pass_score ({}) <= 100",
                 self.marginal_score, self.pass_score
             ));
+        }
+        if self.looks == 0 {
+            return bad("looks must be at least 1".to_string());
         }
         if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
             return bad(format!(
@@ -129,6 +138,39 @@ pub enum MetricVerdict {
     Fail,
     /// Not enough (or no usable) data to judge.
     NoData,
+}
+
+/// Kayenta's per-metric classification, independent of harm: did the canary move significantly
+/// and materially up (`high`), down (`low`), or not at all (`pass`)? A reader sees at a glance
+/// that latency went *down* (good news, still worth knowing) without decoding `effect` signs; the
+/// verdict then says whether that direction hurts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Classification {
+    /// Canary significantly and materially higher (after correction).
+    High,
+    /// Canary significantly and materially lower (after correction).
+    Low,
+    /// No significant, material change.
+    #[default]
+    Pass,
+    /// Not judged.
+    NoData,
+}
+
+impl Classification {
+    /// The class of a significant, material `shift` (canary − baseline).
+    pub(crate) fn of_shift(shift: f64) -> Self {
+        if shift > 0.0 {
+            Classification::High
+        } else {
+            Classification::Low
+        }
+    }
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Overall canary outcome. Inconclusive exists so the cockpit can ask a
@@ -160,8 +202,14 @@ pub struct MetricResult {
     pub canary_median: Option<f64>,
     /// Mann–Whitney U of the canary sample.
     pub mann_whitney_u: Option<f64>,
-    /// Two-sided Mann–Whitney p-value: the decision statistic.
+    /// Two-sided Mann–Whitney p-value, tie-corrected normal approximation (the Contract's
+    /// statistic, comparable with SciPy's `method="asymptotic"` at any size).
     pub p_value: Option<f64>,
+    /// Exact two-sided Mann–Whitney p-value, present when one side has at most 8 samples and
+    /// nothing is tied (SciPy's `method="exact"`/`"auto"` there). The normal approximation is
+    /// off by tens of percent on so few points, so when present this is what the verdict uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_exact: Option<f64>,
     /// `p_value` after Holm's correction across the metrics judged together: what the verdict
     /// is actually decided on, so that judging more signals does not mean more false rollbacks.
     #[serde(default)]
@@ -178,6 +226,12 @@ pub struct MetricResult {
     pub direction: Direction,
     /// This metric's verdict.
     pub verdict: MetricVerdict,
+    /// Kayenta-style `high` / `low` / `pass` / `no_data`, whichever way is harmful.
+    #[serde(default)]
+    pub classification: Classification,
+    /// This metric's vote in the score (default 1): a team can make p99 count more than p50.
+    #[serde(default = "one")]
+    pub weight: f64,
     /// Plain-language explanation with numbers, for the on-call engineer.
     pub reason: String,
 }
@@ -187,7 +241,7 @@ pub struct MetricResult {
 pub struct Judgement {
     /// Overall outcome.
     pub verdict: Verdict,
-    /// `100 × passed / (passed + failed)`, 0 when nothing could be judged.
+    /// `100 × Σ weight(passed) / Σ weight(passed + failed)`, 0 when nothing could be judged.
     pub score: f64,
     /// Per-metric results, in input order.
     pub metrics: Vec<MetricResult>,
@@ -219,7 +273,7 @@ pub fn judge_metric(
     cfg: &JudgeConfig,
 ) -> MetricResult {
     let mut result = empty_result(name, baseline, canary, direction);
-    if let Some(reason) = no_data_reason(name, baseline, canary, cfg) {
+    if let Some(reason) = non_finite_reason(name, baseline, canary) {
         result.reason = reason;
         return result;
     }
@@ -234,13 +288,22 @@ pub fn judge_metric(
     let welch = welch_t_test(baseline, canary);
     result.mann_whitney_u = Some(mw.u);
     result.p_value = Some(mw.p_value);
+    result.p_exact = exact_p_value(baseline, canary);
     result.welch_t = welch.map(|w| w.t).filter(|t| t.is_finite());
     result.welch_p = welch.map(|w| w.p_value);
     result.effect = Some(cm - bm);
+    // Too few samples: the statistics are still shown (someone comparing with SciPy, or
+    // wondering what a short window said, should see them), but they decide nothing.
+    if let Some(reason) = too_few_reason(name, baseline, canary, cfg) {
+        result.reason = reason;
+        return result;
+    }
     result.ci95 = metric_ci(name, baseline, canary, cfg);
+    let p = result.p_exact.unwrap_or(mw.p_value);
     let shift = decision_shift(baseline, canary, cm - bm);
-    let outcome = classify(mw.p_value, shift, bm, direction, cfg);
+    let outcome = classify(p, shift, bm, direction, cfg);
     result.verdict = outcome.verdict();
+    result.classification = outcome.classification(shift);
     result.reason = explain::metric_reason(
         name,
         &explain::Evidence {
@@ -248,7 +311,7 @@ pub fn judge_metric(
             canary_median: cm,
             shift,
             medians_tied: cm == bm,
-            p_value: mw.p_value,
+            p_value: p,
             percent: explain::is_fraction_metric(name, baseline, canary),
             tolerance: cfg.tolerance,
         },
@@ -272,6 +335,7 @@ fn empty_result(
         canary_median: finite_median(canary),
         mann_whitney_u: None,
         p_value: None,
+        p_exact: None,
         p_adjusted: None,
         welch_t: None,
         welch_p: None,
@@ -279,6 +343,8 @@ fn empty_result(
         ci95: None,
         direction,
         verdict: MetricVerdict::NoData,
+        classification: Classification::NoData,
+        weight: 1.0,
         reason: String::new(),
     }
 }
@@ -317,13 +383,8 @@ fn finite_median(xs: &[f64]) -> Option<f64> {
     }
 }
 
-/// Why a metric cannot be judged, if it cannot.
-fn no_data_reason(
-    name: &str,
-    baseline: &[f64],
-    canary: &[f64],
-    cfg: &JudgeConfig,
-) -> Option<String> {
+/// Why a metric's samples cannot be used at all: a non-finite value, named by side and index.
+fn non_finite_reason(name: &str, baseline: &[f64], canary: &[f64]) -> Option<String> {
     for (side, xs) in [("baseline", baseline), ("canary", canary)] {
         if let Some(i) = xs.iter().position(|x| !x.is_finite()) {
             return Some(format!(
@@ -332,6 +393,16 @@ fn no_data_reason(
             ));
         }
     }
+    None
+}
+
+/// Why a metric has too few samples to decide anything, if it has.
+fn too_few_reason(
+    name: &str,
+    baseline: &[f64],
+    canary: &[f64],
+    cfg: &JudgeConfig,
+) -> Option<String> {
     let need = cfg.min_samples.max(1);
     if baseline.len() < need || canary.len() < need {
         return Some(format!(
@@ -392,6 +463,14 @@ impl Outcome {
             _ => MetricVerdict::Pass,
         }
     }
+
+    /// Kayenta's class: a significant, material move either way is high or low.
+    fn classification(self, shift: f64) -> Classification {
+        match self {
+            Outcome::Worse | Outcome::Better => Classification::of_shift(shift),
+            _ => Classification::Pass,
+        }
+    }
 }
 
 /// Applies the three-part Fail rule.
@@ -440,26 +519,46 @@ pub fn is_critical(name: &str) -> bool {
     name.to_ascii_lowercase().starts_with("error")
 }
 
-/// Holm's step-down correction over every metric that has a p-value: each metric is judged
-/// at `alpha` per family, not per metric, so adding signals does not add false rollbacks. A
-/// metric that failed on its own p-value but not on the adjusted one passes, and says why.
+/// The p-value a metric's verdict is decided on: the exact one when it exists.
+fn decision_p(r: &MetricResult) -> Option<f64> {
+    r.p_exact.or(r.p_value).filter(|p| p.is_finite())
+}
+
+/// Holm's step-down correction over every judged metric, times the number of looks at the
+/// rollout (Bonferroni across looks): each metric is judged at `alpha` per rollout, not per
+/// metric per look, so adding signals or steps does not add false rollbacks. A metric that
+/// failed on its own p-value but not on the adjusted one passes, and says why.
 fn correct_family_wise(results: &mut [MetricResult], cfg: &JudgeConfig) {
     let mut order: Vec<(usize, f64)> = results
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| r.p_value.filter(|p| p.is_finite()).map(|p| (i, p)))
+        .filter(|(_, r)| r.verdict != MetricVerdict::NoData)
+        .filter_map(|(i, r)| decision_p(r).map(|p| (i, p)))
         .collect();
     order.sort_by(|a, b| a.1.total_cmp(&b.1));
     let k = order.len();
+    let looks = f64::from(cfg.looks.max(1));
+    let family = if cfg.looks > 1 {
+        format!(
+            "{k} metric(s) judged together and {} looks at this rollout",
+            cfg.looks
+        )
+    } else {
+        format!("{k} metric(s) judged together")
+    };
     let mut running: f64 = 0.0;
     for (rank, (i, p)) in order.into_iter().enumerate() {
-        running = running.max(((k - rank) as f64 * p).min(1.0));
+        running = running.max(((k - rank) as f64 * looks * p).min(1.0));
         let r = &mut results[i];
         r.p_adjusted = Some(running);
-        if r.verdict == MetricVerdict::Fail && running >= cfg.alpha {
+        if running < cfg.alpha {
+            continue;
+        }
+        r.classification = Classification::Pass;
+        if r.verdict == MetricVerdict::Fail {
             r.verdict = MetricVerdict::Pass;
             r.reason.push_str(&format!(
-                "; not significant once corrected for {k} metrics judged together (Holm-adjusted p={} ≥ {})",
+                "; not significant once corrected for {family} (adjusted p={} ≥ {})",
                 explain::fmt_num(running),
                 explain::fmt_num(cfg.alpha)
             ));
@@ -484,7 +583,22 @@ pub fn summarize(mut results: Vec<MetricResult>, cfg: &JudgeConfig) -> Judgement
             reason,
         };
     }
-    let score = 100.0 * t.passed as f64 / judged as f64;
+    let weight_of = |v: MetricVerdict| -> f64 {
+        results
+            .iter()
+            .filter(|r| r.verdict == v)
+            .map(|r| r.weight)
+            .sum()
+    };
+    let (w_pass, w_fail) = (
+        weight_of(MetricVerdict::Pass),
+        weight_of(MetricVerdict::Fail),
+    );
+    let score = if w_pass + w_fail > 0.0 {
+        100.0 * w_pass / (w_pass + w_fail)
+    } else {
+        0.0
+    };
     let failed = names_with(&results, |r| r.verdict == MetricVerdict::Fail);
     let critical = names_with(&results, |r| {
         r.verdict == MetricVerdict::Fail && is_critical(&r.name)
@@ -687,7 +801,9 @@ mod tests {
         let e = find(&j, "error_rate");
         assert_eq!(e.verdict, MetricVerdict::NoData);
         assert!(e.reason.contains("too few samples"), "{}", e.reason);
-        assert_eq!(e.p_value, None);
+        // The statistics are shown, but they decide nothing and join no correction.
+        assert!(e.p_value.is_some() && e.p_adjusted.is_none(), "{e:?}");
+        assert_eq!(e.classification, Classification::NoData);
         assert_eq!(
             judge(&[], &JudgeConfig::default()).verdict,
             Verdict::Inconclusive
@@ -859,7 +975,9 @@ mod tests {
         assert_eq!(m["ci95"].as_array().map(Vec::len), Some(2));
         let nd = &v["metrics"][0];
         assert_eq!(nd["verdict"], "no_data");
-        assert!(nd["p_value"].is_null() && nd["ci95"].is_null());
+        assert!(nd["p_adjusted"].is_null() && nd["ci95"].is_null(), "{nd}");
+        assert_eq!(nd["classification"], "no_data");
+        assert_eq!(m["weight"], 1.0);
         let cfg: JudgeConfig = serde_json::from_str(r#"{"alpha": 0.01}"#).expect("partial config");
         assert_eq!((cfg.alpha, cfg.min_samples), (0.01, 5));
         assert!(JudgeConfig { alpha: 1.5, ..cfg }.validate().is_err());
@@ -889,11 +1007,99 @@ mod tests {
         assert_eq!(adj, [Some(0.06), Some(0.06)]);
         assert!(j.metrics.iter().all(|m| m.verdict == MetricVerdict::Pass));
         assert!(
-            j.metrics[0].reason.contains("Holm-adjusted p=0.06"),
+            j.metrics[0].reason.contains("adjusted p=0.06"),
             "{}",
             j.metrics[0].reason
         );
         assert_eq!(j.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn every_look_at_a_rollout_multiplies_the_correction() {
+        let cfg = JudgeConfig {
+            looks: 3,
+            ..JudgeConfig::default()
+        };
+        // Alone and on one look, p=0.01 fails; on the third of three looks it is 0.03 < 0.05,
+        // still failing; p=0.02 becomes 0.06 and passes, saying why.
+        let j = summarize(vec![failed("error_rate", 0.01)], &cfg);
+        assert_eq!(j.metrics[0].p_adjusted, Some(0.03));
+        assert_eq!(j.verdict, Verdict::Fail);
+        let j = summarize(vec![failed("error_rate", 0.02)], &cfg);
+        assert!((j.metrics[0].p_adjusted.expect("adjusted") - 0.06).abs() < 1e-12);
+        assert_eq!(j.metrics[0].verdict, MetricVerdict::Pass);
+        assert!(
+            j.metrics[0].reason.contains("3 looks at this rollout"),
+            "{}",
+            j.metrics[0].reason
+        );
+        assert!(JudgeConfig {
+            looks: 0,
+            ..JudgeConfig::default()
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn the_score_is_weighted_and_classes_say_which_way() {
+        let cfg = JudgeConfig::default();
+        let slow = |seed| latency(seed, 5.5);
+        let mut p99 = judge_metric(
+            "latency_p99_ms",
+            &latency(1, 5.0),
+            &slow(2),
+            Direction::IncreaseIsBad,
+            &cfg,
+        );
+        p99.weight = 1.0;
+        let mut faster = judge_metric(
+            "latency_p50_ms",
+            &slow(3),
+            &latency(4, 5.0),
+            Direction::IncreaseIsBad,
+            &cfg,
+        );
+        faster.weight = 3.0;
+        assert_eq!(p99.classification, Classification::High);
+        assert_eq!(faster.classification, Classification::Low);
+        let j = summarize(vec![p99, faster], &cfg);
+        // 3 of 4 weight units passed.
+        assert_eq!(j.score, 75.0);
+        assert_eq!(j.verdict, Verdict::Pass, "{}", j.reason);
+    }
+
+    #[test]
+    fn small_untied_samples_are_decided_on_the_exact_p_value() {
+        // 4 vs 4, complete separation: exact two-sided p = 2/70 ≈ 0.0286 (SciPy method="exact");
+        // the normal approximation with continuity correction gives erfc(7.5/√12/√2) ≈ 0.0304.
+        let cfg = JudgeConfig {
+            min_samples: 4,
+            ..JudgeConfig::default()
+        };
+        let r = judge_metric(
+            "latency_ms",
+            &[1.0, 2.0, 3.0, 4.0],
+            &[5.0, 6.0, 7.0, 8.0],
+            Direction::IncreaseIsBad,
+            &cfg,
+        );
+        let exact = r.p_exact.expect("exact p on 4 vs 4 without ties");
+        assert!((exact - 2.0 / 70.0).abs() < 1e-12, "{r:?}");
+        assert!(
+            (r.p_value.expect("asymptotic") - 0.03038282197657751).abs() < 1e-10,
+            "{r:?}"
+        );
+        assert_eq!(r.verdict, MetricVerdict::Fail);
+        // With a tie the exact distribution does not apply.
+        let tied = judge_metric(
+            "latency_ms",
+            &[1.0, 2.0, 3.0, 5.0],
+            &[5.0, 6.0, 7.0, 8.0],
+            Direction::IncreaseIsBad,
+            &cfg,
+        );
+        assert_eq!(tied.p_exact, None);
     }
 
     #[test]

@@ -215,6 +215,26 @@ pub fn mann_whitney_u_with(
     Some(MannWhitney { u, z, p_value })
 }
 
+/// The exact two-sided p-value where SciPy's `method="auto"` would use it (one side has at most
+/// [`EXACT_MAX_SMALLER_SIZE`] values and nothing is tied), else `None`. Why a separate entry
+/// point: the judge reports the Contract's asymptotic p-value always, and decides on this one
+/// when it exists, without ranking large samples twice.
+pub fn exact_p_value(baseline: &[f64], canary: &[f64]) -> Option<f64> {
+    if baseline.is_empty()
+        || canary.is_empty()
+        || baseline.len().min(canary.len()) > EXACT_MAX_SMALLER_SIZE
+    {
+        return None;
+    }
+    let ranks = rank_summary(baseline, canary);
+    if Method::Auto.resolve(baseline.len(), canary.len(), ranks.tie_term > 0.0) != Method::Exact {
+        return None;
+    }
+    let n_c = canary.len() as f64;
+    let u = ranks.canary_rank_sum - n_c * (n_c + 1.0) / 2.0;
+    Some(exact_two_sided_p(baseline.len(), canary.len(), u))
+}
+
 /// Exact two-sided p-value of U for sample sizes `n1`, `n2` under H0 (all
 /// orderings equally likely): `min(1, 2·P(U ≤ n1·n2 − ⌊max(U, n1·n2 − U)⌋))`,
 /// which by the symmetry of U is SciPy's `2·sf(⌊max(U1, U2)⌋)`, including

@@ -6,7 +6,7 @@
 //! number of errors, under "same rate" the canary's share of them is Binomial(total, canary
 //! requests / all requests). It is exact for any count, including none.
 
-use super::judge::{Direction, JudgeConfig, MetricResult, MetricVerdict};
+use super::judge::{Classification, Direction, JudgeConfig, MetricResult, MetricVerdict};
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 /// Events and trials of one cohort over a window (errors and requests).
@@ -65,6 +65,7 @@ pub fn judge_counts(
         canary_median: Some(r2),
         mann_whitney_u: None,
         p_value: None,
+        p_exact: None,
         p_adjusted: None,
         welch_t: None,
         welch_p: None,
@@ -72,6 +73,8 @@ pub fn judge_counts(
         ci95: None,
         direction,
         verdict: MetricVerdict::NoData,
+        classification: Classification::NoData,
+        weight: 1.0,
         reason: String::new(),
     };
     if baseline.trials == 0 || canary.trials == 0 {
@@ -116,6 +119,11 @@ pub fn judge_counts(
             MetricVerdict::Fail
         } else {
             MetricVerdict::Pass
+        },
+        classification: if p < cfg.alpha && material && shift != 0.0 {
+            Classification::of_shift(shift)
+        } else {
+            Classification::Pass
         },
         reason: format!(
             "canary {name} {:.3}% ({}/{}) vs baseline {:.3}% ({}/{}), {ratio}, p={p:.3} (conditional binomial test on counts): {judgement}",
