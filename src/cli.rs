@@ -1177,7 +1177,7 @@ fn bench_judge(trials: usize, json: bool) -> Result<ExitCode> {
     println!(
         "canary judge over whole rollouts (shipped steps, evidence-sized windows, final verification): {trials} rollouts per row, 120 rps"
     );
-    println!("  base err  step windows   effect        rolled back  asked human  promoted  stopped at (looks)");
+    println!("  base err  step windows   effect        rolled back  (per-look judge)  asked human  promoted  stopped at (looks)");
     for r in rows {
         let windows: Vec<String> = r.step_windows_s.iter().map(|w| format!("{w}s")).collect();
         let at: Vec<String> = r
@@ -1186,11 +1186,12 @@ fn bench_judge(trials: usize, json: bool) -> Result<ExitCode> {
             .map(|x| format!("{:.0}%", x * 100.0))
             .collect();
         println!(
-            "  {:>7.1}%  {:<13}  {:<12}  {:>10.1}%  {:>10.1}%  {:>7.1}%  {}",
+            "  {:>7.1}%  {:<13}  {:<12}  {:>10.1}%  {:>16.1}%  {:>10.1}%  {:>7.1}%  {}",
             r.base_error_rate * 100.0,
             windows.join("/"),
             r.effect,
             r.rolled_back * 100.0,
+            r.rolled_back_uncorrected * 100.0,
             r.asked_human * 100.0,
             r.promoted * 100.0,
             at.join(" / ")

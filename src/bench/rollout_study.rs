@@ -26,6 +26,9 @@ pub struct RolloutRow {
     pub trials: usize,
     /// Fraction stopped by a Fail verdict (a rollback). On A/A rows: false rollbacks.
     pub rolled_back: f64,
+    /// The same rollouts (identical traffic) judged without the correction across looks, each
+    /// look at the full alpha: what a per-step judge would roll back.
+    pub rolled_back_uncorrected: f64,
     /// Fraction stopped by an Inconclusive verdict (a human is asked).
     pub asked_human: f64,
     /// Fraction that passed every look and stayed at 100 %.
@@ -115,6 +118,10 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
         bootstrap_resamples: 0,
         ..settings.judge.clone()
     };
+    let one_look = JudgeConfig {
+        looks: 1,
+        ..judge.clone()
+    };
     let observe_s = (settings.pacing.observe_ms / 1000).max(1) as f64;
     let max_s = (settings.max_observe_ms / 1000).max(1) as f64;
     let verify_s = (settings.verification_window_ms / 1000).max(1) as usize;
@@ -143,10 +150,10 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
             })
             .collect();
         for (ei, (name, ef, lf)) in EFFECTS.iter().enumerate() {
-            let mut rng = Rng::new(seed).fork((bi * 10 + ei) as u64);
+            let cell = Rng::new(seed).fork((bi * 10 + ei) as u64);
             let mut stopped_at = vec![0usize; steps.len() + 1];
-            let (mut failed, mut asked) = (0usize, 0usize);
-            for _ in 0..trials {
+            let (mut failed, mut asked, mut failed_uncorrected) = (0usize, 0usize, 0usize);
+            for trial in 0..trials {
                 let rollout = Rollout {
                     steps: &steps,
                     windows_s: &step_windows_s,
@@ -155,6 +162,20 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
                     err_factor: *ef,
                     lat_factor: *lf,
                 };
+                // The same traffic judged as if each look were alone: the baseline that shows
+                // what the correction across looks buys.
+                let alone = Rollout {
+                    judge: &one_look,
+                    ..rollout
+                };
+                let mut same = cell.fork(trial as u64);
+                if matches!(
+                    alone.first_stop(&mut same, &traffic),
+                    Some((_, Verdict::Fail))
+                ) {
+                    failed_uncorrected += 1;
+                }
+                let mut rng = cell.fork(trial as u64);
                 let Some((look, verdict)) = rollout.first_stop(&mut rng, &traffic) else {
                     continue;
                 };
@@ -172,6 +193,7 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
                 effect: (*name).to_string(),
                 trials,
                 rolled_back: failed as f64 / n,
+                rolled_back_uncorrected: failed_uncorrected as f64 / n,
                 asked_human: asked as f64 / n,
                 promoted: (trials - failed - asked) as f64 / n,
                 stopped_at: stopped_at.iter().map(|&k| k as f64 / stopped).collect(),
@@ -183,6 +205,7 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
 }
 
 /// One simulated rollout's plan.
+#[derive(Clone, Copy)]
 struct Rollout<'a> {
     steps: &'a [u8],
     windows_s: &'a [usize],
