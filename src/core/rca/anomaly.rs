@@ -80,6 +80,16 @@ fn is_error_like(metric: &str) -> bool {
     m.contains("error") || m.contains("fail") || m.contains("5xx")
 }
 
+/// Latency under any of the names exporters give it (`latency_ms`, `http_request_duration_p99`,
+/// `response_time`, `rt_p95`): all of them wander by a few slow requests.
+fn is_latency_like(metric: &str) -> bool {
+    let m = metric.to_ascii_lowercase();
+    ["latency", "duration", "response_time", "p50", "p90", "p95", "p99"]
+        .iter()
+        .any(|w| m.contains(w))
+        || m.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "rt")
+}
+
 /// One metric's verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricAnomaly {
@@ -175,7 +185,7 @@ pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<M
     let mut floor = RELATIVE_FLOOR * med.abs();
     if is_error_like(name) {
         floor = floor.max(ERROR_FLOOR);
-    } else if name.to_ascii_lowercase().contains("latency") {
+    } else if is_latency_like(name) {
         floor = LATENCY_FLOOR * med.abs();
     }
     let scale = (MAD_TO_SD * mad).max(floor).max(1e-9);
@@ -309,6 +319,23 @@ mod tests {
             .collect();
         let m = metric_anomaly("latency_p99_ms", &series(&v), 1400.0).expect("judged");
         assert_eq!(m.score, 0.0, "{m:?}");
+    }
+
+    #[test]
+    fn latency_floor_applies_under_any_exporter_name() {
+        for name in ["latency_p99_ms", "http_request_duration_seconds_p99", "response_time", "rt"] {
+            assert!(is_latency_like(name), "{name}");
+        }
+        for name in ["error_rate", "cpu_cores", "throughput", "start_time"] {
+            assert!(!is_latency_like(name), "{name}");
+        }
+        // A flat p99 that drifts +12 %: within the latency noise floor under any name.
+        let mut v = vec![200.0; 30];
+        v.extend([224.0; 6]);
+        for name in ["latency_p99_ms", "request_duration_p99"] {
+            let m = metric_anomaly(name, &series(&v), 1360.0).expect("judged");
+            assert_eq!(m.score, 0.0, "{name}: {m:?}");
+        }
     }
 
     #[test]
