@@ -75,6 +75,9 @@ pub struct RcaBench {
     pub calibration: Vec<CalibrationBin>,
     /// Brier score of the top confidence (lower is better; 0.25 is a coin).
     pub brier: f64,
+    /// The same incidents on published topologies (Online Boutique, Sock Shop, DeathStarBench
+    /// social network), whose datastores are not made shared.
+    pub published: SuiteScore,
     /// Scale timing.
     pub timing: Timing,
 }
@@ -159,16 +162,30 @@ fn traversal(b: &RcaBundle) -> usize {
     reached + above
 }
 
-/// Run the benchmark: `per_cell` incidents per topology × red herring, then the scale timing.
-pub fn run(per_cell: usize, seed: u64, timing_runs: usize) -> RcaBench {
-    let suite = synth::suite(per_cell, seed);
+/// Accuracy and calibration over one suite of incidents.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteScore {
+    /// Over all incidents.
+    pub overall: Accuracy,
+    /// Per topology.
+    pub by_topology: BTreeMap<String, Accuracy>,
+    /// Per red herring.
+    pub by_herring: BTreeMap<String, Accuracy>,
+    /// Calibration of the top confidence.
+    pub calibration: Vec<CalibrationBin>,
+    /// Brier score of the top confidence (lower is better; 0.25 is a coin).
+    pub brier: f64,
+}
+
+/// Rank every incident of a suite with both rankings and score them.
+pub fn score(suite: &[synth::Incident]) -> SuiteScore {
     let mut all = Tally::default();
     let mut by_t: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_h: BTreeMap<String, Tally> = BTreeMap::new();
     let edges = [0.0, 0.5, 0.7, 0.9, 1.0];
     let mut bins: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); edges.len() - 1];
     let mut brier = 0.0;
-    for inc in &suite {
+    for inc in suite {
         let r = rank(&inc.bundle);
         let pos = r.candidates.iter().position(|c| c.service == inc.root);
         let legacy = rca_legacy::rank(&inc.bundle)
@@ -203,6 +220,20 @@ pub fn run(per_cell: usize, seed: u64, timing_runs: usize) -> RcaBench {
             accuracy: hits as f64 / n.max(1) as f64,
         })
         .collect();
+    SuiteScore {
+        overall: all.accuracy(),
+        by_topology: by_t.into_iter().map(|(k, v)| (k, v.accuracy())).collect(),
+        by_herring: by_h.into_iter().map(|(k, v)| (k, v.accuracy())).collect(),
+        calibration,
+        brier: brier / suite.len().max(1) as f64,
+    }
+}
+
+/// Run the benchmark: `per_cell` incidents per topology × red herring (generated and published
+/// topologies), then the scale timing.
+pub fn run(per_cell: usize, seed: u64, timing_runs: usize) -> RcaBench {
+    let synthetic = score(&synth::suite(per_cell, seed));
+    let published = score(&synth::published_suite(per_cell, seed));
     let big = synth::large(10_000, 50_000, seed);
     let mut rank_ms = Vec::new();
     let mut base_ms = Vec::new();
@@ -224,11 +255,12 @@ pub fn run(per_cell: usize, seed: u64, timing_runs: usize) -> RcaBench {
     let (r, b) = (median(rank_ms), median(base_ms));
     RcaBench {
         seed,
-        overall: all.accuracy(),
-        by_topology: by_t.into_iter().map(|(k, v)| (k, v.accuracy())).collect(),
-        by_herring: by_h.into_iter().map(|(k, v)| (k, v.accuracy())).collect(),
-        calibration,
-        brier: brier / suite.len().max(1) as f64,
+        overall: synthetic.overall,
+        by_topology: synthetic.by_topology,
+        by_herring: synthetic.by_herring,
+        calibration: synthetic.calibration,
+        brier: synthetic.brier,
+        published,
         timing: Timing {
             services: big.bundle.services.len(),
             edges: big.bundle.edges.len(),
@@ -262,14 +294,27 @@ pub fn render(b: &RcaBench) -> String {
     for (k, a) in &b.by_herring {
         s.push_str(&row(&format!("herring {k}"), a));
     }
-    s.push_str("calibration of the top confidence:\n");
-    for c in &b.calibration {
-        s.push_str(&format!(
-            "  [{:.1}, {:.1})  n {:>5}  mean confidence {:.3}  accuracy {:.3}\n",
-            c.from, c.to, c.n, c.mean_confidence, c.accuracy
-        ));
+    let calibration = |s: &mut String, bins: &[CalibrationBin], brier: f64| {
+        s.push_str("calibration of the top confidence:\n");
+        for c in bins {
+            s.push_str(&format!(
+                "  [{:.1}, {:.1})  n {:>5}  mean confidence {:.3}  accuracy {:.3}\n",
+                c.from, c.to, c.n, c.mean_confidence, c.accuracy
+            ));
+        }
+        s.push_str(&format!("  Brier score {brier:.3}\n"));
+    };
+    calibration(&mut s, &b.calibration, b.brier);
+    let p = &b.published;
+    s.push_str("published topologies (datastores as wired, not shared):\n");
+    s.push_str(&row("all published", &p.overall));
+    for (k, a) in &p.by_topology {
+        s.push_str(&row(&format!("topology {k}"), a));
     }
-    s.push_str(&format!("  Brier score {:.3}\n", b.brier));
+    for (k, a) in &p.by_herring {
+        s.push_str(&row(&format!("herring {k}"), a));
+    }
+    calibration(&mut s, &p.calibration, p.brier);
     let t = &b.timing;
     s.push_str(&format!(
         "scale: {} services / {} edges\n  rank              {:>9.1} ms (median)\n  baseline traversal {:>8.1} ms (index + BFS + one pass over the metrics)\n  rank / baseline   {:>9.2}\n  previous ranking  {:>9.1} ms (one run)\n  injected root ranked first: {}\n",

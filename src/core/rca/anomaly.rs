@@ -84,10 +84,19 @@ fn is_error_like(metric: &str) -> bool {
 /// `response_time`, `rt_p95`): all of them wander by a few slow requests.
 fn is_latency_like(metric: &str) -> bool {
     let m = metric.to_ascii_lowercase();
-    ["latency", "duration", "response_time", "p50", "p90", "p95", "p99"]
-        .iter()
-        .any(|w| m.contains(w))
-        || m.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "rt")
+    [
+        "latency",
+        "duration",
+        "response_time",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+        || m.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "rt")
 }
 
 /// One metric's verdict.
@@ -323,7 +332,12 @@ mod tests {
 
     #[test]
     fn latency_floor_applies_under_any_exporter_name() {
-        for name in ["latency_p99_ms", "http_request_duration_seconds_p99", "response_time", "rt"] {
+        for name in [
+            "latency_p99_ms",
+            "http_request_duration_seconds_p99",
+            "response_time",
+            "rt",
+        ] {
             assert!(is_latency_like(name), "{name}");
         }
         for name in ["error_rate", "cpu_cores", "throughput", "start_time"] {

@@ -36,10 +36,145 @@ pub enum Topology {
     Diamond,
     /// 34 services in three layers plus 6 datastores, random layered calls.
     Mesh40,
+    /// Google's Online Boutique (microservices-demo): 10 services and its Redis cart store.
+    OnlineBoutique,
+    /// Weaveworks' Sock Shop: 8 services, 4 databases and RabbitMQ.
+    SockShop,
+    /// DeathStarBench's social network: 13 services over Redis, Memcached, MongoDB and RabbitMQ.
+    SocialNetwork,
+}
+
+/// Caller → callees of published microservice benchmarks, as their manifests wire them (only
+/// synchronous calls and the stores each service talks to; load generators left out). Their
+/// datastores are *not* shared the way the synthetic ones are: a store with one caller is as
+/// ambiguous here as it is in production, and the accuracy reported on them says so.
+const ONLINE_BOUTIQUE: &[(&str, &[&str])] = &[
+    (
+        "frontend",
+        &[
+            "adservice",
+            "cartservice",
+            "checkoutservice",
+            "currencyservice",
+            "productcatalogservice",
+            "recommendationservice",
+            "shippingservice",
+        ],
+    ),
+    (
+        "checkoutservice",
+        &[
+            "cartservice",
+            "currencyservice",
+            "emailservice",
+            "paymentservice",
+            "productcatalogservice",
+            "shippingservice",
+        ],
+    ),
+    ("recommendationservice", &["productcatalogservice"]),
+    ("cartservice", &["redis-cart"]),
+];
+
+/// See [`ONLINE_BOUTIQUE`].
+const SOCK_SHOP: &[(&str, &[&str])] = &[
+    ("front-end", &["catalogue", "carts", "orders", "user"]),
+    (
+        "orders",
+        &["carts", "user", "payment", "shipping", "orders-db"],
+    ),
+    ("shipping", &["rabbitmq"]),
+    ("queue-master", &["rabbitmq"]),
+    ("catalogue", &["catalogue-db"]),
+    ("carts", &["carts-db"]),
+    ("user", &["user-db"]),
+];
+
+/// See [`ONLINE_BOUTIQUE`].
+const SOCIAL_NETWORK: &[(&str, &[&str])] = &[
+    (
+        "nginx-web-server",
+        &[
+            "compose-post-service",
+            "home-timeline-service",
+            "user-timeline-service",
+            "user-service",
+            "social-graph-service",
+        ],
+    ),
+    (
+        "compose-post-service",
+        &[
+            "text-service",
+            "user-service",
+            "media-service",
+            "unique-id-service",
+            "post-storage-service",
+            "user-timeline-service",
+            "write-home-timeline-rabbitmq",
+        ],
+    ),
+    (
+        "text-service",
+        &["url-shorten-service", "user-mention-service"],
+    ),
+    (
+        "write-home-timeline-service",
+        &[
+            "write-home-timeline-rabbitmq",
+            "social-graph-service",
+            "home-timeline-redis",
+        ],
+    ),
+    (
+        "home-timeline-service",
+        &[
+            "post-storage-service",
+            "social-graph-service",
+            "home-timeline-redis",
+        ],
+    ),
+    (
+        "user-timeline-service",
+        &[
+            "post-storage-service",
+            "user-timeline-redis",
+            "user-timeline-mongodb",
+        ],
+    ),
+    (
+        "post-storage-service",
+        &["post-storage-memcached", "post-storage-mongodb"],
+    ),
+    (
+        "social-graph-service",
+        &["user-service", "social-graph-redis", "social-graph-mongodb"],
+    ),
+    ("user-service", &["user-memcached", "user-mongodb"]),
+    (
+        "url-shorten-service",
+        &["url-shorten-memcached", "url-shorten-mongodb"],
+    ),
+    ("user-mention-service", &["user-memcached", "user-mongodb"]),
+    ("media-service", &["media-memcached", "media-mongodb"]),
+];
+
+/// Whether a published topology's node is a datastore or queue, by its name.
+fn is_store_name(name: &str) -> bool {
+    ["-db", "redis", "mongodb", "memcached", "rabbitmq"]
+        .iter()
+        .any(|w| name.contains(w))
 }
 
 impl Topology {
-    /// Every topology, in report order.
+    /// Published benchmark topologies, reported separately from the generated ones.
+    pub const PUBLISHED: [Topology; 3] = [
+        Topology::OnlineBoutique,
+        Topology::SockShop,
+        Topology::SocialNetwork,
+    ];
+
+    /// Every generated topology, in report order.
     pub const ALL: [Topology; 5] = [
         Topology::Chain,
         Topology::FanIn,
@@ -56,6 +191,9 @@ impl Topology {
             Topology::FanOut => "fan-out",
             Topology::Diamond => "diamond",
             Topology::Mesh40 => "mesh-40",
+            Topology::OnlineBoutique => "online-boutique",
+            Topology::SockShop => "sock-shop",
+            Topology::SocialNetwork => "social-network",
         }
     }
 }
@@ -221,9 +359,34 @@ impl Spec {
     }
 }
 
+/// A published topology's nodes and calls, in table order (so seeds give the same incident).
+fn published(table: &[(&'static str, &'static [&'static str])], rng: &mut Rng) -> Spec {
+    let mut s = Spec::new();
+    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut id = |s: &mut Spec, rng: &mut Rng, name: &'static str| -> usize {
+        if let Some(&i) = ids.get(name) {
+            return i;
+        }
+        let i = s.add(rng, name.to_string(), is_store_name(name));
+        ids.insert(name, i);
+        i
+    };
+    for &(from, callees) in table {
+        let f = id(&mut s, rng, from);
+        for &to in callees {
+            let t = id(&mut s, rng, to);
+            s.call(f, t);
+        }
+    }
+    s
+}
+
 fn topology(t: Topology, rng: &mut Rng) -> Spec {
     let mut s = Spec::new();
     match t {
+        Topology::OnlineBoutique => return published(ONLINE_BOUTIQUE, rng),
+        Topology::SockShop => return published(SOCK_SHOP, rng),
+        Topology::SocialNetwork => return published(SOCIAL_NETWORK, rng),
         Topology::Chain => {
             let len = int(rng, 4, 7);
             let ids: Vec<usize> = (0..len).map(|_| s.svc(rng)).collect();
@@ -560,11 +723,20 @@ pub fn generate(topology_kind: Topology, herring: Herring, seed: u64) -> Inciden
     incident(spec, topology_kind, herring, &mut rng)
 }
 
-/// `per_cell` incidents for every topology × red herring, seeds derived from `seed`.
+/// `per_cell` incidents for every generated topology × red herring, seeds derived from `seed`.
 pub fn suite(per_cell: usize, seed: u64) -> Vec<Incident> {
+    cells(&Topology::ALL, per_cell, seed)
+}
+
+/// `per_cell` incidents for every published topology × red herring.
+pub fn published_suite(per_cell: usize, seed: u64) -> Vec<Incident> {
+    cells(&Topology::PUBLISHED, per_cell, seed)
+}
+
+fn cells(topologies: &[Topology], per_cell: usize, seed: u64) -> Vec<Incident> {
     let base = Rng::new(seed);
     let mut out = Vec::new();
-    for (ti, t) in Topology::ALL.into_iter().enumerate() {
+    for (ti, &t) in topologies.iter().enumerate() {
         for (hi, h) in Herring::ALL.into_iter().enumerate() {
             for k in 0..per_cell {
                 let stream = ((ti * 16 + hi) * 100_000 + k) as u64;
