@@ -245,6 +245,11 @@ impl Traffic {
                     errors: rng.binomial(n, p) as u32,
                     latency_p50_ms: p50,
                     latency_p99_ms: p99,
+                    // Unknown: the study judges errors and p99, and drawing these from `rng` would
+                    // shift every later draw, and so the published study numbers.
+                    latency_p95_ms: f64::NAN,
+                    cpu_cores: f64::NAN,
+                    memory_mb: f64::NAN,
                 }
             };
             base.push(second(n_base, self.base_error, 1.0));

@@ -11,7 +11,7 @@
 //! Every second's numbers are a pure function of (seed, service, cohort, second, rollout state),
 //! so windows can be read in any order and runs repeat exactly.
 
-use super::fleet_spec::{FaultEffect, FleetSpec, ServiceSpec};
+use super::fleet_spec::{FaultEffect, FaultSpec, FleetSpec, ServiceSpec};
 use crate::adapters::{probe, python_checks};
 use crate::core::clock::Clock;
 use crate::core::domain::{Cohort, FixPlan, Millis, PolicyInputs, Sample};
@@ -39,6 +39,17 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
         }
     }
     h
+}
+
+/// Sum of two amounts where NaN means unknown: an unknown side adds nothing, and only two unknowns
+/// make an unknown total (CPU and memory of cohorts add up; a cohort with no instances has none).
+fn add_known(a: f64, b: f64) -> f64 {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => f64::NAN,
+        (true, false) => b,
+        (false, true) => a,
+        (false, false) => a + b,
+    }
 }
 
 /// Traffic split of one service from a point in time.
@@ -160,7 +171,7 @@ impl SimFleet {
         t: Millis,
         new_version: bool,
         new_pct: u8,
-    ) -> impl Iterator<Item = &'a crate::adapters::embedded::fleet_spec::FaultSpec> + 'a {
+    ) -> impl Iterator<Item = &'a FaultSpec> + 'a {
         let rel_s = (t - self.start_ms) as f64 / 1000.0;
         self.spec.faults.iter().filter(move |f| {
             f.service == service && rel_s >= f.start_s && f.applies_to(new_version, new_pct)
@@ -229,7 +240,10 @@ impl SimFleet {
             match f {
                 FaultEffect::ErrorRate { value } => p += value,
                 FaultEffect::Code => code_fault = true,
-                FaultEffect::Latency { .. } | FaultEffect::MetricsOutage => {}
+                FaultEffect::Latency { .. }
+                | FaultEffect::MetricsOutage
+                | FaultEffect::Cpu { .. }
+                | FaultEffect::MemoryLeak { .. } => {}
             }
         }
         if canary {
@@ -297,6 +311,55 @@ impl SimFleet {
             .sum::<f64>()
     }
 
+    /// CPU per request of one version of `s` relative to healthy (`cpu` faults multiply). Only the
+    /// service's own faults count: a callee burning CPU costs its caller none.
+    fn cpu_factor(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> f64 {
+        let pct = self.rollout_at(st, &s.name, t).canary_pct;
+        self.fault_active(&s.name, t, canary, pct)
+            .map(|f| match f {
+                FaultEffect::Cpu { factor } => factor,
+                _ => 1.0,
+            })
+            .product()
+    }
+
+    /// When `f` began for the version it touches: at `start_s` for a fault of every version; for
+    /// a fault of the new version only, at the latest shift that brought that version to
+    /// `new_version_from_percent` (its instances start then, and start afresh after a rollback).
+    fn fault_began(&self, st: &FleetState, f: &FaultSpec, t: Millis) -> Option<Millis> {
+        let Some(p) = f.new_version_from_percent else {
+            return Some(self.start_ms + (f.start_s * 1000.0) as Millis);
+        };
+        let mut began = None;
+        for r in st
+            .rollouts
+            .get(&f.service)?
+            .iter()
+            .filter(|r| r.from_ms <= t)
+        {
+            if r.canary_pct >= p.max(1) {
+                began.get_or_insert(r.from_ms);
+            } else {
+                began = None;
+            }
+        }
+        began
+    }
+
+    /// Memory `memory_leak` faults have added to one version of `s` by `t`, MB.
+    fn leaked_mb(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> f64 {
+        let pct = self.rollout_at(st, &s.name, t).canary_pct;
+        self.faults_at(&s.name, t, canary, pct)
+            .filter_map(|f| match f.effect() {
+                Ok(FaultEffect::MemoryLeak { mb_per_min }) => {
+                    let began = self.fault_began(st, f, t)?;
+                    Some(mb_per_min * (t - began).max(0) as f64 / 60_000.0)
+                }
+                _ => None,
+            })
+            .sum()
+    }
+
     fn second(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> Sample {
         let pct = f64::from(self.rollout_at(st, &s.name, t).canary_pct) / 100.0;
         let share = if canary { pct } else { 1.0 - pct };
@@ -314,12 +377,30 @@ impl SimFleet {
         let add = self.added_latency(st, s, canary, t, 0);
         let p50 = rng.lognormal(s.latency_p50_ms.max(0.1).ln(), s.latency_sigma) + add;
         let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+        // Drawn after everything above, so seeded runs kept their requests, errors and p50/p99
+        // when these signals were added.
+        let p95 = (p50 * (1.8 + rng.normal(0.0, 0.2).abs())).min(p99);
+        let cpu_noise = rng.lognormal(0.0, 0.1);
+        let memory_noise = rng.lognormal(0.0, 0.02);
+        // CPU follows requests, not latency: time added by a slow callee is spent waiting.
+        let cpu_cores = f64::from(requests) * s.cpu_ms_per_request / 1000.0
+            * self.cpu_factor(st, s, canary, t)
+            * cpu_noise;
+        // A cohort with no share of traffic has no instances, hence no memory to report.
+        let memory_mb = if share > 0.0 {
+            s.memory_mb * memory_noise + self.leaked_mb(st, s, canary, t)
+        } else {
+            f64::NAN
+        };
         Sample {
             t_ms: t,
             requests,
             errors: errors.min(requests),
             latency_p50_ms: p50,
             latency_p99_ms: p99,
+            latency_p95_ms: p95,
+            cpu_cores,
+            memory_mb,
         }
     }
 
@@ -337,13 +418,22 @@ impl SimFleet {
             requests: total,
             errors: a.errors + b.errors,
             latency_p50_ms: a.latency_p50_ms * w(&a) + b.latency_p50_ms * w(&b),
-            latency_p99_ms: if b.requests == 0 {
-                a.latency_p99_ms
-            } else if a.requests == 0 {
-                b.latency_p99_ms
-            } else {
-                a.latency_p99_ms.max(b.latency_p99_ms)
-            },
+            latency_p99_ms: Self::tail(&a, &b, |x| x.latency_p99_ms),
+            latency_p95_ms: Self::tail(&a, &b, |x| x.latency_p95_ms),
+            cpu_cores: add_known(a.cpu_cores, b.cpu_cores),
+            memory_mb: add_known(a.memory_mb, b.memory_mb),
+        }
+    }
+
+    /// A tail latency of two cohorts together: the worse of the busy ones (an idle cohort's number
+    /// describes no request). `f64::max` skips an unknown side.
+    fn tail(a: &Sample, b: &Sample, of: impl Fn(&Sample) -> f64) -> f64 {
+        if b.requests == 0 {
+            of(a)
+        } else if a.requests == 0 {
+            of(b)
+        } else {
+            of(a).max(of(b))
         }
     }
 
