@@ -428,3 +428,54 @@ impl FleetSpec {
         self.services.iter().find(|s| s.name == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(service: &str, fault: &str) -> Result<FleetSpec, String> {
+        let yaml = format!(
+            "services:\n  - {{ name: web, rps: 10, latency_p50_ms: 5{service} }}\nfaults: [{fault}]\n"
+        );
+        FleetSpec::parse(&yaml, "f.yaml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn cpu_and_memory_faults_need_a_value() {
+        let ok = parse("", "{ service: web, start_s: 0, kind: cpu, value: 2.0 }").expect("valid");
+        assert_eq!(ok.faults[0].effect(), Ok(FaultEffect::Cpu { factor: 2.0 }));
+        let leak = parse(
+            "",
+            "{ service: web, start_s: 0, kind: memory_leak, value: 8 }",
+        )
+        .expect("valid");
+        assert_eq!(
+            leak.faults[0].effect(),
+            Ok(FaultEffect::MemoryLeak { mb_per_min: 8.0 })
+        );
+        let e = parse("", "{ service: web, start_s: 0, kind: cpu }").unwrap_err();
+        assert!(e.contains("kind cpu needs `value` > 0"), "{e}");
+        let e = parse("", "{ service: web, start_s: 0, kind: cpu, value: 0 }").unwrap_err();
+        assert!(e.contains("kind cpu needs"), "{e}");
+        let e = parse(
+            "",
+            "{ service: web, start_s: 0, kind: memory_leak, value: -1 }",
+        )
+        .unwrap_err();
+        assert!(e.contains("kind memory_leak needs `value` ≥ 0"), "{e}");
+    }
+
+    #[test]
+    fn cpu_and_memory_of_a_service_default_and_are_checked() {
+        let spec = parse("", "").expect("valid");
+        let web = &spec.services[0];
+        assert_eq!(
+            (web.cpu_ms_per_request, web.memory_mb),
+            (DEFAULT_CPU_MS_PER_REQUEST, DEFAULT_MEMORY_MB)
+        );
+        let spec = parse(", cpu_ms_per_request: 0.5, memory_mb: 1024", "").expect("valid");
+        assert_eq!(spec.services[0].memory_mb, 1024.0);
+        let e = parse(", memory_mb: -3", "").unwrap_err();
+        assert!(e.contains("memory_mb must be"), "{e}");
+    }
+}

@@ -580,3 +580,154 @@ impl PolicySource for SimFleet {
         crate::adapters::fleet_policy::inputs_from_spec(&self.spec, service, self.start_ms, now_ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::clock::VirtualClock;
+
+    const START_MS: Millis = 1_700_000_000_000;
+
+    /// A fleet of one busy service (4 ms of CPU a request, 512 MB a cohort) with `faults`.
+    fn fleet(faults: &str) -> (SimFleet, Arc<VirtualClock>) {
+        let yaml = format!(
+            "seed: 3\nservices:\n  - {{ name: web, rps: 400, latency_p50_ms: 20, cpu_ms_per_request: 4, memory_mb: 512 }}\nfaults: {faults}\n"
+        );
+        let spec = FleetSpec::parse(&yaml, "test.yaml").expect("valid fleet");
+        let clock = Arc::new(VirtualClock::new(START_MS));
+        let dir = std::env::temp_dir();
+        let f = SimFleet::new(spec, 3, clock.clone(), dir.clone(), &dir).expect("fleet");
+        (f, clock)
+    }
+
+    fn plan() -> FixPlan {
+        FixPlan {
+            template: "t".into(),
+            file: "f.py".into(),
+            line: 1,
+            diff: String::new(),
+            description: String::new(),
+            new_source: String::new(),
+            lines_added: 0,
+            lines_removed: 0,
+            confidence: 1.0,
+        }
+    }
+
+    fn read(f: &SimFleet, cohort: Cohort, from_s: i64, to_s: i64) -> Vec<Sample> {
+        f.samples(
+            "web",
+            cohort,
+            START_MS + from_s * 1000,
+            START_MS + to_s * 1000,
+        )
+        .expect("samples")
+    }
+
+    /// CPU milliseconds per request over a window.
+    fn cpu_ms_per_request(v: &[Sample]) -> f64 {
+        let cpu: f64 = v.iter().map(|s| s.cpu_cores).sum();
+        let req: f64 = v.iter().map(|s| f64::from(s.requests)).sum();
+        cpu * 1000.0 / req
+    }
+
+    fn mean_memory(v: &[Sample]) -> f64 {
+        v.iter().map(|s| s.memory_mb).sum::<f64>() / v.len() as f64
+    }
+
+    #[test]
+    fn the_new_signals_come_after_the_old_draws() {
+        // Re-derive one second the way the fleet drew it before p95, CPU and memory existed.
+        let (f, _) = fleet("[]");
+        let s = read(&f, Cohort::Baseline, 7, 8)[0];
+        let key = fnv1a(&[b"web", &[0u8], &7i64.to_le_bytes()]);
+        let mut rng = Rng::new(3).fork(key);
+        let requests = rng.poisson(400.0) as u32;
+        let errors = rng.binomial(u64::from(requests), 0.002) as u32;
+        let p50 = rng.lognormal(20f64.ln(), 0.2);
+        let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+        assert_eq!((s.requests, s.errors), (requests, errors));
+        assert_eq!((s.latency_p50_ms, s.latency_p99_ms), (p50, p99));
+    }
+
+    #[test]
+    fn tails_are_ordered_and_cpu_and_memory_follow_the_spec() {
+        let (f, _) = fleet("[]");
+        let base = read(&f, Cohort::Baseline, 0, 120);
+        assert!(base
+            .iter()
+            .all(|s| s.latency_p50_ms <= s.latency_p95_ms && s.latency_p95_ms <= s.latency_p99_ms));
+        // 4 ms a request: ~400 requests a second keep ~1.6 cores busy, noise averages out.
+        let per_req = cpu_ms_per_request(&base);
+        assert!((per_req - 4.0).abs() < 0.1, "{per_req} ms a request");
+        for s in &base {
+            let ratio = s.cpu_cores * 1000.0 / f64::from(s.requests) / 4.0;
+            assert!((0.6..1.7).contains(&ratio), "{s:?}");
+            assert!((480.0..545.0).contains(&s.memory_mb), "{s:?}");
+        }
+        // No canary: no instances, so no requests, no CPU and no memory to report.
+        let canary = read(&f, Cohort::Canary, 0, 10);
+        assert!(canary
+            .iter()
+            .all(|s| s.requests == 0 && s.cpu_cores == 0.0 && s.memory_mb.is_nan()));
+        // Both cohorts together: the canary's missing memory adds nothing.
+        let all = read(&f, Cohort::All, 0, 10);
+        for (a, b) in all.iter().zip(&base) {
+            assert_eq!((a.cpu_cores, a.memory_mb), (b.cpu_cores, b.memory_mb));
+            assert_eq!(a.latency_p95_ms, b.latency_p95_ms);
+        }
+    }
+
+    #[test]
+    fn a_cpu_fault_in_the_new_version_burns_cpu_on_the_canary_only() {
+        let (f, clock) = fleet(
+            "[{ service: web, start_s: 0, kind: cpu, value: 2.0, new_version_from_percent: 1 }]",
+        );
+        clock.advance(60_000);
+        f.shift("web", &plan(), 50, 1).expect("shift");
+        let before = read(&f, Cohort::Baseline, 0, 60);
+        let base = read(&f, Cohort::Baseline, 60, 180);
+        let canary = read(&f, Cohort::Canary, 60, 180);
+        let (b, c) = (cpu_ms_per_request(&base), cpu_ms_per_request(&canary));
+        assert!((b - 4.0).abs() < 0.15, "baseline {b} ms a request");
+        assert!((c - 8.0).abs() < 0.3, "canary {c} ms a request");
+        assert!((cpu_ms_per_request(&before) - 4.0).abs() < 0.15);
+        // Both cohorts run instances now, each of the service's size.
+        assert!((mean_memory(&canary) - 512.0).abs() < 10.0);
+        let all = read(&f, Cohort::All, 60, 70);
+        assert!((mean_memory(&all) - 1024.0).abs() < 20.0);
+    }
+
+    #[test]
+    fn a_memory_leak_grows_linearly_from_its_start() {
+        // 30 MB a minute in every version from 60 s; a second leak only in the new version.
+        let (f, clock) = fleet(
+            "[{ service: web, start_s: 60, kind: memory_leak, value: 30 }, \
+              { service: web, start_s: 0, kind: memory_leak, value: 60, new_version_from_percent: 1 }]",
+        );
+        let at = |from_s: i64| mean_memory(&read(&f, Cohort::Baseline, from_s, from_s + 30));
+        let flat = at(0);
+        assert!((flat - 512.0).abs() < 5.0, "{flat}");
+        // Mean over a 30 s window is the leak at its middle: 5, 10 and 15 minutes of leaking.
+        let (m5, m10, m15) = (at(345), at(645), at(945));
+        for (m, minutes) in [(m5, 5.0), (m10, 10.0), (m15, 15.0)] {
+            assert!(
+                (m - flat - 30.0 * minutes).abs() < 6.0,
+                "{m} after {minutes} min"
+            );
+        }
+        assert!(
+            ((m15 - m10) - (m10 - m5)).abs() < 6.0,
+            "not linear: {m5} {m10} {m15}"
+        );
+        // The new version's instances start at the shift and leak both ways from there.
+        clock.advance(1_200_000);
+        f.shift("web", &plan(), 10, 1).expect("shift");
+        let canary = mean_memory(&read(&f, Cohort::Canary, 1_200 + 45, 1_200 + 75));
+        let expected = 512.0 + 30.0 * (21.0 - 1.0) + 60.0 * 1.0;
+        assert!(
+            (canary - expected).abs() < 6.0,
+            "canary {canary}, expected {expected}"
+        );
+    }
+}

@@ -429,6 +429,68 @@ mod tests {
         assert_eq!(gaps(&expected, &got), vec![(3, 4), (6, 7), (9, 9)]);
     }
 
+    fn defaults() -> HashMap<String, String> {
+        DEFAULT_QUERIES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn optional_signals_share_one_query() {
+        let q = optional_query(&defaults(), "api", Cohort::Canary).expect("a query");
+        assert_eq!(
+            q,
+            concat!(
+                r#"label_replace((max(ccp_fleet_latency_p95_ms{service="api",cohort=~"canary"})), "ccp_signal", "latency_p95_ms", "", "")"#,
+                r#" or label_replace((sum(irate(ccp_fleet_cpu_seconds_total{service="api",cohort=~"canary"}[5s]))), "ccp_signal", "cpu_cores", "", "")"#,
+                r#" or label_replace((sum(ccp_fleet_memory_mb{service="api",cohort=~"canary"})), "ccp_signal", "memory_mb", "", "")"#,
+            )
+        );
+        // An empty template leaves its signal out; with none left there is no query at all.
+        let mut q = defaults();
+        q.insert("cpu_cores".into(), " ".into());
+        let one = optional_query(&q, "api", Cohort::All).expect("a query");
+        assert!(!one.contains("cpu") && one.contains("memory_mb"), "{one}");
+        q.insert("memory_mb".into(), String::new());
+        q.insert("latency_p95_ms".into(), String::new());
+        assert_eq!(optional_query(&q, "api", Cohort::All), None);
+    }
+
+    #[test]
+    fn answers_become_samples_and_a_missing_series_is_nan() {
+        let parse =
+            |body: &str| super::super::api::parse_response(body.as_bytes()).expect("parses");
+        let one = |body: &str| combine(&parse(body), false);
+        let mut v: HashMap<&str, BTreeMap<i64, f64>> = HashMap::new();
+        v.insert("requests", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"10"],[101,"0"],[102,"20"]]}]}}"#));
+        v.insert("errors", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"1"],[101,"0"],[102,"2"]]}]}}"#));
+        v.insert("latency_p50_ms", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"5"],[102,"6"]]}]}}"#));
+        v.insert("latency_p99_ms", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"15"],[102,"16"]]}]}}"#));
+        // The shared answer: p95 and memory (two series of memory add up), no CPU series at all,
+        // as from an exporter without CPU metrics.
+        let optional = parse(
+            r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"ccp_signal":"latency_p95_ms"},"values":[[100,"9.5"],[102,"11"]]},
+            {"metric":{"ccp_signal":"memory_mb","cohort":"baseline"},"values":[[100,"256"],[101,"257"],[102,"258"]]},
+            {"metric":{"ccp_signal":"memory_mb","cohort":"canary"},"values":[[102,"100.5"]]}]}}"#,
+        );
+        v.extend(split_optional(&optional));
+        let got: Vec<Sample> = assemble(&v).into_values().collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        let (a, idle, b) = (got[0], got[1], got[2]);
+        assert_eq!((a.requests, a.errors, a.latency_p50_ms), (10, 1, 5.0));
+        assert_eq!((a.latency_p95_ms, a.memory_mb), (9.5, 256.0));
+        assert_eq!(
+            (b.latency_p95_ms, b.memory_mb, b.latency_p99_ms),
+            (11.0, 358.5, 16.0)
+        );
+        assert!(got.iter().all(|s| s.cpu_cores.is_nan()), "{got:?}");
+        // The idle second is data (no latency, still memory), not a gap.
+        assert_eq!((idle.requests, idle.memory_mb), (0, 257.0));
+        assert!(idle.latency_p95_ms.is_nan());
+    }
+
     #[test]
     fn unknown_query_names_are_refused() {
         let c = PromClient::new("http://127.0.0.1:1", std::time::Duration::from_secs(1)).unwrap();
