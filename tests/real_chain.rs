@@ -146,6 +146,8 @@ services:
     rps: 200
     base_error_rate: 0.01
     latency_p50_ms: 20
+    cpu_ms_per_request: 3
+    memory_mb: 384
     calls: [{ to: quiet-back, share: 0.5 }]
   - name: quiet-back
     criticality: 0.5
@@ -185,11 +187,66 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
     assert!(v
         .iter()
         .all(|x| x.latency_p99_ms > x.latency_p50_ms && x.latency_p50_ms > 5.0));
-    // No canary yet: every canary second is idle (0 requests), which is data, not a gap.
+    // p95, CPU and memory come back from their shared query. Seconds that have settled only: the
+    // last one may have been scraped between that query and the others.
+    let settled: Vec<_> = v.iter().filter(|x| x.t_ms <= now - 3_000).collect();
+    assert!(settled.len() >= 8, "{settled:?}");
+    assert!(
+        settled
+            .iter()
+            .all(|x| x.latency_p50_ms <= x.latency_p95_ms && x.latency_p95_ms <= x.latency_p99_ms),
+        "{settled:?}"
+    );
+    // 3 ms of CPU a request (the file's), lognormal noise of 10 % that averages out; the CPU
+    // counter's rate and the request counter's come from the same scrapes.
+    let cpu: f64 = settled.iter().map(|x| x.cpu_cores).sum();
+    let settled_req: f64 = settled.iter().map(|x| f64::from(x.requests)).sum();
+    let ms_per_request = cpu * 1000.0 / settled_req;
+    assert!(
+        (2.55..3.5).contains(&ms_per_request),
+        "CPU ms a request {ms_per_request}"
+    );
+    // The baseline's 384 MB (2 % noise); the canary has no instances, so it adds none.
+    assert!(
+        settled
+            .iter()
+            .all(|x| (360.0..410.0).contains(&x.memory_mb)),
+        "{settled:?}"
+    );
+    // No canary yet: every canary second is idle (0 requests), which is data, not a gap; it uses
+    // no CPU, and with no instances it has no memory (NaN, not zero) and no p95.
     let c = m
         .samples("quiet-front", Cohort::Canary, now - 10_000, now)
         .unwrap();
     assert!(!c.is_empty() && c.iter().all(|x| x.requests == 0), "{c:?}");
+    assert!(
+        c.iter()
+            .all(|x| x.memory_mb.is_nan() && x.latency_p95_ms.is_nan()),
+        "{c:?}"
+    );
+    assert!(c.iter().all(|x| x.cpu_cores == 0.0), "{c:?}");
+    // An exporter without these series (the queries name none it has) reads as NaN, not a failure.
+    let mut bare = BTreeMap::new();
+    for name in ["latency_p95_ms", "cpu_cores", "memory_mb"] {
+        bare.insert(
+            name.to_string(),
+            r#"max(no_such_series{service="$service",cohort=~"$cohort"})"#.to_string(),
+        );
+    }
+    let b = PrometheusMetrics::new(client.clone(), vec!["quiet-front".into()], &bare)
+        .unwrap()
+        .samples("quiet-front", Cohort::All, now - 10_000, now)
+        .unwrap();
+    assert!(
+        !b.is_empty()
+            && b.iter().all(|x| {
+                x.requests > 0
+                    && x.latency_p95_ms.is_nan()
+                    && x.cpu_cores.is_nan()
+                    && x.memory_mb.is_nan()
+            }),
+        "{b:?}"
+    );
 
     // Stop the exporter: the seconds after it are missing, never zeros.
     let stopped_at = now_ms();

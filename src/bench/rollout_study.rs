@@ -62,6 +62,7 @@ impl Traffic {
         window_s: usize,
         err_factor: f64,
         lat_factor: f64,
+        cpu_factor: f64,
     ) -> (Vec<Sample>, Vec<Sample>) {
         let mut base = Vec::with_capacity(window_s);
         let mut can = Vec::with_capacity(window_s);
@@ -69,36 +70,51 @@ impl Traffic {
             let total = rng.poisson(self.rps);
             let n_can = rng.binomial(total, self.canary_share);
             let n_base = total - n_can;
-            let mut second = |n: u64, p: f64, lat: f64| {
+            let mut second = |n: u64, p: f64, lat: f64, cpu: f64| {
                 let p50 = rng.lognormal((self.p50_ms * lat).ln(), self.sigma);
                 let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+                let errors = rng.binomial(n, p) as u32;
+                // The fleet's model for the signals that only vote lightly.
+                let p95 = (p50 * (1.8 + rng.normal(0.0, 0.2).abs())).min(p99);
+                let cpu_cores =
+                    n as f64 * CPU_MS_PER_REQUEST * cpu / 1000.0 * rng.lognormal(0.0, 0.1);
+                let memory_mb = MEMORY_MB * rng.lognormal(0.0, 0.02);
                 Sample {
                     t_ms: t as i64 * 1000,
                     requests: n as u32,
-                    errors: rng.binomial(n, p) as u32,
+                    errors,
                     latency_p50_ms: p50,
+                    latency_p95_ms: p95,
                     latency_p99_ms: p99,
+                    cpu_cores,
+                    memory_mb,
                 }
             };
-            base.push(second(n_base, self.base_error, 1.0));
+            base.push(second(n_base, self.base_error, 1.0, 1.0));
             can.push(second(
                 n_can,
                 (self.base_error * err_factor).min(1.0),
                 lat_factor,
+                cpu_factor,
             ));
         }
         (base, can)
     }
 }
 
-/// What the new version does differently: name, error-rate factor, latency factor.
-const EFFECTS: [(&str, f64, f64); 5] = [
-    ("A/A", 1.0, 1.0),
-    ("errors ×1.5", 1.5, 1.0),
-    ("errors ×2", 2.0, 1.0),
-    ("latency ×1.2", 1.0, 1.2),
-    ("latency ×1.5", 1.0, 1.5),
+/// What the new version does differently: name, error-rate, latency and CPU factors.
+const EFFECTS: [(&str, f64, f64, f64); 6] = [
+    ("A/A", 1.0, 1.0, 1.0),
+    ("errors ×1.5", 1.5, 1.0, 1.0),
+    ("errors ×2", 2.0, 1.0, 1.0),
+    ("latency ×1.2", 1.0, 1.2, 1.0),
+    ("latency ×1.5", 1.0, 1.5, 1.0),
+    ("CPU ×2", 1.0, 1.0, 2.0),
 ];
+
+/// CPU per request and memory of the simulated service (the fleet's defaults).
+const CPU_MS_PER_REQUEST: f64 = 2.0;
+const MEMORY_MB: f64 = 256.0;
 
 /// Requests per second of the simulated service.
 const RPS: f64 = 120.0;
@@ -149,7 +165,7 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
                 needed.ceil().clamp(observe_s, max_s) as usize
             })
             .collect();
-        for (ei, (name, ef, lf)) in EFFECTS.iter().enumerate() {
+        for (ei, (name, ef, lf, cf)) in EFFECTS.iter().enumerate() {
             let cell = Rng::new(seed).fork((bi * 10 + ei) as u64);
             let mut stopped_at = vec![0usize; steps.len() + 1];
             let (mut failed, mut asked, mut failed_uncorrected) = (0usize, 0usize, 0usize);
@@ -161,6 +177,7 @@ pub fn run(trials: usize, seed: u64) -> Vec<RolloutRow> {
                     judge: &judge,
                     err_factor: *ef,
                     lat_factor: *lf,
+                    cpu_factor: *cf,
                 };
                 // The same traffic judged as if each look were alone: the baseline that shows
                 // what the correction across looks buys.
@@ -213,6 +230,7 @@ struct Rollout<'a> {
     judge: &'a JudgeConfig,
     err_factor: f64,
     lat_factor: f64,
+    cpu_factor: f64,
 }
 
 impl Rollout<'_> {
@@ -222,17 +240,17 @@ impl Rollout<'_> {
         rng: &mut Rng,
         traffic: &dyn Fn(u8) -> Traffic,
     ) -> Option<(usize, Verdict)> {
-        let (ef, lf) = (self.err_factor, self.lat_factor);
+        let (ef, lf, cf) = (self.err_factor, self.lat_factor, self.cpu_factor);
         for (look, (&pct, &w)) in self.steps.iter().zip(self.windows_s).enumerate() {
-            let (b, c) = traffic(pct).windows(rng, w, ef, lf);
+            let (b, c) = traffic(pct).windows(rng, w, ef, lf, cf);
             let v = judge_windows(&b, &c, self.judge).verdict;
             if v != Verdict::Pass {
                 return Some((look, v));
             }
         }
         // Verification: the old version before the first shift against the new one at 100 %.
-        let (control, _) = traffic(0).windows(rng, self.verify_s, 1.0, 1.0);
-        let (_, treated) = traffic(100).windows(rng, self.verify_s, ef, lf);
+        let (control, _) = traffic(0).windows(rng, self.verify_s, 1.0, 1.0, 1.0);
+        let (_, treated) = traffic(100).windows(rng, self.verify_s, ef, lf, cf);
         let v = judge_windows(&control, &treated, self.judge).verdict;
         (v != Verdict::Pass).then_some((self.steps.len(), v))
     }

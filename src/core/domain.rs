@@ -273,6 +273,10 @@ impl CheckReport {
 
 /// One second of traffic for one service cohort. Counts rather than ratios, so aggregation over a
 /// window is exact.
+///
+/// The signals after the p99 are optional: a source that does not have one (an exporter without
+/// CPU or memory metrics, a cohort with no instances) reports `f64::NAN`, and every consumer reads
+/// NaN as "no data", never as zero. Files written before they existed load with NaN.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// Start of the second.
@@ -285,6 +289,28 @@ pub struct Sample {
     pub latency_p50_ms: f64,
     /// 99th percentile latency in that second.
     pub latency_p99_ms: f64,
+    /// 95th percentile latency in that second, ms (NaN = unknown). A second point of the tail: a
+    /// regression that slows a few percent of requests moves it while the noisy p99 still hides it.
+    #[serde(default = "unknown", deserialize_with = "null_as_unknown")]
+    pub latency_p95_ms: f64,
+    /// CPU seconds the cohort used in that second, i.e. cores kept busy (NaN = unknown). Lets a
+    /// judge see a canary that serves the same traffic for twice the CPU before it runs out of it.
+    #[serde(default = "unknown", deserialize_with = "null_as_unknown")]
+    pub cpu_cores: f64,
+    /// Resident memory of the cohort's instances, MB (NaN = unknown, or no instances). A leak shows
+    /// here long before errors do.
+    #[serde(default = "unknown", deserialize_with = "null_as_unknown")]
+    pub memory_mb: f64,
+}
+
+/// The value of an optional signal nobody reported.
+fn unknown() -> f64 {
+    f64::NAN
+}
+
+/// JSON has no NaN (serde_json writes it as `null`), so `null` must read back as "unknown".
+fn null_as_unknown<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Sample {
@@ -296,6 +322,15 @@ impl Sample {
             f64::from(self.errors) / f64::from(self.requests)
         }
     }
+}
+
+/// Weighted mean of the values that are known (finite); `None` when none is, so "no data" can
+/// never be mistaken for a measured zero.
+fn known_mean(values: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let (sum, weight) = values
+        .filter(|(v, w)| v.is_finite() && *w > 0.0)
+        .fold((0.0, 0.0), |(s, n), (v, w)| (s + v * w, n + w));
+    (weight > 0.0).then(|| sum / weight)
 }
 
 /// Window summary of samples, the numbers people read on a chart legend.
@@ -312,10 +347,21 @@ pub struct WindowStats {
     /// Request-weighted mean of per-second p99 latencies. (The max would turn one noisy second
     /// into an alert; the mean of a tail statistic still moves when the tail moves.)
     pub latency_p99_ms: f64,
+    /// Request-weighted mean of the per-second p95 latencies that are known, like the p99;
+    /// `None` when the source reports no p95 (so old logs and bare exporters read as "no data").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p95_ms: Option<f64>,
+    /// Mean CPU cores over the seconds that report CPU; `None` when none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_cores: Option<f64>,
+    /// Mean resident memory, MB, over the seconds that report it; `None` when none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<f64>,
 }
 
 impl WindowStats {
-    /// Summarise a window of samples; an empty window is all zeros.
+    /// Summarise a window of samples; an empty window is all zeros, and the optional signals are
+    /// `None`. Unknown (NaN) values are left out of their own mean and touch nothing else.
     pub fn of(samples: &[Sample]) -> Self {
         let requests: u64 = samples.iter().map(|s| u64::from(s.requests)).sum();
         let errors: u64 = samples.iter().map(|s| u64::from(s.errors)).sum();
@@ -343,6 +389,12 @@ impl WindowStats {
             },
             latency_p50_ms: p50,
             latency_p99_ms: p99,
+            latency_p95_ms: known_mean(
+                busy.iter()
+                    .map(|s| (s.latency_p95_ms, f64::from(s.requests))),
+            ),
+            cpu_cores: known_mean(samples.iter().map(|s| (s.cpu_cores, 1.0))),
+            memory_mb: known_mean(samples.iter().map(|s| (s.memory_mb, 1.0))),
         }
     }
 }
@@ -408,4 +460,65 @@ pub struct PolicyInputs {
     pub incidents_last_hour: u32,
     /// Current traffic as a fraction of the daily peak, the timing factor of the risk formula.
     pub traffic_vs_peak: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn second(requests: u32, p95: f64, cpu: f64, memory: f64) -> Sample {
+        Sample {
+            t_ms: 0,
+            requests,
+            errors: 1,
+            latency_p50_ms: 10.0,
+            latency_p99_ms: 30.0,
+            latency_p95_ms: p95,
+            cpu_cores: cpu,
+            memory_mb: memory,
+        }
+    }
+
+    #[test]
+    fn unknown_signals_are_left_out_and_poison_nothing() {
+        let nan = f64::NAN;
+        let w = WindowStats::of(&[
+            second(10, 20.0, 1.0, 100.0),
+            second(30, nan, nan, nan),
+            second(30, 28.0, 3.0, 300.0),
+            second(0, nan, 0.0, 200.0),
+        ]);
+        assert_eq!((w.requests, w.errors), (70, 4));
+        assert_eq!((w.latency_p50_ms, w.latency_p99_ms), (10.0, 30.0));
+        // p95 weighs by requests over the seconds that have one: (10·20 + 30·28) / 40.
+        assert_eq!(w.latency_p95_ms, Some(26.0));
+        assert_eq!(w.cpu_cores, Some(4.0 / 3.0));
+        assert_eq!(w.memory_mb, Some(200.0));
+        let none = WindowStats::of(&[second(5, nan, nan, nan)]);
+        assert_eq!(
+            (none.latency_p95_ms, none.cpu_cores, none.memory_mb),
+            (None, None, None)
+        );
+        assert_eq!(none.latency_p99_ms, 30.0);
+    }
+
+    #[test]
+    fn samples_without_the_new_signals_load_as_unknown() {
+        let old =
+            r#"{"t_ms":1000,"requests":5,"errors":0,"latency_p50_ms":1.0,"latency_p99_ms":2.0}"#;
+        let s: Sample = serde_json::from_str(old).expect("an old sample loads");
+        assert!(s.latency_p95_ms.is_nan() && s.cpu_cores.is_nan() && s.memory_mb.is_nan());
+        // NaN goes out as null and comes back as NaN.
+        let text = serde_json::to_string(&second(1, f64::NAN, 0.5, f64::NAN)).expect("serializes");
+        assert!(text.contains(r#""memory_mb":null"#), "{text}");
+        let back: Sample = serde_json::from_str(&text).expect("loads back");
+        assert!(back.memory_mb.is_nan() && back.latency_p95_ms.is_nan());
+        assert_eq!(back.cpu_cores, 0.5);
+        // Old windows in audit logs load with no value for the new signals.
+        let w: WindowStats = serde_json::from_str(
+            r#"{"requests":1,"errors":0,"error_rate":0.0,"latency_p50_ms":1.0,"latency_p99_ms":2.0}"#,
+        )
+        .expect("an old window loads");
+        assert_eq!(w.cpu_cores, None);
+    }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Running totals of one service and cohort.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Totals {
     /// Requests served since the exporter started.
     pub requests: u64,
@@ -20,6 +20,29 @@ pub struct Totals {
     pub last_p50_ms: f64,
     /// p99 latency of the last complete second.
     pub last_p99_ms: f64,
+    /// p95 latency of the last complete second (NaN = unknown, not exported).
+    pub last_p95_ms: f64,
+    /// CPU seconds used since the exporter started: a counter, so Prometheus's rate of it is the
+    /// cores in use, exact per second like the request counts.
+    pub cpu_seconds: f64,
+    /// Resident memory of the last complete second, MB (NaN = no instances, not exported).
+    pub last_memory_mb: f64,
+}
+
+impl Default for Totals {
+    /// Nothing counted yet, and no value for the gauges that can be unknown.
+    fn default() -> Self {
+        Self {
+            requests: 0,
+            errors: 0,
+            last_requests: 0,
+            last_p50_ms: 0.0,
+            last_p99_ms: 0.0,
+            last_p95_ms: f64::NAN,
+            cpu_seconds: 0.0,
+            last_memory_mb: f64::NAN,
+        }
+    }
 }
 
 /// Accumulates whole seconds as they complete.
@@ -62,11 +85,17 @@ impl Accumulator {
                 for s in &samples {
                     t.requests += u64::from(s.requests);
                     t.errors += u64::from(s.errors);
+                    // An unknown second adds nothing rather than making the counter NaN forever.
+                    if s.cpu_cores.is_finite() {
+                        t.cpu_seconds += s.cpu_cores;
+                    }
                 }
                 if let Some(last) = samples.last() {
                     t.last_requests = last.requests;
                     t.last_p50_ms = last.latency_p50_ms;
                     t.last_p99_ms = last.latency_p99_ms;
+                    t.last_p95_ms = last.latency_p95_ms;
+                    t.last_memory_mb = last.memory_mb;
                 }
             }
         }
@@ -131,6 +160,34 @@ pub fn render(acc: &Accumulator, canary_pct: &dyn Fn(&str) -> u8) -> String {
             .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_p99_ms)))
             .collect(),
     );
+    family(
+        "ccp_fleet_latency_p95_ms",
+        "gauge",
+        "95th percentile latency of the last complete second, milliseconds.",
+        busy()
+            .filter(|(_, v)| v.last_p95_ms.is_finite())
+            .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_p95_ms)))
+            .collect(),
+    );
+    // Full precision: Prometheus's rate of this counter is read back as the cores of one second.
+    family(
+        "ccp_fleet_cpu_seconds_total",
+        "counter",
+        "CPU time used by the cohort's instances, seconds.",
+        t.iter()
+            .map(|((s, c), v)| (lab(s, c), v.cpu_seconds.to_string()))
+            .collect(),
+    );
+    // A cohort with no instances has no memory series, like an idle one has no latency.
+    family(
+        "ccp_fleet_memory_mb",
+        "gauge",
+        "Resident memory of the cohort's instances in the last complete second, megabytes.",
+        t.iter()
+            .filter(|(_, v)| v.last_memory_mb.is_finite())
+            .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_memory_mb)))
+            .collect(),
+    );
     let mut services: Vec<&String> = t.keys().map(|(s, _)| s).collect();
     services.dedup();
     family(
@@ -169,6 +226,10 @@ mod tests {
                     errors: if c == Cohort::Canary { 0 } else { 1 },
                     latency_p50_ms: 5.0,
                     latency_p99_ms: 9.0,
+                    latency_p95_ms: 7.0,
+                    // A quarter of a core per second; the canary has no instances.
+                    cpu_cores: if c == Cohort::Canary { 0.0 } else { 0.25 },
+                    memory_mb: if c == Cohort::Canary { f64::NAN } else { 300.5 },
                 })
                 .collect())
         }
@@ -192,5 +253,54 @@ mod tests {
         assert!(!text.contains("ccp_fleet_latency_p99_ms{service=\"a\\\"b\",cohort=\"canary\"}"));
         assert!(text.contains("ccp_fleet_canary_percent{service=\"a\\\"b\"} 7\n"));
         assert!(text.contains("# TYPE ccp_fleet_requests_total counter\n"));
+    }
+
+    #[test]
+    fn p95_cpu_and_memory_are_exported_per_cohort() {
+        let mut acc = Accumulator::new(10_000);
+        acc.advance(&Flat, 14_000); // seconds 10 to 13
+        let text = render(&acc, &|_| 0);
+        let row =
+            |name: &str, cohort: &str| format!("{name}{{service=\"a\\\"b\",cohort=\"{cohort}\"}} ");
+        assert!(
+            text.contains(&format!(
+                "{}7.000\n",
+                row("ccp_fleet_latency_p95_ms", "baseline")
+            )),
+            "{text}"
+        );
+        // CPU is a counter of CPU seconds: four seconds at a quarter of a core.
+        assert!(
+            text.contains(&format!(
+                "{}1\n",
+                row("ccp_fleet_cpu_seconds_total", "baseline")
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "{}0\n",
+                row("ccp_fleet_cpu_seconds_total", "canary")
+            )),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE ccp_fleet_cpu_seconds_total counter\n"));
+        assert!(
+            text.contains(&format!(
+                "{}300.500\n",
+                row("ccp_fleet_memory_mb", "baseline")
+            )),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE ccp_fleet_memory_mb gauge\n"));
+        // The idle canary has no p95; the canary without instances has no memory series.
+        assert!(
+            !text.contains(&row("ccp_fleet_latency_p95_ms", "canary")),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&row("ccp_fleet_memory_mb", "canary")),
+            "{text}"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! changed, or grown into a larger estate.
 
 use crate::adapters::embedded::fleet_spec::{
-    CallSpec, FaultKind, FaultSpec, FleetSpec, PolicySpec, ServiceSpec,
+    CallSpec, FaultKind, FaultSpec, FleetSpec, PolicySpec, ServiceSpec, DEFAULT_CPU_MS_PER_REQUEST,
+    DEFAULT_MEMORY_MB,
 };
 use anyhow::{Context, Result};
 
@@ -66,6 +67,8 @@ fn plain_service(name: String, rps: f64, calls: Vec<CallSpec>) -> ServiceSpec {
         resources: Vec::new(),
         code: None,
         policy: PolicySpec::default(),
+        cpu_ms_per_request: DEFAULT_CPU_MS_PER_REQUEST,
+        memory_mb: DEFAULT_MEMORY_MB,
     }
 }
 

@@ -81,6 +81,14 @@ pub struct ServiceSpec {
     /// Operating history.
     #[serde(default)]
     pub policy: PolicySpec,
+    /// CPU milliseconds one request costs when healthy: the fleet's CPU use follows its traffic,
+    /// so a canary that needs more CPU per request stands out against its baseline.
+    #[serde(default = "cpu_ms")]
+    pub cpu_ms_per_request: f64,
+    /// Resident memory of one cohort's instances when healthy, MB. Each cohort (the running
+    /// version and the canary) runs its own instances of this size, so the two compare directly.
+    #[serde(default = "memory_mb")]
+    pub memory_mb: f64,
 }
 
 fn half() -> f64 {
@@ -92,6 +100,18 @@ fn base_err() -> f64 {
 fn sigma() -> f64 {
     0.2
 }
+fn cpu_ms() -> f64 {
+    DEFAULT_CPU_MS_PER_REQUEST
+}
+fn memory_mb() -> f64 {
+    DEFAULT_MEMORY_MB
+}
+
+/// CPU per request of a service whose file does not say: a small web handler's cost, so CPU
+/// charts have a plausible scale without every fleet file having to spell it out.
+pub const DEFAULT_CPU_MS_PER_REQUEST: f64 = 2.0;
+/// Memory of a cohort whose service does not say, MB: a small service's resident size.
+pub const DEFAULT_MEMORY_MB: f64 = 256.0;
 
 /// What a fault does.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +131,18 @@ pub enum FaultEffect {
     /// The service's metrics stop answering: what a scrape outage or a dead exporter looks
     /// like to the pipeline.
     MetricsOutage,
+    /// Each request costs `factor` times the CPU (a hot loop, a lost cache): the version
+    /// serves as well as before and only its CPU gives it away.
+    Cpu {
+        /// Multiplier of CPU per request.
+        factor: f64,
+    },
+    /// Resident memory grows by `mb_per_min` for every minute since the fault began (from
+    /// `start_s`, or from the first shift to `new_version_from_percent`).
+    MemoryLeak {
+        /// Growth, MB per minute.
+        mb_per_min: f64,
+    },
 }
 
 /// Fault kinds as written in YAML.
@@ -125,6 +157,10 @@ pub enum FaultKind {
     Latency,
     /// See [`FaultEffect::MetricsOutage`]; `duration_s` bounds it.
     MetricsOutage,
+    /// See [`FaultEffect::Cpu`]; needs `value`, the CPU multiplier (> 0).
+    Cpu,
+    /// See [`FaultEffect::MemoryLeak`]; needs `value`, MB per minute (≥ 0).
+    MemoryLeak,
 }
 
 /// A fault injected into one service from a point in time.
@@ -137,7 +173,8 @@ pub struct FaultSpec {
     pub start_s: f64,
     /// What kind of fault.
     pub kind: FaultKind,
-    /// Extra error rate (kind `error_rate`).
+    /// Extra error rate (kind `error_rate`), CPU multiplier (kind `cpu`) or MB per minute
+    /// (kind `memory_leak`).
     #[serde(default)]
     pub value: Option<f64>,
     /// Extra latency in ms (kind `latency`).
@@ -210,6 +247,20 @@ impl FaultSpec {
             (FaultKind::MetricsOutage, _, _) => Ok(FaultEffect::MetricsOutage),
             (FaultKind::Latency, _, _) => Err(format!(
                 "fault on `{}`: kind latency needs `add_ms` ≥ 0",
+                self.service
+            )),
+            (FaultKind::Cpu, Some(v), _) if v > 0.0 && v.is_finite() => {
+                Ok(FaultEffect::Cpu { factor: v })
+            }
+            (FaultKind::Cpu, _, _) => Err(format!(
+                "fault on `{}`: kind cpu needs `value` > 0 (the CPU multiplier, e.g. 2.0)",
+                self.service
+            )),
+            (FaultKind::MemoryLeak, Some(v), _) if v >= 0.0 && v.is_finite() => {
+                Ok(FaultEffect::MemoryLeak { mb_per_min: v })
+            }
+            (FaultKind::MemoryLeak, _, _) => Err(format!(
+                "fault on `{}`: kind memory_leak needs `value` ≥ 0 (MB per minute)",
                 self.service
             )),
         }
@@ -308,6 +359,13 @@ impl FleetSpec {
                     s.name
                 )));
             }
+            let finite_non_negative = |v: f64| v.is_finite() && v >= 0.0;
+            if !finite_non_negative(s.cpu_ms_per_request) || !finite_non_negative(s.memory_mb) {
+                return Err(invalid(format!(
+                    "service `{}`: cpu_ms_per_request and memory_mb must be numbers ≥ 0",
+                    s.name
+                )));
+            }
             for c in &s.calls {
                 if !names.contains(&c.to.as_str()) {
                     return Err(invalid(format!(
@@ -368,5 +426,56 @@ impl FleetSpec {
     /// Service by name.
     pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
         self.services.iter().find(|s| s.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(service: &str, fault: &str) -> Result<FleetSpec, String> {
+        let yaml = format!(
+            "services:\n  - {{ name: web, rps: 10, latency_p50_ms: 5{service} }}\nfaults: [{fault}]\n"
+        );
+        FleetSpec::parse(&yaml, "f.yaml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn cpu_and_memory_faults_need_a_value() {
+        let ok = parse("", "{ service: web, start_s: 0, kind: cpu, value: 2.0 }").expect("valid");
+        assert_eq!(ok.faults[0].effect(), Ok(FaultEffect::Cpu { factor: 2.0 }));
+        let leak = parse(
+            "",
+            "{ service: web, start_s: 0, kind: memory_leak, value: 8 }",
+        )
+        .expect("valid");
+        assert_eq!(
+            leak.faults[0].effect(),
+            Ok(FaultEffect::MemoryLeak { mb_per_min: 8.0 })
+        );
+        let e = parse("", "{ service: web, start_s: 0, kind: cpu }").unwrap_err();
+        assert!(e.contains("kind cpu needs `value` > 0"), "{e}");
+        let e = parse("", "{ service: web, start_s: 0, kind: cpu, value: 0 }").unwrap_err();
+        assert!(e.contains("kind cpu needs"), "{e}");
+        let e = parse(
+            "",
+            "{ service: web, start_s: 0, kind: memory_leak, value: -1 }",
+        )
+        .unwrap_err();
+        assert!(e.contains("kind memory_leak needs `value` ≥ 0"), "{e}");
+    }
+
+    #[test]
+    fn cpu_and_memory_of_a_service_default_and_are_checked() {
+        let spec = parse("", "").expect("valid");
+        let web = &spec.services[0];
+        assert_eq!(
+            (web.cpu_ms_per_request, web.memory_mb),
+            (DEFAULT_CPU_MS_PER_REQUEST, DEFAULT_MEMORY_MB)
+        );
+        let spec = parse(", cpu_ms_per_request: 0.5, memory_mb: 1024", "").expect("valid");
+        assert_eq!(spec.services[0].memory_mb, 1024.0);
+        let e = parse(", memory_mb: -3", "").unwrap_err();
+        assert!(e.contains("memory_mb must be"), "{e}");
     }
 }

@@ -11,7 +11,7 @@
 //! Every second's numbers are a pure function of (seed, service, cohort, second, rollout state),
 //! so windows can be read in any order and runs repeat exactly.
 
-use super::fleet_spec::{FaultEffect, FleetSpec, ServiceSpec};
+use super::fleet_spec::{FaultEffect, FaultSpec, FleetSpec, ServiceSpec};
 use crate::adapters::{probe, python_checks};
 use crate::core::clock::Clock;
 use crate::core::domain::{Cohort, FixPlan, Millis, PolicyInputs, Sample};
@@ -39,6 +39,17 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
         }
     }
     h
+}
+
+/// Sum of two amounts where NaN means unknown: an unknown side adds nothing, and only two unknowns
+/// make an unknown total (CPU and memory of cohorts add up; a cohort with no instances has none).
+fn add_known(a: f64, b: f64) -> f64 {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => f64::NAN,
+        (true, false) => b,
+        (false, true) => a,
+        (false, false) => a + b,
+    }
 }
 
 /// Traffic split of one service from a point in time.
@@ -160,7 +171,7 @@ impl SimFleet {
         t: Millis,
         new_version: bool,
         new_pct: u8,
-    ) -> impl Iterator<Item = &'a crate::adapters::embedded::fleet_spec::FaultSpec> + 'a {
+    ) -> impl Iterator<Item = &'a FaultSpec> + 'a {
         let rel_s = (t - self.start_ms) as f64 / 1000.0;
         self.spec.faults.iter().filter(move |f| {
             f.service == service && rel_s >= f.start_s && f.applies_to(new_version, new_pct)
@@ -229,7 +240,10 @@ impl SimFleet {
             match f {
                 FaultEffect::ErrorRate { value } => p += value,
                 FaultEffect::Code => code_fault = true,
-                FaultEffect::Latency { .. } | FaultEffect::MetricsOutage => {}
+                FaultEffect::Latency { .. }
+                | FaultEffect::MetricsOutage
+                | FaultEffect::Cpu { .. }
+                | FaultEffect::MemoryLeak { .. } => {}
             }
         }
         if canary {
@@ -297,6 +311,55 @@ impl SimFleet {
             .sum::<f64>()
     }
 
+    /// CPU per request of one version of `s` relative to healthy (`cpu` faults multiply). Only the
+    /// service's own faults count: a callee burning CPU costs its caller none.
+    fn cpu_factor(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> f64 {
+        let pct = self.rollout_at(st, &s.name, t).canary_pct;
+        self.fault_active(&s.name, t, canary, pct)
+            .map(|f| match f {
+                FaultEffect::Cpu { factor } => factor,
+                _ => 1.0,
+            })
+            .product()
+    }
+
+    /// When `f` began for the version it touches: at `start_s` for a fault of every version; for
+    /// a fault of the new version only, at the latest shift that brought that version to
+    /// `new_version_from_percent` (its instances start then, and start afresh after a rollback).
+    fn fault_began(&self, st: &FleetState, f: &FaultSpec, t: Millis) -> Option<Millis> {
+        let Some(p) = f.new_version_from_percent else {
+            return Some(self.start_ms + (f.start_s * 1000.0) as Millis);
+        };
+        let mut began = None;
+        for r in st
+            .rollouts
+            .get(&f.service)?
+            .iter()
+            .filter(|r| r.from_ms <= t)
+        {
+            if r.canary_pct >= p.max(1) {
+                began.get_or_insert(r.from_ms);
+            } else {
+                began = None;
+            }
+        }
+        began
+    }
+
+    /// Memory `memory_leak` faults have added to one version of `s` by `t`, MB.
+    fn leaked_mb(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> f64 {
+        let pct = self.rollout_at(st, &s.name, t).canary_pct;
+        self.faults_at(&s.name, t, canary, pct)
+            .filter_map(|f| match f.effect() {
+                Ok(FaultEffect::MemoryLeak { mb_per_min }) => {
+                    let began = self.fault_began(st, f, t)?;
+                    Some(mb_per_min * (t - began).max(0) as f64 / 60_000.0)
+                }
+                _ => None,
+            })
+            .sum()
+    }
+
     fn second(&self, st: &FleetState, s: &ServiceSpec, canary: bool, t: Millis) -> Sample {
         let pct = f64::from(self.rollout_at(st, &s.name, t).canary_pct) / 100.0;
         let share = if canary { pct } else { 1.0 - pct };
@@ -314,12 +377,30 @@ impl SimFleet {
         let add = self.added_latency(st, s, canary, t, 0);
         let p50 = rng.lognormal(s.latency_p50_ms.max(0.1).ln(), s.latency_sigma) + add;
         let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+        // Drawn after everything above, so seeded runs kept their requests, errors and p50/p99
+        // when these signals were added.
+        let p95 = (p50 * (1.8 + rng.normal(0.0, 0.2).abs())).min(p99);
+        let cpu_noise = rng.lognormal(0.0, 0.1);
+        let memory_noise = rng.lognormal(0.0, 0.02);
+        // CPU follows requests, not latency: time added by a slow callee is spent waiting.
+        let cpu_cores = f64::from(requests) * s.cpu_ms_per_request / 1000.0
+            * self.cpu_factor(st, s, canary, t)
+            * cpu_noise;
+        // A cohort with no share of traffic has no instances, hence no memory to report.
+        let memory_mb = if share > 0.0 {
+            s.memory_mb * memory_noise + self.leaked_mb(st, s, canary, t)
+        } else {
+            f64::NAN
+        };
         Sample {
             t_ms: t,
             requests,
             errors: errors.min(requests),
             latency_p50_ms: p50,
             latency_p99_ms: p99,
+            latency_p95_ms: p95,
+            cpu_cores,
+            memory_mb,
         }
     }
 
@@ -337,13 +418,22 @@ impl SimFleet {
             requests: total,
             errors: a.errors + b.errors,
             latency_p50_ms: a.latency_p50_ms * w(&a) + b.latency_p50_ms * w(&b),
-            latency_p99_ms: if b.requests == 0 {
-                a.latency_p99_ms
-            } else if a.requests == 0 {
-                b.latency_p99_ms
-            } else {
-                a.latency_p99_ms.max(b.latency_p99_ms)
-            },
+            latency_p99_ms: Self::tail(&a, &b, |x| x.latency_p99_ms),
+            latency_p95_ms: Self::tail(&a, &b, |x| x.latency_p95_ms),
+            cpu_cores: add_known(a.cpu_cores, b.cpu_cores),
+            memory_mb: add_known(a.memory_mb, b.memory_mb),
+        }
+    }
+
+    /// A tail latency of two cohorts together: the worse of the busy ones (an idle cohort's number
+    /// describes no request). `f64::max` skips an unknown side.
+    fn tail(a: &Sample, b: &Sample, of: impl Fn(&Sample) -> f64) -> f64 {
+        if b.requests == 0 {
+            of(a)
+        } else if a.requests == 0 {
+            of(b)
+        } else {
+            of(a).max(of(b))
         }
     }
 
@@ -488,5 +578,156 @@ impl Deployer for SimFleet {
 impl PolicySource for SimFleet {
     fn policy_inputs(&self, service: &str, now_ms: Millis) -> PortResult<PolicyInputs> {
         crate::adapters::fleet_policy::inputs_from_spec(&self.spec, service, self.start_ms, now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::clock::VirtualClock;
+
+    const START_MS: Millis = 1_700_000_000_000;
+
+    /// A fleet of one busy service (4 ms of CPU a request, 512 MB a cohort) with `faults`.
+    fn fleet(faults: &str) -> (SimFleet, Arc<VirtualClock>) {
+        let yaml = format!(
+            "seed: 3\nservices:\n  - {{ name: web, rps: 400, latency_p50_ms: 20, cpu_ms_per_request: 4, memory_mb: 512 }}\nfaults: {faults}\n"
+        );
+        let spec = FleetSpec::parse(&yaml, "test.yaml").expect("valid fleet");
+        let clock = Arc::new(VirtualClock::new(START_MS));
+        let dir = std::env::temp_dir();
+        let f = SimFleet::new(spec, 3, clock.clone(), dir.clone(), &dir).expect("fleet");
+        (f, clock)
+    }
+
+    fn plan() -> FixPlan {
+        FixPlan {
+            template: "t".into(),
+            file: "f.py".into(),
+            line: 1,
+            diff: String::new(),
+            description: String::new(),
+            new_source: String::new(),
+            lines_added: 0,
+            lines_removed: 0,
+            confidence: 1.0,
+        }
+    }
+
+    fn read(f: &SimFleet, cohort: Cohort, from_s: i64, to_s: i64) -> Vec<Sample> {
+        f.samples(
+            "web",
+            cohort,
+            START_MS + from_s * 1000,
+            START_MS + to_s * 1000,
+        )
+        .expect("samples")
+    }
+
+    /// CPU milliseconds per request over a window.
+    fn cpu_ms_per_request(v: &[Sample]) -> f64 {
+        let cpu: f64 = v.iter().map(|s| s.cpu_cores).sum();
+        let req: f64 = v.iter().map(|s| f64::from(s.requests)).sum();
+        cpu * 1000.0 / req
+    }
+
+    fn mean_memory(v: &[Sample]) -> f64 {
+        v.iter().map(|s| s.memory_mb).sum::<f64>() / v.len() as f64
+    }
+
+    #[test]
+    fn the_new_signals_come_after_the_old_draws() {
+        // Re-derive one second the way the fleet drew it before p95, CPU and memory existed.
+        let (f, _) = fleet("[]");
+        let s = read(&f, Cohort::Baseline, 7, 8)[0];
+        let key = fnv1a(&[b"web", &[0u8], &7i64.to_le_bytes()]);
+        let mut rng = Rng::new(3).fork(key);
+        let requests = rng.poisson(400.0) as u32;
+        let errors = rng.binomial(u64::from(requests), 0.002) as u32;
+        let p50 = rng.lognormal(20f64.ln(), 0.2);
+        let p99 = p50 * (2.5 + rng.normal(0.0, 0.25).abs());
+        assert_eq!((s.requests, s.errors), (requests, errors));
+        assert_eq!((s.latency_p50_ms, s.latency_p99_ms), (p50, p99));
+    }
+
+    #[test]
+    fn tails_are_ordered_and_cpu_and_memory_follow_the_spec() {
+        let (f, _) = fleet("[]");
+        let base = read(&f, Cohort::Baseline, 0, 120);
+        assert!(base
+            .iter()
+            .all(|s| s.latency_p50_ms <= s.latency_p95_ms && s.latency_p95_ms <= s.latency_p99_ms));
+        // 4 ms a request: ~400 requests a second keep ~1.6 cores busy, noise averages out.
+        let per_req = cpu_ms_per_request(&base);
+        assert!((per_req - 4.0).abs() < 0.1, "{per_req} ms a request");
+        for s in &base {
+            let ratio = s.cpu_cores * 1000.0 / f64::from(s.requests) / 4.0;
+            assert!((0.6..1.7).contains(&ratio), "{s:?}");
+            assert!((480.0..545.0).contains(&s.memory_mb), "{s:?}");
+        }
+        // No canary: no instances, so no requests, no CPU and no memory to report.
+        let canary = read(&f, Cohort::Canary, 0, 10);
+        assert!(canary
+            .iter()
+            .all(|s| s.requests == 0 && s.cpu_cores == 0.0 && s.memory_mb.is_nan()));
+        // Both cohorts together: the canary's missing memory adds nothing.
+        let all = read(&f, Cohort::All, 0, 10);
+        for (a, b) in all.iter().zip(&base) {
+            assert_eq!((a.cpu_cores, a.memory_mb), (b.cpu_cores, b.memory_mb));
+            assert_eq!(a.latency_p95_ms, b.latency_p95_ms);
+        }
+    }
+
+    #[test]
+    fn a_cpu_fault_in_the_new_version_burns_cpu_on_the_canary_only() {
+        let (f, clock) = fleet(
+            "[{ service: web, start_s: 0, kind: cpu, value: 2.0, new_version_from_percent: 1 }]",
+        );
+        clock.advance(60_000);
+        f.shift("web", &plan(), 50, 1).expect("shift");
+        let before = read(&f, Cohort::Baseline, 0, 60);
+        let base = read(&f, Cohort::Baseline, 60, 180);
+        let canary = read(&f, Cohort::Canary, 60, 180);
+        let (b, c) = (cpu_ms_per_request(&base), cpu_ms_per_request(&canary));
+        assert!((b - 4.0).abs() < 0.15, "baseline {b} ms a request");
+        assert!((c - 8.0).abs() < 0.3, "canary {c} ms a request");
+        assert!((cpu_ms_per_request(&before) - 4.0).abs() < 0.15);
+        // Both cohorts run instances now, each of the service's size.
+        assert!((mean_memory(&canary) - 512.0).abs() < 10.0);
+        let all = read(&f, Cohort::All, 60, 70);
+        assert!((mean_memory(&all) - 1024.0).abs() < 20.0);
+    }
+
+    #[test]
+    fn a_memory_leak_grows_linearly_from_its_start() {
+        // 30 MB a minute in every version from 60 s; a second leak only in the new version.
+        let (f, clock) = fleet(
+            "[{ service: web, start_s: 60, kind: memory_leak, value: 30 }, \
+              { service: web, start_s: 0, kind: memory_leak, value: 60, new_version_from_percent: 1 }]",
+        );
+        let at = |from_s: i64| mean_memory(&read(&f, Cohort::Baseline, from_s, from_s + 30));
+        let flat = at(0);
+        assert!((flat - 512.0).abs() < 5.0, "{flat}");
+        // Mean over a 30 s window is the leak at its middle: 5, 10 and 15 minutes of leaking.
+        let (m5, m10, m15) = (at(345), at(645), at(945));
+        for (m, minutes) in [(m5, 5.0), (m10, 10.0), (m15, 15.0)] {
+            assert!(
+                (m - flat - 30.0 * minutes).abs() < 6.0,
+                "{m} after {minutes} min"
+            );
+        }
+        assert!(
+            ((m15 - m10) - (m10 - m5)).abs() < 6.0,
+            "not linear: {m5} {m10} {m15}"
+        );
+        // The new version's instances start at the shift and leak both ways from there.
+        clock.advance(1_200_000);
+        f.shift("web", &plan(), 10, 1).expect("shift");
+        let canary = mean_memory(&read(&f, Cohort::Canary, 1_200 + 45, 1_200 + 75));
+        let expected = 512.0 + 30.0 * (21.0 - 1.0) + 60.0 * 1.0;
+        assert!(
+            (canary - expected).abs() < 6.0,
+            "canary {canary}, expected {expected}"
+        );
     }
 }

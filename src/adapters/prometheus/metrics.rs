@@ -2,6 +2,9 @@
 //! configurable PromQL templates. Missing data stays missing: a second Prometheus has no value for
 //! is left out of the samples (never filled with zero, which would read as "healthy and idle"),
 //! and a window that is mostly gaps is an error that says where the gaps are.
+//!
+//! p95 latency, CPU and memory are optional: many exporters have no such series, so one that is
+//! missing reads as NaN ("no data") and never fails the read. They cost one query together.
 
 use super::api::Series;
 use super::client::{PromClient, PromError};
@@ -12,7 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 /// The signals the pipeline needs, and the built-in template of each. `$service` is replaced by
 /// the service name and `$cohort` by `baseline`, `canary` or `.*` (both), so templates match
 /// with `=~"$cohort"`. The defaults read what `ccp fleet serve` exports; per-second counts come
-/// from `irate`, which with a 1 s scrape interval is the count of the last second, unsmoothed.
+/// from `irate`, which with a 1 s scrape interval is the count of the last second, unsmoothed
+/// (CPU too: the CPU seconds counter's rate is the cores in use). Memory adds up over cohorts.
 pub const DEFAULT_QUERIES: &[(&str, &str)] = &[
     (
         "requests",
@@ -30,6 +34,18 @@ pub const DEFAULT_QUERIES: &[(&str, &str)] = &[
         "latency_p99_ms",
         r#"max(ccp_fleet_latency_p99_ms{service="$service",cohort=~"$cohort"})"#,
     ),
+    (
+        "latency_p95_ms",
+        r#"max(ccp_fleet_latency_p95_ms{service="$service",cohort=~"$cohort"})"#,
+    ),
+    (
+        "cpu_cores",
+        r#"sum(irate(ccp_fleet_cpu_seconds_total{service="$service",cohort=~"$cohort"}[5s]))"#,
+    ),
+    (
+        "memory_mb",
+        r#"sum(ccp_fleet_memory_mb{service="$service",cohort=~"$cohort"})"#,
+    ),
 ];
 
 /// Query names a config may set: the signals above plus `error_rate`, an alternative to `errors`
@@ -40,7 +56,31 @@ pub const QUERY_NAMES: &[&str] = &[
     "error_rate",
     "latency_p50_ms",
     "latency_p99_ms",
+    "latency_p95_ms",
+    "cpu_cores",
+    "memory_mb",
 ];
+
+/// The signals every sample needs, each its own query, and whether several series of one are
+/// combined by max (latencies, ratios) rather than summed (counts).
+const REQUIRED: &[(&str, bool)] = &[
+    ("requests", false),
+    ("errors", false),
+    ("error_rate", true),
+    ("latency_p50_ms", true),
+    ("latency_p99_ms", true),
+];
+
+/// The optional signals, combined the same way. They share one query, so reading them costs one
+/// request per window whatever their number; an empty template leaves a signal out.
+const OPTIONAL: &[(&str, bool)] = &[
+    ("latency_p95_ms", true),
+    ("cpu_cores", false),
+    ("memory_mb", false),
+];
+
+/// Label that tells the optional signals apart in their shared query's answer.
+const SIGNAL_LABEL: &str = "ccp_signal";
 
 /// Seconds at the end of a window that may legitimately be missing: one scrape plus one rule
 /// evaluation behind real time.
@@ -85,6 +125,83 @@ fn combine(series: &[Series], max: bool) -> BTreeMap<i64, f64> {
                 .and_modify(|acc| *acc = if max { acc.max(v) } else { *acc + v })
                 .or_insert(v);
         }
+    }
+    out
+}
+
+/// The one query for the optional signals: each template tagged with its signal's name and the
+/// tagged results joined with `or` (their label sets differ, so `or` keeps every series). `None`
+/// when every optional template is empty.
+fn optional_query(
+    queries: &HashMap<String, String>,
+    service: &str,
+    cohort: Cohort,
+) -> Option<String> {
+    let parts: Vec<String> = OPTIONAL
+        .iter()
+        .filter_map(|(name, _)| {
+            let t = queries.get(*name).filter(|t| !t.trim().is_empty())?;
+            Some(format!(
+                r#"label_replace(({}), "{SIGNAL_LABEL}", "{name}", "", "")"#,
+                render(t, service, cohort)
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" or "))
+}
+
+/// Per-second values of each optional signal in the shared query's answer.
+fn split_optional(series: &[Series]) -> HashMap<&'static str, BTreeMap<i64, f64>> {
+    OPTIONAL
+        .iter()
+        .map(|&(name, max)| {
+            let mine: Vec<Series> = series
+                .iter()
+                .filter(|s| s.labels.iter().any(|(k, v)| k == SIGNAL_LABEL && v == name))
+                .cloned()
+                .collect();
+            (name, combine(&mine, max))
+        })
+        .collect()
+}
+
+/// Samples from per-second values by signal name. A second needs requests, errors (or an error
+/// rate) and, unless idle, p50 and p99; the optional signals are NaN where they have no value.
+fn assemble(v: &HashMap<&str, BTreeMap<i64, f64>>) -> BTreeMap<i64, Sample> {
+    let empty = BTreeMap::new();
+    let get = |name: &str| v.get(name).unwrap_or(&empty);
+    let (errors, error_rate) = (get("errors"), get("error_rate"));
+    let (p50, p99) = (get("latency_p50_ms"), get("latency_p99_ms"));
+    let optional = |name: &str, t: &i64| get(name).get(t).copied().unwrap_or(f64::NAN);
+    let mut out = BTreeMap::new();
+    for (&t, &req) in get("requests") {
+        let req = req.max(0.0).round();
+        let err = match (errors.get(&t), error_rate.get(&t)) {
+            (Some(e), _) => e.max(0.0).round().min(req),
+            (None, Some(r)) => (req * r.clamp(0.0, 1.0)).round(),
+            // A second with requests but no error count is unknown, not error-free.
+            (None, None) if req > 0.0 => continue,
+            (None, None) => 0.0,
+        };
+        let (l50, l99) = match (p50.get(&t), p99.get(&t)) {
+            (Some(a), Some(b)) => (*a, *b),
+            // An idle second has no latency; that is not a gap.
+            _ if req == 0.0 => (0.0, 0.0),
+            _ => continue,
+        };
+        out.insert(
+            t,
+            Sample {
+                t_ms: t * 1000,
+                requests: req as u32,
+                errors: err as u32,
+                latency_p50_ms: l50,
+                latency_p99_ms: l99,
+                latency_p95_ms: optional("latency_p95_ms", &t),
+                cpu_cores: optional("cpu_cores", &t),
+                memory_mb: optional("memory_mb", &t),
+            },
+        );
     }
     out
 }
@@ -168,7 +285,8 @@ impl PrometheusMetrics {
         PortError::new("metrics", e.to_string())
     }
 
-    /// Samples for whole seconds in `[start, end]` plus the list of seconds expected.
+    /// Samples for whole seconds in `[start, end]`: one query per required signal, one for all
+    /// the optional ones.
     fn read(
         &self,
         service: &str,
@@ -176,43 +294,21 @@ impl PrometheusMetrics {
         start: i64,
         end: i64,
     ) -> PortResult<BTreeMap<i64, Sample>> {
-        let q = |name| {
-            self.range(name, service, cohort, start, end)
-                .map_err(|e| self.port_err(e))
-        };
-        let requests = combine(&q("requests")?, false);
-        let errors = combine(&q("errors")?, false);
-        let error_rate = combine(&q("error_rate")?, true);
-        let p50 = combine(&q("latency_p50_ms")?, true);
-        let p99 = combine(&q("latency_p99_ms")?, true);
-        let mut out = BTreeMap::new();
-        for (&t, &req) in &requests {
-            let req = req.max(0.0).round();
-            let err = match (errors.get(&t), error_rate.get(&t)) {
-                (Some(e), _) => e.max(0.0).round().min(req),
-                (None, Some(r)) => (req * r.clamp(0.0, 1.0)).round(),
-                // A second with requests but no error count is unknown, not error-free.
-                (None, None) if req > 0.0 => continue,
-                (None, None) => 0.0,
-            };
-            let (l50, l99) = match (p50.get(&t), p99.get(&t)) {
-                (Some(a), Some(b)) => (*a, *b),
-                // An idle second has no latency; that is not a gap.
-                _ if req == 0.0 => (0.0, 0.0),
-                _ => continue,
-            };
-            out.insert(
-                t,
-                Sample {
-                    t_ms: t * 1000,
-                    requests: req as u32,
-                    errors: err as u32,
-                    latency_p50_ms: l50,
-                    latency_p99_ms: l99,
-                },
-            );
+        let mut values: HashMap<&str, BTreeMap<i64, f64>> = HashMap::new();
+        for &(name, max) in REQUIRED {
+            let series = self
+                .range(name, service, cohort, start, end)
+                .map_err(|e| self.port_err(e))?;
+            values.insert(name, combine(&series, max));
         }
-        Ok(out)
+        if let Some(expr) = optional_query(&self.queries, service, cohort) {
+            let series = self
+                .client
+                .query_range(&expr, start as f64, end as f64, 1.0)
+                .map_err(|e| self.port_err(e))?;
+            values.extend(split_optional(&series));
+        }
+        Ok(assemble(&values))
     }
 
     fn samples_at(
@@ -323,11 +419,76 @@ mod tests {
                     errors: 0,
                     latency_p50_ms: 1.0,
                     latency_p99_ms: 1.0,
+                    latency_p95_ms: f64::NAN,
+                    cpu_cores: f64::NAN,
+                    memory_mb: f64::NAN,
                 },
             );
         }
         let expected: Vec<i64> = (1..=9).collect();
         assert_eq!(gaps(&expected, &got), vec![(3, 4), (6, 7), (9, 9)]);
+    }
+
+    fn defaults() -> HashMap<String, String> {
+        DEFAULT_QUERIES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn optional_signals_share_one_query() {
+        let q = optional_query(&defaults(), "api", Cohort::Canary).expect("a query");
+        assert_eq!(
+            q,
+            concat!(
+                r#"label_replace((max(ccp_fleet_latency_p95_ms{service="api",cohort=~"canary"})), "ccp_signal", "latency_p95_ms", "", "")"#,
+                r#" or label_replace((sum(irate(ccp_fleet_cpu_seconds_total{service="api",cohort=~"canary"}[5s]))), "ccp_signal", "cpu_cores", "", "")"#,
+                r#" or label_replace((sum(ccp_fleet_memory_mb{service="api",cohort=~"canary"})), "ccp_signal", "memory_mb", "", "")"#,
+            )
+        );
+        // An empty template leaves its signal out; with none left there is no query at all.
+        let mut q = defaults();
+        q.insert("cpu_cores".into(), " ".into());
+        let one = optional_query(&q, "api", Cohort::All).expect("a query");
+        assert!(!one.contains("cpu") && one.contains("memory_mb"), "{one}");
+        q.insert("memory_mb".into(), String::new());
+        q.insert("latency_p95_ms".into(), String::new());
+        assert_eq!(optional_query(&q, "api", Cohort::All), None);
+    }
+
+    #[test]
+    fn answers_become_samples_and_a_missing_series_is_nan() {
+        let parse =
+            |body: &str| super::super::api::parse_response(body.as_bytes()).expect("parses");
+        let one = |body: &str| combine(&parse(body), false);
+        let mut v: HashMap<&str, BTreeMap<i64, f64>> = HashMap::new();
+        v.insert("requests", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"10"],[101,"0"],[102,"20"]]}]}}"#));
+        v.insert("errors", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"1"],[101,"0"],[102,"2"]]}]}}"#));
+        v.insert("latency_p50_ms", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"5"],[102,"6"]]}]}}"#));
+        v.insert("latency_p99_ms", one(r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"15"],[102,"16"]]}]}}"#));
+        // The shared answer: p95 and memory (two series of memory add up), no CPU series at all,
+        // as from an exporter without CPU metrics.
+        let optional = parse(
+            r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"ccp_signal":"latency_p95_ms"},"values":[[100,"9.5"],[102,"11"]]},
+            {"metric":{"ccp_signal":"memory_mb","cohort":"baseline"},"values":[[100,"256"],[101,"257"],[102,"258"]]},
+            {"metric":{"ccp_signal":"memory_mb","cohort":"canary"},"values":[[102,"100.5"]]}]}}"#,
+        );
+        v.extend(split_optional(&optional));
+        let got: Vec<Sample> = assemble(&v).into_values().collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        let (a, idle, b) = (got[0], got[1], got[2]);
+        assert_eq!((a.requests, a.errors, a.latency_p50_ms), (10, 1, 5.0));
+        assert_eq!((a.latency_p95_ms, a.memory_mb), (9.5, 256.0));
+        assert_eq!(
+            (b.latency_p95_ms, b.memory_mb, b.latency_p99_ms),
+            (11.0, 358.5, 16.0)
+        );
+        assert!(got.iter().all(|s| s.cpu_cores.is_nan()), "{got:?}");
+        // The idle second is data (no latency, still memory), not a gap.
+        assert_eq!((idle.requests, idle.memory_mb), (0, 257.0));
+        assert!(idle.latency_p95_ms.is_nan());
     }
 
     #[test]

@@ -545,13 +545,20 @@ fn canary_metrics(step: String, percent: u8, base: &[Sample], canary: &[Sample])
 }
 
 /// The statistical comparison HEALTH_CHECK and VERIFICATION make between two windows of
-/// per-second samples. Every signal the metrics port delivers votes: the error rate (from
-/// counts; see stats::proportion for why not per-second rates) and the latency percentiles, all
-/// higher-is-worse. The error rate is critical (it fails the canary alone); the latencies vote,
-/// so one noisy percentile asks a human and a latency regression that shows in several rolls
-/// back. Success rate is not a separate signal: it is the error rate's complement, and voting
-/// twice on one count would double its weight. Public so the benchmark's A/A and A/B study
-/// judges with exactly the pipeline's code.
+/// per-second samples. Every signal the metrics port delivers votes, each judged on the seconds
+/// that served requests and report it (a source without CPU or memory leaves those out as "no
+/// data", never as evidence):
+///
+/// - the error rate, from counts (see stats::proportion for why not per-second rates); it is
+///   critical: worse errors fail the canary whatever the score;
+/// - latency p50, p95 and p99 (weight 2 each): one percentile alone scores 73, which asks a
+///   human; two or more score below 50, which rolls back;
+/// - CPU per request and memory (weight ¼ each): advisory. A fix that adds a retry may rightly
+///   cost CPU, so alone they never stop a rollout, but beside a slower percentile they do.
+///
+/// Success rate is not a separate signal: it is the error rate's complement, and voting twice on
+/// one count would double its weight. Public so the benchmark's study judges with exactly the
+/// pipeline's code.
 pub fn judge_windows(base: &[Sample], canary: &[Sample], cfg: &JudgeConfig) -> Judgement {
     let counts = |s: &[Sample]| Counts {
         events: s.iter().map(|x| u64::from(x.errors)).sum(),
@@ -564,29 +571,39 @@ pub fn judge_windows(base: &[Sample], canary: &[Sample], cfg: &JudgeConfig) -> J
         Direction::IncreaseIsBad,
         cfg,
     )];
-    for (name, value) in LATENCY_SIGNALS {
+    for (name, weight, value) in SIGNALS {
         let series = |s: &[Sample]| {
             s.iter()
                 .filter(|x| x.requests > 0)
                 .map(value)
+                .filter(|v| v.is_finite())
                 .collect::<Vec<_>>()
         };
-        results.push(judge_metric(
+        let mut r = judge_metric(
             name,
             &series(base),
             &series(canary),
             Direction::IncreaseIsBad,
             cfg,
-        ));
+        );
+        r.weight = weight;
+        results.push(r);
     }
     summarize(results, cfg)
 }
 
-/// The per-second latency signals judged, by name, from seconds that served requests.
-type Signal = (&'static str, fn(&Sample) -> f64);
-const LATENCY_SIGNALS: [Signal; 2] = [
-    ("latency_p50_ms", |s| s.latency_p50_ms),
-    ("latency_p99_ms", |s| s.latency_p99_ms),
+/// A per-second signal: name, vote weight, value (NaN when the source does not report it).
+type Signal = (&'static str, f64, fn(&Sample) -> f64);
+/// The signals beside the error rate, with the weights [`judge_windows`] explains.
+const SIGNALS: [Signal; 5] = [
+    ("latency_p50_ms", 2.0, |s| s.latency_p50_ms),
+    ("latency_p95_ms", 2.0, |s| s.latency_p95_ms),
+    ("latency_p99_ms", 2.0, |s| s.latency_p99_ms),
+    // Per request: the cohorts serve different shares of the traffic.
+    ("cpu_ms_per_request", 0.25, |s| {
+        1000.0 * s.cpu_cores / f64::from(s.requests)
+    }),
+    ("memory_mb", 0.25, |s| s.memory_mb),
 ];
 
 /// How many verdicts a rollout through `steps` makes: one health check per canary step below
@@ -608,6 +625,78 @@ mod tests {
         assert!((effective_errors(30.0, 30.0) - 15.0).abs() < 1e-12);
         assert_eq!(effective_errors(0.0, 0.0), 0.0);
         assert_eq!(effective_errors(5.0, 0.0), 0.0);
+    }
+
+    /// 60 seconds of one cohort; `f` reshapes each second.
+    fn window(
+        seed: u64,
+        f: impl Fn(&mut crate::core::domain::Sample),
+    ) -> Vec<crate::core::domain::Sample> {
+        let mut rng = crate::core::stats::rng::Rng::new(seed);
+        (0..60)
+            .map(|t| {
+                let p50 = rng.lognormal(100f64.ln(), 0.1);
+                let mut s = crate::core::domain::Sample {
+                    t_ms: t * 1000,
+                    requests: 100,
+                    errors: rng.binomial(100, 0.01) as u32,
+                    latency_p50_ms: p50,
+                    latency_p95_ms: p50 * 1.9,
+                    latency_p99_ms: p50 * 2.6,
+                    cpu_cores: 0.2 * rng.lognormal(0.0, 0.1),
+                    memory_mb: f64::NAN,
+                };
+                f(&mut s);
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn signals_vote_one_slow_percentile_asks_all_of_them_roll_back_cpu_advises() {
+        use super::judge_windows;
+        use crate::core::stats::judge::{JudgeConfig, MetricVerdict, Verdict};
+        let cfg = JudgeConfig::default();
+        let base = window(1, |_| {});
+        let verdict_of = |f: fn(&mut crate::core::domain::Sample)| {
+            let j = judge_windows(&base, &window(2, f), &cfg);
+            let failed: Vec<String> = j
+                .metrics
+                .iter()
+                .filter(|m| m.verdict == MetricVerdict::Fail)
+                .map(|m| m.name.clone())
+                .collect();
+            (j.verdict, failed, j)
+        };
+        let (v, failed, _) = verdict_of(|s| s.latency_p99_ms *= 1.5);
+        assert_eq!(
+            (v, failed.as_slice()),
+            (
+                Verdict::Inconclusive,
+                ["latency_p99_ms".to_string()].as_slice()
+            )
+        );
+        let (v, failed, _) = verdict_of(|s| {
+            s.latency_p50_ms *= 1.5;
+            s.latency_p95_ms *= 1.5;
+            s.latency_p99_ms *= 1.5;
+        });
+        assert_eq!((v, failed.len()), (Verdict::Fail, 3));
+        let (v, failed, j) = verdict_of(|s| s.cpu_cores *= 2.0);
+        assert_eq!(v, Verdict::Pass);
+        assert_eq!(failed, ["cpu_ms_per_request"]);
+        assert!(
+            j.reason.contains("despite: cpu_ms_per_request"),
+            "{}",
+            j.reason
+        );
+        // No memory reported: no data, never evidence either way.
+        let mem = j
+            .metrics
+            .iter()
+            .find(|m| m.name == "memory_mb")
+            .expect("memory judged");
+        assert_eq!(mem.verdict, MetricVerdict::NoData);
     }
 
     #[test]
