@@ -528,6 +528,46 @@ mod tests {
     }
 
     #[test]
+    fn two_thread_ranking_matches_a_pooled_sort() {
+        // Sides above PARALLEL_SORT_MIN, with ties and both zeros: U and the tie term must equal
+        // what a plain pooled sort with average ranks gives.
+        let mut rng = crate::core::stats::rng::Rng::new(11);
+        let mut draw = |n: usize, mu: f64| -> Vec<f64> {
+            (0..n)
+                .map(|i| match i % 50 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => (rng.lognormal(mu, 0.5) * 10.0).round() / 10.0,
+                })
+                .collect()
+        };
+        let (b, c) = (
+            draw(PARALLEL_SORT_MIN + 7, 4.0),
+            draw(PARALLEL_SORT_MIN + 3_001, 4.02),
+        );
+        let mut pooled: Vec<(f64, bool)> = b
+            .iter()
+            .map(|&x| (x + 0.0, false))
+            .chain(c.iter().map(|&x| (x + 0.0, true)))
+            .collect();
+        pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let (mut rank_sum, mut ties, mut i) = (0.0, 0.0, 0usize);
+        while i < pooled.len() {
+            let j = (i..pooled.len())
+                .find(|&j| pooled[j].0 != pooled[i].0)
+                .unwrap_or(pooled.len());
+            let t = (j - i) as f64;
+            let avg = i as f64 + (t + 1.0) / 2.0;
+            rank_sum += avg * pooled[i..j].iter().filter(|p| p.1).count() as f64;
+            ties += t * t * t - t;
+            i = j;
+        }
+        let r = rank_summary(&b, &c);
+        assert_eq!(r.canary_rank_sum, rank_sum);
+        assert_eq!(r.tie_term, ties);
+    }
+
+    #[test]
     fn u_is_symmetric_complement() {
         let b = [1.0, 5.0, 2.0, 2.0, 8.0];
         let c = [3.0, 2.0, 9.0];
