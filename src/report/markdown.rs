@@ -503,19 +503,21 @@ fn metric_table(o: &mut String, ms: &[MetricResult]) {
     }
     let _ = writeln!(
         o,
-        "| Metric | Verdict | n (b/c) | Baseline median | Canary median | Effect | CI95 | U | p | Welch t | Welch p | Bad direction |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| Metric | Verdict | Class | Weight | n (b/c) | Baseline median | Canary median | Effect | CI95 | U | p | p adjusted | Welch t | Welch p | Bad direction |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for m in ms {
         let verdict = super::build::wire_str(&m.verdict);
         let _ = writeln!(
             o,
-            "| {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&m.name),
             if verdict == "fail" {
                 "**fail**".to_string()
             } else {
                 verdict
             },
+            super::build::wire_str(&m.classification),
+            num(m.weight),
             m.n_baseline,
             m.n_canary,
             opt_num(m.baseline_median),
@@ -525,7 +527,10 @@ fn metric_table(o: &mut String, ms: &[MetricResult]) {
                 .map(|[a, b]| format!("[{}, {}]", num(a), num(b)))
                 .unwrap_or_else(|| "—".into()),
             opt_num(m.mann_whitney_u),
-            opt_num(m.p_value),
+            m.p_exact
+                .map(|p| format!("{} (exact)", num(p)))
+                .unwrap_or_else(|| opt_num(m.p_value)),
+            opt_num(m.p_adjusted),
             opt_num(m.welch_t),
             opt_num(m.welch_p),
             super::build::wire_str(&m.direction)

@@ -280,7 +280,7 @@ fn markdown_shows_justifications_gates_and_approvals_without_breaking_tables() {
     assert!(md.contains("| dana | approve | looks \\| right |"), "{md}");
     assert!(
         md.contains(
-            "| error_rate | pass | 100/90 | 0.1 | 0.01 | -0.09 | [-0.1, -0.08] | — | 1.00e-9 |"
+            "| error_rate | pass | pass | 1 | 100/90 | 0.1 | 0.01 | -0.09 | [-0.1, -0.08] | — | 1.00e-9 | — |"
         ),
         "{md}"
     );

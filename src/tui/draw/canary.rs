@@ -57,6 +57,40 @@ fn metric_line(
     ])
 }
 
+/// Metric lines under the charts: the failing signals first (they are why a rollout stopped),
+/// then the rest in judging order, at most [`SHOWN_METRICS`], and one line for the others.
+fn verdict_lines(
+    metrics: &[crate::core::stats::judge::MetricResult],
+    theme: &Theme,
+    w: usize,
+) -> Vec<Line<'static>> {
+    let mut order: Vec<&crate::core::stats::judge::MetricResult> = metrics.iter().collect();
+    order.sort_by_key(|m| m.verdict != MetricVerdict::Fail);
+    let mut lines: Vec<Line> = order
+        .iter()
+        .take(SHOWN_METRICS)
+        .map(|m| metric_line(m, theme, w))
+        .collect();
+    let rest = &order[SHOWN_METRICS.min(order.len())..];
+    if !rest.is_empty() {
+        let count = |v: MetricVerdict| rest.iter().filter(|m| m.verdict == v).count();
+        let (failing, no_data) = (count(MetricVerdict::Fail), count(MetricVerdict::NoData));
+        let text = match (failing, no_data) {
+            (0, 0) => format!("   +{} more, all pass", rest.len()),
+            (0, n) => format!("   +{} more ({n} without data)", rest.len()),
+            (f, _) => format!("   +{} more ({f} failing)", rest.len()),
+        };
+        lines.push(Line::from(Span::styled(
+            truncate(&text, w),
+            theme.status(Status::Muted),
+        )));
+    }
+    lines
+}
+
+/// Metric lines shown in full under the canary charts.
+const SHOWN_METRICS: usize = 3;
+
 fn short(x: f64) -> String {
     if x.abs() < 1.0 {
         format!("{:.4}", x)
@@ -261,13 +295,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
     let last = vm.last_verdict();
     let head = header(c, last, theme, w);
     let metric_lines: Vec<Line> = last
-        .map(|v| {
-            v.metrics
-                .iter()
-                .take(3)
-                .map(|m| metric_line(m, theme, w))
-                .collect()
-        })
+        .map(|v| verdict_lines(&v.metrics, theme, w))
         .unwrap_or_default();
     let [h, charts, verdict] = Layout::vertical([
         Constraint::Length(head.len() as u16),
@@ -293,5 +321,48 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
         chart_area(buf, b, "p99", &lat_b, &lat_c, "ms", theme);
     } else {
         chart_area(buf, charts, "errors", &err_b, &err_c, "%", theme);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::stats::judge::{judge_metric, Direction, JudgeConfig};
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_failing_signal_comes_first_and_the_rest_are_summed_up() {
+        let cfg = JudgeConfig::default();
+        let flat: Vec<f64> = (0..40).map(|i| 100.0 + f64::from(i % 5)).collect();
+        let slow: Vec<f64> = flat.iter().map(|x| x * 1.5).collect();
+        let names = [
+            "error_rate",
+            "latency_p50_ms",
+            "latency_p95_ms",
+            "latency_p99_ms",
+            "cpu",
+            "memory_mb",
+        ];
+        let metrics: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let canary = if *n == "latency_p99_ms" { &slow } else { &flat };
+                judge_metric(n, &flat, canary, Direction::IncreaseIsBad, &cfg)
+            })
+            .collect();
+        let lines = text(&verdict_lines(&metrics, &Theme::default_dark(), 60));
+        assert_eq!(lines.len(), SHOWN_METRICS + 1, "{lines:?}");
+        assert!(
+            lines[0].contains("✗") && lines[0].contains("latency_p99"),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("error_rate"), "{lines:?}");
+        assert_eq!(lines[3].trim(), "+3 more, all pass");
     }
 }
