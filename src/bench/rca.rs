@@ -65,16 +65,9 @@ pub struct Timing {
 pub struct RcaBench {
     /// Seed of the suite.
     pub seed: u64,
-    /// Over all incidents.
-    pub overall: Accuracy,
-    /// Per topology.
-    pub by_topology: BTreeMap<String, Accuracy>,
-    /// Per red herring.
-    pub by_herring: BTreeMap<String, Accuracy>,
-    /// Calibration of the top confidence.
-    pub calibration: Vec<CalibrationBin>,
-    /// Brier score of the top confidence (lower is better; 0.25 is a coin).
-    pub brier: f64,
+    /// The generated topologies (flattened: `overall`, `by_topology`, … at the top level).
+    #[serde(flatten)]
+    pub synthetic: SuiteScore,
     /// The same incidents on published topologies (Online Boutique, Sock Shop, DeathStarBench
     /// social network), whose datastores are not made shared.
     pub published: SuiteScore,
@@ -255,11 +248,7 @@ pub fn run(per_cell: usize, seed: u64, timing_runs: usize) -> RcaBench {
     let (r, b) = (median(rank_ms), median(base_ms));
     RcaBench {
         seed,
-        overall: synthetic.overall,
-        by_topology: synthetic.by_topology,
-        by_herring: synthetic.by_herring,
-        calibration: synthetic.calibration,
-        brier: synthetic.brier,
+        synthetic,
         published,
         timing: Timing {
             services: big.bundle.services.len(),
@@ -287,34 +276,26 @@ pub fn render(b: &RcaBench) -> String {
         b.seed
     ));
     s.push_str("  group                        n    top-1   top-3   old top-1  old top-3\n");
-    s.push_str(&row("all", &b.overall));
-    for (k, a) in &b.by_topology {
-        s.push_str(&row(&format!("topology {k}"), a));
-    }
-    for (k, a) in &b.by_herring {
-        s.push_str(&row(&format!("herring {k}"), a));
-    }
-    let calibration = |s: &mut String, bins: &[CalibrationBin], brier: f64| {
+    let suite = |s: &mut String, all: &str, score: &SuiteScore| {
+        s.push_str(&row(all, &score.overall));
+        for (k, a) in &score.by_topology {
+            s.push_str(&row(&format!("topology {k}"), a));
+        }
+        for (k, a) in &score.by_herring {
+            s.push_str(&row(&format!("herring {k}"), a));
+        }
         s.push_str("calibration of the top confidence:\n");
-        for c in bins {
+        for c in &score.calibration {
             s.push_str(&format!(
                 "  [{:.1}, {:.1})  n {:>5}  mean confidence {:.3}  accuracy {:.3}\n",
                 c.from, c.to, c.n, c.mean_confidence, c.accuracy
             ));
         }
-        s.push_str(&format!("  Brier score {brier:.3}\n"));
+        s.push_str(&format!("  Brier score {:.3}\n", score.brier));
     };
-    calibration(&mut s, &b.calibration, b.brier);
-    let p = &b.published;
+    suite(&mut s, "all", &b.synthetic);
     s.push_str("published topologies (datastores as wired, not shared):\n");
-    s.push_str(&row("all published", &p.overall));
-    for (k, a) in &p.by_topology {
-        s.push_str(&row(&format!("topology {k}"), a));
-    }
-    for (k, a) in &p.by_herring {
-        s.push_str(&row(&format!("herring {k}"), a));
-    }
-    calibration(&mut s, &p.calibration, p.brier);
+    suite(&mut s, "all published", &b.published);
     let t = &b.timing;
     s.push_str(&format!(
         "scale: {} services / {} edges\n  rank              {:>9.1} ms (median)\n  baseline traversal {:>8.1} ms (index + BFS + one pass over the metrics)\n  rank / baseline   {:>9.2}\n  previous ranking  {:>9.1} ms (one run)\n  injected root ranked first: {}\n",
