@@ -9,9 +9,8 @@ mod common;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -41,24 +40,6 @@ const DASHBOARD_MUST_SHOW: &[&str] = &[
     "ccp_hash_chain_valid",
 ];
 
-/// `ccp serve` as a child that is stopped (SIGTERM, then kill) however the test ends.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Metric names in a real scrape of `ccp serve`'s /metrics: every `# TYPE` family (with the
 /// `_sum`/`_count`/`_bucket` series its type implies) and every sample's name. Taken once per
 /// test binary.
@@ -69,35 +50,14 @@ fn exported() -> &'static BTreeSet<String> {
 
 fn scrape() -> String {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ccp.yaml");
     // Production: the demo incident pauses for a human, so the server idles while scraped.
-    std::fs::write(&cfg, "environment: production\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "realtime",
-            "--config",
-        ])
-        .arg(&cfg)
-        .env("CCP_STATE_DIR", dir.path().join("state"))
-        .env("CCP_DEMO_DIR", common::demo_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let serve = Serve(child);
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let serve = common::serve::Served::start(
+        dir.path(),
+        "environment: production\n",
+        "realtime",
+        Stdio::null(),
+    );
+    let addr = serve.addr.clone();
     // The chain gauge appears once the pipeline has opened its audit log.
     let deadline = Instant::now() + Duration::from_secs(60);
     let body = loop {

@@ -48,26 +48,7 @@ fn auto_approve_resolves_through_every_contract_state() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let ev = run_demo(dir.path(), &["--auto-approve"]);
-    let expected = [
-        "DETECTED",
-        "ANALYZING",
-        "RCA_COMPLETE",
-        "CODE_LOCATED",
-        "FIX_PLANNED",
-        "PATCH_READY",
-        "GATES_PASSED",
-        "PAUSED_FOR_HUMAN_REVIEW",
-        "LOCKED",
-        "CANARY_10",
-        "HEALTH_CHECK",
-        "CANARY_50",
-        "HEALTH_CHECK",
-        "FULL_DEPLOY",
-        "VERIFICATION",
-        "SUCCESS",
-        "CLOSED",
-    ];
-    assert_eq!(states(&ev), expected);
+    assert_eq!(states(&ev), common::DEMO_HAPPY_PATH);
     assert_eq!(last(&ev)["type"], "finished");
     assert_eq!(last(&ev)["outcome"], "resolved");
     // envelope of every event

@@ -5,8 +5,7 @@
 //! the recovery audit chain verifies.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -73,55 +72,20 @@ fn wait_case(addr: &str, id: &str, status: &str) -> Value {
     }
 }
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
     if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ccp.yaml");
-    std::fs::write(
-        &cfg,
-        "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\n",
-    )
-    .unwrap();
     let state_dir = dir.path().join("state");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--config",
-        ])
-        .arg(&cfg)
-        .env("CCP_STATE_DIR", &state_dir)
-        .env("CCP_DEMO_DIR", common::demo_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _serve = Serve(child);
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let served = common::serve::Served::start(
+        dir.path(),
+        "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\n",
+        "fast",
+        Stdio::null(),
+    );
+    let addr = served.addr.clone();
 
     // A bad signature: 401, and no case.
     let run = fixture("github_workflow_run_failed.json").to_string();

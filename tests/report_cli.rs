@@ -68,28 +68,7 @@ fn a_resolved_demo_is_reported_as_the_log_has_it_and_tampering_is_announced() {
         .iter()
         .map(|s| s["state"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        stages,
-        [
-            "DETECTED",
-            "ANALYZING",
-            "RCA_COMPLETE",
-            "CODE_LOCATED",
-            "FIX_PLANNED",
-            "PATCH_READY",
-            "GATES_PASSED",
-            "PAUSED_FOR_HUMAN_REVIEW",
-            "LOCKED",
-            "CANARY_10",
-            "HEALTH_CHECK",
-            "CANARY_50",
-            "HEALTH_CHECK",
-            "FULL_DEPLOY",
-            "VERIFICATION",
-            "SUCCESS",
-            "CLOSED"
-        ]
-    );
+    assert_eq!(stages, common::DEMO_HAPPY_PATH);
     let gate_events = of_type(&events, "gate_result");
     assert_eq!(gate_events.len(), 11);
     assert_eq!(v["gates"]["total"], 11);

@@ -30,36 +30,14 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ccp.yaml");
-    std::fs::write(
-        &cfg,
+    let mut served = common::serve::Served::start(
+        dir.path(),
         "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\n",
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccp"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--config",
-        ])
-        .arg(&cfg)
-        .env("CCP_STATE_DIR", dir.path().join("state"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+        "fast",
+        Stdio::piped(),
+    );
+    let addr = served.addr.clone();
+    let child = &mut served.child;
     assert_eq!(http(&addr, "GET", "/healthz", "").0, 200);
 
     // A signed GitHub delivery is recorded; an unsigned one is 401 and recorded nowhere.

@@ -5,10 +5,32 @@
 pub mod cockpit;
 pub mod fleet;
 pub mod http;
+pub mod serve;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The states of the demo's incident when a human approves the fix and it heals.
+pub const DEMO_HAPPY_PATH: [&str; 17] = [
+    "DETECTED",
+    "ANALYZING",
+    "RCA_COMPLETE",
+    "CODE_LOCATED",
+    "FIX_PLANNED",
+    "PATCH_READY",
+    "GATES_PASSED",
+    "PAUSED_FOR_HUMAN_REVIEW",
+    "LOCKED",
+    "CANARY_10",
+    "HEALTH_CHECK",
+    "CANARY_50",
+    "HEALTH_CHECK",
+    "FULL_DEPLOY",
+    "VERIFICATION",
+    "SUCCESS",
+    "CLOSED",
+];
 
 /// The repository's demo: its fleet file and the code of its services.
 pub fn demo_dir() -> PathBuf {

@@ -1,0 +1,73 @@
+//! `ccp serve` as a child process on a free loopback port, stopped however the test ends.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `ccp serve`: its process and the `host:port` it printed.
+pub struct Served {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Served {
+    /// Start `ccp serve --pace PACE` with `config` (YAML text) written under `dir` and its
+    /// state in `dir/state`, the repository's demo as its fleet. `stdout` is for tests that read
+    /// the event stream. Returns once the address is printed.
+    pub fn start(dir: &Path, config: &str, pace: &str, stdout: Stdio) -> Served {
+        let cfg = dir.join("ccp.yaml");
+        std::fs::write(&cfg, config).expect("write config");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ccp"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--pace",
+                pace,
+                "--config",
+            ])
+            .arg(&cfg)
+            .env("CCP_STATE_DIR", dir.join("state"))
+            .env("CCP_DEMO_DIR", super::demo_dir())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ccp serve");
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().expect("stderr piped"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Served { child, addr }
+    }
+
+    /// SIGTERM, then up to `grace` for a clean exit; `None` if it had to be killed.
+    pub fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
+        if let Ok(Some(s)) = self.child.try_wait() {
+            return Some(s);
+        }
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(30));
+    }
+}
