@@ -144,7 +144,6 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Canary steps (or a direct deploy), then verification.
     /// The traffic steps of this rollout: straight to 100 % for a direct deploy.
     fn rollout_steps(&self) -> Vec<u8> {
         if self.found.strategy == Some(Strategy::DirectDeploy) {
@@ -162,6 +161,7 @@ impl Pipeline {
         }
     }
 
+    /// Canary steps (or a direct deploy), then verification.
     pub(super) fn roll_out(&mut self) -> Step<()> {
         let steps = self.rollout_steps();
         self.found.deploy_started_ms = self.ports.clock.now_ms();
