@@ -92,7 +92,7 @@ fn touches_trace(d: &BundleDeploy, trace_files: &[String]) -> Option<String> {
 /// Best commit for a service: touching a traced file beats recency; recency beats size.
 fn best_change<'a>(b: &'a RcaBundle, service: &str) -> Option<(&'a BundleDeploy, f64, String)> {
     let start = b.incident_start;
-    b.deploys
+    b.deploy_list()
         .iter()
         .filter(|d| d.service == service && d.at <= start && start - d.at <= 86_400)
         .map(|d| {
@@ -170,7 +170,7 @@ pub fn rank(b: &RcaBundle) -> Vec<RcaCandidate> {
         let change_score = change.as_ref().map(|c| c.1).unwrap_or(0.0);
         if let Some((_, _, why)) = &change {
             evidence.push(why.clone());
-        } else if b.deploys.is_empty() {
+        } else if !b.has_deploy_data() {
             evidence.push("no deploy data in the bundle: confidence lowered".into());
         }
         let alerted = b.alerts.iter().any(|a| a.service == *name);

@@ -260,7 +260,7 @@ impl Pipeline {
                 .map(|(from, to)| BundleEdge { from, to })
                 .collect(),
             metrics,
-            deploys,
+            deploys: Some(deploys),
             alerts,
             trace_files,
         })

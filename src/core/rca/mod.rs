@@ -93,15 +93,29 @@ pub struct RcaBundle {
     /// service → metric → [(unix seconds, value)].
     #[serde(default)]
     pub metrics: BTreeMap<String, BTreeMap<String, Vec<(f64, f64)>>>,
-    /// Recent deploys/commits.
-    #[serde(default)]
-    pub deploys: Vec<BundleDeploy>,
+    /// Recent deploys/commits. Absent means the producer has no deploy data (confidence is
+    /// lowered, absence of a deploy says nothing); an empty list means it looked and nothing
+    /// was deployed, which is evidence against a code change in any service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploys: Option<Vec<BundleDeploy>>,
     /// Alerts.
     #[serde(default)]
     pub alerts: Vec<BundleAlert>,
     /// Files named in the stack trace (repository-relative or absolute).
     #[serde(default)]
     pub trace_files: Vec<String>,
+}
+
+impl RcaBundle {
+    /// The deploys, empty when the bundle has none or no deploy data.
+    pub fn deploy_list(&self) -> &[BundleDeploy] {
+        self.deploys.as_deref().unwrap_or(&[])
+    }
+
+    /// Whether the producer supplied deploy data (possibly an empty list).
+    pub fn has_deploy_data(&self) -> bool {
+        self.deploys.is_some()
+    }
 }
 
 /// RCA output: ranked candidates and the justification of the ranking.
@@ -143,7 +157,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         .collect();
     let bl = graph::blame(&g, &an);
     let mut deploys: HashMap<&str, Vec<&BundleDeploy>> = HashMap::new();
-    for d in &b.deploys {
+    for d in b.deploy_list() {
         deploys.entry(d.service.as_str()).or_default().push(d);
     }
     let mut alerts: HashMap<&str, &BundleAlert> = HashMap::new();
@@ -165,8 +179,8 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
             blame.mass,
             match &change {
                 Some(c) => Some((c.score, c.recency)),
-                // Without any deploy data, absence of a deploy says nothing.
-                None if b.deploys.is_empty() => Some((0.0, 1.0)),
+                // Without deploy data, absence of a deploy says nothing.
+                None if !b.has_deploy_data() => Some((0.0, 1.0)),
                 None => None,
             },
             alerts.contains_key(name.as_str()),
@@ -188,7 +202,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         });
     }
     let null = calibrate::NULL_WEIGHT
-        + if b.deploys.is_empty() {
+        + if !b.has_deploy_data() {
             calibrate::NO_DEPLOYS_NULL_WEIGHT
         } else {
             0.0
@@ -224,7 +238,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         }
         if !change_line.is_empty() {
             evidence.extend(change_line);
-        } else if b.deploys.is_empty() {
+        } else if !b.has_deploy_data() {
             evidence.push("no deploy data in the bundle: confidence lowered".into());
         } else {
             evidence.push(format!("no deploy of {name} shortly before the anomaly"));
@@ -267,7 +281,8 @@ fn justify(
     .input("edges", b.edges.len())
     .input("anomalous_services", anomalous)
     .input("services_without_metrics", unobserved)
-    .input("deploys", b.deploys.len())
+    .input("deploys", b.deploy_list().len())
+    .input("deploy_data", b.has_deploy_data())
     .input("alerts", b.alerts.len())
     .input("trace_files", &b.trace_files)
     .constraint("anomaly = robust z (median/MAD of the window ending 60 s before the incident) with a CUSUM onset")
@@ -350,7 +365,7 @@ mod tests {
     fn missing_parts_lower_confidence_without_failing() {
         let mut b = seed_bundle();
         let full = rank(&b).candidates[0].confidence;
-        b.deploys.clear();
+        b.deploys = None;
         b.alerts.clear();
         let r = rank(&b);
         assert_eq!(r.candidates[0].service, "payments");
@@ -358,10 +373,49 @@ mod tests {
         assert!(rank(&RcaBundle::default()).candidates.is_empty());
     }
 
+    /// A service whose only dependency is a silent store: with deploy data that shows nothing
+    /// was deployed, the store is the better bet (services mostly break after a change, stores
+    /// without one); without deploy data the bundle says so and the top confidence is lower.
+    #[test]
+    fn an_empty_deploy_list_is_evidence_and_a_missing_one_is_not() {
+        let with = |deploys: &str| -> RcaBundle {
+            let text = format!(
+                r#"{{"incident_start": 1700000000,
+ "services": [{{"name": "front"}}, {{"name": "cart"}}, {{"name": "cart-redis"}}],
+ "edges": [{{"from": "front", "to": "cart"}}, {{"from": "cart", "to": "cart-redis"}}],
+ "metrics": {{"front": {{"error_rate": [[1699999700, 0.001], [1699999800, 0.001], [1699999900, 0.03], [1700000000, 0.03]]}},
+             "cart": {{"error_rate": [[1699999700, 0.001], [1699999800, 0.001], [1699999900, 0.2], [1700000000, 0.2]]}}}}
+ {deploys}}}"#
+            );
+            serde_json::from_str(&text).expect("bundle parses")
+        };
+        let none_deployed = rank(&with(r#", "deploys": []"#));
+        assert_eq!(none_deployed.candidates[0].service, "cart-redis");
+        let cart = none_deployed
+            .candidates
+            .iter()
+            .find(|c| c.service == "cart")
+            .expect("cart ranked");
+        assert!(cart
+            .evidence
+            .iter()
+            .any(|e| e == "no deploy of cart shortly before the anomaly"));
+        let unknown = rank(&with(""));
+        assert!(unknown.candidates[0]
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("no deploy data in the bundle")));
+        assert!(unknown.candidates[0].confidence < none_deployed.candidates[0].confidence);
+        assert_eq!(
+            unknown.justification.inputs.get("deploy_data"),
+            Some(&serde_json::Value::Bool(false))
+        );
+    }
+
     #[test]
     fn traced_commit_beats_newer_commit() {
         let mut b = seed_bundle();
-        b.deploys.push(BundleDeploy {
+        b.deploys.get_or_insert_with(Vec::new).push(BundleDeploy {
             service: "payments".into(),
             at: 1_699_999_950,
             commit: "fffffff".into(),

@@ -704,7 +704,7 @@ fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) ->
             })
             .collect(),
         metrics,
-        deploys,
+        deploys: Some(deploys),
         alerts,
         trace_files: Vec::new(),
     };
