@@ -7,7 +7,7 @@ use ccp::config::{self, Config};
 use ccp::frontends::headless::{self, ApprovalMode, Format};
 use ccp::tui::run::{self, CockpitOptions};
 use ccp::tui::theme::{self, Theme};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -217,7 +217,7 @@ enum Cmd {
     },
 }
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug)]
 struct DemoArgs {
     /// A scenario of the failure matrix (`ccp scenarios`) to watch in the cockpit; you play the
     /// on-call engineer. Default: the demo fleet as it is (the payment-service bug).
@@ -237,7 +237,7 @@ struct DemoArgs {
 }
 
 /// How a run is watched and answered: shared by `ccp demo` and `ccp run`.
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug)]
 struct SessionArgs {
     /// No cockpit: print events.
     #[arg(long)]
@@ -254,6 +254,29 @@ struct SessionArgs {
     /// Record an asciicast (cockpit only; not available in headless mode).
     #[arg(long, value_name = "FILE.cast")]
     record: Option<PathBuf>,
+}
+
+/// What clap makes of an empty command line for `T`. `Default` goes through this so that plain
+/// `ccp` (no subcommand) gets the same defaults as `ccp demo`: a derived `Default` left `pace`
+/// empty, because clap's `default_value` applies only while parsing.
+fn parsed_from_nothing<T: Args + FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("ccp"));
+    let matches = command
+        .try_get_matches_from(["ccp"])
+        .unwrap_or_else(|e| panic!("argument defaults do not parse: {e}"));
+    T::from_arg_matches(&matches).unwrap_or_else(|e| panic!("argument defaults do not parse: {e}"))
+}
+
+impl Default for DemoArgs {
+    fn default() -> Self {
+        parsed_from_nothing()
+    }
+}
+
+impl Default for SessionArgs {
+    fn default() -> Self {
+        parsed_from_nothing()
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -1259,4 +1282,34 @@ fn bench(runs: usize, json: bool) -> Result<ExitCode> {
         println!("    {k:<24} {v:>8.2} ms");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plain `ccp` runs `DemoArgs::default()`; it must be exactly `ccp demo` with no flags.
+    #[test]
+    fn argument_defaults_equal_an_empty_command_line() {
+        let Cli {
+            command: Some(Cmd::Demo(parsed)),
+            ..
+        } = Cli::parse_from(["ccp", "demo"])
+        else {
+            panic!("`ccp demo` did not parse as the demo command");
+        };
+        assert_eq!(format!("{:?}", DemoArgs::default()), format!("{parsed:?}"));
+        assert_eq!(DemoArgs::default().pace, "fast");
+        let Cli {
+            command: Some(Cmd::Run(parsed)),
+            ..
+        } = Cli::parse_from(["ccp", "run"])
+        else {
+            panic!("`ccp run` did not parse as the run command");
+        };
+        assert_eq!(
+            format!("{:?}", SessionArgs::default()),
+            format!("{parsed:?}")
+        );
+    }
 }
