@@ -1,9 +1,9 @@
 //! The Alertmanager receiver over real HTTP: good deliveries are counted and deduplicated, and a
 //! malformed, wrong-version or oversized body is refused (400 / 413) without recording anything.
 
-use ccp::adapters::alertmanager::{AlertInbox, LabelMapping};
-use ccp::core::ports::AlertSource;
-use ccp::server::{alertmanager_hook, HttpServer};
+use ccp_core::ports::AlertSource;
+use ccp_http::{alertmanager_hook, HttpServer};
+use ccp_webhooks::alertmanager::{AlertInbox, LabelMapping};
 use std::sync::Arc;
 
 mod common;

@@ -2,7 +2,7 @@
 //! the independent Python verifier (which shares no code with ccp) must agree
 //! on it — intact as written, and broken at the same seq for each tampering.
 
-use ccp::audit::{verify_file, AuditError, FileAuditLog, VerifyReport};
+use ccp_audit::{verify_file, AuditError, FileAuditLog, VerifyReport};
 use serde_json::{json, Value};
 use std::fs;
 use std::io::ErrorKind;

@@ -16,7 +16,7 @@
 
 mod common;
 
-use ccp::audit::{canonicalize, GENESIS_PREV};
+use ccp_audit::{canonicalize, GENESIS_PREV};
 use common::{headless_demo, run_ok};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

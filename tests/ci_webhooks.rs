@@ -2,10 +2,10 @@
 //! sink exactly once; unsigned, wrongly signed, wrong-token, malformed, oversized and unconfigured
 //! deliveries are refused (401 / 400 / 413 / 404) and the sink never hears of them.
 
-use ccp::config::{GitlabWebhook, SignedWebhook, WebhookSecret, WebhooksConfig};
-use ccp::server::ci_hooks;
-use ccp::server::HttpServer;
-use ccp::webhooks::{sign_sha256_hex, CiEvent, CiEventKind, Provider};
+use ccp_config::{GitlabWebhook, SignedWebhook, WebhookSecret, WebhooksConfig};
+use ccp_http::ci_hooks;
+use ccp_http::HttpServer;
+use ccp_webhooks::{sign_sha256_hex, CiEvent, CiEventKind, Provider};
 use common::http::Reply;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -331,7 +331,7 @@ fn unconfigured_providers_are_404_with_the_key_to_set() {
 fn signature_header_and_secret_come_from_the_yaml() {
     let yaml = "webhooks:\n  max_body_bytes: 4096\n  jenkins:\n    secret: \"${JK}\"\n    header: X-Hook-Sig\n";
     let env = |name: &str| (name == "JK").then(|| "from-env".to_string());
-    let cfg = ccp::config::load_str(yaml, "ccp.yaml", &env).unwrap();
+    let cfg = ccp_config::load_str(yaml, "ccp.yaml", &env).unwrap();
     let (server, seen) = start(&cfg.webhooks);
     let body = fixture("jenkins_notification_failed.json");
     let sig = sign_sha256_hex(b"from-env", &body);

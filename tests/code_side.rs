@@ -7,14 +7,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ccp::adapters::embedded::demo_repo::{build_demo_repo, DemoRepo};
-use ccp::adapters::git_history::{blame_line, commits_since, files_at_head, read_file_at_head};
-use ccp::adapters::probe::{run_probe, ProbeResult};
-use ccp::adapters::python_checks::{
+use ccp_adapters::embedded::demo_repo::{build_demo_repo, DemoRepo};
+use ccp_adapters::git_history::{blame_line, commits_since, files_at_head, read_file_at_head};
+use ccp_adapters::probe::{run_probe, ProbeResult};
+use ccp_adapters::python_checks::{
     prepare_patched_copy, python_available, run_unit_tests, syntax_check, CheckOutcome,
 };
-use ccp::fix::{inject_regression, null_check, FixProposal};
-use ccp::localize::{culprit_frame, none_receiver, parse_python_traceback};
+use ccp_core::fix::{inject_regression, null_check, FixProposal};
+use ccp_core::localize::{culprit_frame, none_receiver, parse_python_traceback};
 
 const INCIDENT: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const PROCESSOR: &str = "payments/payment_processor.py";

@@ -13,14 +13,14 @@
 
 mod common;
 
-use ccp::adapters::embedded::fleet_spec::{FaultKind, FaultSpec, FleetSpec};
-use ccp::adapters::embedded::sim_fleet::SimFleet;
-use ccp::core::bus::EventBus;
-use ccp::core::clock::Clock;
-use ccp::core::domain::FixPlan;
-use ccp::core::events::{Command, Event, EventKind};
-use ccp::core::pipeline::{Pipeline, PipelineSettings};
-use ccp::core::ports::{Deployer, OperationRegistry, PortResult};
+use ccp_adapters::embedded::fleet_spec::{FaultKind, FaultSpec, FleetSpec};
+use ccp_adapters::embedded::sim_fleet::SimFleet;
+use ccp_core::bus::EventBus;
+use ccp_core::clock::Clock;
+use ccp_core::domain::FixPlan;
+use ccp_core::events::{Command, Event, EventKind};
+use ccp_core::pipeline::{Pipeline, PipelineSettings};
+use ccp_core::ports::{Deployer, OperationRegistry, PortResult};
 use common::fleet::{demo_fleet, DemoFleet};
 use common::have_python;
 use std::sync::mpsc::{channel, Receiver, Sender};

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use ccp::config::{
+use ccp_config::{
     check_file, load_file, load_str, substitute, Config, ConfigError, DeployBackend,
     DeployStrategy, Environment, ErrorKind, GraphBackend, Position,
 };

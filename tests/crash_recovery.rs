@@ -13,8 +13,8 @@
 
 mod common;
 
-use ccp::audit::{read_records, verify_file};
-use ccp::core::state::State;
+use ccp_audit::{read_records, verify_file};
+use ccp_core::state::State;
 use common::python_or_skip;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -233,7 +233,7 @@ fn the_next_start_recovers_then_runs() {
 
 /// A log of three notes `n0`..`n2` about `incident`.
 fn write_notes(log: &Path, incident: &str) {
-    let mut w = ccp::audit::FileAuditLog::open(log, false).expect("open");
+    let mut w = ccp_audit::FileAuditLog::open(log, false).expect("open");
     for i in 0..3 {
         w.append(
             "2026-01-01T00:00:00Z",

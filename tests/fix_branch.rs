@@ -5,10 +5,10 @@
 
 mod common;
 
-use ccp::adapters::embedded::demo_repo::build_demo_repo;
-use ccp::adapters::embedded::git_repo::{FixCommitSettings, GitRepo};
-use ccp::core::domain::FixCommit;
-use ccp::core::ports::{CodeRepo, FixCommitRequest};
+use ccp_adapters::embedded::demo_repo::build_demo_repo;
+use ccp_adapters::embedded::git_repo::{FixCommitSettings, GitRepo};
+use ccp_core::domain::FixCommit;
+use ccp_core::ports::{CodeRepo, FixCommitRequest};
 use common::{demo_dir, headless_demo, json_events, python_or_skip};
 use git2::{BranchType, Oid, Repository, Signature, Time};
 use serde_json::Value;

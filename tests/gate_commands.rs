@@ -7,11 +7,11 @@
 
 mod common;
 
-use ccp::adapters::command_checks::CommandCheckRunner;
-use ccp::config::{CheckScope, GateCommands, GatesConfig};
-use ccp::core::domain::{CheckKind, CheckReport, FixPlan};
-use ccp::core::gates;
-use ccp::core::ports::CheckRunner;
+use ccp_adapters::command_checks::CommandCheckRunner;
+use ccp_config::{CheckScope, GateCommands, GatesConfig};
+use ccp_core::domain::{CheckKind, CheckReport, FixPlan};
+use ccp_core::gates;
+use ccp_core::ports::CheckRunner;
 use common::{have, headless_demo, json_events, python_or_skip};
 use std::collections::HashMap;
 use std::fs;
@@ -520,10 +520,10 @@ fn demo_gates_keep_the_builtin_checks_and_name_the_heuristics() {
 /// the cockpit's gate details show it.
 #[test]
 fn failed_check_output_reaches_the_event_and_the_cockpit_details() {
-    use ccp::core::events::{Event, EventKind};
-    use ccp::tui::theme::Theme;
-    use ccp::tui::ui_state::{Pane, UiState};
-    use ccp::tui::view_model::ViewModel;
+    use ccp_core::events::{Event, EventKind};
+    use ccp_tui::theme::Theme;
+    use ccp_tui::ui_state::{Pane, UiState};
+    use ccp_tui::view_model::ViewModel;
     use common::cockpit::{open_details, screen};
 
     let gate = PythonGate::new(

@@ -9,12 +9,12 @@
 //! tests/run.sh (no server) the server tests say so and pass, unless `CCP_REQUIRE_SERVERS` is
 //! set, which tests/run.sh does: there a missing server is a failure.
 
-use ccp::adapters::embedded::fleet_spec::FleetSpec;
-use ccp::adapters::embedded::memory_graph::MemoryGraph;
-use ccp::adapters::neo4j_graph::{Neo4jGraph, Neo4jSettings, MAX_WALK_DEPTH};
-use ccp::config::{GraphBackend, GraphConfig};
-use ccp::core::domain::ServiceNode;
-use ccp::core::ports::DependencyGraph;
+use ccp_adapters::embedded::fleet_spec::FleetSpec;
+use ccp_adapters::embedded::memory_graph::MemoryGraph;
+use ccp_adapters::neo4j_graph::{Neo4jGraph, Neo4jSettings, MAX_WALK_DEPTH};
+use ccp_config::{GraphBackend, GraphConfig};
+use ccp_core::domain::ServiceNode;
+use ccp_core::ports::DependencyGraph;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -10,11 +10,11 @@
 //! cover the same entry points with structure-aware generators.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use ccp::adapters::alertmanager::{parse_webhook, to_alert, LabelMapping};
-use ccp::config::{GitlabWebhook, SignedWebhook, WebhookSecret, WebhooksConfig};
-use ccp::core::rca::{rank, RcaBundle};
-use ccp::core::stats::judge::{judge, Direction, JudgeConfig};
-use ccp::webhooks::{Provider, Receiver};
+use ccp_config::{GitlabWebhook, SignedWebhook, WebhookSecret, WebhooksConfig};
+use ccp_core::rca::{rank, RcaBundle};
+use ccp_core::stats::judge::{judge, Direction, JudgeConfig};
+use ccp_webhooks::alertmanager::{parse_webhook, to_alert, LabelMapping};
+use ccp_webhooks::{Provider, Receiver};
 use proptest::prelude::*;
 
 /// Strings assembled from the pieces a format is made of: far more likely than random bytes to
@@ -258,7 +258,7 @@ fn bundle() -> impl Strategy<Value = RcaBundle> {
 proptest! {
     #[test]
     fn config_text_never_panics(text in tokens(YAML)) {
-        if let Err(e) = ccp::config::load_str(&text, "fuzz.yaml", &|_| None) {
+        if let Err(e) = ccp_config::load_str(&text, "fuzz.yaml", &|_| None) {
             let msg = e.to_string();
             prop_assert!(msg.starts_with("fuzz.yaml:"), "error without a position: {msg}");
         }
@@ -266,11 +266,11 @@ proptest! {
 
     #[test]
     fn stack_traces_never_panic(text in tokens(TRACE)) {
-        if let Ok(t) = ccp::localize::parse_trace(&text) {
+        if let Ok(t) = ccp_core::localize::parse_trace(&text) {
             for f in &t.frames {
                 prop_assert!(!f.file.is_empty());
             }
-            let _ = ccp::localize::likely_culprit(&t);
+            let _ = ccp_core::localize::likely_culprit(&t);
         }
     }
 
@@ -348,11 +348,11 @@ proptest! {
 
     #[test]
     fn audit_logs_of_any_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = ccp::audit::verify_lines(std::io::Cursor::new(bytes));
+        let _ = ccp_audit::verify_lines(std::io::Cursor::new(bytes));
     }
 
     #[test]
     fn fleet_files_never_panic(text in tokens(YAML)) {
-        let _ = ccp::adapters::embedded::fleet_spec::FleetSpec::parse(&text, "fleet.yaml");
+        let _ = ccp_adapters::embedded::fleet_spec::FleetSpec::parse(&text, "fleet.yaml");
     }
 }

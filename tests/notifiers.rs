@@ -10,13 +10,13 @@
 
 mod common;
 
-use ccp::adapters::embedded::paced_clock::Pace;
-use ccp::app::{self, DemoOptions};
-use ccp::config::{
+use ccp_adapters::embedded::paced_clock::Pace;
+use ccp_app::{self as app, DemoOptions};
+use ccp_config::{
     Config, EmailConfig, PagerDutyConfig, SlackConfig, TeamsConfig, WebhookNotifyConfig,
 };
-use ccp::core::domain::Outcome;
-use ccp::core::events::{Command, Event, EventKind};
+use ccp_core::domain::Outcome;
+use ccp_core::events::{Command, Event, EventKind};
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -385,7 +385,7 @@ fn a_resolved_run_reaches_every_http_channel_in_its_own_format() {
         let sig = h.headers.get("x-ccp-signature-256").expect("signed");
         let expected = format!(
             "sha256={}",
-            ccp::webhooks::sign_sha256_hex(HMAC_SECRET.as_bytes(), &h.body)
+            ccp_webhooks::sign_sha256_hex(HMAC_SECRET.as_bytes(), &h.body)
         );
         assert_eq!(sig, &expected);
         assert_eq!(h.json()["incident"], id.as_str());
@@ -769,13 +769,13 @@ fn a_channel_with_nowhere_to_send_is_a_config_error_at_its_key() {
         ),
     ];
     for (text, at, key) in cases {
-        let e = ccp::config::load_str(text, "ccp.yaml", &no_env).expect_err(text);
+        let e = ccp_config::load_str(text, "ccp.yaml", &no_env).expect_err(text);
         let shown = e.to_string();
         assert!(shown.starts_with(at), "{text}\n→ {shown}");
         assert!(shown.contains(key), "{text}\n→ {shown}");
     }
     let fine = "notifications:\n  slack: {webhook_url: \"https://hooks.example.com/x\"}\n  timeout_ms: 2000\n";
-    let cfg = ccp::config::load_str(fine, "ccp.yaml", &no_env).expect("valid");
+    let cfg = ccp_config::load_str(fine, "ccp.yaml", &no_env).expect("valid");
     assert_eq!(cfg.notifications.timeout_ms, 2000);
     assert_eq!(cfg.notifications.attempts, 3);
 }

@@ -422,7 +422,7 @@ fn text_run_prints_the_audit_anchor() {
         .lines()
         .find(|l| l.starts_with("audit anchor: "))
         .unwrap_or_else(|| panic!("no anchor line:\n{text}"));
-    let records = ccp::audit::read_records(&state.join("audit.jsonl")).expect("log");
+    let records = ccp_audit::read_records(&state.join("audit.jsonl")).expect("log");
     let last = records.last().expect("records");
     assert!(
         line.contains(&format!(

@@ -1,8 +1,9 @@
-//! RCA accuracy on seeded synthetic incidents (`ccp::core::rca::synth`): five topologies × six
+//! RCA accuracy on seeded synthetic incidents (`ccp_bench::synth`): five topologies × six
 //! red herrings × 10 incidents. The generator's parameters are fixed and described in
 //! BENCHMARKS.md; the thresholds are the targets.
 
-use ccp::core::rca::{rank, synth};
+use ccp_bench::synth;
+use ccp_core::rca::rank;
 
 /// Seed of the asserted suite (the bench reports the same suite).
 const SEED: u64 = 20_261_124;

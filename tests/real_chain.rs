@@ -7,9 +7,9 @@
 //! Outside tests/run.sh (no servers) these tests say so and pass, unless `CCP_REQUIRE_SERVERS`
 //! is set, in which case a missing server is a failure.
 
-use ccp::adapters::prometheus::{PromClient, PrometheusMetrics};
-use ccp::core::domain::Cohort;
-use ccp::core::ports::MetricsSource;
+use ccp_adapters::prometheus::{PromClient, PrometheusMetrics};
+use ccp_core::domain::Cohort;
+use ccp_core::ports::MetricsSource;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -37,7 +37,7 @@ fn signed(event: &str, delivery: &str, body: &str) -> Vec<(&'static str, String)
             "X-Hub-Signature-256",
             format!(
                 "sha256={}",
-                ccp::webhooks::sign_sha256_hex(SECRET, body.as_bytes())
+                ccp_webhooks::sign_sha256_hex(SECRET, body.as_bytes())
             ),
         ),
     ]
@@ -240,7 +240,7 @@ fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let records = ccp::audit::read_records(&audit).unwrap();
+    let records = ccp_audit::read_records(&audit).unwrap();
     let kinds = |k: &str| records.iter().filter(|r| r.kind == k).count();
     assert_eq!(kinds("recovery_opened"), 3);
     assert_eq!(kinds("recovery_finished"), 3);

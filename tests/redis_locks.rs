@@ -5,9 +5,9 @@
 //! Outside tests/run.sh (no server) these tests say so and pass, unless `CCP_REQUIRE_SERVERS`
 //! is set, which tests/run.sh does: there a missing server is a failure.
 
-use ccp::adapters::redis_lock::{lock_key, RedisLockManager, RedisTimeouts};
-use ccp::core::locks::{FenceGuard, Resource, Scope};
-use ccp::core::ports::LockManager;
+use ccp_adapters::redis_lock::{lock_key, RedisLockManager, RedisTimeouts};
+use ccp_core::locks::{FenceGuard, Resource, Scope};
+use ccp_core::ports::LockManager;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -575,7 +575,7 @@ fn follow(mut run: Child, trigger: &str, mut act: impl FnMut()) -> (Vec<String>,
 }
 
 /// `service:payment-service` taken by hand, as a runbook would with `ccp lock run`.
-fn hold_payment_service(url: &str) -> (RedisLockManager, ccp::core::locks::LockLease) {
+fn hold_payment_service(url: &str) -> (RedisLockManager, ccp_core::locks::LockLease) {
     let m = manager(url);
     let svc = Resource::new(Scope::Service, "payment-service");
     let lease = m
@@ -701,11 +701,11 @@ fn shared_managers_are_safe_across_threads() {
 /// works across cockpits; a dead process's entry expires by TTL.
 #[test]
 fn the_redis_registry_shares_operations_between_cockpits() {
-    use ccp::adapters::redis_registry::RedisRegistry;
-    use ccp::core::conflict::{
+    use ccp_adapters::redis_registry::RedisRegistry;
+    use ccp_core::conflict::{
         detect_conflicts, ConflictKind, ConflictLimits, GraphView, Operation,
     };
-    use ccp::core::ports::OperationRegistry;
+    use ccp_core::ports::OperationRegistry;
     let Some(url) = server_url() else { return };
     let tag = unique(Scope::Incident, "reg").name;
     let (a, b) = (

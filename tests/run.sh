@@ -169,7 +169,7 @@ export CCP_TEST_SMTP_MAILDIR="$WORK/mail"
 export CCP_REQUIRE_SERVERS=1
 
 # Arguments select tests (`tests/run.sh --test real_chain`); without any, everything runs.
-if [ $# -eq 0 ]; then set -- --all-targets; fi
+if [ $# -eq 0 ]; then set -- --workspace --all-targets; fi
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"
 else

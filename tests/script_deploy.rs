@@ -9,14 +9,14 @@
 
 mod common;
 
-use ccp::adapters::embedded::sim_fleet::SimFleet;
-use ccp::adapters::script_deployer::{ScriptDeployer, OUTPUT_TAIL_BYTES};
-use ccp::config::{load_str, DeployConfig};
-use ccp::core::bus::EventBus;
-use ccp::core::domain::{FixPlan, Outcome};
-use ccp::core::events::{Command, Event, EventKind};
-use ccp::core::pipeline::{Pipeline, PipelineSettings};
-use ccp::core::ports::{patch_version, DeployAction, DeployStep, Deployer, PortResult, StepReport};
+use ccp_adapters::embedded::sim_fleet::SimFleet;
+use ccp_adapters::script_deployer::{ScriptDeployer, OUTPUT_TAIL_BYTES};
+use ccp_config::{load_str, DeployConfig};
+use ccp_core::bus::EventBus;
+use ccp_core::domain::{FixPlan, Outcome};
+use ccp_core::events::{Command, Event, EventKind};
+use ccp_core::pipeline::{Pipeline, PipelineSettings};
+use ccp_core::ports::{patch_version, DeployAction, DeployStep, Deployer, PortResult, StepReport};
 use common::fleet::{demo_fleet, DemoFleet};
 use common::have_python;
 use serde_json::Value;
@@ -627,7 +627,7 @@ fn a_pipeline_rolls_out_through_the_script() {
     );
     assert_eq!(audited[2]["data"]["exit_code"], 0);
     // The cockpit shows it: view model and the Canary pane's deploy line.
-    let mut vm = ccp::tui::view_model::ViewModel::default();
+    let mut vm = ccp_tui::view_model::ViewModel::default();
     for e in &run.events {
         vm.apply(e);
     }
@@ -863,9 +863,9 @@ fn the_kubectl_example_splits_by_replicas_or_replaces() {
 
 #[test]
 fn the_canary_pane_and_its_details_show_what_the_tool_printed() {
-    use ccp::tui::theme::Theme;
-    use ccp::tui::ui_state::{Pane, UiState};
-    use ccp::tui::view_model::ViewModel;
+    use ccp_tui::theme::Theme;
+    use ccp_tui::ui_state::{Pane, UiState};
+    use ccp_tui::view_model::ViewModel;
     use common::cockpit::{open_details, screen};
 
     let ev = |seq: u64, kind: EventKind| Event {

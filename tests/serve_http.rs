@@ -48,7 +48,7 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
     .unwrap();
     let sig = format!(
         "sha256={}",
-        ccp::webhooks::sign_sha256_hex(b"s3cret", body.as_bytes())
+        ccp_webhooks::sign_sha256_hex(b"s3cret", body.as_bytes())
     );
     let event = ("X-GitHub-Event", "workflow_run".to_string());
     let (code, reply) = http_with(

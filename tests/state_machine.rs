@@ -1,7 +1,7 @@
 //! The state machine's table: every legal transition is accepted, everything else refused with the
 //! state unchanged, and the Contract's spelling of every state round-trips through JSON.
 
-use ccp::core::state::{State, StateMachine, ALL_STATES};
+use ccp_core::state::{State, StateMachine, ALL_STATES};
 use State::*;
 
 /// The Contract's transitions, written out independently of `State::successors`.

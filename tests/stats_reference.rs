@@ -9,11 +9,11 @@
 
 use std::path::PathBuf;
 
-use ccp::core::stats::judge::{judge_metric, Direction, JudgeConfig, MetricVerdict};
-use ccp::core::stats::mann_whitney::{
+use ccp_core::stats::judge::{judge_metric, Direction, JudgeConfig, MetricVerdict};
+use ccp_core::stats::mann_whitney::{
     mann_whitney_u, mann_whitney_u_auto, mann_whitney_u_with, Method,
 };
-use ccp::core::stats::{judge_files, welch_t_test, SampleFile, StatsError};
+use ccp_core::stats::{judge_files, welch_t_test, SampleFile, StatsError};
 use serde_json::Value;
 
 /// Relative tolerance for every SciPy comparison.

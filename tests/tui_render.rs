@@ -2,15 +2,15 @@
 //! run: every pane, the approval dialog, help, details, too-small and NO_COLOR. Rendering is a
 //! function of (view model, UI state), so these are exact about what is on screen.
 
-use ccp::adapters::embedded::paced_clock::Pace;
-use ccp::app::{self, DemoOptions};
-use ccp::config::Config;
-use ccp::core::events::{Command, Event, EventKind};
-use ccp::tui::draw::{draw, DrawCache};
-use ccp::tui::input::{on_key, Effect};
-use ccp::tui::theme::Theme;
-use ccp::tui::ui_state::{Overlay, Pane, UiState};
-use ccp::tui::view_model::ViewModel;
+use ccp_adapters::embedded::paced_clock::Pace;
+use ccp_app::{self as app, DemoOptions};
+use ccp_config::Config;
+use ccp_core::events::{Command, Event, EventKind};
+use ccp_tui::draw::{draw, DrawCache};
+use ccp_tui::input::{on_key, Effect};
+use ccp_tui::theme::Theme;
+use ccp_tui::ui_state::{Overlay, Pane, UiState};
+use ccp_tui::view_model::ViewModel;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -395,7 +395,7 @@ fn an_alarm_leads_the_status_bar() {
     assert_eq!(
         cell.fg,
         Theme::default_dark()
-            .status(ccp::tui::theme::Status::Bad)
+            .status(ccp_tui::theme::Status::Bad)
             .fg
             .unwrap_or(Color::Reset)
     );

@@ -1,9 +1,9 @@
 //! The cockpit drawn into a test terminal.
 
-use ccp::tui::draw::{draw, DrawCache};
-use ccp::tui::input::on_key;
-use ccp::tui::ui_state::UiState;
-use ccp::tui::view_model::ViewModel;
+use ccp_tui::draw::{draw, DrawCache};
+use ccp_tui::input::on_key;
+use ccp_tui::ui_state::UiState;
+use ccp_tui::view_model::ViewModel;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;

@@ -1,20 +1,20 @@
 //! The demo fleet simulated in-process, for tests that run whole pipelines against it.
 
 use super::demo_dir;
-use ccp::adapters::embedded::demo_repo::build_demo_repo;
-use ccp::adapters::embedded::fleet_spec::FleetSpec;
-use ccp::adapters::embedded::git_repo::GitRepo;
-use ccp::adapters::embedded::local_lock::LocalLockManager;
-use ccp::adapters::embedded::memory_graph::MemoryGraph;
-use ccp::adapters::embedded::memory_registry::MemoryRegistry;
-use ccp::adapters::embedded::python_runner::PythonCheckRunner;
-use ccp::adapters::embedded::sim_fleet::SimFleet;
-use ccp::adapters::embedded::template_fixer::TemplateFixer;
-use ccp::audit::FileAuditLog;
-use ccp::core::clock::{Clock, VirtualClock};
-use ccp::core::detect::{DetectionSettings, ThresholdDetector};
-use ccp::core::pipeline::Ports;
-use ccp::core::ports::Deployer;
+use ccp_adapters::embedded::demo_repo::build_demo_repo;
+use ccp_adapters::embedded::fleet_spec::FleetSpec;
+use ccp_adapters::embedded::git_repo::GitRepo;
+use ccp_adapters::embedded::local_lock::LocalLockManager;
+use ccp_adapters::embedded::memory_graph::MemoryGraph;
+use ccp_adapters::embedded::memory_registry::MemoryRegistry;
+use ccp_adapters::embedded::python_runner::PythonCheckRunner;
+use ccp_adapters::embedded::sim_fleet::SimFleet;
+use ccp_adapters::embedded::template_fixer::TemplateFixer;
+use ccp_audit::FileAuditLog;
+use ccp_core::clock::{Clock, VirtualClock};
+use ccp_core::detect::{DetectionSettings, ThresholdDetector};
+use ccp_core::pipeline::Ports;
+use ccp_core::ports::Deployer;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

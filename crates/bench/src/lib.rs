@@ -1,0 +1,263 @@
+//! `ccp bench`: measure the headless instant demo — total wall time and compute time per pipeline
+//! stage — against a baseline measured in the same run on the same machine: the external work the
+//! pipeline cannot avoid (one `python3 -m unittest` of the demo service). Ratios to that baseline
+//! travel between machines better than milliseconds do.
+
+pub mod locks;
+pub mod rca;
+mod rca_legacy;
+pub mod rollout_study;
+pub mod synth;
+
+use anyhow::{Context, Result};
+use ccp_adapters::embedded::paced_clock::Pace;
+use ccp_adapters::python_checks;
+use ccp_app::{self as app, demo_dir, DemoOptions};
+use ccp_config::Config;
+use ccp_core::domain::Outcome;
+use ccp_headless::{self as headless, ApprovalMode, Format};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Results of a benchmark session.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Runs measured.
+    pub runs: usize,
+    /// Median wall time of a whole headless instant run (process-internal: start → finished).
+    pub total_ms_median: f64,
+    /// Min and max of the same.
+    pub total_ms_range: (f64, f64),
+    /// Median compute time per state, ms (time spent in the state before leaving it).
+    pub stage_ms_median: BTreeMap<String, f64>,
+    /// Median of the baseline: one unit-test run of the demo service.
+    pub baseline_ms_median: f64,
+    /// total / baseline.
+    pub ratio_total_to_baseline: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Run the benchmark: `runs` demo runs interleaved with `runs` baseline runs.
+pub fn run(runs: usize) -> Result<BenchReport> {
+    let state = tempfile::tempdir().context("temporary state directory")?;
+    let service = demo_dir()?.join("payment-service");
+    let mut totals = Vec::new();
+    let mut baselines = Vec::new();
+    let mut stages: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for i in 0..runs.max(1) {
+        let t = Instant::now();
+        let outcome = python_checks::run_unit_tests(&service, Duration::from_secs(120));
+        baselines.push(ms(t.elapsed()));
+        anyhow::ensure!(
+            outcome.tests_run.is_some(),
+            "baseline could not run the unit tests: {}",
+            outcome.summary
+        );
+        let opts = DemoOptions {
+            seed: Some(i as u64 + 1),
+            pace: Pace::Instant,
+            inject_failure: None,
+            state_dir: state.path().to_path_buf(),
+            config: Config::default(),
+        };
+        let t = Instant::now();
+        let handle = app::start_demo(&opts)?;
+        let (outcome, report) = headless::run(
+            handle,
+            Format::Json,
+            ApprovalMode::AutoApprove,
+            &mut std::io::sink(),
+        )?;
+        totals.push(ms(t.elapsed()));
+        anyhow::ensure!(
+            outcome == Outcome::Resolved,
+            "benchmark run {i} ended {}",
+            outcome.as_str()
+        );
+        let mut per_state: BTreeMap<String, f64> = BTreeMap::new();
+        for (state, d) in report.stage_wall {
+            *per_state.entry(state.as_str().to_string()).or_default() += ms(d);
+        }
+        for (k, v) in per_state {
+            stages.entry(k).or_default().push(v);
+        }
+    }
+    let total = median(totals.clone());
+    let base = median(baselines);
+    Ok(BenchReport {
+        runs: totals.len(),
+        total_ms_median: total,
+        total_ms_range: (
+            totals.iter().copied().fold(f64::INFINITY, f64::min),
+            totals.iter().copied().fold(0.0, f64::max),
+        ),
+        stage_ms_median: stages.into_iter().map(|(k, v)| (k, median(v))).collect(),
+        baseline_ms_median: base,
+        ratio_total_to_baseline: if base > 0.0 { total / base } else { 0.0 },
+    })
+}
+
+/// Frame-render timings at one terminal size.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderSize {
+    /// Columns × rows.
+    pub size: String,
+    /// Median µs to draw one cockpit frame (all panes, final state of a resolved run).
+    pub cockpit_us_median: f64,
+    /// Median µs to draw the same size filled with one plain paragraph: the floor every frame pays.
+    pub baseline_us_median: f64,
+    /// cockpit / baseline.
+    pub ratio: f64,
+    /// Median µs spent inside the cockpit's `draw` only (what our code costs, without ratatui's
+    /// buffer reset, diff and backend write that every frame of any app pays).
+    pub draw_only_us_median: f64,
+}
+
+/// Time the cockpit's `draw` into a `TestBackend` at 200×60 and 80×24 against a plain
+/// full-screen paragraph of the same size, measured in the same run.
+pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
+    use ccp_tui::draw::{draw, DrawCache};
+    use ccp_tui::theme::Theme;
+    use ccp_tui::ui_state::UiState;
+    use ccp_tui::view_model::ViewModel;
+    use ratatui::backend::TestBackend;
+    use ratatui::widgets::Paragraph;
+    use ratatui::Terminal;
+
+    let state = tempfile::tempdir().context("temporary state directory")?;
+    let opts = DemoOptions {
+        seed: Some(1),
+        pace: Pace::Instant,
+        inject_failure: None,
+        state_dir: state.path().to_path_buf(),
+        config: Config::default(),
+    };
+    let events = app::collect_events(&opts, |_| {
+        Some(ccp_core::events::Command::Approve {
+            actor: "bench".into(),
+            comment: String::new(),
+        })
+    })?;
+    let mut vm = ViewModel::default();
+    events.iter().for_each(|e| vm.apply(e));
+    let ui = UiState::new(vec![Theme::default_dark()], "instant", "bench");
+    let cache = DrawCache::new();
+    let mut out = Vec::new();
+    for (w, h) in [(200u16, 60u16), (80, 24)] {
+        // Every cell written once, no wrapping: the floor of filling this screen.
+        let text = vec!["x".repeat(usize::from(w)); usize::from(h)].join("\n");
+        let mut term = Terminal::new(TestBackend::new(w, h))?;
+        // Warm the diff highlight cache: steady-state frames reuse it.
+        term.draw(|f| draw(f, &vm, &ui, &cache))?;
+        let mut cockpit = Vec::with_capacity(frames);
+        let mut base = Vec::with_capacity(frames);
+        let mut inner = Vec::with_capacity(frames);
+        for _ in 0..frames.max(1) {
+            let t = Instant::now();
+            term.draw(|f| f.render_widget(Paragraph::new(text.as_str()), f.area()))?;
+            base.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            term.draw(|f| {
+                let d = Instant::now();
+                draw(f, &vm, &ui, &cache);
+                inner.push(d.elapsed().as_secs_f64() * 1e6);
+            })?;
+            cockpit.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let (c, b) = (median(cockpit), median(base));
+        out.push(RenderSize {
+            size: format!("{w}x{h}"),
+            cockpit_us_median: c,
+            baseline_us_median: b,
+            ratio: if b > 0.0 { c / b } else { 0.0 },
+            draw_only_us_median: median(inner),
+        });
+    }
+    Ok(out)
+}
+
+/// Mann-Whitney timing on a sample file, for comparison with SciPy in the same run.
+#[derive(Debug, Clone, Serialize)]
+pub struct MwTiming {
+    /// Baseline size.
+    pub n_baseline: usize,
+    /// Canary size.
+    pub n_canary: usize,
+    /// U of the canary.
+    pub u: f64,
+    /// Two-sided p-value (tie- and continuity-corrected normal approximation).
+    pub p_value: f64,
+    /// Median seconds per test over the repetitions.
+    pub median_s: f64,
+    /// Median seconds to sort the pooled sample with a float comparator, which is what the test
+    /// itself did before it sorted integer keys per side: the baseline measured in the same run.
+    pub sort_median_s: f64,
+    /// Repetitions.
+    pub runs: usize,
+}
+
+#[derive(serde::Deserialize)]
+struct MwInput {
+    baseline: Vec<f64>,
+    canary: Vec<f64>,
+}
+
+/// Time `mann_whitney_u` on the samples in `path` (`{"baseline": [...], "canary": [...]}`).
+pub fn mann_whitney_timing(path: &std::path::Path, runs: usize) -> Result<MwTiming> {
+    use ccp_core::stats::mann_whitney::mann_whitney_u;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let input: MwInput = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected {{\"baseline\": [..], \"canary\": [..]}}",
+            path.display()
+        )
+    })?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut times = Vec::with_capacity(runs);
+    let mut result = None;
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        result = mann_whitney_u(&input.baseline, &input.canary);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let mut sorts = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        let mut pooled: Vec<f64> = input
+            .baseline
+            .iter()
+            .chain(&input.canary)
+            .copied()
+            .collect();
+        pooled.sort_by(f64::total_cmp);
+        std::hint::black_box(&pooled);
+        sorts.push(t.elapsed().as_secs_f64());
+    }
+    let r = result.context("Mann-Whitney needs finite samples on both sides")?;
+    Ok(MwTiming {
+        n_baseline: input.baseline.len(),
+        n_canary: input.canary.len(),
+        u: r.u,
+        p_value: r.p_value,
+        median_s: median(times),
+        sort_median_s: median(sorts),
+        runs,
+    })
+}

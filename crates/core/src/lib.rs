@@ -1,0 +1,23 @@
+//! The core: domain, state machine, pipeline, RCA, risk, gates, statistics. No I/O, no terminal,
+//! deterministic given its inputs; it reaches the world only through the traits in [`ports`].
+
+pub mod bus;
+pub mod clock;
+pub mod conflict;
+pub mod detect;
+pub mod domain;
+pub mod event_text;
+pub mod events;
+pub mod explain;
+pub mod fix;
+pub mod gates;
+pub mod localize;
+pub mod locks;
+pub mod notice;
+pub mod override_rules;
+pub mod pipeline;
+pub mod ports;
+pub mod rca;
+pub mod risk;
+pub mod state;
+pub mod stats;

@@ -1,0 +1,429 @@
+//! Root-cause ranking over the dependency graph, metrics, recent changes, alerts and stack traces.
+//!
+//! The idea, in the order an experienced on-call engineer reasons:
+//! 1. *Who changed behaviour, and when?* ([`anomaly`]) Each metric is scored by a robust z
+//!    against the pre-incident window and a CUSUM change point gives its onset.
+//! 2. *Is it a victim?* ([`graph`]) Faults propagate from callee back to caller, so blame flows
+//!    from each anomalous service to the dependencies that explain it (anomalous no later than
+//!    it); a service with healthy dependencies keeps its blame. Services without metrics are
+//!    inferred from their callers.
+//! 3. *What changed?* ([`change`]) A recent deploy of the service before its onset raises the
+//!    odds; one that touched a file in the stack trace most.
+//! 4. *How sure?* ([`calibrate`]) Weights become confidences in [0,1] that reflect the margin
+//!    over the runner-up; missing data lowers them instead of failing.
+//!
+//! The input is the Contract's RCA bundle, so `ccp rca` and the pipeline share this code.
+
+pub mod anomaly;
+pub mod calibrate;
+pub mod change;
+mod evidence;
+pub mod graph;
+
+use crate::domain::RcaCandidate;
+use crate::explain::Justification;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// A service in the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleService {
+    /// Name.
+    pub name: String,
+    /// Criticality in [0,1] (reported, not used for ranking: important ≠ guilty).
+    #[serde(default)]
+    pub criticality: f64,
+}
+
+/// A call edge `from → to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleEdge {
+    /// Caller.
+    pub from: String,
+    /// Callee.
+    pub to: String,
+}
+
+/// A deploy (or commit) of a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleDeploy {
+    /// Service deployed.
+    pub service: String,
+    /// When (unix seconds).
+    pub at: i64,
+    /// Commit id.
+    pub commit: String,
+    /// Files changed.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Lines changed.
+    #[serde(default)]
+    pub lines_changed: u32,
+    /// Commit message, when known.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// An alert in the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleAlert {
+    /// Service.
+    pub service: String,
+    /// Alert name.
+    pub name: String,
+    /// When (unix seconds).
+    pub at: i64,
+    /// Severity word.
+    #[serde(default)]
+    pub severity: String,
+}
+
+/// The Contract's RCA bundle, plus optional stack-trace files. Unknown fields are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RcaBundle {
+    /// Incident start (unix seconds).
+    pub incident_start: i64,
+    /// Services.
+    #[serde(default)]
+    pub services: Vec<BundleService>,
+    /// Call edges.
+    #[serde(default)]
+    pub edges: Vec<BundleEdge>,
+    /// service → metric → [(unix seconds, value)].
+    #[serde(default)]
+    pub metrics: BTreeMap<String, BTreeMap<String, Vec<(f64, f64)>>>,
+    /// Recent deploys/commits. Absent means the producer has no deploy data (confidence is
+    /// lowered, absence of a deploy says nothing); an empty list means it looked and nothing
+    /// was deployed, which is evidence against a code change in any service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploys: Option<Vec<BundleDeploy>>,
+    /// Alerts.
+    #[serde(default)]
+    pub alerts: Vec<BundleAlert>,
+    /// Files named in the stack trace (repository-relative or absolute).
+    #[serde(default)]
+    pub trace_files: Vec<String>,
+}
+
+impl RcaBundle {
+    /// The deploys, empty when the bundle has none or no deploy data.
+    pub fn deploy_list(&self) -> &[BundleDeploy] {
+        self.deploys.as_deref().unwrap_or(&[])
+    }
+
+    /// Whether the producer supplied deploy data (possibly an empty list).
+    pub fn has_deploy_data(&self) -> bool {
+        self.deploys.is_some()
+    }
+}
+
+/// RCA output: ranked candidates and the justification of the ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RcaResult {
+    /// Candidates, best first.
+    pub candidates: Vec<RcaCandidate>,
+    /// Why this ranking.
+    pub justification: Justification,
+}
+
+/// Blame mass below this is noise: such services are not candidates.
+const MIN_MASS: f64 = 0.05;
+/// Candidates reported at most (confidences are still computed over all of them): on a large
+/// graph thousands of victims carry a little blame, and nobody reads past the first few.
+pub const MAX_CANDIDATES: usize = 20;
+
+/// One scored service before sorting.
+struct Scored {
+    id: usize,
+    weight: f64,
+    candidate: RcaCandidate,
+}
+
+/// Rank root-cause candidates. Services with no anomaly (observed or inferred) are left out.
+pub fn rank(b: &RcaBundle) -> RcaResult {
+    let start = b.incident_start as f64;
+    let g = graph::Graph::build(
+        b.services
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(b.metrics.keys().map(String::as_str)),
+        b.edges.iter().map(|e| (e.from.as_str(), e.to.as_str())),
+    );
+    let an: Vec<anomaly::ServiceAnomaly> = g
+        .names
+        .iter()
+        .map(|n| anomaly::service_anomaly(b.metrics.get(n), start))
+        .collect();
+    let bl = graph::blame(&g, &an);
+    let mut deploys: HashMap<&str, Vec<&BundleDeploy>> = HashMap::new();
+    for d in b.deploy_list() {
+        deploys.entry(d.service.as_str()).or_default().push(d);
+    }
+    let mut alerts: HashMap<&str, &BundleAlert> = HashMap::new();
+    for a in &b.alerts {
+        alerts.entry(a.service.as_str()).or_insert(a);
+    }
+    // Weights for every service with blame; evidence only for those reported.
+    let mut scored: Vec<Scored> = Vec::new();
+    for (id, name) in g.names.iter().enumerate() {
+        let blame = &bl[id];
+        // NaN-safe: a non-finite mass is no candidate.
+        if blame.mass.is_nan() || blame.mass < MIN_MASS {
+            continue;
+        }
+        let reference = blame.onset.unwrap_or(start);
+        let own = deploys.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let change = change::best_change(own, reference, &b.trace_files);
+        let weight = calibrate::weight(
+            blame.mass,
+            match &change {
+                Some(c) => Some((c.score, c.recency)),
+                // Without deploy data, absence of a deploy says nothing.
+                None if !b.has_deploy_data() => Some((0.0, 1.0)),
+                None => None,
+            },
+            alerts.contains_key(name.as_str()),
+            !an[id].observed,
+        );
+        scored.push(Scored {
+            id,
+            weight,
+            candidate: RcaCandidate {
+                service: name.clone(),
+                commit: change
+                    .as_ref()
+                    .map(|c| c.deploy.commit.chars().take(7).collect()),
+                confidence: 0.0,
+                evidence: change
+                    .map(|c| vec![change::describe(&c)])
+                    .unwrap_or_default(),
+            },
+        });
+    }
+    let null = calibrate::NULL_WEIGHT
+        + if !b.has_deploy_data() {
+            calibrate::NO_DEPLOYS_NULL_WEIGHT
+        } else {
+            0.0
+        };
+    let weights: Vec<f64> = scored.iter().map(|s| s.weight).collect();
+    for (s, c) in scored
+        .iter_mut()
+        .zip(calibrate::confidences(&weights, null))
+    {
+        s.candidate.confidence = (c * 1000.0).round() / 1000.0;
+    }
+    scored.sort_by(|x, y| {
+        y.candidate
+            .confidence
+            .total_cmp(&x.candidate.confidence)
+            .then(y.weight.total_cmp(&x.weight))
+            .then_with(|| x.candidate.service.cmp(&y.candidate.service))
+    });
+    let omitted = scored.len().saturating_sub(MAX_CANDIDATES);
+    scored.truncate(MAX_CANDIDATES);
+    for s in &mut scored {
+        let id = s.id;
+        let name = s.candidate.service.as_str();
+        let change_line = std::mem::take(&mut s.candidate.evidence);
+        let mut evidence = Vec::new();
+        // The two strongest metrics: enough to check on a dashboard, short enough to read.
+        for m in an[id].metrics.iter().take(2) {
+            evidence.push(evidence::metric(m, start));
+        }
+        evidence.push(evidence::origin(&g, &an, &bl, id, start));
+        if let Some(v) = evidence::victims(&g, &an, &bl, id) {
+            evidence.push(v);
+        }
+        if !change_line.is_empty() {
+            evidence.extend(change_line);
+        } else if !b.has_deploy_data() {
+            evidence.push("no deploy data in the bundle: confidence lowered".into());
+        } else {
+            evidence.push(format!("no deploy of {name} shortly before the anomaly"));
+        }
+        if let Some(a) = alerts.get(name) {
+            let sev = if a.severity.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.severity)
+            };
+            evidence.push(format!("alerting: {}{sev}", a.name));
+        }
+        s.candidate.evidence = evidence;
+    }
+    let justification = justify(b, &g, &an, &scored).input("candidates_not_reported", omitted);
+    RcaResult {
+        candidates: scored.into_iter().map(|s| s.candidate).collect(),
+        justification,
+    }
+}
+
+fn justify(
+    b: &RcaBundle,
+    g: &graph::Graph,
+    an: &[anomaly::ServiceAnomaly],
+    c: &[Scored],
+) -> Justification {
+    let top = c.first().map(|s| &s.candidate);
+    let unobserved = an.iter().filter(|a| !a.observed).count();
+    let anomalous = an
+        .iter()
+        .filter(|a| a.score >= anomaly::MIN_ANOMALY)
+        .count();
+    let mut j = Justification::new(
+        "rca_ranking",
+        top.map(|t| t.service.clone())
+            .unwrap_or_else(|| "no candidate".into()),
+    )
+    .input("services", g.len())
+    .input("edges", b.edges.len())
+    .input("anomalous_services", anomalous)
+    .input("services_without_metrics", unobserved)
+    .input("deploys", b.deploy_list().len())
+    .input("deploy_data", b.has_deploy_data())
+    .input("alerts", b.alerts.len())
+    .input("trace_files", &b.trace_files)
+    .constraint("anomaly = robust z (median/MAD of the window ending 60 s before the incident) with a CUSUM onset")
+    .constraint("blame flows from each anomalous service to dependencies anomalous no later than it; at most 90% per hop")
+    .constraint("services without metrics are inferred from callers whose other dependencies are healthy")
+    .constraint(format!(
+        "weight = blame · exp({}·change − {}·no change + {}·alert − {}·inferred); confidence = weight^{} / (Σ weight^{} + none-of-these^{})",
+        calibrate::CHANGE_WEIGHT,
+        calibrate::NO_CHANGE_PENALTY,
+        calibrate::ALERT_WEIGHT,
+        calibrate::INFERRED_PENALTY,
+        calibrate::SHARPNESS,
+        calibrate::SHARPNESS,
+        calibrate::SHARPNESS
+    ))
+    .confidence(top.map(|t| t.confidence).unwrap_or(0.0));
+    if let Some(s) = c.first() {
+        j = j.factor(
+            "weight",
+            s.weight,
+            1.0,
+            format!("{} (graph id {})", s.candidate.service, s.id),
+        );
+    }
+    for alt in c.iter().skip(1).take(3) {
+        j = j.alternative(format!(
+            "{} at {:.0}%",
+            alt.candidate.service,
+            alt.candidate.confidence * 100.0
+        ));
+    }
+    j.reasoning(match top {
+        Some(t) => format!(
+            "{} ranks first at {:.0}%: {}",
+            t.service,
+            t.confidence * 100.0,
+            t.evidence.join("; ")
+        ),
+        None => "no service shows an anomaly in the given window".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_bundle() -> RcaBundle {
+        serde_json::from_str(
+            r#"{"incident_start": 1700000000,
+ "services": [{"name": "api", "criticality": 0.9}, {"name": "payments", "criticality": 0.9}, {"name": "db"}],
+ "edges": [{"from": "api", "to": "payments"}, {"from": "payments", "to": "db"}],
+ "metrics": {"payments": {"error_rate": [[1699999900, 0.002], [1700000000, 0.15]],
+                          "latency_p99_ms": [[1699999900, 120], [1700000000, 900]]},
+             "api": {"error_rate": [[1699999900, 0.001], [1700000000, 0.05]]},
+             "db": {"error_rate": [[1699999900, 0.001], [1700000000, 0.001]]}},
+ "deploys": [{"service": "payments", "at": 1699999800, "commit": "a1b2c3d", "files": ["src/pay.py"],
+              "lines_changed": 12}],
+ "alerts": [{"service": "api", "name": "HighErrorRate", "at": 1700000010, "severity": "critical"}],
+ "extra_unknown_field": 1}"#,
+        )
+        .expect("bundle parses")
+    }
+
+    #[test]
+    fn callee_fault_outranks_its_callers() {
+        let r = rank(&seed_bundle());
+        assert_eq!(r.candidates[0].service, "payments");
+        assert_eq!(r.candidates[0].commit.as_deref(), Some("a1b2c3d"));
+        assert!(r.candidates[0].confidence > 0.8, "{:?}", r.candidates[0]);
+        let api = r
+            .candidates
+            .iter()
+            .find(|c| c.service == "api")
+            .expect("api ranked");
+        assert!(api.confidence < r.candidates[0].confidence / 2.0);
+        assert!(!r.candidates.iter().any(|c| c.service == "db"));
+    }
+
+    #[test]
+    fn missing_parts_lower_confidence_without_failing() {
+        let mut b = seed_bundle();
+        let full = rank(&b).candidates[0].confidence;
+        b.deploys = None;
+        b.alerts.clear();
+        let r = rank(&b);
+        assert_eq!(r.candidates[0].service, "payments");
+        assert!(r.candidates[0].confidence < full);
+        assert!(rank(&RcaBundle::default()).candidates.is_empty());
+    }
+
+    /// A service whose only dependency is a silent store: with deploy data that shows nothing
+    /// was deployed, the store is the better bet (services mostly break after a change, stores
+    /// without one); without deploy data the bundle says so and the top confidence is lower.
+    #[test]
+    fn an_empty_deploy_list_is_evidence_and_a_missing_one_is_not() {
+        let with = |deploys: &str| -> RcaBundle {
+            let text = format!(
+                r#"{{"incident_start": 1700000000,
+ "services": [{{"name": "front"}}, {{"name": "cart"}}, {{"name": "cart-redis"}}],
+ "edges": [{{"from": "front", "to": "cart"}}, {{"from": "cart", "to": "cart-redis"}}],
+ "metrics": {{"front": {{"error_rate": [[1699999700, 0.001], [1699999800, 0.001], [1699999900, 0.03], [1700000000, 0.03]]}},
+             "cart": {{"error_rate": [[1699999700, 0.001], [1699999800, 0.001], [1699999900, 0.2], [1700000000, 0.2]]}}}}
+ {deploys}}}"#
+            );
+            serde_json::from_str(&text).expect("bundle parses")
+        };
+        let none_deployed = rank(&with(r#", "deploys": []"#));
+        assert_eq!(none_deployed.candidates[0].service, "cart-redis");
+        let cart = none_deployed
+            .candidates
+            .iter()
+            .find(|c| c.service == "cart")
+            .expect("cart ranked");
+        assert!(cart
+            .evidence
+            .iter()
+            .any(|e| e == "no deploy of cart shortly before the anomaly"));
+        let unknown = rank(&with(""));
+        assert!(unknown.candidates[0]
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("no deploy data in the bundle")));
+        assert!(unknown.candidates[0].confidence < none_deployed.candidates[0].confidence);
+        assert_eq!(
+            unknown.justification.inputs.get("deploy_data"),
+            Some(&serde_json::Value::Bool(false))
+        );
+    }
+
+    #[test]
+    fn traced_commit_beats_newer_commit() {
+        let mut b = seed_bundle();
+        b.deploys.get_or_insert_with(Vec::new).push(BundleDeploy {
+            service: "payments".into(),
+            at: 1_699_999_950,
+            commit: "fffffff".into(),
+            files: vec!["README.md".into()],
+            lines_changed: 2,
+            message: None,
+        });
+        b.trace_files = vec!["/srv/app/src/pay.py".into()];
+        let r = rank(&b);
+        assert_eq!(r.candidates[0].commit.as_deref(), Some("a1b2c3d"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Checks on a run's events. Each names what it looks for in words an on-call engineer would use,
+//! so a failing row in `ccp inject` says what went wrong, not just that something did.
+
+use ccp_core::events::{Event, EventKind};
+use ccp_core::state::State;
+
+type Test = Box<dyn Fn(&[Event]) -> bool + Send + Sync>;
+type Explain = Box<dyn Fn(&[Event]) -> String + Send + Sync>;
+
+/// One expectation about a run's events.
+pub struct Check {
+    /// What is expected, in words.
+    pub what: String,
+    test: Test,
+    /// What the run showed instead, for a failing check.
+    explain: Option<Explain>,
+}
+
+impl Check {
+    /// A check from a description and a predicate over the events.
+    pub fn new(
+        what: impl Into<String>,
+        test: impl Fn(&[Event]) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            test: Box::new(test),
+            explain: None,
+        }
+    }
+
+    /// Say what the run showed when the check fails.
+    fn explained(mut self, f: impl Fn(&[Event]) -> String + Send + Sync + 'static) -> Self {
+        self.explain = Some(Box::new(f));
+        self
+    }
+
+    /// Evaluate on a run.
+    pub fn holds(&self, events: &[Event]) -> bool {
+        (self.test)(events)
+    }
+
+    /// The description, with what the run showed when the check fails.
+    pub fn describe(&self, events: &[Event], ok: bool) -> String {
+        match (&self.explain, ok) {
+            (Some(f), false) => format!("{} (got: {})", self.what, f(events)),
+            _ => self.what.clone(),
+        }
+    }
+
+    /// The incident was opened on `service`.
+    pub fn incident_on(service: &'static str) -> Self {
+        Self::new(format!("the incident is opened on {service}"), move |evs| {
+            evs.iter().any(
+                |e| matches!(&e.kind, EventKind::IncidentOpened { service: s, .. } if s == service),
+            )
+        })
+    }
+
+    /// RCA ranked `service` first.
+    pub fn rca_top(service: &'static str) -> Self {
+        Self::new(format!("RCA ranks {service} first"), move |evs| {
+            evs.iter().any(|e| {
+                matches!(&e.kind, EventKind::RcaRanked { candidates } if candidates.first().is_some_and(|c| c.service == service))
+            })
+        })
+        .explained(|evs| {
+            evs.iter()
+                .find_map(|e| match &e.kind {
+                    EventKind::RcaRanked { candidates } => Some(
+                        candidates
+                            .iter()
+                            .take(3)
+                            .map(|c| format!("{} {:.2}", c.service, c.confidence))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "no RCA ranking".into())
+        })
+    }
+
+    /// The run passed through `state`.
+    pub fn reached(state: State) -> Self {
+        Self::new(format!("the run reaches {state}"), move |evs| {
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::StateChanged { to, .. } if *to == state))
+        })
+    }
+
+    /// The run never entered `state`.
+    pub fn never(state: State) -> Self {
+        Self::new(format!("the run never enters {state}"), move |evs| {
+            !evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::StateChanged { to, .. } if *to == state))
+        })
+    }
+
+    /// No traffic ever went to a new version.
+    pub fn nothing_deployed() -> Self {
+        Self::new("no traffic is shifted to a new version", |evs| {
+            !evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::Deployed { .. }))
+        })
+    }
+
+    /// The highest traffic share the new version got is exactly `pct`.
+    pub fn max_deployed(pct: u8) -> Self {
+        Self::new(
+            format!("the new version gets at most {pct}% of traffic, and does get it"),
+            move |evs| {
+                evs.iter()
+                    .filter_map(|e| match &e.kind {
+                        EventKind::Deployed { percent, .. } => Some(*percent),
+                        _ => None,
+                    })
+                    .max()
+                    == Some(pct)
+            },
+        )
+    }
+
+    /// Traffic went back to the old version.
+    pub fn rolled_back() -> Self {
+        Self::new("traffic is rolled back to the previous version", |evs| {
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::RolledBack { .. }))
+        })
+    }
+
+    /// The run asked a human, with a reason containing `needle`.
+    pub fn paused_because(needle: &'static str) -> Self {
+        Self::new(
+            format!("the run pauses for a human because of “{needle}”"),
+            move |evs| {
+                evs.iter().any(|e| {
+                matches!(&e.kind, EventKind::AwaitingApproval { reasons, .. } if reasons.iter().any(|r| r.contains(needle)))
+            })
+            },
+        )
+    }
+
+    /// The run never asked a human.
+    pub fn no_human_needed() -> Self {
+        Self::new("no human approval is requested", |evs| {
+            !evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::AwaitingApproval { .. }))
+        })
+    }
+
+    /// The final reason mentions `needle`.
+    pub fn reason_mentions(needle: &'static str) -> Self {
+        Self::new(
+            format!("the closing reason mentions “{needle}”"),
+            move |evs| {
+                evs.iter().any(|e| {
+                matches!(&e.kind, EventKind::Finished { reason, .. } if reason.contains(needle))
+            })
+            },
+        )
+    }
+
+    /// A timeline note mentions `needle`.
+    pub fn note_mentions(needle: &'static str) -> Self {
+        Self::new(format!("a timeline note says “{needle}”"), move |evs| {
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::Note { message } if message.contains(needle)))
+        })
+    }
+
+    /// Some gate named `gate` failed.
+    pub fn gate_failed(gate: &'static str) -> Self {
+        Self::new(format!("the {gate} gate fails"), move |evs| {
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::GateResult(g) if g.gate == gate && !g.passed))
+        })
+    }
+
+    /// A verification in `phase` ended with `verdict`.
+    pub fn verdict(phase: &'static str, verdict: &'static str) -> Self {
+        Self::new(format!("verification {phase} says {verdict}"), move |evs| {
+            evs.iter().any(|e| {
+                matches!(&e.kind, EventKind::Verification { phase: p, verdict: v, .. } if p == phase && v == verdict)
+            })
+        })
+    }
+
+    /// Every lock taken was given back.
+    pub fn locks_released() -> Self {
+        Self::new("every lock taken is released", |evs| {
+            let taken = evs
+                .iter()
+                .filter(|e| matches!(&e.kind, EventKind::LockAcquired { .. }))
+                .count();
+            let released = evs
+                .iter()
+                .filter(|e| matches!(&e.kind, EventKind::LockReleased { .. }))
+                .count();
+            taken == released
+        })
+    }
+
+    /// A pause and a resume were recorded, and nothing moved in between.
+    pub fn held_still_while_paused() -> Self {
+        Self::new(
+            "the pipeline pauses, does nothing while paused, and resumes",
+            |evs| {
+                let paused = evs
+                    .iter()
+                    .position(|e| matches!(&e.kind, EventKind::PipelinePaused { .. }));
+                let resumed = evs
+                    .iter()
+                    .position(|e| matches!(&e.kind, EventKind::PipelineResumed { .. }));
+                match (paused, resumed) {
+                    (Some(p), Some(r)) if p < r => !evs[p..r].iter().any(|e| {
+                        matches!(
+                            &e.kind,
+                            EventKind::StateChanged { .. } | EventKind::Deployed { .. }
+                        )
+                    }),
+                    _ => false,
+                }
+            },
+        )
+    }
+}

@@ -1,0 +1,286 @@
+//! What `ccp serve` knows, folded from the pipeline's events: the `/api/state` snapshot and the
+//! counters behind `/metrics`. Pure (events in, numbers out), so both are tested without HTTP.
+
+use ccp_app::exposition::Exposition;
+use ccp_core::domain::Outcome;
+use ccp_core::events::{Event, EventKind};
+use ccp_webhooks::CiEvent;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::format_description::well_known::Rfc3339;
+
+/// One incident as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IncidentView {
+    /// Incident id.
+    pub id: String,
+    /// Service it was opened on.
+    pub service: String,
+    /// Pipeline state now.
+    pub state: String,
+    /// Outcome once finished.
+    pub outcome: Option<String>,
+    /// Why it finished (or why it waits).
+    pub reason: Option<String>,
+    /// Reasons a human is being asked, while it waits for approval.
+    pub awaiting_approval: Option<Vec<String>>,
+    /// When it opened (RFC 3339).
+    pub opened_at: String,
+    /// When it finished (RFC 3339).
+    pub finished_at: Option<String>,
+}
+
+/// Counters and gauges, named as the seed's KPIs with the `ccp_` prefix.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Kpis {
+    /// Alerts received by pipelines.
+    pub alerts_received: u64,
+    /// Incidents opened.
+    pub incidents_opened: u64,
+    /// Finished incidents by outcome.
+    pub finished: BTreeMap<String, u64>,
+    /// Resolved without a human approving anything.
+    pub auto_resolved: u64,
+    /// Rollbacks performed.
+    pub rollbacks: u64,
+    /// Times an operation paused for a human.
+    pub paused: u64,
+    /// Sum and count of detection-to-resolution times of resolved incidents, seconds.
+    pub resolution_seconds: (f64, u64),
+    /// Sum and count of lock waits, seconds.
+    pub lock_wait_seconds: (f64, u64),
+    /// Locks held right now.
+    pub active_locks: i64,
+    /// Failed gates by gate name.
+    pub gate_failures: BTreeMap<String, u64>,
+    /// Authenticated CI/CD deliveries by `provider/kind`.
+    pub ci_events: BTreeMap<String, u64>,
+}
+
+/// How many CI/CD deliveries `/api/state` keeps, newest last.
+const CI_EVENTS_KEPT: usize = 100;
+
+/// Everything `ccp serve` reports.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServeState {
+    /// Incidents, oldest first.
+    pub incidents: Vec<IncidentView>,
+    /// The KPIs.
+    pub kpis: Kpis,
+    /// Recent authenticated CI/CD deliveries; failed pipelines and deployments among them open
+    /// recovery cases (see `serve::recovery`).
+    pub ci_events: Vec<CiEvent>,
+    #[serde(skip)]
+    human_approved: BTreeMap<String, bool>,
+}
+
+fn seconds_between(a: &str, b: &str) -> Option<f64> {
+    let a = time::OffsetDateTime::parse(a, &Rfc3339).ok()?;
+    let b = time::OffsetDateTime::parse(b, &Rfc3339).ok()?;
+    Some((b - a).as_seconds_f64())
+}
+
+impl ServeState {
+    fn incident(&mut self, id: &str) -> Option<&mut IncidentView> {
+        self.incidents.iter_mut().rev().find(|i| i.id == id)
+    }
+
+    /// Record an authenticated CI/CD delivery.
+    pub fn record_ci(&mut self, ev: CiEvent) {
+        let kind = serde_json::to_value(ev.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        *self
+            .kpis
+            .ci_events
+            .entry(format!("{}/{kind}", ev.provider.name()))
+            .or_default() += 1;
+        self.ci_events.push(ev);
+        if self.ci_events.len() > CI_EVENTS_KEPT {
+            self.ci_events.remove(0);
+        }
+    }
+
+    /// Fold one event in.
+    pub fn apply(&mut self, ev: &Event) {
+        let k = &mut self.kpis;
+        match &ev.kind {
+            EventKind::AlertReceived { .. } => k.alerts_received += 1,
+            EventKind::IncidentOpened { service, .. } => {
+                k.incidents_opened += 1;
+                self.incidents.push(IncidentView {
+                    id: ev.incident.clone(),
+                    service: service.clone(),
+                    state: "DETECTED".into(),
+                    outcome: None,
+                    reason: None,
+                    awaiting_approval: None,
+                    opened_at: ev.ts.clone(),
+                    finished_at: None,
+                });
+            }
+            EventKind::StateChanged { to, .. } => {
+                let to = to.as_str().to_string();
+                if let Some(i) = self.incident(&ev.incident) {
+                    i.state = to;
+                    i.awaiting_approval = None;
+                }
+            }
+            EventKind::AwaitingApproval { reasons, .. } => {
+                k.paused += 1;
+                let reasons = reasons.clone();
+                if let Some(i) = self.incident(&ev.incident) {
+                    i.awaiting_approval = Some(reasons);
+                }
+            }
+            EventKind::Approval {
+                actor, decision, ..
+            } if actor != "auto" && decision == "approve" => {
+                self.human_approved.insert(ev.incident.clone(), true);
+            }
+            EventKind::LockAcquired { waited_ms, .. } => {
+                k.active_locks += 1;
+                k.lock_wait_seconds.0 += *waited_ms as f64 / 1000.0;
+                k.lock_wait_seconds.1 += 1;
+            }
+            EventKind::LockReleased { .. } => k.active_locks = (k.active_locks - 1).max(0),
+            EventKind::RolledBack { .. } => k.rollbacks += 1,
+            EventKind::GateResult(g) if !g.passed => {
+                *k.gate_failures.entry(g.gate.clone()).or_default() += 1;
+            }
+            EventKind::Finished {
+                outcome,
+                state,
+                reason,
+            } => {
+                *k.finished.entry(outcome.as_str().to_string()).or_default() += 1;
+                let human = self.human_approved.contains_key(&ev.incident);
+                let mut resolved_after = None;
+                if let Some(i) = self.incident(&ev.incident) {
+                    i.state = state.as_str().to_string();
+                    i.outcome = Some(outcome.as_str().to_string());
+                    i.reason = Some(reason.clone());
+                    i.awaiting_approval = None;
+                    i.finished_at = Some(ev.ts.clone());
+                    if *outcome == Outcome::Resolved {
+                        resolved_after = seconds_between(&i.opened_at, &ev.ts);
+                    }
+                }
+                if let Some(s) = resolved_after {
+                    self.kpis.resolution_seconds.0 += s;
+                    self.kpis.resolution_seconds.1 += 1;
+                    if !human {
+                        self.kpis.auto_resolved += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `/metrics` in the Prometheus text format. `chain_valid` is the audit log's state (None when
+    /// it could not be read).
+    pub fn exposition(&self, chain_valid: Option<bool>, pending_alerts: usize) -> String {
+        let k = &self.kpis;
+        let mut w = Exposition::default();
+        w.single(
+            "ccp_alerts_received_total",
+            "counter",
+            "Alerts the pipelines received.",
+            k.alerts_received,
+        );
+        w.single(
+            "ccp_incidents_opened_total",
+            "counter",
+            "Incidents opened.",
+            k.incidents_opened,
+        );
+        w.family(
+            "ccp_incidents_finished_total",
+            "counter",
+            "Incidents finished, by outcome.",
+        );
+        for o in ["resolved", "rolled_back", "escalated", "rejected", "failed"] {
+            w.row(
+                "ccp_incidents_finished_total",
+                &format!("{{outcome=\"{o}\"}}"),
+                k.finished.get(o).copied().unwrap_or(0),
+            );
+        }
+        w.single(
+            "ccp_incidents_auto_resolved_total",
+            "counter",
+            "Incidents resolved without a human approving anything.",
+            k.auto_resolved,
+        );
+        w.single(
+            "ccp_rollbacks_total",
+            "counter",
+            "Rollbacks performed.",
+            k.rollbacks,
+        );
+        w.single(
+            "ccp_operations_paused_total",
+            "counter",
+            "Times an operation paused for human review.",
+            k.paused,
+        );
+        w.summary(
+            "ccp_incident_resolution_seconds",
+            "Detection to resolution time of resolved incidents.",
+            k.resolution_seconds,
+        );
+        w.summary(
+            "ccp_lock_wait_seconds",
+            "Time pipelines waited for locks.",
+            k.lock_wait_seconds,
+        );
+        w.single(
+            "ccp_active_locks",
+            "gauge",
+            "Locks held by this server's pipelines right now.",
+            k.active_locks,
+        );
+        w.family(
+            "ccp_gate_failures_total",
+            "counter",
+            "Failed safety gates, by gate.",
+        );
+        for (g, n) in &k.gate_failures {
+            w.row(
+                "ccp_gate_failures_total",
+                &format!("{{gate=\"{}\"}}", g.replace(['"', '\\', '\n'], "_")),
+                n,
+            );
+        }
+        w.family(
+            "ccp_ci_events_total",
+            "counter",
+            "Authenticated CI/CD webhook deliveries, by provider and kind.",
+        );
+        for (key, n) in &k.ci_events {
+            let (provider, kind) = key.split_once('/').unwrap_or((key.as_str(), ""));
+            w.row(
+                "ccp_ci_events_total",
+                &format!("{{provider=\"{provider}\",kind=\"{kind}\"}}"),
+                n,
+            );
+        }
+        w.single(
+            "ccp_alerts_pending",
+            "gauge",
+            "Alertmanager alerts received but not yet taken by a pipeline.",
+            pending_alerts,
+        );
+        if let Some(v) = chain_valid {
+            w.single(
+                "ccp_hash_chain_valid",
+                "gauge",
+                "1 when the audit log's hash chain verifies, 0 when it is broken.",
+                u8::from(v),
+            );
+        }
+        w.0
+    }
+}

@@ -1,0 +1,602 @@
+//! Things drawn over the panes: the approval dialog, help, details, and the quit question.
+
+use super::common::{mark, truncate, wrap};
+use super::gates::value_text;
+use super::DrawCache;
+use crate::draw::graph::{blast_radius, navigation_order};
+use crate::input::{filtered_timeline, COMMANDS};
+use crate::keymap::help_rows;
+use crate::theme::{Status, Theme};
+use crate::ui_state::{Pane, UiState};
+use crate::view_model::{DeployStepView, ViewModel};
+use ccp_core::explain::Justification;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn dialog_block<'a>(title: &str, theme: &Theme, status: Status) -> Block<'a> {
+    let st = theme.status(status).add_modifier(Modifier::BOLD);
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(st)
+        .title(Span::styled(format!(" {title} "), st))
+        .style(theme.base())
+}
+
+fn key(k: &str, theme: &Theme) -> Span<'static> {
+    Span::styled(
+        format!("[{k}]"),
+        Style::default()
+            .fg(theme.accent)
+            .add_modifier(Modifier::BOLD),
+    )
+}
+
+/// The approval dialog: why a human is needed, what would change, what the gates said, and a
+/// comment box. `a`/`r` decide; the decision, actor and comment go to the audit log.
+pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
+    let theme = ui.theme();
+    let Some(req) = &vm.approval else { return };
+    let w = area.width.saturating_sub(4).min(96);
+    let iw = w.saturating_sub(2) as usize;
+    let reasons: Vec<Vec<String>> = req
+        .reasons
+        .iter()
+        .map(|r| wrap(r, iw.saturating_sub(3)))
+        .collect();
+    let reasons_h: usize = reasons.iter().map(Vec::len).sum();
+    let has_cause = usize::from(!vm.rca.is_empty());
+    // title line + reasons + blank + risk/patch/gates(+cause) + comment box + keys + borders
+    let h = (1 + reasons_h + 1 + 3 + has_cause + 3 + 1 + 2) as u16;
+    let r = centered(area, w, h.min(area.height));
+    f.render_widget(Clear, r);
+    let id = vm
+        .active_incident()
+        .map(|i| i.id.clone())
+        .unwrap_or_default();
+    let block = dialog_block(&format!("Approval required — {id}"), theme, Status::Warn);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let mut lines = vec![Line::from(Span::styled(
+        "The pipeline is paused at PAUSED_FOR_HUMAN_REVIEW because:",
+        Style::default().add_modifier(Modifier::BOLD),
+    ))];
+    for reason in reasons {
+        for (i, part) in reason.into_iter().enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if i == 0 { " • " } else { "   " },
+                    theme.status(Status::Warn),
+                ),
+                Span::raw(part),
+            ]));
+        }
+    }
+    lines.push(Line::from(""));
+    let risk_st = if req.risk_score > 0.7 {
+        Status::Bad
+    } else if req.risk_score > 0.4 {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    lines.push(Line::from(vec![
+        Span::styled("risk     ", theme.status(Status::Muted)),
+        Span::styled(
+            format!("{:.2}", req.risk_score),
+            theme.status(risk_st).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("  → strategy {}", req.strategy)),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled("patch    ", theme.status(Status::Muted)),
+        Span::raw(truncate(&req.diff_summary, iw.saturating_sub(9))),
+    ]));
+    let gates_ok = vm.gates.iter().all(|g| g.passed);
+    lines.push(Line::from(vec![
+        Span::styled("gates    ", theme.status(Status::Muted)),
+        Span::styled(
+            format!("{} {}", mark(gates_ok), req.gates_summary),
+            theme.status(if gates_ok { Status::Ok } else { Status::Bad }),
+        ),
+    ]));
+    if let Some(top) = vm.rca.first() {
+        lines.push(Line::from(vec![
+            Span::styled("cause    ", theme.status(Status::Muted)),
+            Span::raw(truncate(
+                &format!(
+                    "{} ({:.0}%){}",
+                    top.service,
+                    top.confidence * 100.0,
+                    top.commit
+                        .as_deref()
+                        .map(|c| format!(" @ {c}"))
+                        .unwrap_or_default()
+                ),
+                iw.saturating_sub(9),
+            )),
+        ]));
+    }
+    let text_h = lines.len() as u16;
+    let [text, comment, keys] = Layout::vertical([
+        Constraint::Min(text_h.min(3)),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(lines), text);
+    let mut ta = ui.comment.clone();
+    let cb = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(if ui.editing_comment {
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(theme.border)
+        })
+        .title(Span::styled(
+            if ui.editing_comment {
+                " comment — Esc when done "
+            } else {
+                " comment (c) "
+            },
+            theme.status(Status::Muted),
+        ));
+    ta.set_block(cb);
+    ta.set_style(theme.base());
+    ta.set_cursor_line_style(Style::default());
+    if !ui.editing_comment {
+        ta.set_cursor_style(theme.base());
+    }
+    f.render_widget(&ta, comment);
+    let actor = ui.actor.clone();
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            key("a", theme),
+            Span::raw(" approve  "),
+            key("r", theme),
+            Span::raw(" reject  "),
+            key("c", theme),
+            Span::raw(" comment  "),
+            key("Esc", theme),
+            Span::raw(" hide to read the panes   "),
+            Span::styled(format!("as {actor}"), theme.status(Status::Muted)),
+        ])),
+        keys,
+    );
+}
+
+/// Help overlay, printed from the keymap table.
+pub fn help(f: &mut Frame, area: Rect, ui: &UiState) {
+    let theme = ui.theme();
+    let rows = help_rows();
+    // The `:` row already names the commands; their own section only when there is room.
+    let with_commands =
+        rows.len() + COMMANDS.len() + 5 <= usize::from(area.height.saturating_sub(2));
+    let h = (rows.len() + if with_commands { COMMANDS.len() + 5 } else { 0 }) as u16;
+    let r = centered(area, 78, h + 2);
+    f.render_widget(Clear, r);
+    let block = dialog_block("Help — keys", theme, Status::Info);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let mut lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, d)| {
+            Line::from(vec![
+                Span::styled(
+                    format!(" {k:<16}"),
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(d.to_string()),
+            ])
+        })
+        .collect();
+    if !with_commands {
+        f.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " commands (after :)",
+        theme.status(Status::Muted),
+    )));
+    for (c, d) in COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {c:<16}"), Style::default().fg(theme.accent)),
+            Span::raw(d.to_string()),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " Esc or ? closes this.",
+        theme.status(Status::Muted),
+    )));
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "Quit while something is changing production?"
+pub fn confirm_quit(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
+    let theme = ui.theme();
+    let r = centered(area, 66, 7);
+    f.render_widget(Clear, r);
+    let block = dialog_block("Quit?", theme, Status::Warn);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let state = vm.state.map(|s| s.to_string()).unwrap_or_default();
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(format!("The pipeline is in {state}.")),
+            Line::from(
+                "Quitting stops the pipeline: traffic already on the patch is rolled back; \
+                 otherwise the incident escalates to a human.",
+            ),
+            Line::from(""),
+            Line::from(vec![
+                key("y", theme),
+                Span::raw(" quit   "),
+                key("any other key", theme),
+                Span::raw(" stay"),
+            ]),
+        ])
+        .wrap(Wrap { trim: false }),
+        inner,
+    );
+}
+
+/// Details of the selected row of a pane.
+pub fn details(
+    f: &mut Frame,
+    area: Rect,
+    pane: Pane,
+    vm: &ViewModel,
+    ui: &UiState,
+    cache: &DrawCache,
+) {
+    let theme = ui.theme();
+    let r = centered(
+        area,
+        area.width.saturating_sub(6).min(110),
+        area.height.saturating_sub(4),
+    );
+    f.render_widget(Clear, r);
+    let (title, lines) = detail_lines(pane, vm, ui, cache);
+    let block = dialog_block(&format!("{} — {title}", pane.title()), theme, Status::Info);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn kv(k: &str, v: impl Into<String>, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{k:<14}"), theme.status(Status::Muted)),
+        Span::raw(v.into()),
+    ])
+}
+
+fn justification_lines(j: &Justification, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = vec![
+        kv("decision", j.decision.clone(), theme),
+        kv("outcome", j.outcome.clone(), theme),
+        kv("confidence", format!("{:.0}%", j.confidence * 100.0), theme),
+        Line::from(""),
+        Line::from(Span::styled("reasoning", theme.status(Status::Muted))),
+        Line::from(j.reasoning.clone()),
+    ];
+    if !j.inputs.is_empty() {
+        out.push(Line::from(""));
+        out.push(Line::from(Span::styled(
+            "inputs",
+            theme.status(Status::Muted),
+        )));
+        for (k, v) in &j.inputs {
+            out.push(Line::from(format!("  {k} = {}", value_text(v))));
+        }
+    }
+    if !j.factors.is_empty() {
+        out.push(Line::from(""));
+        out.push(Line::from(Span::styled(
+            "factors (value × weight)",
+            theme.status(Status::Muted),
+        )));
+        for fct in &j.factors {
+            out.push(Line::from(format!(
+                "  {:<16} {:>6.3} × {:<4}  {}",
+                fct.name, fct.value, fct.weight, fct.note
+            )));
+        }
+    }
+    for (name, items) in [
+        ("constraints", &j.constraints),
+        ("alternatives", &j.alternatives),
+    ] {
+        if !items.is_empty() {
+            out.push(Line::from(""));
+            out.push(Line::from(Span::styled(
+                name.to_string(),
+                theme.status(Status::Muted),
+            )));
+            out.extend(items.iter().map(|c| Line::from(format!("  • {c}"))));
+        }
+    }
+    out
+}
+
+/// Each step the deploy tool ran, with the command and the end of its output: when a rollout
+/// fails in the tool, its own words are the first thing to read.
+fn deploy_step_lines(steps: &[DeployStepView], theme: &Theme) -> Vec<Line<'static>> {
+    let mut l = Vec::new();
+    for d in steps {
+        let code = d
+            .exit_code
+            .map(|c| format!("exit {c}"))
+            .unwrap_or_else(|| "killed".into());
+        l.push(Line::from(Span::styled(
+            format!(
+                "deploy {} {}% — {} ({code}, {:.1} s)",
+                d.action,
+                d.percent,
+                if d.ok { "OK" } else { "FAILED" },
+                d.duration_ms as f64 / 1000.0
+            ),
+            theme
+                .status(if d.ok { Status::Ok } else { Status::Bad })
+                .add_modifier(Modifier::BOLD),
+        )));
+        l.push(kv("  command", d.command.clone(), theme));
+        if let Some(e) = &d.error {
+            l.push(kv("  error", e.clone(), theme));
+        }
+        l.extend(d.output.lines().map(|x| Line::from(format!("  │ {x}"))));
+        l.push(Line::from(""));
+    }
+    l
+}
+
+fn detail_lines(
+    pane: Pane,
+    vm: &ViewModel,
+    ui: &UiState,
+    cache: &DrawCache,
+) -> (String, Vec<Line<'static>>) {
+    let theme = ui.theme();
+    let none = |what: &str| (what.to_string(), vec![Line::from("nothing to show yet")]);
+    match pane {
+        Pane::Incidents => {
+            let Some(inc) = vm
+                .incidents
+                .get(ui.sel(Pane::Incidents))
+                .or(vm.active_incident())
+            else {
+                return none("incident");
+            };
+            let mut l = vec![
+                kv("id", inc.id.clone(), theme),
+                kv("title", inc.title.clone(), theme),
+                kv("service", inc.service.clone(), theme),
+                kv("severity", inc.severity.as_str(), theme),
+                kv("state", inc.state.to_string(), theme),
+            ];
+            if let Some(fin) = &vm.finished {
+                l.push(kv(
+                    "outcome",
+                    format!("{} — {}", fin.outcome.as_str(), fin.reason),
+                    theme,
+                ));
+            }
+            if let Some((d, a, c)) = &vm.decision {
+                l.push(kv(
+                    "human",
+                    format!(
+                        "{d} by {a}{}",
+                        if c.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {c}")
+                        }
+                    ),
+                    theme,
+                ));
+            }
+            for lk in &vm.locks {
+                l.push(kv(
+                    "lock",
+                    format!("{} held by {} (fence {})", lk.resource, lk.owner, lk.fence),
+                    theme,
+                ));
+            }
+            (inc.id.clone(), l)
+        }
+        Pane::Graph => {
+            let order = navigation_order(&vm.services, &vm.edges);
+            let Some(name) = order.get(ui.sel(Pane::Graph)) else {
+                return none("service");
+            };
+            let Some(s) = vm.services.iter().find(|s| &s.name == name) else {
+                return none("service");
+            };
+            let callers: Vec<&str> = vm
+                .edges
+                .iter()
+                .filter(|(_, b)| b == name)
+                .map(|(a, _)| a.as_str())
+                .collect();
+            let callees: Vec<&str> = vm
+                .edges
+                .iter()
+                .filter(|(a, _)| a == name)
+                .map(|(_, b)| b.as_str())
+                .collect();
+            let mut l = vec![
+                kv(
+                    "health",
+                    if s.unhealthy { "UNHEALTHY" } else { "healthy" },
+                    theme,
+                ),
+                kv("error rate", format!("{:.2}%", s.error_rate * 100.0), theme),
+                kv("p99 latency", format!("{:.0} ms", s.latency_p99_ms), theme),
+                kv("criticality", format!("{:.2}", s.criticality), theme),
+                kv("called by", callers.join(", "), theme),
+                kv("calls", callees.join(", "), theme),
+            ];
+            if vm.root_service() == Some(name.as_str()) {
+                let blast = blast_radius(name, &vm.edges);
+                l.push(kv(
+                    "root cause",
+                    format!(
+                        "suspected; blast radius {} services: {}",
+                        blast.len(),
+                        blast.join(", ")
+                    ),
+                    theme,
+                ));
+            }
+            (name.clone(), l)
+        }
+        Pane::Rca => {
+            let Some(c) = vm.rca.get(ui.sel(Pane::Rca)) else {
+                return none("candidate");
+            };
+            let mut l = vec![
+                kv("service", c.service.clone(), theme),
+                kv(
+                    "commit",
+                    c.commit.clone().unwrap_or_else(|| "—".into()),
+                    theme,
+                ),
+                kv("confidence", format!("{:.1}%", c.confidence * 100.0), theme),
+                Line::from(""),
+                Line::from(Span::styled("evidence", theme.status(Status::Muted))),
+            ];
+            l.extend(c.evidence.iter().map(|e| Line::from(format!("  • {e}"))));
+            if let Some(j) = vm
+                .timeline
+                .iter()
+                .filter_map(|t| t.justification.as_ref())
+                .find(|j| j.decision == "rca_ranking")
+            {
+                l.push(Line::from(""));
+                l.extend(justification_lines(j, theme));
+            }
+            (c.service.clone(), l)
+        }
+        Pane::Diff => {
+            let Some(fix) = &vm.fix else {
+                return none("patch");
+            };
+            let mut l = vec![
+                kv("template", fix.template.clone(), theme),
+                kv("where", format!("{}:{}", fix.file, fix.line), theme),
+                kv("why", fix.description.clone(), theme),
+                Line::from(""),
+            ];
+            l.extend(cache.diff_lines(&fix.diff, theme).iter().cloned());
+            (fix.file.clone(), l)
+        }
+        Pane::Gates => {
+            let Some(g) = vm.gates.get(ui.sel(Pane::Gates)) else {
+                return none("gate");
+            };
+            let mut l = vec![
+                kv("result", if g.passed { "PASS" } else { "FAIL" }, theme),
+                kv("value", value_text(&g.value), theme),
+                kv("threshold", value_text(&g.threshold), theme),
+                kv("reason", g.reason.clone(), theme),
+            ];
+            // What the real check printed: the compiler's message or the failing test is
+            // usually the first thing a reviewer wants to read.
+            if let Some(out) = &g.output {
+                l.push(Line::from(""));
+                l.push(kv("output", "", theme));
+                l.extend(out.lines().map(|x| Line::from(format!("  {x}"))));
+            }
+            (g.gate.clone(), l)
+        }
+        Pane::Canary => {
+            if vm.canary.verdicts.is_empty() && vm.canary.deploy_steps.is_empty() {
+                return none("verdicts");
+            }
+            let mut l = deploy_step_lines(&vm.canary.deploy_steps, theme);
+            for v in &vm.canary.verdicts {
+                l.push(Line::from(Span::styled(
+                    format!(
+                        "{} — {} (score {:.0})",
+                        v.phase,
+                        v.verdict.to_uppercase(),
+                        v.score
+                    ),
+                    theme
+                        .status(super::canary::verdict_status(&v.verdict))
+                        .add_modifier(Modifier::BOLD),
+                )));
+                l.push(Line::from(format!("  {}", v.reason)));
+                for m in &v.metrics {
+                    let o =
+                        |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+                    l.push(Line::from(format!(
+                        "  {:<12} n={}/{}  U={} p={}  t={} p={}  effect={}  CI95={}",
+                        m.name,
+                        m.n_baseline,
+                        m.n_canary,
+                        o(m.mann_whitney_u),
+                        o(m.p_value),
+                        o(m.welch_t),
+                        o(m.welch_p),
+                        o(m.effect),
+                        m.ci95
+                            .map(|c| format!("[{:.4}, {:.4}]", c[0], c[1]))
+                            .unwrap_or_else(|| "—".into()),
+                    )));
+                    l.push(Line::from(Span::styled(
+                        format!("    {}", m.reason),
+                        theme.status(Status::Muted),
+                    )));
+                }
+                l.push(Line::from(""));
+            }
+            let title = if vm.canary.deploy_steps.is_empty() {
+                "statistics"
+            } else {
+                "deploy steps and statistics"
+            };
+            (title.into(), l)
+        }
+        Pane::Timeline => {
+            let rows = filtered_timeline(ui, vm);
+            let sel = super::timeline::selected_row(ui, rows.len());
+            let Some(e) = rows.get(sel).and_then(|&i| vm.timeline.get(i)) else {
+                return none("event");
+            };
+            let mut l = vec![
+                kv("seq", e.seq.to_string(), theme),
+                kv("time", e.time.clone(), theme),
+                kv("event", e.label.clone(), theme),
+                Line::from(e.summary.clone()),
+            ];
+            l.extend(e.more.iter().map(|m| Line::from(format!("  {m}"))));
+            if let Some(j) = &e.justification {
+                l.push(Line::from(""));
+                l.extend(justification_lines(j, theme));
+            }
+            (format!("event {}", e.seq), l)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Diff pane: the proposed patch, syntax-highlighted, with line numbers and +/- gutters. The
+//! highlighted lines are cached per (diff, theme): syntect is too slow to run every frame.
+
+use super::common::{placeholder, truncate};
+use super::DrawCache;
+use crate::theme::Status;
+use crate::ui_state::{Pane, UiState};
+use crate::view_model::ViewModel;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+/// Lines above the code: what the patch is and why.
+pub const HEADER_LINES: usize = 2;
+
+/// Draw the pane's inside.
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
+    let theme = ui.theme();
+    let Some(fix) = &vm.fix else {
+        let msg = if vm.location.is_some() {
+            "planning a fix…"
+        } else {
+            "the patch appears here once the fault is located"
+        };
+        placeholder(buf, area, msg, theme);
+        return;
+    };
+    let w = area.width as usize;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                fix.template.clone(),
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(" on "),
+            Span::styled(
+                truncate(&format!("{}:{}", fix.file, fix.line), w / 2),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!("  +{}", fix.added), theme.status(Status::Ok)),
+            Span::styled(format!(" −{}", fix.removed), theme.status(Status::Bad)),
+        ]),
+        Line::from(Span::styled(
+            truncate(&fix.description, w),
+            theme.status(Status::Muted),
+        )),
+    ];
+    let code = cache.diff_lines(&fix.diff, theme);
+    let room = (area.height as usize).saturating_sub(HEADER_LINES);
+    let max_first = code.len().saturating_sub(room);
+    let first = ui.sel(Pane::Diff).min(max_first);
+    lines.extend(code.iter().skip(first).take(room).cloned());
+    Paragraph::new(lines).render(area, buf);
+}

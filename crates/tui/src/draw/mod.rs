@@ -1,0 +1,333 @@
+//! Drawing: pure functions from (view model, UI state) to a frame. Nothing here reads the clock,
+//! the pipeline or the terminal, so every screen is reproducible in a `TestBackend` snapshot.
+
+pub mod canary;
+pub mod common;
+pub mod dialogs;
+pub mod diff;
+pub mod gates;
+pub mod graph;
+pub mod incidents;
+pub mod rca;
+pub mod timeline;
+
+use crate::highlight::Highlighter;
+use crate::layout::{self, Mode};
+use crate::theme::{Status, Theme};
+use crate::ui_state::{Overlay, Pane, Prompt, UiState};
+use crate::view_model::{outcome_status, state_status, ViewModel};
+use common::{pane_block, truncate};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::Frame;
+use std::cell::RefCell;
+
+/// Memo for expensive, deterministic rendering (syntax highlighting). Keyed by the inputs, so
+/// using it never changes what is drawn, only how fast.
+pub struct DrawCache {
+    highlighter: Highlighter,
+    diff: RefCell<Option<(String, String, Vec<Line<'static>>)>>,
+}
+
+impl Default for DrawCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DrawCache {
+    /// Load syntect's syntaxes and themes once.
+    pub fn new() -> Self {
+        Self {
+            highlighter: Highlighter::new(),
+            diff: RefCell::new(None),
+        }
+    }
+
+    /// Highlighted diff lines for a diff under a theme, computed once per pair.
+    pub fn diff_lines(&self, diff: &str, theme: &Theme) -> Vec<Line<'static>> {
+        let key = format!("{}|{}", theme.name, theme.monochrome);
+        if let Some((d, k, lines)) = self.diff.borrow().as_ref() {
+            if d == diff && *k == key {
+                return lines.clone();
+            }
+        }
+        let lines = self.highlighter.diff_lines(diff, theme);
+        *self.diff.borrow_mut() = Some((diff.to_string(), key, lines.clone()));
+        lines
+    }
+}
+
+/// Spinner frames for "the pipeline is working".
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
+    let area = f.area();
+    let theme = ui.theme();
+    f.render_widget(Block::default().style(theme.base()), area);
+    let screen = layout::compute(area, ui.focus);
+    if screen.mode == Mode::TooSmall {
+        too_small(f, area, theme);
+        return;
+    }
+    if let Some(t) = screen.tabs {
+        tabs(f, t, ui);
+    }
+    for (pane, rect) in &screen.panes {
+        draw_pane(f, *pane, *rect, vm, ui, cache);
+    }
+    status_bar(f, screen.status, vm, ui);
+    match ui.overlay {
+        Some(Overlay::Help) => dialogs::help(f, area, ui),
+        Some(Overlay::Details(p)) => dialogs::details(f, area, p, vm, ui, cache),
+        Some(Overlay::ConfirmQuit) => dialogs::confirm_quit(f, area, vm, ui),
+        None => {
+            if vm.approval.is_some() && !ui.approval_hidden {
+                dialogs::approval(f, area, vm, ui);
+            }
+        }
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
+    let (w, h) = layout::MIN_SIZE;
+    let msg = vec![
+        Line::from(Span::styled(
+            "terminal too small",
+            theme.status(Status::Warn).add_modifier(Modifier::BOLD),
+        )),
+        Line::from(format!(
+            "{}×{}, need at least {w}×{h}",
+            area.width, area.height
+        )),
+        Line::from("enlarge the window, or press q to quit"),
+    ];
+    let y = area.y + area.height.saturating_sub(3) / 2;
+    let r = Rect::new(area.x, y, area.width, area.height.min(3));
+    f.render_widget(
+        Paragraph::new(msg).alignment(ratatui::layout::Alignment::Center),
+        r,
+    );
+}
+
+fn tabs(f: &mut Frame, area: Rect, ui: &UiState) {
+    let theme = ui.theme();
+    let mut spans = vec![Span::raw(" ")];
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("│", theme.status(Status::Muted)));
+        }
+        let st = if *p == ui.focus {
+            theme.selected()
+        } else {
+            Style::default().fg(theme.title)
+        };
+        spans.push(Span::styled(format!(" {} ", p.title()), st));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_pane(
+    f: &mut Frame,
+    pane: Pane,
+    rect: Rect,
+    vm: &ViewModel,
+    ui: &UiState,
+    cache: &DrawCache,
+) {
+    let theme = ui.theme();
+    let focused = ui.focus == pane;
+    let extra = pane_extra(pane, vm, theme);
+    let block = pane_block(pane, focused, theme, extra);
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let buf = f.buffer_mut();
+    match pane {
+        Pane::Incidents => incidents::draw(buf, inner, vm, ui, focused),
+        Pane::Graph => {
+            let order = graph::navigation_order(&vm.services, &vm.edges);
+            let root = vm.root_service();
+            let blast = root
+                .map(|r| graph::blast_radius(r, &vm.edges))
+                .unwrap_or_default();
+            let selected = if focused {
+                order.get(ui.sel(Pane::Graph)).map(String::as_str)
+            } else {
+                None
+            };
+            graph::draw_graph(
+                buf,
+                inner,
+                &graph::GraphInput {
+                    services: &vm.services,
+                    edges: &vm.edges,
+                    root,
+                    blast: &blast,
+                    selected,
+                },
+                theme,
+            );
+        }
+        Pane::Rca => rca::draw(buf, inner, vm, ui, focused),
+        Pane::Diff => diff::draw(buf, inner, vm, ui, cache),
+        Pane::Gates => gates::draw(buf, inner, vm, ui, focused),
+        Pane::Canary => canary::draw(buf, inner, vm, ui),
+        Pane::Timeline => timeline::draw(buf, inner, vm, ui, focused),
+    }
+}
+
+/// A short status next to a pane's title.
+fn pane_extra(pane: Pane, vm: &ViewModel, theme: &Theme) -> Option<Span<'static>> {
+    match pane {
+        Pane::Gates if !vm.gates.is_empty() => {
+            let p = vm.gates.iter().filter(|g| g.passed).count();
+            let ok = p == vm.gates.len();
+            Some(Span::styled(
+                format!("{p}/{}", vm.gates.len()),
+                theme.status(if ok { Status::Ok } else { Status::Bad }),
+            ))
+        }
+        Pane::Rca => vm.rca.first().map(|c| {
+            Span::styled(
+                format!("{} {:.0}%", c.service, c.confidence * 100.0),
+                theme.status(Status::Bad),
+            )
+        }),
+        Pane::Canary => vm.last_verdict().map(|v| {
+            Span::styled(
+                v.verdict.to_uppercase(),
+                theme.status(canary::verdict_status(&v.verdict)),
+            )
+        }),
+        Pane::Timeline => Some(Span::styled(
+            format!("{} events", vm.timeline.len()),
+            theme.status(Status::Muted),
+        )),
+        Pane::Graph if !vm.services.is_empty() => {
+            let sick = vm.services.iter().filter(|s| s.unhealthy).count();
+            Some(Span::styled(
+                format!("{} services, {sick} unhealthy", vm.services.len()),
+                theme.status(if sick > 0 { Status::Bad } else { Status::Ok }),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
+    let theme = ui.theme();
+    if let Some(p) = &ui.prompt {
+        let (lead, text) = match p {
+            Prompt::Filter(t) => ("/", t),
+            Prompt::Command(t) => (":", t),
+        };
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(
+                    lead,
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(text.clone()),
+                Span::styled("█", Style::default().fg(theme.accent)),
+            ])),
+            area,
+        );
+        return;
+    }
+    let sep = || Span::styled(" │ ", theme.status(Status::Muted));
+    let mut spans: Vec<Span> = Vec::new();
+    if let Some(alarm) = &ui.alarm {
+        spans.push(Span::styled(
+            format!(" ⚠ {alarm} "),
+            theme
+                .status(Status::Bad)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+        spans.push(sep());
+    }
+    match (&vm.finished, vm.state) {
+        (Some(fin), _) => spans.push(Span::styled(
+            format!(" ■ {} · {}", fin.state, fin.outcome.as_str()),
+            theme
+                .status(outcome_status(fin.outcome))
+                .add_modifier(Modifier::BOLD),
+        )),
+        (None, Some(s)) => {
+            let spin = if vm.paused || vm.approval.is_some() {
+                "‖"
+            } else {
+                SPINNER[ui.spinner % SPINNER.len()]
+            };
+            spans.push(Span::styled(
+                format!(" {spin} {s}"),
+                theme.status(state_status(s)).add_modifier(Modifier::BOLD),
+            ));
+        }
+        (None, None) => spans.push(Span::styled(" ○ watching", theme.status(Status::Muted))),
+    }
+    if vm.paused {
+        spans.push(sep());
+        spans.push(Span::styled(
+            "PAUSED (p resumes)",
+            theme.status(Status::Warn).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if vm.approval.is_some() && ui.approval_hidden {
+        spans.push(sep());
+        spans.push(Span::styled(
+            "APPROVAL PENDING — a approve · r reject · c dialog",
+            theme
+                .status(Status::Warn)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+    }
+    if let Some(inc) = vm.active_incident() {
+        spans.push(sep());
+        spans.push(Span::raw(inc.id.clone()));
+    }
+    spans.push(sep());
+    spans.push(Span::styled(
+        format!("pace {}", ui.pace),
+        theme.status(Status::Muted),
+    ));
+    if vm.now_ms > 0 {
+        spans.push(sep());
+        spans.push(Span::raw(
+            ccp_core::clock::rfc3339(vm.now_ms)
+                .get(11..19)
+                .unwrap_or("")
+                .to_string(),
+        ));
+    }
+    if let Some(l) = vm.locks.first() {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("🔒 {} #{}", l.resource, l.fence),
+            theme.status(Status::Info),
+        ));
+    }
+    if let Some((msg, st)) = &ui.flash {
+        spans.push(sep());
+        spans.push(Span::styled(msg.clone(), theme.status(*st)));
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let hints = if vm.approval.is_some() {
+        " a approve  r reject  c comment  ? help "
+    } else {
+        " ? help  Tab focus  Enter details  p pause  q quit "
+    };
+    let room = (area.width as usize).saturating_sub(used);
+    let line = Line::from(spans);
+    Paragraph::new(line).render(area, f.buffer_mut());
+    if room > 8 {
+        let h = truncate(hints, room);
+        let w = h.chars().count() as u16;
+        let r = Rect::new(area.x + area.width - w, area.y, w, 1);
+        Paragraph::new(Span::styled(h, theme.status(Status::Muted))).render(r, f.buffer_mut());
+    }
+}

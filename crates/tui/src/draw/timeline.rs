@@ -1,0 +1,74 @@
+//! Timeline pane: every event with its pipeline time, newest at the bottom and followed until the
+//! operator scrolls up. Enter shows a decision's full justification.
+
+use super::common::{placeholder, scroll_for, truncate};
+use crate::input::filtered_timeline;
+use crate::theme::Status;
+use crate::ui_state::{Pane, UiState};
+use crate::view_model::ViewModel;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+/// Index (into the filtered rows) of the selected timeline row.
+pub fn selected_row(ui: &UiState, total: usize) -> usize {
+    if total == 0 {
+        0
+    } else if ui.timeline_follow {
+        total - 1
+    } else {
+        ui.sel(Pane::Timeline).min(total - 1)
+    }
+}
+
+/// Draw the pane's inside.
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
+    let theme = ui.theme();
+    let rows = filtered_timeline(ui, vm);
+    if rows.is_empty() {
+        let msg = if ui.filter.is_empty() {
+            "no events yet".to_string()
+        } else {
+            format!("no event matches /{}", ui.filter)
+        };
+        placeholder(buf, area, &msg, theme);
+        return;
+    }
+    let h = area.height as usize;
+    let sel = selected_row(ui, rows.len());
+    let first = scroll_for(sel, h, rows.len());
+    let w = area.width as usize;
+    let lines: Vec<Line> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(h)
+        .map(|(i, &ix)| {
+            let e = &vm.timeline[ix];
+            let st = theme.status(e.status);
+            let row = if focused && i == sel && !ui.timeline_follow {
+                theme.selected()
+            } else {
+                Style::default()
+            };
+            let label = format!("{:<9}", truncate(&e.label, 9));
+            let more = if e.justification.is_some() || !e.more.is_empty() {
+                " ›"
+            } else {
+                ""
+            };
+            let fixed = 9 + 1 + 9 + 1 + more.chars().count();
+            Line::from(vec![
+                Span::styled(format!("{} ", e.time), theme.status(Status::Muted)),
+                Span::styled(label, st.add_modifier(Modifier::BOLD)),
+                Span::raw(" "),
+                Span::styled(truncate(&e.summary, w.saturating_sub(fixed)), st),
+                Span::styled(more, theme.status(Status::Muted)),
+            ])
+            .style(row)
+        })
+        .collect();
+    Paragraph::new(lines).render(area, buf);
+}

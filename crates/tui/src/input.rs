@@ -1,0 +1,392 @@
+//! Keys and mouse → changes of [`UiState`] and Commands for the pipeline. The only place that
+//! decides what a key means in a given situation (a dialog on top, a prompt open, a comment being
+//! typed); the keymap decides which key is which action.
+
+use crate::draw::graph::navigation_order;
+use crate::keymap::{action_for, Action};
+use crate::layout;
+use crate::theme::Status;
+use crate::ui_state::{empty_comment, Overlay, Pane, Prompt, UiState};
+use crate::view_model::ViewModel;
+use ccp_core::events::Command;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+/// What the loop must do after an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send this to the pipeline.
+    Send(Command),
+    /// Load a theme file given on the command line.
+    LoadTheme(String),
+}
+
+/// Rows a page key moves.
+const PAGE: usize = 10;
+
+/// Handle one key. Returns the effects for the loop to carry out.
+pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return vec![];
+    }
+    if ui.editing_comment {
+        if key.code == KeyCode::Esc {
+            ui.editing_comment = false;
+        } else {
+            ui.comment.input(key);
+        }
+        return vec![];
+    }
+    if let Some(p) = ui.prompt.clone() {
+        return on_prompt_key(ui, p, key);
+    }
+    if let Some(Overlay::ConfirmQuit) = ui.overlay {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Char('q') => ui.quit = true,
+            _ => ui.overlay = None,
+        }
+        return vec![];
+    }
+    let Some(action) = action_for(&key) else {
+        return vec![];
+    };
+    ui.flash = None;
+    match action {
+        Action::Help => toggle(ui, Overlay::Help),
+        Action::Quit => {
+            if vm.operation_in_flight() && ui.replay_pos.is_none() {
+                ui.overlay = Some(Overlay::ConfirmQuit);
+            } else {
+                ui.quit = true;
+            }
+        }
+        Action::Close => {
+            if ui.overlay.is_some() {
+                ui.overlay = None;
+            } else if vm.approval.is_some() && !ui.approval_hidden {
+                ui.approval_hidden = true;
+                ui.say(
+                    "approval dialog hidden: a approve · r reject · c brings it back",
+                    Status::Warn,
+                );
+            } else if !ui.filter.is_empty() {
+                ui.filter.clear();
+            }
+        }
+        Action::FocusNext => focus(ui, ui.focus.next()),
+        Action::FocusPrev => focus(ui, ui.focus.prev()),
+        Action::Follow => {
+            ui.follow = true;
+            if let Some(s) = vm.state {
+                ui.focus = Pane::for_state(s);
+            }
+            ui.say("focus follows the pipeline", Status::Info);
+        }
+        Action::Down => move_sel(ui, vm, 1),
+        Action::Up => move_sel(ui, vm, -1),
+        Action::PageDown => move_sel(ui, vm, PAGE as isize),
+        Action::PageUp => move_sel(ui, vm, -(PAGE as isize)),
+        Action::Top => {
+            ui.set_sel(ui.focus, 0);
+            if ui.focus == Pane::Timeline {
+                ui.timeline_follow = false;
+            }
+        }
+        Action::Bottom => {
+            let n = rows(ui, vm, ui.focus);
+            ui.set_sel(ui.focus, n.saturating_sub(1));
+            if ui.focus == Pane::Timeline {
+                ui.timeline_follow = true;
+            }
+        }
+        Action::Open => {
+            if ui.overlay.is_none() {
+                ui.overlay = Some(Overlay::Details(ui.focus));
+            } else {
+                ui.overlay = None;
+            }
+        }
+        Action::Approve | Action::Reject => return decide(ui, vm, action == Action::Approve),
+        Action::Comment => {
+            if vm.approval.is_some() {
+                ui.approval_hidden = false;
+                ui.overlay = None;
+                ui.editing_comment = true;
+            } else {
+                ui.say("nothing is waiting for approval", Status::Muted);
+            }
+        }
+        Action::PauseResume => return pause_resume(ui, vm, !vm.paused),
+        Action::Filter => ui.prompt = Some(Prompt::Filter(ui.filter.clone())),
+        Action::CommandLine => ui.prompt = Some(Prompt::Command(String::new())),
+        Action::CycleTheme => {
+            ui.theme_idx = (ui.theme_idx + 1) % ui.themes.len();
+            let name = ui.theme().name.clone();
+            ui.say(format!("theme {name}"), Status::Info);
+        }
+        Action::StepBack | Action::StepForward => step(ui, action == Action::StepForward),
+    }
+    vec![]
+}
+
+fn toggle(ui: &mut UiState, o: Overlay) {
+    ui.overlay = if ui.overlay == Some(o) { None } else { Some(o) };
+}
+
+fn focus(ui: &mut UiState, p: Pane) {
+    ui.focus = p;
+    ui.follow = false;
+    ui.overlay = None;
+}
+
+fn decide(ui: &mut UiState, vm: &ViewModel, approve: bool) -> Vec<Effect> {
+    if vm.approval.is_none() {
+        ui.say("nothing is waiting for approval", Status::Muted);
+        return vec![];
+    }
+    let comment = ui.comment_text();
+    let actor = ui.actor.clone();
+    ui.editing_comment = false;
+    ui.approval_hidden = false;
+    ui.overlay = None;
+    ui.comment = empty_comment();
+    ui.say(
+        if approve {
+            format!("approved as {actor}")
+        } else {
+            format!("rejected as {actor}")
+        },
+        if approve { Status::Ok } else { Status::Warn },
+    );
+    vec![Effect::Send(if approve {
+        Command::Approve { actor, comment }
+    } else {
+        Command::Reject { actor, comment }
+    })]
+}
+
+fn pause_resume(ui: &mut UiState, vm: &ViewModel, pause: bool) -> Vec<Effect> {
+    if vm.finished.is_some() || vm.state.is_none() {
+        ui.say("no pipeline is running", Status::Muted);
+        return vec![];
+    }
+    let actor = ui.actor.clone();
+    ui.say(
+        if pause {
+            "pausing at the next safe point…"
+        } else {
+            "resuming…"
+        },
+        Status::Info,
+    );
+    vec![Effect::Send(if pause {
+        Command::Pause { actor }
+    } else {
+        Command::Resume { actor }
+    })]
+}
+
+fn step(ui: &mut UiState, forward: bool) {
+    match ui.replay_pos {
+        Some(pos) => {
+            let next = if forward {
+                (pos + 1).min(ui.replay_len)
+            } else {
+                pos.saturating_sub(1)
+            };
+            ui.replay_pos = Some(next);
+            ui.say(
+                format!("replay {next}/{} (← / →)", ui.replay_len),
+                Status::Info,
+            );
+        }
+        None => ui.say(
+            "← / → step through time in replay (ccp audit replay)",
+            Status::Muted,
+        ),
+    }
+}
+
+fn on_prompt_key(ui: &mut UiState, p: Prompt, key: KeyEvent) -> Vec<Effect> {
+    let (mut text, is_filter) = match p {
+        Prompt::Filter(t) => (t, true),
+        Prompt::Command(t) => (t, false),
+    };
+    match key.code {
+        KeyCode::Esc => {
+            ui.prompt = None;
+            if is_filter {
+                ui.filter.clear();
+            }
+            return vec![];
+        }
+        KeyCode::Enter => {
+            ui.prompt = None;
+            if is_filter {
+                ui.filter = text;
+                return vec![];
+            }
+            return run_command(ui, text.trim());
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => {}
+    }
+    if is_filter {
+        ui.filter = text.clone();
+        ui.prompt = Some(Prompt::Filter(text));
+    } else {
+        ui.prompt = Some(Prompt::Command(text));
+    }
+    vec![]
+}
+
+/// Commands of the `:` line.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("pause", "pause the pipeline at the next safe point"),
+    ("resume", "resume a paused pipeline"),
+    (
+        "theme NAME|FILE",
+        "switch theme (dark, light, high-contrast, or a YAML file)",
+    ),
+    (
+        "scenario NAME",
+        "run a failure scenario (needs the scenario matrix)",
+    ),
+    ("quit", "leave the cockpit"),
+];
+
+fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let cmd = words.next().unwrap_or_default();
+    let arg = words.collect::<Vec<_>>().join(" ");
+    let actor = ui.actor.clone();
+    match cmd {
+        "" => vec![],
+        "q" | "quit" | "q!" => {
+            ui.quit = true;
+            vec![]
+        }
+        "pause" => {
+            ui.say("pausing at the next safe point…", Status::Info);
+            vec![Effect::Send(Command::Pause { actor })]
+        }
+        "resume" => {
+            ui.say("resuming…", Status::Info);
+            vec![Effect::Send(Command::Resume { actor })]
+        }
+        "theme" => {
+            if arg.is_empty() {
+                let names: Vec<String> = ui.themes.iter().map(|t| t.name.clone()).collect();
+                ui.say(format!("themes: {}", names.join(", ")), Status::Info);
+                return vec![];
+            }
+            if let Some(i) = ui.themes.iter().position(|t| t.name == arg) {
+                ui.theme_idx = i;
+                ui.say(format!("theme {arg}"), Status::Info);
+                vec![]
+            } else {
+                vec![Effect::LoadTheme(arg)]
+            }
+        }
+        "scenario" => {
+            ui.say(
+                format!(
+                    "scenario {}: scenarios start with the cockpit — quit and run `ccp demo --scenario NAME` (`ccp scenarios` lists them)",
+                    if arg.is_empty() { "?" } else { &arg }
+                ),
+                Status::Warn,
+            );
+            vec![]
+        }
+        other => {
+            ui.say(
+                format!(
+                    "unknown command :{other} — try pause, resume, theme NAME, scenario NAME, quit"
+                ),
+                Status::Bad,
+            );
+            vec![]
+        }
+    }
+}
+
+/// How many selectable rows a pane has (for clamping the selection).
+pub fn rows(ui: &UiState, vm: &ViewModel, p: Pane) -> usize {
+    match p {
+        Pane::Incidents => vm.incidents.len(),
+        Pane::Graph => navigation_order(&vm.services, &vm.edges).len(),
+        Pane::Rca => vm.rca.len(),
+        Pane::Diff => vm.fix.as_ref().map_or(0, |f| f.diff.lines().count() + 2),
+        Pane::Gates => vm.gates.len(),
+        Pane::Canary => vm.canary.verdicts.len(),
+        Pane::Timeline => filtered_timeline(ui, vm).len(),
+    }
+}
+
+/// Timeline rows that pass the filter (indices into `vm.timeline`).
+pub fn filtered_timeline(ui: &UiState, vm: &ViewModel) -> Vec<usize> {
+    let f = ui.filter.to_lowercase();
+    vm.timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            f.is_empty()
+                || e.summary.to_lowercase().contains(&f)
+                || e.label.to_lowercase().contains(&f)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn move_sel(ui: &mut UiState, vm: &ViewModel, delta: isize) {
+    let p = ui.focus;
+    let n = rows(ui, vm, p);
+    if n == 0 {
+        return;
+    }
+    let cur = if p == Pane::Timeline && ui.timeline_follow {
+        n - 1
+    } else {
+        ui.sel(p).min(n - 1)
+    };
+    let next = (cur as isize + delta).clamp(0, n as isize - 1) as usize;
+    ui.set_sel(p, next);
+    if p == Pane::Timeline {
+        ui.timeline_follow = next + 1 == n && delta > 0;
+    }
+}
+
+/// Keep focus on the pipeline's stage while following, and drop overlays that lost their
+/// reason (the approval was answered elsewhere).
+pub fn after_event(ui: &mut UiState, vm: &ViewModel) {
+    if ui.follow {
+        if let Some(s) = vm.state {
+            ui.focus = Pane::for_state(s);
+        }
+    }
+    if vm.approval.is_none() {
+        ui.editing_comment = false;
+        ui.approval_hidden = false;
+    }
+    // A fresh approval request takes over the screen; only the help overlay stays on top.
+    if vm.approval.is_some() && !ui.approval_hidden && ui.overlay != Some(Overlay::Help) {
+        ui.overlay = None;
+    }
+}
+
+/// Mouse: a click focuses the pane under it; the wheel scrolls the focused pane.
+pub fn on_mouse(ui: &mut UiState, vm: &ViewModel, m: MouseEvent, screen: Rect) {
+    match m.kind {
+        MouseEventKind::Down(_) => {
+            if let Some(p) = layout::pane_at(screen, Some(ui.focus), m.column, m.row) {
+                focus(ui, p);
+            }
+        }
+        MouseEventKind::ScrollDown => move_sel(ui, vm, 1),
+        MouseEventKind::ScrollUp => move_sel(ui, vm, -1),
+        _ => {}
+    }
+}

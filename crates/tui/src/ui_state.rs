@@ -1,0 +1,211 @@
+//! What only the operator changes: focus, selections, overlays, the comment being typed, the
+//! theme. Kept apart from the view model so a pipeline event can never move someone's cursor,
+//! and a key press can never change what the pipeline reported.
+
+use crate::theme::{Status, Theme};
+use ccp_core::state::State;
+use ratatui_textarea::TextArea;
+
+/// The seven panes (titles are Contract: tests and users look for these words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    /// Incident list and the pipeline's progress.
+    Incidents,
+    /// Service dependency graph.
+    Graph,
+    /// Root-cause candidates.
+    Rca,
+    /// The proposed patch.
+    Diff,
+    /// Safety gates.
+    Gates,
+    /// Canary charts and verdicts.
+    Canary,
+    /// Every event.
+    Timeline,
+}
+
+impl Pane {
+    /// Focus order for Tab.
+    pub const ALL: [Pane; 7] = [
+        Pane::Incidents,
+        Pane::Graph,
+        Pane::Rca,
+        Pane::Diff,
+        Pane::Gates,
+        Pane::Canary,
+        Pane::Timeline,
+    ];
+
+    /// Title as drawn on the border.
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Incidents => "Incidents",
+            Pane::Graph => "Dependency Graph",
+            Pane::Rca => "RCA",
+            Pane::Diff => "Diff",
+            Pane::Gates => "Gates",
+            Pane::Canary => "Canary",
+            Pane::Timeline => "Timeline",
+        }
+    }
+
+    /// Position in [`Pane::ALL`].
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    /// Next pane in Tab order.
+    pub fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % Pane::ALL.len()]
+    }
+
+    /// Previous pane in Tab order.
+    pub fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+    }
+
+    /// The pane that shows what the pipeline is doing in `state`: where a presenter wants the
+    /// audience to look.
+    pub fn for_state(state: State) -> Pane {
+        match state {
+            State::Detected | State::Analyzing => Pane::Graph,
+            State::RcaComplete | State::CodeLocated => Pane::Rca,
+            State::FixPlanned | State::PatchReady | State::PausedForHumanReview => Pane::Diff,
+            State::GatesPassed | State::GatesFailed => Pane::Gates,
+            State::Escalated | State::Rejected | State::Closed => Pane::Timeline,
+            _ => Pane::Canary,
+        }
+    }
+}
+
+/// What sits on top of the panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// Key help.
+    Help,
+    /// Details of the selected row of a pane.
+    Details(Pane),
+    /// "An operation is in flight; quit anyway?"
+    ConfirmQuit,
+}
+
+/// A line of text the operator is typing at the bottom (filter or command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// `/` filter being edited.
+    Filter(String),
+    /// `:` command being edited.
+    Command(String),
+}
+
+/// The operator's side of the screen.
+pub struct UiState {
+    /// Focused pane.
+    pub focus: Pane,
+    /// Focus follows the pipeline's stage until the operator moves it.
+    pub follow: bool,
+    /// Overlay on top, if any.
+    pub overlay: Option<Overlay>,
+    /// The operator hid the approval dialog to read the panes behind it (`a`/`r` still work).
+    pub approval_hidden: bool,
+    /// Typing into the comment box.
+    pub editing_comment: bool,
+    /// The approval comment.
+    pub comment: TextArea<'static>,
+    /// Selected row (or scroll offset) per pane, indexed by [`Pane::index`].
+    pub selected: [usize; 7],
+    /// Timeline sticks to the newest event until the operator scrolls up.
+    pub timeline_follow: bool,
+    /// Active filter (applies to Timeline and Incidents).
+    pub filter: String,
+    /// Prompt being typed.
+    pub prompt: Option<Prompt>,
+    /// A short message in the status bar.
+    pub flash: Option<(String, Status)>,
+    /// Themes `t` cycles through.
+    pub themes: Vec<Theme>,
+    /// Index of the current theme.
+    pub theme_idx: usize,
+    /// Pace name for the status bar.
+    pub pace: String,
+    /// Who approvals are recorded as.
+    pub actor: String,
+    /// Activity spinner phase.
+    pub spinner: usize,
+    /// Replay position (events shown) when replaying; `None` when live.
+    pub replay_pos: Option<usize>,
+    /// Events in the replay.
+    pub replay_len: usize,
+    /// Set when the loop should exit.
+    pub quit: bool,
+    /// A finding that makes everything shown untrustworthy (a broken audit chain): drawn first
+    /// in the status bar, in alarm colours, for as long as the cockpit runs.
+    pub alarm: Option<String>,
+}
+
+impl UiState {
+    /// Fresh state with the given themes (first one active) and labels.
+    pub fn new(themes: Vec<Theme>, pace: &str, actor: &str) -> Self {
+        let themes = if themes.is_empty() {
+            vec![Theme::default_dark()]
+        } else {
+            themes
+        };
+        Self {
+            focus: Pane::Incidents,
+            follow: true,
+            overlay: None,
+            approval_hidden: false,
+            editing_comment: false,
+            comment: empty_comment(),
+            selected: [0; 7],
+            timeline_follow: true,
+            filter: String::new(),
+            prompt: None,
+            flash: None,
+            themes,
+            theme_idx: 0,
+            pace: pace.to_string(),
+            actor: actor.to_string(),
+            spinner: 0,
+            replay_pos: None,
+            replay_len: 0,
+            quit: false,
+            alarm: None,
+        }
+    }
+
+    /// The active theme.
+    pub fn theme(&self) -> &Theme {
+        &self.themes[self.theme_idx.min(self.themes.len() - 1)]
+    }
+
+    /// Selected row of a pane.
+    pub fn sel(&self, p: Pane) -> usize {
+        self.selected[p.index()]
+    }
+
+    /// Set the selected row of a pane.
+    pub fn set_sel(&mut self, p: Pane, v: usize) {
+        self.selected[p.index()] = v;
+    }
+
+    /// The comment typed so far, lines joined.
+    pub fn comment_text(&self) -> String {
+        self.comment.lines().join("\n").trim().to_string()
+    }
+
+    /// Show a message in the status bar.
+    pub fn say(&mut self, msg: impl Into<String>, status: Status) {
+        self.flash = Some((msg.into(), status));
+    }
+}
+
+/// An empty comment box with its hint; a new one after each decision so the next approval
+/// starts blank.
+pub fn empty_comment() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text("optional: why you approve or reject (goes to the audit log)");
+    t
+}

@@ -1,0 +1,246 @@
+//! `ccp scenarios`, `ccp inject` and `ccp recover`: the command-line faces of the failure matrix
+//! and of crash recovery. Output goes to the writer given, so tests drive them in-process too.
+
+use anyhow::{Context, Result};
+use ccp_app::crash_recovery::{recover, RecoveryPorts};
+use ccp_config::{Config, DeployBackend};
+use ccp_drills::{self as scenarios, InjectEnv, ScenarioResult};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Seed of the fleet noise for `ccp inject` unless `--seed` says otherwise: the matrix is
+/// asserted on it, so a red row always reproduces.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// `ccp scenarios [--json]`.
+pub fn list(json: bool, out: &mut dyn Write) -> Result<()> {
+    let infos: Vec<_> = scenarios::all().iter().map(|s| s.info()).collect();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&infos)?)?;
+        return Ok(());
+    }
+    let width = infos.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    for i in &infos {
+        writeln!(out, "{:width$}  {:15}  {}", i.name, i.expected, i.seed_row)?;
+        writeln!(out, "{:width$}  {:15}  → {}", "", "", i.expect)?;
+    }
+    Ok(())
+}
+
+/// `ccp inject (--all | --scenario NAME) [--json]`: runs, prints, and returns whether every row
+/// passed. An unknown name is an error naming the known ones.
+pub fn inject(
+    names: &[String],
+    cfg: &Config,
+    seed: u64,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let all = scenarios::all();
+    let chosen: Vec<_> = if names.is_empty() {
+        all.iter().collect()
+    } else {
+        let mut v = Vec::new();
+        for n in names {
+            let s = all.iter().find(|s| s.name == n).with_context(|| {
+                format!(
+                    "unknown scenario `{n}`; known: {}",
+                    scenarios::names().join(", ")
+                )
+            })?;
+            v.push(s);
+        }
+        v
+    };
+    let env = InjectEnv {
+        config: cfg.clone(),
+        seed,
+    };
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    for s in chosen {
+        tracing::info!(scenario = s.name, "injecting");
+        let r = s.run(&env);
+        if !json {
+            print_row(&r, out)?;
+        }
+        results.push(r);
+    }
+    let passed = results.iter().filter(|r| r.pass).count();
+    if json {
+        let doc = serde_json::json!({
+            "seed": seed,
+            "passed": passed,
+            "total": results.len(),
+            "scenarios": results,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        writeln!(
+            out,
+            "\n{passed}/{} scenarios behaved as expected",
+            results.len()
+        )?;
+    }
+    Ok(passed == results.len())
+}
+
+/// `ccp inject --chaos --duration S`: random failures for S seconds, then the KPIs. True when
+/// every run ended as its scenario expects.
+pub fn chaos(
+    cfg: &Config,
+    seed: u64,
+    duration_s: u64,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let env = InjectEnv {
+        config: cfg.clone(),
+        seed,
+    };
+    let r = scenarios::chaos::run(&env, std::time::Duration::from_secs(duration_s));
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
+        return Ok(r.unexpected.is_empty());
+    }
+    let k = &r.kpis;
+    let opt = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+    writeln!(
+        out,
+        "chaos: {} runs in {} s (seed {})",
+        r.runs, r.duration_s, r.seed
+    )?;
+    for (name, n) in &r.by_scenario {
+        writeln!(out, "  {n:3} × {name}")?;
+    }
+    let outcomes: Vec<String> = k.outcomes.iter().map(|(o, n)| format!("{o} {n}")).collect();
+    writeln!(out, "outcomes            {}", outcomes.join(", "))?;
+    writeln!(
+        out,
+        "MTTR (resolved)     mean {} s, p50 {} s, p95 {} s (pipeline time)",
+        opt(k.mttr_s_mean),
+        opt(k.mttr_s_p50),
+        opt(k.mttr_s_p95)
+    )?;
+    writeln!(out, "auto-heal rate      {:.0} %", k.auto_heal_rate * 100.0)?;
+    writeln!(
+        out,
+        "rollbacks           {} ({} false: the fix was good)",
+        k.rollbacks, k.false_rollbacks
+    )?;
+    writeln!(out, "human interventions {}", k.human_interventions)?;
+    writeln!(
+        out,
+        "lock wait           mean {} ms, max {} ms",
+        opt(k.lock_wait_ms_mean),
+        k.lock_wait_ms_max
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "-".into())
+    )?;
+    for u in &r.unexpected {
+        writeln!(
+            out,
+            "UNEXPECTED {} (seed {}): expected {}, got {}",
+            u.scenario, u.seed, u.expected, u.observed
+        )?;
+    }
+    Ok(r.unexpected.is_empty())
+}
+
+fn print_row(r: &ScenarioResult, out: &mut dyn Write) -> Result<()> {
+    let mark = if r.pass { "PASS" } else { "FAIL" };
+    writeln!(
+        out,
+        "{mark}  {:26} expected {:15} observed {}",
+        r.name,
+        r.expected,
+        r.observed.as_deref().unwrap_or("(did not run)")
+    )?;
+    if !r.pass {
+        writeln!(out, "      {}", r.reason)?;
+    }
+    for c in r.checks.iter().filter(|c| !c.ok || !r.pass) {
+        writeln!(out, "      [{}] {}", if c.ok { "ok" } else { "x " }, c.what)?;
+    }
+    Ok(())
+}
+
+/// The ports crash recovery acts through, from configuration.
+pub fn recovery_ports(cfg: &Config) -> Result<RecoveryPorts> {
+    let deployer: Option<Arc<dyn ccp_core::ports::Deployer>> = match cfg.deploy.backend {
+        DeployBackend::Simulated => None,
+        DeployBackend::Script => Some(Arc::new(
+            ccp_adapters::script_deployer::ScriptDeployer::from_config(&cfg.deploy)?,
+        )),
+    };
+    Ok(RecoveryPorts {
+        deployer,
+        locks: ccp_app::lock_manager(cfg)?,
+        lock_ttl_ms: cfg.locks.ttl_ms,
+        lock_wait_ms: cfg.locks.wait_ms,
+        fsync: cfg.audit.fsync,
+    })
+}
+
+/// The audit log a configuration writes under `state_dir`.
+pub fn audit_path(cfg: &Config, state_dir: &Path) -> std::path::PathBuf {
+    cfg.audit
+        .path
+        .clone()
+        .unwrap_or_else(|| state_dir.join("audit.jsonl"))
+}
+
+/// `ccp recover [--json]`: exit 0 when everything found was brought to a safe end, 1 otherwise
+/// (including a log that cannot be trusted).
+pub fn recover_cmd(cfg: &Config, state_dir: &Path, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let log = audit_path(cfg, state_dir);
+    let ports = recovery_ports(cfg)?;
+    match recover(&log, &ports) {
+        Ok(report) => {
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                writeln!(out, "{}", report.summary())?;
+            }
+            Ok(if report.safe { 0 } else { 1 })
+        }
+        Err(e) => {
+            if json {
+                let doc = serde_json::json!({"audit": log.display().to_string(), "safe": false, "error": e.to_string()});
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                writeln!(out, "ccp recover: {e}")?;
+            }
+            Ok(1)
+        }
+    }
+}
+
+/// What every start does first: recover whatever a previous process left in flight, telling the
+/// operator on stderr (before any cockpit takes the screen). An untrusted log stops the start.
+pub fn recover_on_start(cfg: &Config, state_dir: &Path) -> Result<()> {
+    let log = audit_path(cfg, state_dir);
+    if !log.exists() {
+        return Ok(());
+    }
+    let ports = recovery_ports(cfg)?;
+    let report = recover(&log, &ports).with_context(|| {
+        format!(
+            "recovering {} before starting (fix it or move it away; `ccp audit verify` shows where it breaks)",
+            log.display()
+        )
+    })?;
+    if report.torn_tail.is_some() || !report.incidents.is_empty() {
+        eprintln!(
+            "ccp: recovered after an unclean stop:\n{}",
+            report.summary()
+        );
+        tracing::warn!("recovered after an unclean stop: {}", report.summary());
+    }
+    if !report.safe {
+        anyhow::bail!(
+            "crash recovery could not bring every operation to a safe end; see above and the audit log"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! `ccp lock run | list | release --force`: the runbook side of the pipeline's locks. A human or
+//! a script that must touch a service by hand takes the very lock the pipeline takes, so the two
+//! never act at once; `list` shows who holds what; `release --force` clears a dead holder's lock
+//! and records who did it in the audit log.
+
+use anyhow::{Context, Result};
+use ccp_adapters::lock_keeper::KeptLocks;
+use ccp_adapters::redis_lock::{RedisLockManager, RedisTimeouts};
+use ccp_audit::FileAuditLog;
+use ccp_core::clock::rfc3339;
+use ccp_core::locks::{LockInfo, Resource};
+use ccp_core::ports::LockManager;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Exit code when the lock could not be taken, or was lost while CMD ran (BSD `EX_TEMPFAIL`:
+/// try again later).
+pub const EXIT_NOT_ACQUIRED: u8 = 75;
+
+/// How long CMD gets between SIGTERM and SIGKILL once its lock is lost.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// What `ccp lock run` needs.
+#[derive(Debug, Clone)]
+pub struct RunLocked<'a> {
+    /// Redis URL.
+    pub redis_url: &'a str,
+    /// Resource to hold.
+    pub resource: &'a Resource,
+    /// Lease length; renewed every third of it while CMD runs.
+    pub ttl_ms: u64,
+    /// Longest wait for a busy lock.
+    pub wait_ms: u64,
+    /// Lock owner name (goes into the token, so `ccp lock list` shows who).
+    pub owner: &'a str,
+    /// Program and arguments.
+    pub command: &'a [String],
+}
+
+/// How `ccp lock run` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// CMD ran under the lock and exited with this code.
+    Finished(i32),
+    /// The lock was busy (or Redis unreachable) for the whole wait.
+    NotAcquired(String),
+    /// The lock was lost while CMD ran; CMD was stopped.
+    Lost(String),
+}
+
+impl RunOutcome {
+    /// The process exit code the Contract gives this outcome.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunOutcome::Finished(c) => u8::try_from(*c).unwrap_or(1),
+            RunOutcome::NotAcquired(_) | RunOutcome::Lost(_) => EXIT_NOT_ACQUIRED,
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// Start CMD so that it dies with us: if `ccp lock run` is killed, its lock will expire, and CMD
+/// must not carry on unprotected.
+fn spawn_child(cmd: &[String], env: &[(&str, String)]) -> Result<Child> {
+    let (prog, args) = cmd
+        .split_first()
+        .context("ccp lock run needs a command after `--`")?;
+    let mut c = Command::new(prog);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl with PR_SET_PDEATHSIG is async-signal-safe and touches no memory of ours.
+        unsafe {
+            c.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    c.spawn().with_context(|| format!("starting `{prog}`"))
+}
+
+/// SIGTERM, a grace period, then SIGKILL.
+fn stop_child(child: &mut Child) -> i32 {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: sending a signal to our own child's pid.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + TERM_GRACE;
+    while Instant::now() < deadline {
+        if let Ok(Some(st)) = child.try_wait() {
+            return exit_code(st);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().map(exit_code).unwrap_or(137)
+}
+
+/// Take the lock, run CMD with `CCP_LOCK_RESOURCE`, `CCP_LOCK_TOKEN` and `CCP_FENCE` in its
+/// environment while a keeper renews the lease, then release. If the lease is lost, CMD is
+/// stopped at once: it no longer has the exclusion it was promised. A lease found gone only at
+/// release also counts as lost.
+pub fn run_locked(req: &RunLocked<'_>) -> Result<RunOutcome> {
+    let redis = RedisLockManager::new(req.redis_url, RedisTimeouts::default())?;
+    let inner: Arc<dyn LockManager> = Arc::new(redis);
+    // Renew at a third of the TTL, but at least every second: the renewal doubles as the check
+    // that nobody took the lock away, and CMD should be stopped promptly when that happens.
+    let every = (req.ttl_ms / 3).clamp(1, 1_000);
+    let locks = KeptLocks::new(inner, req.ttl_ms, every);
+    let lease = match locks.acquire(req.resource, req.owner, &[], req.ttl_ms, req.wait_ms) {
+        Ok(l) => l,
+        Err(e) => return Ok(RunOutcome::NotAcquired(e.message)),
+    };
+    tracing::info!(resource = %lease.resource, fence = lease.fence, waited_ms = lease.waited_ms, "lock taken for a command");
+    let env = [
+        ("CCP_LOCK_RESOURCE", lease.resource.to_string()),
+        ("CCP_LOCK_TOKEN", lease.token.clone()),
+        ("CCP_FENCE", lease.fence.to_string()),
+    ];
+    let mut child = match spawn_child(req.command, &env) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = locks.release(&lease);
+            return Err(e);
+        }
+    };
+    let outcome = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break RunOutcome::Finished(exit_code(st)),
+            Ok(None) => {}
+            Err(e) => {
+                let code = stop_child(&mut child);
+                let _ = locks.release(&lease);
+                return Err(anyhow::anyhow!(
+                    "lost track of the command ({e}); stopped it (exit {code})"
+                ));
+            }
+        }
+        if let Some(why) = locks.lost(&lease) {
+            let code = stop_child(&mut child);
+            break RunOutcome::Lost(format!(
+                "{why}; the command was stopped (exit {code}) because it no longer held {}",
+                lease.resource
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    match (locks.release(&lease), outcome) {
+        // CMD finished, but the lease had gone by then: part of its work ran unprotected, and
+        // the caller must hear that rather than a clean exit code.
+        (Err(e), RunOutcome::Finished(code)) => Ok(RunOutcome::Lost(format!(
+            "{}; the command had finished with exit {code}, but not under the lock throughout",
+            e.message
+        ))),
+        (_, outcome) => Ok(outcome),
+    }
+}
+
+/// Every lock held in Redis now.
+pub fn list(redis_url: &str) -> Result<Vec<LockInfo>> {
+    let m = RedisLockManager::new(redis_url, RedisTimeouts::default())?;
+    Ok(m.list()?)
+}
+
+/// Delete `resource`'s lock whoever holds it and record that in the audit log at `audit_path`
+/// (type `lock_force_released`, with the actor and the token removed). The audit append comes
+/// first: an unrecorded forced release must not happen.
+pub fn force_release(
+    redis_url: &str,
+    resource: &Resource,
+    actor: &str,
+    audit_path: &Path,
+) -> Result<Option<String>> {
+    let m = RedisLockManager::new(redis_url, RedisTimeouts::default())?;
+    let holder = m
+        .list()?
+        .into_iter()
+        .find(|l| &l.resource == resource)
+        .map(|l| l.token);
+    let mut audit = FileAuditLog::open(audit_path, true)
+        .with_context(|| format!("opening the audit log {}", audit_path.display()))?;
+    audit
+        .append(
+            &rfc3339(now_ms()),
+            actor,
+            "lock_force_released",
+            serde_json::json!({
+                "resource": resource.to_string(),
+                "token": holder,
+                "redis": m.url(),
+            }),
+        )
+        .context("recording the forced release in the audit log")?;
+    Ok(m.force_release(resource)?)
+}
+
+/// Human-readable table for `ccp lock list`.
+pub fn render_list(locks: &[LockInfo]) -> String {
+    if locks.is_empty() {
+        return "no locks held\n".into();
+    }
+    let w = locks
+        .iter()
+        .map(|l| l.resource.to_string().len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let mut out = format!("{:<w$}  {:>9}  OWNER TOKEN\n", "RESOURCE", "TTL");
+    for l in locks {
+        out.push_str(&format!(
+            "{:<w$}  {:>7.1} s  {}\n",
+            l.resource.to_string(),
+            l.ttl_ms as f64 / 1000.0,
+            l.token
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ccp_core::locks::Scope;
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        assert_eq!(RunOutcome::Finished(0).exit_code(), 0);
+        assert_eq!(RunOutcome::Finished(3).exit_code(), 3);
+        assert_eq!(RunOutcome::NotAcquired("busy".into()).exit_code(), 75);
+        assert_eq!(RunOutcome::Lost("gone".into()).exit_code(), 75);
+    }
+
+    #[test]
+    fn list_renders_resource_ttl_and_token() {
+        let t = render_list(&[LockInfo {
+            resource: Resource::new(Scope::Service, "payment-service"),
+            token: "ccp-op-INC-1:42:abc:0".into(),
+            ttl_ms: 12_500,
+        }]);
+        assert!(t.contains("service:payment-service"), "{t}");
+        assert!(t.contains("12.5 s"), "{t}");
+        assert!(t.contains("ccp-op-INC-1:42:abc:0"), "{t}");
+        assert_eq!(render_list(&[]), "no locks held\n");
+    }
+}
