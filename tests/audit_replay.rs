@@ -2,7 +2,7 @@
 //! `ccp audit replay` draws what the live cockpit drew.
 
 use ccp_adapters::embedded::paced_clock::Pace;
-use ccp_app::{self as app, DemoOptions};
+use ccp_app::{self as app, RunOptions};
 use ccp_config::Config;
 use ccp_core::events::Command;
 use ccp_tui::view_model::ViewModel;
@@ -12,7 +12,7 @@ fn replayed_events_equal_the_live_ones() {
     let state = tempfile::tempdir().expect("temp dir");
     let mut live = Vec::new();
     for seed in [3, 4] {
-        let opts = DemoOptions {
+        let opts = RunOptions {
             seed: Some(seed),
             pace: Pace::Instant,
             inject_failure: None,

@@ -6,7 +6,7 @@
 mod common;
 
 use ccp_adapters::embedded::demo_repo::build_demo_repo;
-use ccp_adapters::embedded::git_repo::{FixCommitSettings, GitRepo};
+use ccp_adapters::git_repo::{FixCommitSettings, GitRepo};
 use ccp_core::domain::FixCommit;
 use ccp_core::ports::{CodeRepo, FixCommitRequest};
 use common::{demo_dir, headless_demo, json_events, python_or_skip};

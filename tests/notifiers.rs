@@ -11,7 +11,7 @@
 mod common;
 
 use ccp_adapters::embedded::paced_clock::Pace;
-use ccp_app::{self as app, DemoOptions};
+use ccp_app::{self as app, RunOptions};
 use ccp_config::{
     Config, EmailConfig, PagerDutyConfig, SlackConfig, TeamsConfig, WebhookNotifyConfig,
 };
@@ -215,7 +215,7 @@ fn run(cfg: Config, state: &Path) -> Option<Vec<Event>> {
         return None;
     }
     let _one_at_a_time = RUNS.lock().unwrap_or_else(|e| e.into_inner());
-    let opts = DemoOptions {
+    let opts = RunOptions {
         seed: Some(7),
         pace: Pace::Instant,
         inject_failure: None,

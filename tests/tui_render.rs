@@ -3,7 +3,7 @@
 //! function of (view model, UI state), so these are exact about what is on screen.
 
 use ccp_adapters::embedded::paced_clock::Pace;
-use ccp_app::{self as app, DemoOptions};
+use ccp_app::{self as app, RunOptions};
 use ccp_config::Config;
 use ccp_core::events::{Command, Event, EventKind};
 use ccp_tui::draw::{draw, DrawCache};
@@ -31,7 +31,7 @@ fn regression_events() -> &'static Vec<Event> {
 
 fn collect_run(inject: Option<&str>) -> Vec<Event> {
     let state = tempfile::tempdir().expect("temp dir");
-    let opts = DemoOptions {
+    let opts = RunOptions {
         seed: Some(7),
         pace: Pace::Instant,
         inject_failure: inject.map(str::to_string),

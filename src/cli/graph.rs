@@ -2,6 +2,11 @@
 //! fleet file's topology into the configured Bolt database, `show` prints what ccp reads back,
 //! which is exactly what root-cause analysis and the blast-radius gate will see.
 
+use super::args::GraphCmd;
+use super::load_config;
+use anyhow::Result;
+use std::process::ExitCode;
+
 use ccp_adapters::embedded::fleet_spec::FleetSpec;
 use ccp_adapters::neo4j_graph::{Duplicates, LoadReport, Neo4jGraph};
 use ccp_config::Config;
@@ -191,4 +196,48 @@ pub fn render_show(snap: &Snapshot) -> String {
         );
     }
     s
+}
+
+/// `ccp graph …`: exit 0, 1 when the database fails, 2 for bad config or fleet file.
+pub(super) fn command(cmd: GraphCmd, config: Option<&Path>) -> Result<ExitCode> {
+    let Some(path) = config else {
+        eprintln!("ccp graph needs --config FILE with a `graph:` section (backend: neo4j)");
+        return Ok(ExitCode::from(2));
+    };
+    let cfg = match load_config(Some(path)) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let result = match cmd {
+        GraphCmd::Load { fleet, prune, json } => {
+            let fleet = match fleet {
+                Some(f) => Ok(f),
+                None => default_fleet(&cfg),
+            };
+            fleet.and_then(|f| load(&cfg, &f, prune)).map(|o| {
+                if json {
+                    serde_json::to_string(&o).map(|j| format!("{j}\n"))
+                } else {
+                    Ok(render_load(&o))
+                }
+            })
+        }
+        GraphCmd::Show { json } => show(&cfg).map(|snap| {
+            if json {
+                serde_json::to_string(&snap).map(|j| format!("{j}\n"))
+            } else {
+                Ok(render_show(&snap))
+            }
+        }),
+    };
+    match result {
+        Ok(text) => {
+            print!("{}", text?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("ccp: {e}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
+    }
 }

@@ -3,6 +3,11 @@
 //! never act at once; `list` shows who holds what; `release --force` clears a dead holder's lock
 //! and records who did it in the audit log.
 
+use super::actor_of;
+use super::args::LockCmd;
+use super::load_config;
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use ccp_adapters::lock_keeper::KeptLocks;
 use ccp_adapters::redis_lock::{RedisLockManager, RedisTimeouts};
@@ -266,5 +271,80 @@ mod tests {
         assert!(t.contains("12.5 s"), "{t}");
         assert!(t.contains("ccp-op-INC-1:42:abc:0"), "{t}");
         assert_eq!(render_list(&[]), "no locks held\n");
+    }
+}
+
+/// `ccp lock …`. Bad input (resource, config) is exit 2 like everywhere else.
+pub(super) fn command(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
+    use ccp_core::locks::Resource;
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let url = |r: Option<String>| r.unwrap_or_else(|| cfg.locks.redis_url.clone());
+    let parse = |r: &str| -> Result<Resource> { Ok(r.parse::<Resource>()?) };
+    match cmd {
+        LockCmd::Run {
+            resource,
+            ttl_ms,
+            wait_ms,
+            redis,
+            command,
+        } => {
+            let resource = parse(&resource)?;
+            let url = url(redis);
+            let user = actor_of(&cfg);
+            let owner = format!("ccp-lock-run:{user}");
+            let outcome = run_locked(&RunLocked {
+                redis_url: &url,
+                resource: &resource,
+                ttl_ms: ttl_ms.unwrap_or(cfg.locks.ttl_ms).max(1),
+                wait_ms: wait_ms.unwrap_or(cfg.locks.wait_ms),
+                owner: &owner,
+                command: &command,
+            })?;
+            match &outcome {
+                RunOutcome::Finished(_) => {}
+                RunOutcome::NotAcquired(why) => eprintln!("ccp: lock not acquired: {why}"),
+                RunOutcome::Lost(why) => eprintln!("ccp: lock lost: {why}"),
+            }
+            Ok(ExitCode::from(outcome.exit_code()))
+        }
+        LockCmd::List { redis, json } => {
+            let locks = list(&url(redis))?;
+            if json {
+                println!("{}", serde_json::json!({ "locks": locks }));
+            } else {
+                print!("{}", render_list(&locks));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LockCmd::Release {
+            force,
+            resource,
+            redis,
+        } => {
+            if !force {
+                eprintln!("ccp lock release takes another holder's lock away: say --force if that is what you mean");
+                return Ok(ExitCode::from(2));
+            }
+            let resource = parse(&resource)?;
+            let audit_path = cfg
+                .audit
+                .path
+                .clone()
+                .unwrap_or_else(|| state_dir.join("audit.jsonl"));
+            match force_release(&url(redis), &resource, &actor_of(&cfg), &audit_path)? {
+                Some(token) => println!(
+                    "released {resource} (was held by {token}); recorded in {}",
+                    audit_path.display()
+                ),
+                None => println!(
+                    "{resource} was not held; the attempt is recorded in {}",
+                    audit_path.display()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

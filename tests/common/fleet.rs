@@ -3,13 +3,13 @@
 use super::demo_dir;
 use ccp_adapters::embedded::demo_repo::build_demo_repo;
 use ccp_adapters::embedded::fleet_spec::FleetSpec;
-use ccp_adapters::embedded::git_repo::GitRepo;
 use ccp_adapters::embedded::local_lock::LocalLockManager;
 use ccp_adapters::embedded::memory_graph::MemoryGraph;
 use ccp_adapters::embedded::memory_registry::MemoryRegistry;
 use ccp_adapters::embedded::python_runner::PythonCheckRunner;
 use ccp_adapters::embedded::sim_fleet::SimFleet;
 use ccp_adapters::embedded::template_fixer::TemplateFixer;
+use ccp_adapters::git_repo::GitRepo;
 use ccp_audit::FileAuditLog;
 use ccp_core::clock::{Clock, VirtualClock};
 use ccp_core::detect::{DetectionSettings, ThresholdDetector};

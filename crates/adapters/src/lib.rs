@@ -6,6 +6,7 @@ pub mod command_checks;
 pub mod embedded;
 pub mod fleet_policy;
 pub mod git_history;
+pub mod git_repo;
 pub mod http_errors;
 pub mod lock_keeper;
 pub mod merged_alerts;

@@ -39,9 +39,10 @@ pub const INJECTABLE_FAILURES: &[(&str, &str)] = &[(
     "the fix generator ships a patch that passes the unit tests but rejects +tag e-mail addresses, so the canary gets worse and is rolled back",
 )];
 
-/// Options of one demo run.
+/// Options of one run: the embedded demo, a scenario of the failure matrix, or a run on the
+/// backends the configuration names (`ccp run`, `ccp serve`): they differ only in configuration.
 #[derive(Debug, Clone)]
-pub struct DemoOptions {
+pub struct RunOptions {
     /// Seed for the fleet noise and ids; `None` uses the fleet file's.
     pub seed: Option<u64>,
     /// Pace.
@@ -250,9 +251,10 @@ pub fn registry(cfg: &Config) -> Result<Arc<dyn OperationRegistry>> {
     })
 }
 
-/// Build the embedded demo (simulated fleet, demo git repo, local or Redis locks, file audit) and start the
-/// pipeline thread, paused until [`AppHandle::start`].
-pub fn start_demo(opts: &DemoOptions) -> Result<AppHandle> {
+/// Build the run the configuration describes (the embedded demo when it names no backend:
+/// simulated fleet, demo git repo, local locks, file audit) and start the pipeline thread, paused
+/// until [`AppHandle::start`].
+pub fn start(opts: &RunOptions) -> Result<AppHandle> {
     start_with_inbox(opts, None)
 }
 
@@ -270,20 +272,20 @@ pub fn alert_inbox(cfg: &Config, spec: &FleetSpec) -> Arc<AlertInbox> {
     }))
 }
 
-/// Like [`start_demo`], with Alertmanager alerts taken from `inbox`, which outlives the run: a
+/// Like [`start`], with Alertmanager alerts taken from `inbox`, which outlives the run: a
 /// server receives webhooks once and hands them to one pipeline after another.
 pub fn start_with_inbox(
-    opts: &DemoOptions,
+    opts: &RunOptions,
     inbox: Option<Arc<ccp_webhooks::alertmanager::AlertInbox>>,
 ) -> Result<AppHandle> {
     start_inner(opts, inbox, None, PortOverrides::default())
 }
 
-/// Like [`start_demo`] on a fleet described in code rather than read from the fleet file, with
+/// Like [`start`] on a fleet described in code rather than read from the fleet file, with
 /// some ports supplied by the caller: the failure-injection matrix reshapes the fleet and plays
 /// the other operators per scenario.
 pub fn start_scenario(
-    opts: &DemoOptions,
+    opts: &RunOptions,
     spec: FleetSpec,
     overrides: PortOverrides,
 ) -> Result<AppHandle> {
@@ -291,7 +293,7 @@ pub fn start_scenario(
 }
 
 fn start_inner(
-    opts: &DemoOptions,
+    opts: &RunOptions,
     inbox: Option<Arc<ccp_webhooks::alertmanager::AlertInbox>>,
     spec_override: Option<FleetSpec>,
     overrides: PortOverrides,
@@ -376,10 +378,10 @@ fn start_inner(
 /// request with `decide` (nothing sent when it returns `None`). For benchmarks, tests and tools
 /// that need a whole run's events without a front-end.
 pub fn collect_events(
-    opts: &DemoOptions,
+    opts: &RunOptions,
     decide: impl Fn(&Event) -> Option<Command>,
 ) -> Result<Vec<Event>> {
-    let mut handle = start_demo(opts)?;
+    let mut handle = start(opts)?;
     let rx = handle.subscribe();
     handle.start();
     let mut out = Vec::new();

@@ -12,7 +12,7 @@ pub mod synth;
 use anyhow::{Context, Result};
 use ccp_adapters::embedded::paced_clock::Pace;
 use ccp_adapters::python_checks;
-use ccp_app::{self as app, demo_dir, DemoOptions};
+use ccp_app::{self as app, demo_dir, RunOptions};
 use ccp_config::Config;
 use ccp_core::domain::Outcome;
 use ccp_headless::{self as headless, ApprovalMode, Format};
@@ -66,7 +66,7 @@ pub fn run(runs: usize) -> Result<BenchReport> {
             "baseline could not run the unit tests: {}",
             outcome.summary
         );
-        let opts = DemoOptions {
+        let opts = RunOptions {
             seed: Some(i as u64 + 1),
             pace: Pace::Instant,
             inject_failure: None,
@@ -74,7 +74,7 @@ pub fn run(runs: usize) -> Result<BenchReport> {
             config: Config::default(),
         };
         let t = Instant::now();
-        let handle = app::start_demo(&opts)?;
+        let handle = app::start(&opts)?;
         let (outcome, report) = headless::run(
             handle,
             Format::Json,
@@ -138,7 +138,7 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
     use ratatui::Terminal;
 
     let state = tempfile::tempdir().context("temporary state directory")?;
-    let opts = DemoOptions {
+    let opts = RunOptions {
         seed: Some(1),
         pace: Pace::Instant,
         inject_failure: None,

@@ -1,6 +1,7 @@
-//! The vocabulary of deployment failure recovery: the ten failure categories and five severities
-//! the categorizer assigns and the decision trees branch on. Both are closed sets so a tree that
-//! names `netwrok` is refused at load time instead of silently never matching.
+//! The vocabulary of deployment failure recovery: the ten failure categories and the five
+//! severities (shared with incidents) that the categorizer assigns and the decision trees branch
+//! on. Both are closed sets so a tree that names `netwrok` is refused at load time instead of
+//! silently never matching.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -74,55 +75,8 @@ impl fmt::Display for Category {
     }
 }
 
-/// How bad it is; ordered (`info < low < medium < high < critical`) so trees and policies can say
-/// "at least high".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Non-impacting; worth recording.
-    Info,
-    /// Degraded or cosmetic; hours to respond.
-    Low,
-    /// Some features unavailable; under half an hour.
-    Medium,
-    /// Major functionality broken; minutes.
-    High,
-    /// Outage or data-loss risk; now.
-    Critical,
-}
-
-impl Severity {
-    /// Every severity, lowest first.
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    /// The name used in YAML, JSON, metrics labels and expressions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// The severity named `name`, if any.
-    pub fn parse(name: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How bad it is: the same severity incidents carry, so trees and policies read one scale.
+pub use ccp_core::domain::Severity;
 
 #[cfg(test)]
 mod tests {

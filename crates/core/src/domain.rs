@@ -3,18 +3,45 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Incident severity, ordered so comparisons read naturally (`sev >= Severity::High`).
+/// How bad it is: of an incident, an alert, or a failed CI/CD run. Ordered (`info < low < medium <
+/// high < critical`) so comparisons read naturally (`sev >= Severity::High`), and one type for all
+/// of them so a policy that says "at least high" means the same everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Non-impacting; worth recording.
     Info,
+    /// Degraded or cosmetic; hours to respond.
     Low,
+    /// Some features unavailable; under half an hour.
     Medium,
+    /// Major functionality broken; minutes.
     High,
+    /// Outage or data-loss risk; now.
     Critical,
 }
 
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The severity named `name` (as written in YAML, JSON and expressions), if any.
+    pub fn parse(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// Severity as a number in [0,1], the form the risk formula weighs.
     pub fn weight(self) -> f64 {
         match self {
@@ -39,7 +66,7 @@ impl Severity {
         }
     }
 
-    /// Lower-case name for text output.
+    /// The name used in YAML, JSON, metrics labels, expressions and text output.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -8,7 +8,7 @@ use ccp_adapters::embedded::fleet_spec::FleetSpec;
 use ccp_adapters::embedded::local_lock::LocalLockManager;
 use ccp_adapters::embedded::memory_registry::MemoryRegistry;
 use ccp_adapters::embedded::paced_clock::Pace;
-use ccp_app::{DemoOptions, PortOverrides};
+use ccp_app::{PortOverrides, RunOptions};
 use ccp_config::Config;
 use ccp_core::events::{Command, Event, EventKind};
 use ccp_core::ports::{LockManager, OperationRegistry};
@@ -123,7 +123,7 @@ pub(crate) fn run_world(
     let mut config = world.config.clone();
     // A scenario's log is its own, whatever the base configuration names.
     config.audit.path = None;
-    let opts = DemoOptions {
+    let opts = RunOptions {
         seed: Some(seed),
         pace: Pace::Instant,
         inject_failure: world.inject_failure.clone(),
@@ -226,7 +226,7 @@ pub(crate) fn observe(sc: &Scenario, events: &[Event]) -> Result<Observed> {
 /// scenario's fleet, ports and injected failure on top.
 pub(crate) fn start_in_cockpit(
     setup: &Setup,
-    opts: &ccp_app::DemoOptions,
+    opts: &ccp_app::RunOptions,
 ) -> Result<ccp_app::AppHandle> {
     let mut w = world(opts.config.clone())?;
     (setup.prepare)(&mut w)?;

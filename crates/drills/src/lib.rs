@@ -183,14 +183,14 @@ pub fn check_playable(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Start the demo, on a scenario's world when one is named: the cockpit then shows that
+/// Start a run, on a scenario's world when one is named: the cockpit then shows that
 /// failure and the person at the keyboard is the on-call engineer the matrix scripts.
-pub fn start_demo(
-    opts: &ccp_app::DemoOptions,
+pub fn start_scenario_or_run(
+    opts: &ccp_app::RunOptions,
     scenario: Option<&str>,
 ) -> anyhow::Result<ccp_app::AppHandle> {
     let Some(name) = scenario else {
-        return ccp_app::start_demo(opts);
+        return ccp_app::start(opts);
     };
     check_playable(name)?;
     let Some(Scenario {

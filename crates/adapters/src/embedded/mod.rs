@@ -2,7 +2,6 @@
 
 pub mod demo_repo;
 pub mod fleet_spec;
-pub mod git_repo;
 pub mod local_lock;
 pub mod memory_graph;
 pub mod memory_registry;

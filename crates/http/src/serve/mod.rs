@@ -15,7 +15,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ccp_app::{self as app, DemoOptions};
+use ccp_app::{self as app, RunOptions};
 use ccp_core::events::{Command, EventKind};
 use ccp_webhooks::alertmanager::AlertInbox;
 use serde::Deserialize;
@@ -33,7 +33,7 @@ pub struct ServeOptions {
     /// Listen address.
     pub listen: String,
     /// What each pipeline run is built from.
-    pub run: DemoOptions,
+    pub run: RunOptions,
     /// How approvals are answered.
     pub approval: ServeApproval,
     /// Stop after one incident (tests, drills).

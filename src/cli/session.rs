@@ -1,0 +1,222 @@
+//! `ccp` / `ccp demo` and `ccp run`: one run watched in the cockpit or headless.
+
+use super::inject;
+use anyhow::Context;
+use anyhow::Result;
+use ccp_adapters::embedded::paced_clock::Pace;
+use ccp_app::RunOptions;
+use ccp_config::Config;
+use ccp_headless as headless;
+use ccp_headless::ApprovalMode;
+use ccp_headless::Format;
+use ccp_http::alertmanager_hook;
+use ccp_http::HttpServer;
+use ccp_tui::run;
+use ccp_tui::run::CockpitOptions;
+use ccp_tui::theme;
+use ccp_tui::theme::Theme;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::args::{DemoArgs, SessionArgs};
+use super::{actor_of, load_config};
+
+/// `ccp run --config FILE`: the cockpit over the configured backends. Locks may be Redis; the
+/// other real backends are open issues, and naming one is a configuration error (exit 2) that
+/// says which.
+pub(super) fn run_configured(
+    args: SessionArgs,
+    config: Option<&Path>,
+    state_dir: &Path,
+) -> Result<ExitCode> {
+    let Some(path) = config else {
+        eprintln!("ccp run needs --config FILE (see config/ccp.yaml); for the embedded demo use `ccp demo`");
+        return Ok(ExitCode::from(2));
+    };
+    let headless = args.headless;
+    let demo_args = DemoArgs {
+        pace: "realtime".into(),
+        session: args,
+        ..DemoArgs::default()
+    };
+    run(demo_args, Some(path), state_dir, !headless)
+}
+
+pub(super) fn run(
+    args: DemoArgs,
+    config: Option<&Path>,
+    state_dir: &Path,
+    bare: bool,
+) -> Result<ExitCode> {
+    let cfg = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    if let Some(s) = &args.scenario {
+        ccp_drills::check_playable(s)?;
+    }
+    if args.session.record.is_some() && args.session.headless {
+        anyhow::bail!(
+            "--record records the cockpit; in headless mode keep a record with --json > run.jsonl"
+        );
+    }
+    let pace = Pace::parse(&args.pace).with_context(|| {
+        format!(
+            "unknown pace `{}`: use realtime, fast or instant",
+            args.pace
+        )
+    })?;
+    let state_dir = cfg
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir.to_path_buf());
+    self::inject::recover_on_start(&cfg, &state_dir)?;
+    let opts = RunOptions {
+        seed: args.seed,
+        pace,
+        inject_failure: args.inject_failure.clone(),
+        state_dir,
+        config: cfg.clone(),
+    };
+    let actor = actor_of(&cfg);
+    let wants_cockpit = bare || !args.session.headless;
+    if wants_cockpit {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            return cockpit(&opts, &cfg, &args, actor);
+        }
+        eprintln!("ccp: stdout is not a terminal, so no cockpit; running the demo headless with readable text (use --headless to say so).");
+    }
+    let approval = if args.session.auto_approve {
+        ApprovalMode::AutoApprove
+    } else if args.session.auto_reject {
+        ApprovalMode::AutoReject
+    } else {
+        ApprovalMode::Stdin { actor }
+    };
+    let format = if args.session.json {
+        Format::Json
+    } else {
+        Format::Text
+    };
+    let (handle, _receiver) = start_run(&opts, args.scenario.as_deref())?;
+    let audit_path = handle.audit_path.clone();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (outcome, _) = headless::run(handle, format, approval, &mut out)?;
+    if format == Format::Text {
+        writeln!(
+            out,
+            "\noutcome: {}   audit log: {}\n{}",
+            outcome.as_str(),
+            audit_path.display(),
+            anchor_line(&audit_path)
+        )
+        .ok();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Start the run a cockpit or a headless front-end watches: a scenario of the failure matrix, or
+/// the configured pipeline. With `alerts.listen` set this process receives Alertmanager's webhook
+/// itself; the receiver must outlive the run, so it is handed back to the caller to keep.
+pub(super) fn start_run(
+    opts: &RunOptions,
+    scenario: Option<&str>,
+) -> Result<(ccp_app::AppHandle, Option<HttpServer>)> {
+    if scenario.is_some() {
+        return Ok((ccp_drills::start_scenario_or_run(opts, scenario)?, None));
+    }
+    let Some(listen) = opts.config.alerts.listen.as_deref() else {
+        return Ok((ccp_app::start(opts)?, None));
+    };
+    let inbox = ccp_app::alert_inbox(&opts.config, &ccp_app::load_fleet_spec(&opts.config)?);
+    let receiver = HttpServer::start(
+        listen,
+        alertmanager_hook::router(inbox.clone(), opts.config.webhooks.max_body_bytes),
+    )?;
+    Ok((
+        ccp_app::start_with_inbox(opts, Some(inbox))?,
+        Some(receiver),
+    ))
+}
+
+/// The audit log's anchor: its last hash. A hash chain cannot show that records were cut off
+/// its end; a copy of the last hash kept somewhere else can, so it is printed for the operator to
+/// keep (`ccp audit verify` prints the same hash).
+pub(super) fn anchor_line(audit: &Path) -> String {
+    match ccp_audit::verify_file(audit) {
+        Ok(ccp_audit::VerifyReport::Intact { records, last_hash }) => format!(
+            "audit anchor: {records} records, last hash {last_hash} (keep it elsewhere: it exposes a cut-off log)"
+        ),
+        Ok(broken) => format!("audit log does not verify: {broken}"),
+        Err(e) => format!("audit log unreadable: {e}"),
+    }
+}
+
+/// Themes for the cockpit: the configured one first (a builtin name or a file), then the other
+/// builtins for `t`; `NO_COLOR` replaces them all with the monochrome theme.
+pub(super) fn cockpit_themes(cfg: &Config) -> Result<Vec<Theme>> {
+    if theme::no_color_requested() {
+        return Ok(vec![Theme::monochrome()]);
+    }
+    let wanted = cfg.tui.theme.as_str();
+    let first = if theme::builtin_names().contains(&wanted) {
+        Theme::builtin(wanted)?
+    } else {
+        Theme::from_file(Path::new(wanted)).with_context(|| {
+            format!(
+                "tui.theme `{wanted}` is neither a builtin theme ({}) nor a readable theme file",
+                theme::builtin_names().join(", ")
+            )
+        })?
+    };
+    let mut themes = vec![first];
+    for n in theme::builtin_names() {
+        if themes[0].name != n {
+            themes.push(Theme::builtin(n)?);
+        }
+    }
+    Ok(themes)
+}
+
+pub(super) fn cockpit(
+    opts: &RunOptions,
+    cfg: &Config,
+    args: &DemoArgs,
+    actor: String,
+) -> Result<ExitCode> {
+    let themes = cockpit_themes(cfg)?;
+    let (handle, _receiver) = start_run(opts, args.scenario.as_deref())?;
+    let audit_path = handle.audit_path.clone();
+    let pace = handle.pace.to_string();
+    let outcome = run::run(
+        handle,
+        CockpitOptions {
+            themes,
+            pace,
+            actor,
+            fps: cfg.tui.fps,
+            mouse: cfg.tui.mouse,
+            record: args.session.record.clone(),
+            alarm: None,
+        },
+    )?;
+    match outcome {
+        Some(o) => println!(
+            "outcome: {}   audit log: {}",
+            o.as_str(),
+            audit_path.display()
+        ),
+        None => println!(
+            "left before the run finished   audit log: {}",
+            audit_path.display()
+        ),
+    }
+    println!("{}", anchor_line(&audit_path));
+    if let Some(r) = &args.session.record {
+        println!("recording: {} (play it with `asciinema play`)", r.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
