@@ -18,7 +18,7 @@ Reproducible: every random sample comes from numpy's PCG64 seeded with SEED
 (one child generator per case, keyed by the case's position), and the
 versions used are written into the JSON.
 
-Conventions (checked against src/core/stats):
+Conventions (checked against crates/core/src/stats):
 * Our `mann_whitney_u(baseline, canary)` reports U of the *canary*, which is
   SciPy's `mannwhitneyu(canary, baseline).statistic` (U of the first
   argument). Likewise `welch_t_test(baseline, canary)` is

@@ -22,7 +22,6 @@ use ccp_core::events::{Command, Event, EventKind};
 use ccp_core::pipeline::{Pipeline, PipelineSettings};
 use ccp_core::ports::{Deployer, OperationRegistry, PortResult};
 use common::fleet::{demo_fleet, DemoFleet};
-use common::have_python;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -330,8 +329,7 @@ fn assert_no_overlap(ev: &[Vec<Event>; 2], services: [&str; 2]) {
 
 #[test]
 fn dependent_services_pause_and_never_deploy_together() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     // user-service (runs the demo's payment code too) calls payment-service. Its fault is live
@@ -383,8 +381,7 @@ fn dependent_services_pause_and_never_deploy_together() {
 
 #[test]
 fn same_service_second_operation_stands_down() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let ev = run_scenario(demo_fleet(), "payment-service", "payment-service", None);

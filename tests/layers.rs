@@ -13,7 +13,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ccp-config", &[]),
     ("ccp-audit", &["ccp-core"]),
     ("ccp-webhooks", &["ccp-core", "ccp-config"]),
-    ("ccp-cicd-recovery", &["ccp-core", "ccp-config", "ccp-webhooks"]),
+    (
+        "ccp-cicd-recovery",
+        &["ccp-core", "ccp-config", "ccp-webhooks"],
+    ),
     (
         "ccp-adapters",
         &[

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{have_python, headless_demo, json_events};
+use common::{headless_demo, json_events};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -42,8 +42,7 @@ fn of_type<'a>(events: &'a [Value], t: &str) -> Vec<&'a Value> {
 
 #[test]
 fn auto_approve_resolves_through_every_contract_state() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -147,8 +146,7 @@ fn auto_approve_resolves_through_every_contract_state() {
 
 #[test]
 fn auto_reject_ends_rejected_with_nothing_deployed() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,8 +161,7 @@ fn auto_reject_ends_rejected_with_nothing_deployed() {
 
 #[test]
 fn without_automatic_rollback_a_failed_canary_escalates_with_the_patch_in_place() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -197,8 +194,7 @@ fn without_automatic_rollback_a_failed_canary_escalates_with_the_patch_in_place(
 
 #[test]
 fn canary_regression_is_rolled_back() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -236,8 +232,7 @@ fn canary_regression_is_rolled_back() {
 /// relative to the run's start).
 #[test]
 fn seeded_runs_are_reproducible() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let strip = |ev: Vec<Value>| {
@@ -346,8 +341,7 @@ fn missing_python_fails_the_gates_with_the_reason() {
 /// proceed under the usual locks (a rejection would end it with nothing deployed).
 #[test]
 fn exhausted_error_budget_pauses_for_a_human_instead_of_failing_the_gates() {
-    if !have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -390,6 +390,15 @@ fn lock_list_and_forced_release_are_audited_with_the_actor() {
     )
     .expect("config");
     let r = unique(Scope::Service, "forced");
+    // CMD starts a background child that leaves a marker once told to go: after the lease is
+    // taken away, nothing CMD started may go on working without the lock.
+    let go = dir.path().join("go");
+    let marker = dir.path().join("grandchild-still-ran");
+    let script = format!(
+        "(while [ ! -e '{}' ]; do sleep 0.05; done; touch '{}') & sleep 60",
+        go.display(),
+        marker.display()
+    );
     let mut holder = ccp(dir.path())
         .args(["--config", cfg.to_str().expect("utf8"), "lock", "run"])
         .args([
@@ -398,8 +407,9 @@ fn lock_list_and_forced_release_are_audited_with_the_actor() {
             "--ttl-ms",
             "60000",
             "--",
-            "sleep",
-            "60",
+            "sh",
+            "-c",
+            &script,
         ])
         .spawn()
         .expect("spawn");
@@ -449,6 +459,12 @@ fn lock_list_and_forced_release_are_audited_with_the_actor() {
     // The holder notices at its next renewal, stops its command and reports 75.
     let st = holder.wait().expect("holder");
     assert_eq!(st.code(), Some(75));
+    std::fs::write(&go, "").expect("go");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !marker.exists(),
+        "a process CMD started kept running after the lock was lost"
+    );
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit");
     let rec: Value = serde_json::from_str(audit.lines().last().expect("a record")).expect("json");
     assert_eq!(rec["type"], "lock_force_released");

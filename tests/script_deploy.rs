@@ -18,7 +18,6 @@ use ccp_core::events::{Command, Event, EventKind};
 use ccp_core::pipeline::{Pipeline, PipelineSettings};
 use ccp_core::ports::{patch_version, DeployAction, DeployStep, Deployer, PortResult, StepReport};
 use common::fleet::{demo_fleet, DemoFleet};
-use common::have_python;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::channel;
@@ -396,7 +395,10 @@ fn output_is_bounded_to_its_tail() {
         "{}",
         r.output.len()
     );
-    assert!(r.output.starts_with("[… "), "says what it dropped");
+    assert!(
+        r.output.starts_with("… [") && r.output.contains(" bytes omitted] …"),
+        "says what it dropped"
+    );
 }
 
 #[test]
@@ -584,8 +586,7 @@ fn deploy_steps(run: &Run) -> Vec<(String, u8, bool, Option<i32>, String)> {
 
 #[test]
 fn a_pipeline_rolls_out_through_the_script() {
-    if !have_python() {
-        eprintln!("skipping: python3 not found");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -637,8 +638,7 @@ fn a_pipeline_rolls_out_through_the_script() {
 
 #[test]
 fn a_step_failing_at_50_percent_rolls_back_through_the_script() {
-    if !have_python() {
-        eprintln!("skipping: python3 not found");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

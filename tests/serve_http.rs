@@ -25,8 +25,7 @@ fn http_with(
 
 #[test]
 fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
-    if !common::have_python() {
-        eprintln!("skipped: python3 not on PATH");
+    if !common::python_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -11,14 +11,17 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use ccp_adapters::lock_keeper::KeptLocks;
 use ccp_adapters::redis_lock::{RedisLockManager, RedisTimeouts};
+use ccp_adapters::subprocess::{shell_code, ProcessGroup};
 use ccp_audit::FileAuditLog;
 use ccp_core::clock::rfc3339;
 use ccp_core::locks::{LockInfo, Resource};
 use ccp_core::ports::LockManager;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Exit code when the lock could not be taken, or was lost while CMD ran (BSD `EX_TEMPFAIL`:
 /// try again later).
@@ -72,17 +75,10 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn exit_code(status: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1)
-}
-
-/// Start CMD so that it dies with us: if `ccp lock run` is killed, its lock will expire, and CMD
-/// must not carry on unprotected.
-fn spawn_child(cmd: &[String], env: &[(&str, String)]) -> Result<Child> {
+/// Start CMD as the leader of its own process group, so that stopping it stops everything it
+/// started: a lease lost mid-run must not leave a grandchild working unprotected. The leader also
+/// dies with us (Linux), since our lock expires when we do.
+fn spawn_child(cmd: &[String], env: &[(&str, String)]) -> Result<ProcessGroup> {
     let (prog, args) = cmd
         .split_first()
         .context("ccp lock run needs a command after `--`")?;
@@ -91,39 +87,13 @@ fn spawn_child(cmd: &[String], env: &[(&str, String)]) -> Result<Child> {
     for (k, v) in env {
         c.env(k, v);
     }
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: prctl with PR_SET_PDEATHSIG is async-signal-safe and touches no memory of ours.
-        unsafe {
-            c.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    c.spawn().with_context(|| format!("starting `{prog}`"))
+    ProcessGroup::spawn(&mut c, true).with_context(|| format!("starting `{prog}`"))
 }
 
-/// SIGTERM, a grace period, then SIGKILL.
-fn stop_child(child: &mut Child) -> i32 {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        // SAFETY: sending a signal to our own child's pid.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-    }
-    let deadline = Instant::now() + TERM_GRACE;
-    while Instant::now() < deadline {
-        if let Ok(Some(st)) = child.try_wait() {
-            return exit_code(st);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    child.wait().map(exit_code).unwrap_or(137)
+/// SIGTERM to CMD's whole group, a grace period, then SIGKILL to the group; CMD's exit code as a
+/// shell reports it.
+fn stop_child(child: &mut ProcessGroup) -> i32 {
+    child.stop(TERM_GRACE).map(shell_code).unwrap_or(137)
 }
 
 /// Take the lock, run CMD with `CCP_LOCK_RESOURCE`, `CCP_LOCK_TOKEN` and `CCP_FENCE` in its
@@ -154,9 +124,15 @@ pub fn run_locked(req: &RunLocked<'_>) -> Result<RunOutcome> {
             return Err(e);
         }
     };
+    // CMD has a process group of its own, so a terminal's Ctrl-C (or a SIGTERM or hang-up sent
+    // to us) no longer reaches it directly: pass each one on, and let CMD decide how to end.
+    let mut forwarded = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("watching for signals")?;
     let outcome = loop {
+        for sig in forwarded.pending() {
+            child.signal(sig);
+        }
         match child.try_wait() {
-            Ok(Some(st)) => break RunOutcome::Finished(exit_code(st)),
+            Ok(Some(st)) => break RunOutcome::Finished(shell_code(st)),
             Ok(None) => {}
             Err(e) => {
                 let code = stop_child(&mut child);
@@ -247,33 +223,6 @@ pub fn render_list(locks: &[LockInfo]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ccp_core::locks::Scope;
-
-    #[test]
-    fn exit_codes_follow_the_contract() {
-        assert_eq!(RunOutcome::Finished(0).exit_code(), 0);
-        assert_eq!(RunOutcome::Finished(3).exit_code(), 3);
-        assert_eq!(RunOutcome::NotAcquired("busy".into()).exit_code(), 75);
-        assert_eq!(RunOutcome::Lost("gone".into()).exit_code(), 75);
-    }
-
-    #[test]
-    fn list_renders_resource_ttl_and_token() {
-        let t = render_list(&[LockInfo {
-            resource: Resource::new(Scope::Service, "payment-service"),
-            token: "ccp-op-INC-1:42:abc:0".into(),
-            ttl_ms: 12_500,
-        }]);
-        assert!(t.contains("service:payment-service"), "{t}");
-        assert!(t.contains("12.5 s"), "{t}");
-        assert!(t.contains("ccp-op-INC-1:42:abc:0"), "{t}");
-        assert_eq!(render_list(&[]), "no locks held\n");
-    }
-}
-
 /// `ccp lock …`. Bad input (resource, config) is exit 2 like everywhere else.
 pub(super) fn command(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
     use ccp_core::locks::Resource;
@@ -346,5 +295,32 @@ pub(super) fn command(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> 
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ccp_core::locks::Scope;
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        assert_eq!(RunOutcome::Finished(0).exit_code(), 0);
+        assert_eq!(RunOutcome::Finished(3).exit_code(), 3);
+        assert_eq!(RunOutcome::NotAcquired("busy".into()).exit_code(), 75);
+        assert_eq!(RunOutcome::Lost("gone".into()).exit_code(), 75);
+    }
+
+    #[test]
+    fn list_renders_resource_ttl_and_token() {
+        let t = render_list(&[LockInfo {
+            resource: Resource::new(Scope::Service, "payment-service"),
+            token: "ccp-op-INC-1:42:abc:0".into(),
+            ttl_ms: 12_500,
+        }]);
+        assert!(t.contains("service:payment-service"), "{t}");
+        assert!(t.contains("12.5 s"), "{t}");
+        assert!(t.contains("ccp-op-INC-1:42:abc:0"), "{t}");
+        assert_eq!(render_list(&[]), "no locks held\n");
     }
 }

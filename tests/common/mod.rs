@@ -45,7 +45,7 @@ pub fn have(program: &str, arg: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-pub fn have_python() -> bool {
+fn have_python() -> bool {
     have("python3", "--version")
 }
 

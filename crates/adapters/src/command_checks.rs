@@ -13,25 +13,23 @@
 //! with a message naming it; nothing here panics on what a command does.
 
 use crate::python_checks::{self, PatchedCopy};
+use crate::subprocess::{run_bounded, Limits};
 use ccp_config::{CheckScope, GateCommands, GatesConfig};
 use ccp_core::domain::{CheckKind, CheckReport, FixPlan};
 use ccp_core::ports::CheckRunner;
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::{self, Read};
+use std::collections::{BTreeMap, HashMap};
+use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
 
 /// Bytes kept from the start of each output stream while a command runs.
 const CAPTURE_HEAD: usize = 16 * 1024;
 /// Bytes kept from the end of each output stream (where verdicts and tracebacks are).
 const CAPTURE_TAIL: usize = 48 * 1024;
-/// How long to wait for the output pipes to close once the command has ended.
-const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// Between SIGTERM and SIGKILL when a check runs out of time.
+const TERM_GRACE: Duration = Duration::from_secs(2);
 /// Longest command text quoted in a gate's reason.
 const SHOWN_COMMAND: usize = 80;
 
@@ -303,20 +301,16 @@ enum RunError {
 /// What a command did.
 struct ShellRun {
     status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
+    /// stdout and stderr interleaved as written, head and tail kept.
+    output: String,
     timed_out: bool,
-    /// Set when some process kept the output pipes open after the command ended.
+    /// Set when some process kept the output pipe open after the command ended.
     incomplete: bool,
 }
 
 impl ShellRun {
     fn combined(&self) -> String {
-        let mut text = match (self.stdout.trim().is_empty(), self.stderr.trim().is_empty()) {
-            (true, _) => self.stderr.clone(),
-            (false, true) => self.stdout.clone(),
-            (false, false) => format!("{}\n{}", self.stdout.trim_end(), self.stderr),
-        };
+        let mut text = self.output.clone();
         if self.incomplete {
             text.push_str(
                 "\n[output incomplete: a process outside the check's process group kept it open]\n",
@@ -326,8 +320,8 @@ impl ShellRun {
     }
 }
 
-/// Run `line` with `sh -c` in `cwd` as the leader of a new process group, so a timeout kills
-/// everything it started (test runners fork), with output read on threads and bounded.
+/// Run `line` with `sh -c` in `cwd` through the one bounded runner: its own process group, so a
+/// timeout stops everything it started (test runners fork), output bounded.
 fn run_shell(
     line: &str,
     cwd: &Path,
@@ -344,160 +338,22 @@ fn run_shell(
         .arg("-c")
         .arg(line)
         .current_dir(cwd)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .env("PYTHONDONTWRITEBYTECODE", "1");
     for (k, v) in env {
         command.env(k, v);
     }
-    let mut child = command.spawn().map_err(RunError::Spawn)?;
-    let pgid = i32::try_from(child.id()).ok();
-    let stdout = spawn_reader(child.stdout.take());
-    let stderr = spawn_reader(child.stderr.take());
-    let (status, timed_out) = wait_or_kill(&mut child, pgid, timeout);
-    let mut readers = [stdout, stderr];
-    let mut incomplete = !drain(&mut readers, DRAIN_GRACE);
-    if incomplete {
-        // Something the command left behind still holds the pipes; it belongs to the check.
-        if let Some(pgid) = pgid {
-            kill_group(pgid);
-        }
-        incomplete = !drain(&mut readers, DRAIN_GRACE);
-    }
-    let [stdout, stderr] = readers;
-    Ok(ShellRun {
-        status,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        timed_out,
-        incomplete,
-    })
-}
-
-fn wait_or_kill(
-    child: &mut Child,
-    pgid: Option<i32>,
-    timeout: Duration,
-) -> (Option<ExitStatus>, bool) {
-    let deadline = Instant::now() + timeout;
-    let mut nap = Duration::from_millis(2);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return (Some(status), false),
-            Ok(None) if Instant::now() < deadline => {
-                thread::sleep(nap.min(deadline.saturating_duration_since(Instant::now())));
-                nap = (nap * 2).min(Duration::from_millis(50));
-            }
-            _ => {
-                // The child is not reaped yet, so its pid (= the group id) cannot be reused.
-                match pgid {
-                    Some(pgid) => kill_group(pgid),
-                    None => {
-                        let _ = child.kill();
-                    }
-                }
-                return (child.wait().ok(), true);
-            }
-        }
-    }
-}
-
-fn kill_group(pgid: i32) {
-    if pgid > 0 {
-        // SAFETY: kill(2) with a negative pid signals the process group we created for the
-        // check; it touches no memory of ours.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-    }
-}
-
-/// An output stream being read on a thread, then its bounded text.
-enum Reader {
-    Running(mpsc::Receiver<Capture>),
-    Done(Capture),
-    Absent,
-}
-
-impl Reader {
-    fn text(self) -> String {
-        match self {
-            Reader::Done(c) => c.text(),
-            Reader::Running(_) | Reader::Absent => String::new(),
-        }
-    }
-}
-
-fn spawn_reader<R: Read + Send + 'static>(pipe: Option<R>) -> Reader {
-    let Some(mut pipe) = pipe else {
-        return Reader::Absent;
+    let limits = Limits {
+        head_bytes: CAPTURE_HEAD,
+        tail_bytes: CAPTURE_TAIL,
+        ..Limits::new(timeout, TERM_GRACE)
     };
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut capture = Capture::default();
-        let mut buf = [0u8; 8192];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => capture.push(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        let _ = tx.send(capture);
-    });
-    Reader::Running(rx)
-}
-
-/// Wait until every reader finished or `grace` passed; true when all finished.
-fn drain(readers: &mut [Reader], grace: Duration) -> bool {
-    let deadline = Instant::now() + grace;
-    for r in readers.iter_mut() {
-        if let Reader::Running(rx) = r {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if let Ok(c) = rx.recv_timeout(left) {
-                *r = Reader::Done(c);
-            }
-        }
-    }
-    readers.iter().all(|r| !matches!(r, Reader::Running(_)))
-}
-
-/// The first [`CAPTURE_HEAD`] and last [`CAPTURE_TAIL`] bytes of a stream, and how many there
-/// were: a chatty check cannot exhaust memory, and the verdict at the end is never lost.
-#[derive(Default)]
-struct Capture {
-    head: Vec<u8>,
-    tail: VecDeque<u8>,
-    total: usize,
-}
-
-impl Capture {
-    fn push(&mut self, bytes: &[u8]) {
-        self.total += bytes.len();
-        let room = CAPTURE_HEAD
-            .saturating_sub(self.head.len())
-            .min(bytes.len());
-        let (head, rest) = bytes.split_at(room);
-        self.head.extend_from_slice(head);
-        self.tail.extend(rest);
-        let excess = self.tail.len().saturating_sub(CAPTURE_TAIL);
-        self.tail.drain(..excess);
-    }
-
-    fn text(self) -> String {
-        let kept = self.head.len() + self.tail.len();
-        let head = String::from_utf8_lossy(&self.head).into_owned();
-        let tail: Vec<u8> = self.tail.into_iter().collect();
-        let tail = String::from_utf8_lossy(&tail);
-        if self.total > kept {
-            format!("{head}\n… [{} bytes omitted] …\n{tail}", self.total - kept)
-        } else {
-            format!("{head}{tail}")
-        }
-    }
+    let run = run_bounded(&mut command, &limits).map_err(RunError::Spawn)?;
+    Ok(ShellRun {
+        status: run.status,
+        output: run.output,
+        timed_out: run.timed_out,
+        incomplete: run.incomplete,
+    })
 }
 
 /// The program a command line starts, when it can be told without a shell: the first word
@@ -786,17 +642,6 @@ mod tests {
         assert_eq!(language_for_path("a/b.py"), Some("python"));
         assert_eq!(language_for_path("src/lib.rs"), Some("rust"));
         assert_eq!(language_for_path("Makefile"), None);
-    }
-
-    #[test]
-    fn capture_keeps_head_and_tail() {
-        let mut c = Capture::default();
-        let big = vec![b'x'; CAPTURE_HEAD + CAPTURE_TAIL + 1000];
-        c.push(&big);
-        c.push(b"THE END");
-        let t = c.text();
-        assert!(t.contains("1007 bytes omitted"), "{}", &t[..100]);
-        assert!(t.ends_with("THE END"));
     }
 
     #[test]

@@ -20,5 +20,6 @@ pub mod redis_conn;
 pub mod redis_lock;
 pub mod redis_registry;
 pub mod script_deployer;
+pub mod subprocess;
 pub mod tls;
 pub mod url_redact;

@@ -16,12 +16,11 @@
 //! Exit 0 is success; anything else, a signal or the timeout is a failure that names the code
 //! and quotes the last lines printed.
 
-use crate::script_deployer::run_bounded;
+use crate::subprocess::{run_bounded, Limits};
 use ccp_cicd_recovery::actions::{ActionReport, ActionRequest, RecoveryActions};
 use ccp_config::cicd_recovery::ActionsConfig;
 use std::collections::BTreeMap;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Grace between SIGTERM and SIGKILL for a stopped action.
@@ -122,10 +121,7 @@ impl RecoveryActions for ScriptActions {
             };
         };
         let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(&command)
-            .stdin(Stdio::null())
-            .process_group(0);
+        cmd.arg("-c").arg(&command);
         // Facts first, so the fixed names below always win.
         for (k, v) in &req.facts {
             cmd.env(var_name("CCP_", k), v);
@@ -137,7 +133,7 @@ impl RecoveryActions for ScriptActions {
             .env("CCP_NODE", &req.node)
             .env("CCP_CASE", &req.case_id)
             .env("CCP_ATTEMPT", req.attempt.to_string());
-        let run = match run_bounded(&mut cmd, self.timeout, TERM_GRACE) {
+        let run = match run_bounded(&mut cmd, &Limits::new(self.timeout, TERM_GRACE)) {
             Ok(r) => r,
             Err(e) => {
                 return ActionReport {

@@ -24,6 +24,7 @@
 //! back in the [`StepReport`], which the pipeline turns into a `deploy_step` event: cockpit and
 //! audit log.
 
+use crate::subprocess::{run_bounded, Limits};
 use ccp_config::DeployConfig;
 use ccp_core::domain::FixPlan;
 use ccp_core::locks::FenceGuard;
@@ -31,16 +32,9 @@ use ccp_core::ports::{
     patch_version, DeployAction, DeployStep, Deployer, PortError, PortResult, StepReport,
 };
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Read, Write};
-#[cfg(not(target_os = "linux"))]
-use std::os::fd::AsRawFd;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread;
+use std::io::Write;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How much of a command's output is kept: enough for the tail of a verbose `kubectl` run,
@@ -53,13 +47,6 @@ const ERROR_TAIL_LINES: usize = 5;
 /// Grace between SIGTERM and SIGKILL when a step is stopped: long enough for a tool to print why
 /// it stopped, short enough not to hold up the rollback.
 const DEFAULT_TERM_GRACE: Duration = Duration::from_secs(5);
-
-/// How long to keep reading output after the command exited, in case something it started in
-/// the background still holds the pipes; after that the leftovers are killed.
-const DRAIN_GRACE: Duration = Duration::from_secs(2);
-
-/// How often a running step is polled for exit.
-const POLL: Duration = Duration::from_millis(10);
 
 /// Why a script deployer cannot be built from a config. The config validator reports the same
 /// problems with file positions; this is the last line of defence for programmatic configs.
@@ -210,10 +197,7 @@ impl ScriptDeployer {
             .env("CCP_SERVICE", step.service)
             .env("CCP_VERSION", step.version)
             .env("CCP_PERCENT", step.percent.to_string())
-            .env("CCP_FENCE", step.fence.to_string())
-            .stdin(Stdio::null())
-            // Its own process group, so a timeout stops the command and everything it started.
-            .process_group(0);
+            .env("CCP_FENCE", step.fence.to_string());
         for var in ["CCP_INCIDENT", "CCP_PLAN_FILE", "CCP_PATCHED_FILE"] {
             cmd.env_remove(var);
         }
@@ -225,7 +209,12 @@ impl ScriptDeployer {
                 .env("CCP_PATCHED_FILE", &plan.file);
         }
         let started = Instant::now();
-        let run = match run_bounded(&mut cmd, self.timeout, self.term_grace) {
+        let limits = Limits {
+            head_bytes: 0,
+            tail_bytes: OUTPUT_TAIL_BYTES,
+            ..Limits::new(self.timeout, self.term_grace)
+        };
+        let run = match run_bounded(&mut cmd, &limits) {
             Ok(r) => r,
             Err(e) => return failed(format!("could not start `sh -c {command}`: {e}")),
         };
@@ -338,186 +327,9 @@ fn write_plan(plan: &FixPlan) -> std::io::Result<tempfile::NamedTempFile> {
     Ok(f)
 }
 
-/// The last `cap` bytes of everything written, stdout and stderr interleaved in arrival order.
-#[derive(Debug)]
-struct Tail {
-    bytes: Vec<u8>,
-    cap: usize,
-    dropped: usize,
-}
-
-impl Tail {
-    fn push(&mut self, chunk: &[u8]) {
-        self.bytes.extend_from_slice(chunk);
-        if self.bytes.len() > self.cap {
-            let excess = self.bytes.len() - self.cap;
-            self.bytes.drain(..excess);
-            self.dropped += excess;
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut start = 0;
-        if self.dropped > 0 {
-            // Do not start in the middle of a UTF-8 sequence.
-            while start < self.bytes.len() && (self.bytes[start] & 0xC0) == 0x80 {
-                start += 1;
-            }
-        }
-        let body = String::from_utf8_lossy(&self.bytes[start..]);
-        if self.dropped > 0 {
-            format!(
-                "[… {} earlier bytes not kept]\n{body}",
-                self.dropped + start
-            )
-        } else {
-            body.into_owned()
-        }
-    }
-}
-
-/// How a bounded run ended.
-pub(crate) struct Run {
-    pub(crate) status: Option<ExitStatus>,
-    pub(crate) timed_out: bool,
-    pub(crate) output: String,
-}
-
-/// One pipe for both stdout and stderr, like `2>&1`: what the operator reads must be in the
-/// order the tool wrote it, which two pipes read by two threads cannot promise. Both ends are
-/// close-on-exec, so commands other pipelines start at the same moment never inherit them (which
-/// would keep this step's output open); the child gets its own copies through `dup2`.
-fn output_pipe() -> std::io::Result<(File, OwnedFd)> {
-    let mut fds: [libc::c_int; 2] = [-1; 2];
-    #[cfg(target_os = "linux")]
-    // SAFETY: pipe2 writes two new descriptors into the array we pass and touches nothing else.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    #[cfg(not(target_os = "linux"))]
-    // SAFETY: as above; without pipe2 the flag is set right after, leaving a small window.
-    let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created by pipe and are owned by nothing else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    #[cfg(not(target_os = "linux"))]
-    for fd in [&read, &write] {
-        // SAFETY: fcntl on a descriptor we own.
-        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok((File::from(read), write))
-}
-
-/// Spawn `cmd` (already its own process group leader), capture its output into a bounded tail,
-/// and stop its whole group when `timeout` passes. Shared with the recovery actions' scripts.
-pub(crate) fn run_bounded(
-    cmd: &mut Command,
-    timeout: Duration,
-    grace: Duration,
-) -> std::io::Result<Run> {
-    let (reader, writer) = output_pipe()?;
-    cmd.stdout(Stdio::from(writer.try_clone()?))
-        .stderr(Stdio::from(writer));
-    let spawned = cmd.spawn();
-    // The command holds our copies of the write end until told otherwise; without this the
-    // reader would never see the end of the output.
-    cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    let mut child = spawned?;
-    let tail = Arc::new(Mutex::new(Tail {
-        bytes: Vec::new(),
-        cap: OUTPUT_TAIL_BYTES,
-        dropped: 0,
-    }));
-    let done = spawn_reader(reader, tail.clone());
-    let pgid = i32::try_from(child.id()).ok();
-    let deadline = Instant::now() + timeout;
-    let (status, timed_out) = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break (Some(status), false),
-            Ok(None) if Instant::now() < deadline => thread::sleep(POLL),
-            Ok(None) => break (stop_group(&mut child, pgid, grace), true),
-            Err(_) => break (stop_group(&mut child, pgid, grace), false),
-        }
-    };
-    // Background processes the command left behind may still hold the pipe open: give them a
-    // moment, then kill what is left of the group so the step ends and the reader finishes.
-    if done.recv_timeout(DRAIN_GRACE).is_err() {
-        signal_group(pgid, libc::SIGKILL);
-        let _ = done.recv_timeout(DRAIN_GRACE);
-    }
-    let output = guard(&tail).text();
-    Ok(Run {
-        status,
-        timed_out,
-        output,
-    })
-}
-
-/// Read the pipe into the tail on a thread (a chatty command must never block on a full pipe);
-/// the receiver hears when the pipe is closed by every writer (or the reader failed).
-fn spawn_reader(mut pipe: File, tail: Arc<Mutex<Tail>>) -> Receiver<()> {
-    let (tx, rx) = channel();
-    thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => guard(&tail).push(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        let _ = tx.send(());
-    });
-    rx
-}
-
-fn signal_group(pgid: Option<i32>, sig: libc::c_int) {
-    if let Some(pgid) = pgid.filter(|p| *p > 0) {
-        // SAFETY: killpg only sends a signal; the group is the one our child leads (it was
-        // spawned with process_group(0)), so nothing outside the step is touched.
-        unsafe {
-            libc::killpg(pgid, sig);
-        }
-    }
-}
-
-/// SIGTERM to the whole group, a grace period, then SIGKILL; returns how the leader ended.
-fn stop_group(child: &mut Child, pgid: Option<i32>, grace: Duration) -> Option<ExitStatus> {
-    signal_group(pgid, libc::SIGTERM);
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            // The leader is gone; make sure nothing it started survives the grace period.
-            signal_group(pgid, libc::SIGKILL);
-            return Some(status);
-        }
-        thread::sleep(POLL);
-    }
-    signal_group(pgid, libc::SIGKILL);
-    let _ = child.kill();
-    child.wait().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tail_keeps_the_end_and_says_what_it_dropped() {
-        let mut t = Tail {
-            bytes: Vec::new(),
-            cap: 8,
-            dropped: 0,
-        };
-        t.push(b"0123456789");
-        t.push("é!".as_bytes());
-        let s = t.text();
-        assert!(s.ends_with("789é!") || s.ends_with("89é!"), "{s}");
-        assert!(s.starts_with("[… "), "{s}");
-    }
 
     #[test]
     fn missing_commands_are_named() {

@@ -1,5 +1,8 @@
-//! The core: domain, state machine, pipeline, RCA, risk, gates, statistics. No I/O, no terminal,
-//! deterministic given its inputs; it reaches the world only through the traits in [`ports`].
+//! The core: domain, state machine, pipeline, RCA, risk, gates, statistics, stack-trace
+//! localization and fix templates. No I/O, no terminal, deterministic given its inputs; it reaches
+//! the world only through the traits in [`ports`], so every front-end and every backend can change
+//! without touching the decisions made here. Its `Cargo.toml` lists no async runtime, network,
+//! database or terminal crate, and `tests/layers.rs` keeps it so.
 
 pub mod bus;
 pub mod clock;

@@ -186,18 +186,33 @@ impl Check {
         })
     }
 
-    /// Every lock taken was given back.
+    /// At least one lock was taken, and every lock taken was given back by the owner that took
+    /// it, after taking it (a release of something never held counts as a fault too).
     pub fn locks_released() -> Self {
         Self::new("every lock taken is released", |evs| {
-            let taken = evs
-                .iter()
-                .filter(|e| matches!(&e.kind, EventKind::LockAcquired { .. }))
-                .count();
-            let released = evs
-                .iter()
-                .filter(|e| matches!(&e.kind, EventKind::LockReleased { .. }))
-                .count();
-            taken == released
+            let mut held: Vec<(&str, &str)> = Vec::new();
+            let mut taken = 0;
+            for e in evs {
+                match &e.kind {
+                    EventKind::LockAcquired {
+                        resource, owner, ..
+                    } => {
+                        taken += 1;
+                        held.push((resource, owner));
+                    }
+                    EventKind::LockReleased { resource, owner } => {
+                        let key = (resource.as_str(), owner.as_str());
+                        match held.iter().position(|h| *h == key) {
+                            Some(i) => {
+                                held.remove(i);
+                            }
+                            None => return false,
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            taken > 0 && held.is_empty()
         })
     }
 
@@ -223,5 +238,57 @@ impl Check {
                 }
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: EventKind) -> Event {
+        Event {
+            seq: 0,
+            ts: String::new(),
+            kind,
+            incident: "INC-1".into(),
+        }
+    }
+
+    fn take(resource: &str, owner: &str) -> Event {
+        ev(EventKind::LockAcquired {
+            resource: resource.into(),
+            owner: owner.into(),
+            fence: 1,
+            waited_ms: 0,
+        })
+    }
+
+    fn give(resource: &str, owner: &str) -> Event {
+        ev(EventKind::LockReleased {
+            resource: resource.into(),
+            owner: owner.into(),
+        })
+    }
+
+    #[test]
+    fn locks_released_needs_a_lock_and_each_one_back_from_its_holder() {
+        let c = Check::locks_released();
+        assert!(!c.holds(&[]), "no lock taken proves nothing");
+        assert!(c.holds(&[take("service:a", "me"), give("service:a", "me")]));
+        assert!(!c.holds(&[take("service:a", "me")]), "still held");
+        assert!(
+            !c.holds(&[
+                take("service:a", "me"),
+                take("incident:x", "me"),
+                give("service:a", "me"),
+                give("service:a", "me"),
+            ]),
+            "one released twice, the other never: the counts match but the locks do not"
+        );
+        assert!(
+            !c.holds(&[give("service:a", "me"), take("service:a", "me")]),
+            "released before it was taken"
+        );
+        assert!(!c.holds(&[take("service:a", "me"), give("service:a", "other")]));
     }
 }

@@ -68,7 +68,7 @@ pub struct ServeState {
     /// The KPIs.
     pub kpis: Kpis,
     /// Recent authenticated CI/CD deliveries; failed pipelines and deployments among them open
-    /// recovery cases (see `serve::recovery`).
+    /// recovery cases (see `ccp_app::cicd_desk`).
     pub ci_events: Vec<CiEvent>,
     #[serde(skip)]
     human_approved: BTreeMap<String, bool>,
