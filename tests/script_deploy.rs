@@ -632,8 +632,8 @@ fn a_pipeline_rolls_out_through_the_script() {
     for e in &run.events {
         vm.apply(e);
     }
-    assert_eq!(vm.canary.deploy_steps.len(), 3);
-    assert!(vm.canary.deploy_steps.iter().all(|d| d.ok));
+    assert_eq!(vm.run().rollout.deploy_steps.len(), 3);
+    assert!(vm.run().rollout.deploy_steps.iter().all(|d| d.ok));
 }
 
 #[test]
@@ -909,8 +909,8 @@ fn the_canary_pane_and_its_details_show_what_the_tool_printed() {
     {
         vm.apply(&ev(i as u64, kind));
     }
-    assert_eq!(vm.canary.deploy_steps.len(), 2);
-    assert!(!vm.canary.deploy_steps[1].ok);
+    assert_eq!(vm.run().rollout.deploy_steps.len(), 2);
+    assert!(!vm.run().rollout.deploy_steps[1].ok);
 
     let mut ui = UiState::new(vec![Theme::default_dark()], "fast", "tester");
     ui.follow = false;

@@ -174,7 +174,7 @@ fn compact_layout_has_a_tab_strip_and_the_focused_pane() {
 #[test]
 fn approval_dialog_explains_why_at_both_sizes() {
     let vm = vm_paused();
-    assert!(vm.approval.is_some());
+    assert!(vm.run().approval.is_some());
     for (w, h) in SIZES {
         let screen = render(&vm, &ui(), w, h);
         for want in [
@@ -388,7 +388,8 @@ fn a_rolled_back_run_shows_the_exit_path() {
         assert!(screen.contains(want), "missing {want:?}\n{screen}");
     }
     assert_eq!(
-        vm.canary.traffic_pct, 0,
+        vm.run().rollout.traffic_pct,
+        0,
         "traffic is back on the old version"
     );
 }

@@ -547,7 +547,7 @@ fn build(spec: TreeFile, file: &str) -> Result<Tree, Issue> {
 fn unknown_id(key: &str, target: &str, ids: &[&str]) -> String {
     let near = ids
         .iter()
-        .map(|i| (edit_distance(i, target), *i))
+        .map(|i| (ccp_config::levenshtein(i, target), *i))
         .filter(|(d, _)| *d <= 2)
         .min();
     let hint = match near {
@@ -555,20 +555,6 @@ fn unknown_id(key: &str, target: &str, ids: &[&str]) -> String {
         None => format!("; nodes: {}", ids.join(", ")),
     };
     format!("`{key}` names `{target}`, which is not a node of this tree{hint}")
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// One node: the keys its type needs and allows, then the typed node.

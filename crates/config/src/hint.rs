@@ -3,22 +3,9 @@
 //! Most config mistakes are typos; naming the intended key saves the operator
 //! a trip to the docs in the middle of an incident.
 
-/// Classic Levenshtein edit distance over characters.
-pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = prev[j] + usize::from(ca != *cb);
-            let best = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
-            cur.push(best);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+/// Edit distance over characters: strsim's (already in the tree through clap), one
+/// implementation for every "did you mean" in ccp.
+pub use strsim::levenshtein;
 
 /// The candidates that `word` plausibly is a typo of, best first.
 ///

@@ -20,6 +20,7 @@ mod subst;
 mod validate;
 
 pub use error::{ConfigError, ErrorKind, Position};
+pub use hint::levenshtein;
 pub use load::{check_file, load_file, load_str, process_env};
 pub use load::{invalid_at, load_yaml_str};
 pub use schema::{

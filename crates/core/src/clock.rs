@@ -105,6 +105,13 @@ pub fn seconds_between(from: &str, to: &str) -> Option<f64> {
     Some((b - a).as_seconds_f64())
 }
 
+/// Milliseconds since the epoch of a Contract `ts`; `None` when it does not parse.
+pub fn parse_rfc3339_ms(ts: &str) -> Option<Millis> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(ts, &Rfc3339).ok()?;
+    Millis::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// `YYYYMMDD` of a pipeline time, for incident ids.
 pub fn yyyymmdd(ms: Millis) -> String {
     let (y, m, d) = civil_from_days(ms.div_euclid(1000).div_euclid(86_400));

@@ -20,6 +20,7 @@ pub mod notice;
 pub mod override_rules;
 pub mod pipeline;
 pub mod ports;
+pub mod projection;
 pub mod rca;
 pub mod risk;
 pub mod state;

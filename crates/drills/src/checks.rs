@@ -2,6 +2,7 @@
 //! so a failing row in `ccp inject` says what went wrong, not just that something did.
 
 use ccp_core::events::{Event, EventKind};
+use ccp_core::projection::{IncidentState, Projection};
 use ccp_core::state::State;
 
 type Test = Box<dyn Fn(&[Event]) -> bool + Send + Sync>;
@@ -48,21 +49,28 @@ impl Check {
         }
     }
 
+    /// A check on the incident's facts as core's projection folds them (the run's newest
+    /// incident), rather than on the events one by one.
+    pub fn on_incident(
+        what: impl Into<String>,
+        test: impl Fn(&IncidentState) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(what, move |evs| {
+            Projection::of(evs).latest().is_some_and(&test)
+        })
+    }
+
     /// The incident was opened on `service`.
     pub fn incident_on(service: &'static str) -> Self {
-        Self::new(format!("the incident is opened on {service}"), move |evs| {
-            evs.iter().any(
-                |e| matches!(&e.kind, EventKind::IncidentOpened { service: s, .. } if s == service),
-            )
+        Self::on_incident(format!("the incident is opened on {service}"), move |i| {
+            i.service == service && !i.opened_ts.is_empty()
         })
     }
 
     /// RCA ranked `service` first.
     pub fn rca_top(service: &'static str) -> Self {
-        Self::new(format!("RCA ranks {service} first"), move |evs| {
-            evs.iter().any(|e| {
-                matches!(&e.kind, EventKind::RcaRanked { candidates } if candidates.first().is_some_and(|c| c.service == service))
-            })
+        Self::on_incident(format!("RCA ranks {service} first"), move |i| {
+            i.root_service() == Some(service)
         })
         .explained(|evs| {
             evs.iter()
@@ -83,49 +91,37 @@ impl Check {
 
     /// The run passed through `state`.
     pub fn reached(state: State) -> Self {
-        Self::new(format!("the run reaches {state}"), move |evs| {
-            evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::StateChanged { to, .. } if *to == state))
+        Self::on_incident(format!("the run reaches {state}"), move |i| {
+            i.reached(state)
         })
     }
 
     /// The run never entered `state`.
     pub fn never(state: State) -> Self {
-        Self::new(format!("the run never enters {state}"), move |evs| {
-            !evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::StateChanged { to, .. } if *to == state))
+        Self::on_incident(format!("the run never enters {state}"), move |i| {
+            !i.reached(state)
         })
     }
 
     /// No traffic ever went to a new version.
     pub fn nothing_deployed() -> Self {
-        Self::new("no traffic is shifted to a new version", |evs| {
-            !evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::Deployed { .. }))
+        Self::on_incident("no traffic is shifted to a new version", |i| {
+            i.rollout.max_percent == 0
         })
     }
 
     /// The highest traffic share the new version got is exactly `pct`.
     pub fn max_deployed(pct: u8) -> Self {
-        Self::new(
+        Self::on_incident(
             format!("the new version gets at most {pct}% of traffic, and does get it"),
-            move |evs| {
-                evs.iter()
-                    .filter_map(|e| match &e.kind {
-                        EventKind::Deployed { percent, .. } => Some(*percent),
-                        _ => None,
-                    })
-                    .max()
-                    == Some(pct)
-            },
+            move |i| pct > 0 && i.rollout.max_percent == pct,
         )
     }
 
     /// Traffic went back to the old version.
     pub fn rolled_back() -> Self {
-        Self::new("traffic is rolled back to the previous version", |evs| {
-            evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::RolledBack { .. }))
+        Self::on_incident("traffic is rolled back to the previous version", |i| {
+            !i.rollout.rollbacks.is_empty()
         })
     }
 
@@ -143,9 +139,8 @@ impl Check {
 
     /// The run never asked a human.
     pub fn no_human_needed() -> Self {
-        Self::new("no human approval is requested", |evs| {
-            !evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::AwaitingApproval { .. }))
+        Self::on_incident("no human approval is requested", |i| {
+            i.approvals_requested == 0
         })
     }
 
@@ -171,48 +166,26 @@ impl Check {
 
     /// Some gate named `gate` failed.
     pub fn gate_failed(gate: &'static str) -> Self {
-        Self::new(format!("the {gate} gate fails"), move |evs| {
-            evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::GateResult(g) if g.gate == gate && !g.passed))
+        Self::on_incident(format!("the {gate} gate fails"), move |i| {
+            i.gates.iter().any(|g| g.gate == gate && !g.passed)
         })
     }
 
     /// A verification in `phase` ended with `verdict`.
     pub fn verdict(phase: &'static str, verdict: &'static str) -> Self {
-        Self::new(format!("verification {phase} says {verdict}"), move |evs| {
-            evs.iter().any(|e| {
-                matches!(&e.kind, EventKind::Verification { phase: p, verdict: v, .. } if p == phase && v == verdict)
-            })
+        Self::on_incident(format!("verification {phase} says {verdict}"), move |i| {
+            i.rollout
+                .verdicts
+                .iter()
+                .any(|v| v.phase == phase && v.verdict == verdict)
         })
     }
 
     /// At least one lock was taken, and every lock taken was given back by the owner that took
     /// it, after taking it (a release of something never held counts as a fault too).
     pub fn locks_released() -> Self {
-        Self::new("every lock taken is released", |evs| {
-            let mut held: Vec<(&str, &str)> = Vec::new();
-            let mut taken = 0;
-            for e in evs {
-                match &e.kind {
-                    EventKind::LockAcquired {
-                        resource, owner, ..
-                    } => {
-                        taken += 1;
-                        held.push((resource, owner));
-                    }
-                    EventKind::LockReleased { resource, owner } => {
-                        let key = (resource.as_str(), owner.as_str());
-                        match held.iter().position(|h| *h == key) {
-                            Some(i) => {
-                                held.remove(i);
-                            }
-                            None => return false,
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            taken > 0 && held.is_empty()
+        Self::on_incident("every lock taken is released", |i| {
+            i.locks_taken > 0 && i.locks.is_empty() && i.unmatched_releases == 0
         })
     }
 

@@ -63,7 +63,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         Action::Close => {
             if ui.overlay.is_some() {
                 ui.overlay = None;
-            } else if vm.approval.is_some() && !ui.approval_hidden {
+            } else if vm.run().approval.is_some() && !ui.approval_hidden {
                 ui.approval_hidden = true;
                 ui.say(
                     "approval dialog hidden: a approve · r reject · c brings it back",
@@ -77,7 +77,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         Action::FocusPrev => focus(ui, ui.focus.prev()),
         Action::Follow => {
             ui.follow = true;
-            if let Some(s) = vm.state {
+            if let Some(s) = vm.run().state {
                 ui.focus = Pane::for_state(s);
             }
             ui.say("focus follows the pipeline", Status::Info);
@@ -108,7 +108,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         }
         Action::Approve | Action::Reject => return decide(ui, vm, action == Action::Approve),
         Action::Comment => {
-            if vm.approval.is_some() {
+            if vm.run().approval.is_some() {
                 ui.approval_hidden = false;
                 ui.overlay = None;
                 ui.editing_comment = true;
@@ -116,7 +116,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
                 ui.say("nothing is waiting for approval", Status::Muted);
             }
         }
-        Action::PauseResume => return pause_resume(ui, vm, !vm.paused),
+        Action::PauseResume => return pause_resume(ui, vm, !vm.run().paused),
         Action::Filter => ui.prompt = Some(Prompt::Filter(ui.filter.clone())),
         Action::CommandLine => ui.prompt = Some(Prompt::Command(String::new())),
         Action::CycleTheme => {
@@ -140,7 +140,7 @@ fn focus(ui: &mut UiState, p: Pane) {
 }
 
 fn decide(ui: &mut UiState, vm: &ViewModel, approve: bool) -> Vec<Effect> {
-    if vm.approval.is_none() {
+    if vm.run().approval.is_none() {
         ui.say("nothing is waiting for approval", Status::Muted);
         return vec![];
     }
@@ -166,7 +166,7 @@ fn decide(ui: &mut UiState, vm: &ViewModel, approve: bool) -> Vec<Effect> {
 }
 
 fn pause_resume(ui: &mut UiState, vm: &ViewModel, pause: bool) -> Vec<Effect> {
-    if vm.finished.is_some() || vm.state.is_none() {
+    if vm.run().finished.is_some() || vm.run().state.is_none() {
         ui.say("no pipeline is running", Status::Muted);
         return vec![];
     }
@@ -316,12 +316,16 @@ fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
 /// How many selectable rows a pane has (for clamping the selection).
 pub fn rows(ui: &UiState, vm: &ViewModel, p: Pane) -> usize {
     match p {
-        Pane::Incidents => vm.incidents.len(),
-        Pane::Graph => navigation_order(&vm.services, &vm.edges).len(),
-        Pane::Rca => vm.rca.len(),
-        Pane::Diff => vm.fix.as_ref().map_or(0, |f| f.diff.lines().count() + 2),
-        Pane::Gates => vm.gates.len(),
-        Pane::Canary => vm.canary.verdicts.len(),
+        Pane::Incidents => vm.incidents().len(),
+        Pane::Graph => navigation_order(vm.services(), vm.edges()).len(),
+        Pane::Rca => vm.run().rca.len(),
+        Pane::Diff => vm
+            .run()
+            .fix
+            .as_ref()
+            .map_or(0, |f| f.diff.lines().count() + 2),
+        Pane::Gates => vm.run().gates.len(),
+        Pane::Canary => vm.run().rollout.verdicts.len(),
         Pane::Timeline => filtered_timeline(ui, vm).len(),
     }
 }
@@ -363,16 +367,16 @@ fn move_sel(ui: &mut UiState, vm: &ViewModel, delta: isize) {
 /// reason (the approval was answered elsewhere).
 pub fn after_event(ui: &mut UiState, vm: &ViewModel) {
     if ui.follow {
-        if let Some(s) = vm.state {
+        if let Some(s) = vm.run().state {
             ui.focus = Pane::for_state(s);
         }
     }
-    if vm.approval.is_none() {
+    if vm.run().approval.is_none() {
         ui.editing_comment = false;
         ui.approval_hidden = false;
     }
     // A fresh approval request takes over the screen; only the help overlay stays on top.
-    if vm.approval.is_some() && !ui.approval_hidden && ui.overlay != Some(Overlay::Help) {
+    if vm.run().approval.is_some() && !ui.approval_hidden && ui.overlay != Some(Overlay::Help) {
         ui.overlay = None;
     }
 }

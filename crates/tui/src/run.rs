@@ -249,7 +249,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                 }
             }
             if ui.quit {
-                let running = vm.finished.is_none() && vm.state.is_some() && !pipeline_gone;
+                let running = vm.run().finished.is_none() && vm.run().state.is_some() && !pipeline_gone;
                 match quitting_since {
                     None if running && commands.is_some() => {
                         if let Some(c) = &commands {
@@ -271,10 +271,10 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                 }
             }
             let animating = commands.is_some()
-                && vm.finished.is_none()
-                && vm.state.is_some()
-                && !vm.paused
-                && vm.approval.is_none();
+                && vm.run().finished.is_none()
+                && vm.run().state.is_some()
+                && !vm.run().paused
+                && vm.run().approval.is_none();
             let wake = tokio::select! {
                 w = rx.recv() => w,
                 _ = tokio::time::sleep(Duration::from_millis(500)), if quitting_since.is_some() => continue,
@@ -331,7 +331,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
     }
     drop(guard);
     result?;
-    Ok(vm.finished.map(|f| f.outcome))
+    Ok(vm.run().outcome())
 }
 
 /// The view model after the first `pos` recorded events.

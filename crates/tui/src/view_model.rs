@@ -1,154 +1,18 @@
 //! What the cockpit shows, folded from pipeline Events and nothing else. The cockpit never asks an
 //! adapter anything: if it is on the screen, it came through an Event, so a replay of the audit log
-//! draws exactly what the live run drew.
+//! (or a stream from `ccp serve`) draws exactly what the live run drew.
+//!
+//! The facts come from core's one projection; this module adds only what is the cockpit's own:
+//! the timeline's rows with their colour hints, and a version to redraw on change.
 
 use crate::theme::Status;
-use ccp_core::domain::{Outcome, RcaCandidate, ServiceHealth, Severity, WindowStats};
+use ccp_core::domain::{Outcome, ServiceHealth};
 use ccp_core::event_text as text;
-use ccp_core::events::{Event, EventKind, GateOutcome};
+use ccp_core::events::{Event, EventKind};
 use ccp_core::explain::Justification;
+use ccp_core::projection::{IncidentState, Projection, Verdict};
 use ccp_core::state::State;
-use ccp_core::stats::judge::MetricResult;
-
-/// One row of the Incidents pane.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncidentRow {
-    /// `INC-…`.
-    pub id: String,
-    /// Service the first alert named.
-    pub service: String,
-    /// Severity of the first alert.
-    pub severity: Severity,
-    /// One-line title.
-    pub title: String,
-    /// Current pipeline state of this incident.
-    pub state: State,
-    /// When it opened (ms since the epoch, pipeline clock).
-    pub opened_ms: i64,
-    /// Outcome once finished.
-    pub outcome: Option<Outcome>,
-}
-
-/// Where the fault is in code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocationView {
-    /// Repository-relative file.
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// Function.
-    pub function: String,
-    /// Exception and message, e.g. `AttributeError: 'NoneType' object…`.
-    pub error: String,
-    /// `1b7919b by Dana Okafor`, when blame worked.
-    pub blame: Option<String>,
-}
-
-/// The proposed patch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixView {
-    /// Template name (`null_check`).
-    pub template: String,
-    /// File patched.
-    pub file: String,
-    /// Line patched.
-    pub line: u32,
-    /// Why this patch.
-    pub description: String,
-    /// Lines added.
-    pub added: u32,
-    /// Lines removed.
-    pub removed: u32,
-    /// The unified diff.
-    pub diff: String,
-}
-
-/// Metrics of one canary step (or the final verification window).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepMetrics {
-    /// `CANARY_10`, `CANARY_50`, `CANARY_100`, `VERIFICATION`.
-    pub step: String,
-    /// Traffic on the new version.
-    pub percent: u8,
-    /// Baseline summary.
-    pub baseline: WindowStats,
-    /// Canary summary.
-    pub canary: WindowStats,
-    /// Index into the series where this step's seconds start (for step markers on charts).
-    pub series_start: usize,
-}
-
-/// One statistical verdict.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VerdictView {
-    /// `health_check_10`, `final`.
-    pub phase: String,
-    /// `pass` / `fail` / `inconclusive`.
-    pub verdict: String,
-    /// Voting score.
-    pub score: f64,
-    /// Why.
-    pub reason: String,
-    /// Per-signal statistics (p-values, medians, CIs).
-    pub metrics: Vec<MetricResult>,
-}
-
-/// One step an external deploy tool ran (`deploy_step`), as the Canary pane and its details show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeployStepView {
-    /// `shift`, `promote`, `rollback`.
-    pub action: String,
-    /// Traffic share the step aimed for.
-    pub percent: u8,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// Exit code; `None` when the command was killed.
-    pub exit_code: Option<i32>,
-    /// How long it ran, ms.
-    pub duration_ms: u64,
-    /// The command line.
-    pub command: String,
-    /// End of what it printed.
-    pub output: String,
-    /// Why it failed.
-    pub error: Option<String>,
-}
-
-/// Everything the Canary pane charts.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CanaryView {
-    /// Traffic currently on the new version.
-    pub traffic_pct: u8,
-    /// Steps observed so far.
-    pub steps: Vec<StepMetrics>,
-    /// Per-second error rates, all steps concatenated.
-    pub baseline_errors: Vec<f64>,
-    /// Same for the canary.
-    pub canary_errors: Vec<f64>,
-    /// Per-second p99 latency, ms, baseline.
-    pub baseline_p99: Vec<f64>,
-    /// Same for the canary.
-    pub canary_p99: Vec<f64>,
-    /// Verdicts, oldest first.
-    pub verdicts: Vec<VerdictView>,
-    /// Steps run by an external deploy tool, oldest first (empty with the simulated fleet).
-    pub deploy_steps: Vec<DeployStepView>,
-}
-
-/// Why the pipeline is waiting for a human.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApprovalRequest {
-    /// Reasons review is required (risk factors, override conditions, policy).
-    pub reasons: Vec<String>,
-    /// Risk score in [0,1].
-    pub risk_score: f64,
-    /// Rollout strategy the risk score chose.
-    pub strategy: String,
-    /// One-line patch summary.
-    pub diff_summary: String,
-    /// `12/12 gates passed`.
-    pub gates_summary: String,
-}
+use std::sync::LazyLock;
 
 /// One row of the Timeline pane.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,313 +33,77 @@ pub struct TimelineEntry {
     pub justification: Option<Justification>,
 }
 
-/// A lock the pipeline holds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LockView {
-    /// `service:payment-service`.
-    pub resource: String,
-    /// Holder.
-    pub owner: String,
-    /// Fencing token.
-    pub fence: u64,
-}
-
-/// How the run ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FinishedView {
-    /// Outcome.
-    pub outcome: Outcome,
-    /// Final state.
-    pub state: State,
-    /// Why.
-    pub reason: String,
-}
-
 /// Everything the cockpit draws. `apply` is the only way it changes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewModel {
-    /// Incidents, newest last.
-    pub incidents: Vec<IncidentRow>,
-    /// Current state of the active incident.
-    pub state: Option<State>,
-    /// States visited, with the pipeline time they were entered.
-    pub path: Vec<(State, i64)>,
-    /// Services with their health.
-    pub services: Vec<ServiceHealth>,
-    /// Calls, caller → callee.
-    pub edges: Vec<(String, String)>,
-    /// Root-cause candidates, best first.
-    pub rca: Vec<RcaCandidate>,
-    /// Localized fault.
-    pub location: Option<LocationView>,
-    /// Proposed patch.
-    pub fix: Option<FixView>,
-    /// Gate results in order.
-    pub gates: Vec<GateOutcome>,
-    /// Canary observations.
-    pub canary: CanaryView,
+    /// Every incident and the fleet, folded by core's projection.
+    pub projection: Projection,
     /// Every event, summarised.
     pub timeline: Vec<TimelineEntry>,
-    /// Set while the pipeline waits at PAUSED_FOR_HUMAN_REVIEW.
-    pub approval: Option<ApprovalRequest>,
-    /// The human decision, once made: (decision, actor, comment).
-    pub decision: Option<(String, String, String)>,
-    /// Locks held now.
-    pub locks: Vec<LockView>,
-    /// The operator paused the pipeline.
-    pub paused: bool,
-    /// Set when the run is over.
-    pub finished: Option<FinishedView>,
-    /// Pipeline clock: time of the latest event, ms since the epoch.
-    pub now_ms: i64,
-    /// Refused transitions (should stay empty; shown loudly if not).
-    pub refused: Vec<String>,
     /// Bumped on every applied event, so the loop redraws only on change.
     pub version: u64,
 }
+
+/// What the panes show before any incident has opened.
+static NO_INCIDENT: LazyLock<IncidentState> = LazyLock::new(IncidentState::default);
 
 impl ViewModel {
     /// Fold one event in.
     pub fn apply(&mut self, ev: &Event) {
         self.version += 1;
-        if let Some(ms) = parse_ts(&ev.ts) {
-            self.now_ms = self.now_ms.max(ms);
-        }
         self.timeline.push(timeline_entry(ev));
-        match &ev.kind {
-            EventKind::IncidentOpened {
-                service,
-                severity,
-                title,
-                ..
-            } => {
-                self.incidents.push(IncidentRow {
-                    id: ev.incident.clone(),
-                    service: service.clone(),
-                    severity: *severity,
-                    title: title.clone(),
-                    state: State::Detected,
-                    opened_ms: parse_ts(&ev.ts).unwrap_or(self.now_ms),
-                    outcome: None,
-                });
-                self.state = Some(State::Detected);
-                self.path = vec![(State::Detected, self.now_ms)];
-            }
-            EventKind::Topology { services, edges } => {
-                self.services = services.clone();
-                self.edges = edges.clone();
-            }
-            EventKind::StateChanged { to, .. } => {
-                self.state = Some(*to);
-                self.path.push((*to, self.now_ms));
-                if let Some(row) = self.incident_mut(&ev.incident) {
-                    row.state = *to;
-                }
-                if *to != State::PausedForHumanReview {
-                    self.approval = None;
-                }
-            }
-            EventKind::TransitionRefused { reason, .. } => self.refused.push(reason.clone()),
-            EventKind::RcaRanked { candidates } => self.rca = candidates.clone(),
-            EventKind::Localized {
-                file,
-                line,
-                function,
-                exception,
-                message,
-                blame_commit,
-                blame_author,
-                ..
-            } => {
-                self.location = Some(LocationView {
-                    file: file.clone(),
-                    line: *line,
-                    function: function.clone(),
-                    error: format!("{exception}: {message}"),
-                    blame: match (blame_commit, blame_author) {
-                        (Some(c), Some(a)) => Some(format!("{c} by {a}")),
-                        (Some(c), None) => Some(c.clone()),
-                        _ => None,
-                    },
-                })
-            }
-            EventKind::FixProposed {
-                template,
-                file,
-                line,
-                description,
-                lines_added,
-                lines_removed,
-                diff,
-            } => {
-                self.fix = Some(FixView {
-                    template: template.clone(),
-                    file: file.clone(),
-                    line: *line,
-                    description: description.clone(),
-                    added: *lines_added,
-                    removed: *lines_removed,
-                    diff: diff.clone(),
-                })
-            }
-            EventKind::GateResult(g) => self.gates.push(g.clone()),
-            EventKind::AwaitingApproval {
-                reasons,
-                risk_score,
-                strategy,
-                diff_summary,
-                gates_summary,
-            } => {
-                self.approval = Some(ApprovalRequest {
-                    reasons: reasons.clone(),
-                    risk_score: *risk_score,
-                    strategy: strategy.clone(),
-                    diff_summary: diff_summary.clone(),
-                    gates_summary: gates_summary.clone(),
-                })
-            }
-            EventKind::Approval {
-                decision,
-                actor,
-                comment,
-            } => {
-                self.approval = None;
-                self.decision = Some((decision.clone(), actor.clone(), comment.clone()));
-            }
-            EventKind::LockAcquired {
-                resource,
-                owner,
-                fence,
-                ..
-            } => self.locks.push(LockView {
-                resource: resource.clone(),
-                owner: owner.clone(),
-                fence: *fence,
-            }),
-            EventKind::LockReleased { resource, .. } => {
-                self.locks.retain(|l| &l.resource != resource)
-            }
-            EventKind::Deployed { percent, .. } => self.canary.traffic_pct = *percent,
-            EventKind::DeployStep {
-                action,
-                percent,
-                command,
-                ok,
-                exit_code,
-                duration_ms,
-                output,
-                error,
-                ..
-            } => self.canary.deploy_steps.push(DeployStepView {
-                action: action.clone(),
-                percent: *percent,
-                ok: *ok,
-                exit_code: *exit_code,
-                duration_ms: *duration_ms,
-                command: command.clone(),
-                output: output.clone(),
-                error: error.clone(),
-            }),
-            EventKind::CanaryMetrics {
-                step,
-                percent,
-                baseline,
-                canary,
-                canary_error_series,
-                baseline_error_series,
-                canary_p99_series,
-                baseline_p99_series,
-            } => {
-                let c = &mut self.canary;
-                c.steps.push(StepMetrics {
-                    step: step.clone(),
-                    percent: *percent,
-                    baseline: *baseline,
-                    canary: *canary,
-                    series_start: c.canary_errors.len(),
-                });
-                // Align the two series on the same seconds so the chart compares like with like.
-                let n = canary_error_series.len().max(baseline_error_series.len());
-                c.canary_errors.extend(pad(canary_error_series, n));
-                c.baseline_errors.extend(pad(baseline_error_series, n));
-                c.canary_p99.extend(pad(canary_p99_series, n));
-                c.baseline_p99.extend(pad(baseline_p99_series, n));
-            }
-            EventKind::Verification {
-                phase,
-                verdict,
-                score,
-                reason,
-                metrics,
-            } => self.canary.verdicts.push(VerdictView {
-                phase: phase.clone(),
-                verdict: verdict.clone(),
-                score: *score,
-                reason: reason.clone(),
-                metrics: metrics.clone(),
-            }),
-            EventKind::RolledBack { .. } => self.canary.traffic_pct = 0,
-            EventKind::PipelinePaused { .. } => self.paused = true,
-            EventKind::PipelineResumed { .. } => self.paused = false,
-            EventKind::Finished {
-                outcome,
-                state,
-                reason,
-            } => {
-                self.paused = false;
-                self.approval = None;
-                if let Some(row) = self.incident_mut(&ev.incident) {
-                    row.outcome = Some(*outcome);
-                    row.state = *state;
-                }
-                self.finished = Some(FinishedView {
-                    outcome: *outcome,
-                    state: *state,
-                    reason: reason.clone(),
-                });
-            }
-            EventKind::AlertReceived { .. }
-            | EventKind::AlertResolved { .. }
-            | EventKind::FixCommitted { .. }
-            | EventKind::Decision { .. }
-            | EventKind::Note { .. }
-            | EventKind::NotificationSent { .. } => {}
-        }
+        self.projection.apply(ev);
     }
 
-    fn incident_mut(&mut self, id: &str) -> Option<&mut IncidentRow> {
-        self.incidents.iter_mut().find(|r| r.id == id)
+    /// The incident on screen (the newest), or an empty one before any opened.
+    pub fn run(&self) -> &IncidentState {
+        self.projection.latest().unwrap_or(&NO_INCIDENT)
     }
 
-    /// The incident on screen (the newest).
-    pub fn active_incident(&self) -> Option<&IncidentRow> {
-        self.incidents.last()
+    /// Incidents, oldest first.
+    pub fn incidents(&self) -> &[IncidentState] {
+        self.projection.incidents()
+    }
+
+    /// The incident on screen (the newest), if one has opened.
+    pub fn active_incident(&self) -> Option<&IncidentState> {
+        self.projection.latest()
+    }
+
+    /// Services with their health, as last reported.
+    pub fn services(&self) -> &[ServiceHealth] {
+        &self.projection.services
+    }
+
+    /// Calls, caller → callee.
+    pub fn edges(&self) -> &[(String, String)] {
+        &self.projection.edges
+    }
+
+    /// Pipeline clock: time of the latest event, ms since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.projection.now_ms
     }
 
     /// Suspected root cause: the top RCA candidate.
     pub fn root_service(&self) -> Option<&str> {
-        self.rca.first().map(|c| c.service.as_str())
+        self.run().root_service()
     }
 
     /// Whether something is changing production right now (quitting should ask first).
     pub fn operation_in_flight(&self) -> bool {
-        self.finished.is_none() && self.state.is_some()
+        self.run().finished.is_none() && self.run().state.is_some()
     }
 
     /// The latest verdict, if any.
-    pub fn last_verdict(&self) -> Option<&VerdictView> {
-        self.canary.verdicts.last()
+    pub fn last_verdict(&self) -> Option<&Verdict> {
+        self.run().rollout.verdicts.last()
     }
-}
-
-fn pad(v: &[f64], n: usize) -> impl Iterator<Item = f64> + '_ {
-    v.iter().copied().chain(std::iter::repeat(f64::NAN)).take(n)
 }
 
 /// Milliseconds since the epoch of an RFC 3339 timestamp.
 pub fn parse_ts(ts: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    ccp_core::clock::parse_rfc3339_ms(ts)
 }
 
 fn timeline_entry(ev: &Event) -> TimelineEntry {
@@ -552,7 +180,7 @@ pub fn state_status(s: State) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ccp_core::domain::Severity;
+    use ccp_core::domain::{Severity, WindowStats};
 
     fn ev(seq: u64, kind: EventKind) -> Event {
         Event {
@@ -582,7 +210,7 @@ mod tests {
                 to: State::Analyzing,
             },
         ));
-        assert_eq!(vm.incidents[0].state, State::Analyzing);
+        assert_eq!(vm.incidents()[0].state, Some(State::Analyzing));
         vm.apply(&ev(
             2,
             EventKind::AwaitingApproval {
@@ -593,7 +221,7 @@ mod tests {
                 gates_summary: "g".into(),
             },
         ));
-        assert!(vm.approval.is_some());
+        assert!(vm.run().approval.is_some());
         vm.apply(&ev(
             3,
             EventKind::Approval {
@@ -602,8 +230,8 @@ mod tests {
                 comment: "ok".into(),
             },
         ));
-        assert!(vm.approval.is_none());
-        assert_eq!(vm.decision.as_ref().map(|d| d.1.as_str()), Some("dana"));
+        assert!(vm.run().approval.is_none());
+        assert_eq!(vm.run().decision().map(|d| d.actor.as_str()), Some("dana"));
         vm.apply(&ev(
             4,
             EventKind::Finished {
@@ -612,12 +240,15 @@ mod tests {
                 reason: "done".into(),
             },
         ));
-        assert_eq!(vm.incidents[0].outcome, Some(Outcome::Resolved));
+        assert_eq!(vm.incidents()[0].outcome(), Some(Outcome::Resolved));
         assert!(!vm.operation_in_flight());
         assert_eq!(vm.timeline.len(), 5);
         assert_eq!(vm.timeline[1].label, "state");
         assert_eq!(vm.version, 5);
-        assert_eq!(vm.now_ms, parse_ts("2026-11-23T10:00:04.000Z").unwrap_or(0));
+        assert_eq!(
+            vm.now_ms(),
+            parse_ts("2026-11-23T10:00:04.000Z").unwrap_or(0)
+        );
     }
 
     #[test]
@@ -637,7 +268,7 @@ mod tests {
                 baseline_p99_series: vec![100.0, 100.0, 100.0],
             },
         ));
-        let c = &vm.canary;
+        let c = &vm.run().rollout;
         assert_eq!(c.canary_errors.len(), 3);
         assert_eq!(c.baseline_errors.len(), 3);
         assert_eq!(c.canary_p99.len(), 3);
@@ -664,7 +295,7 @@ mod tests {
                 error: Some("exited with code 7".into()),
             },
         ));
-        let d = &vm.canary.deploy_steps[0];
+        let d = &vm.run().rollout.deploy_steps[0];
         assert_eq!((d.action.as_str(), d.percent, d.ok), ("shift", 50, false));
         assert_eq!(d.exit_code, Some(7));
         let t = &vm.timeline[0];
@@ -690,7 +321,7 @@ mod tests {
                 waited_ms: 0,
             },
         ));
-        assert_eq!(vm.locks.len(), 1);
+        assert_eq!(vm.run().locks.len(), 1);
         vm.apply(&ev(
             1,
             EventKind::LockReleased {
@@ -698,6 +329,6 @@ mod tests {
                 owner: "ccp".into(),
             },
         ));
-        assert!(vm.locks.is_empty());
+        assert!(vm.run().locks.is_empty());
     }
 }

@@ -2,10 +2,10 @@
 //! that survives `kill -9`: every event is appended (and fsync'd) before anything acts on it, so
 //! the last state an incident's records show is at least as far as the process really got.
 
+use ccp_audit::replay::event_of;
 use ccp_audit::AuditRecord;
+use ccp_core::projection::{IncidentState, Projection};
 use ccp_core::state::State;
-use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// One incident's progress as the log shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,66 +35,30 @@ impl IncidentTrail {
     }
 }
 
-fn data_str<'a>(d: &'a Value, key: &str) -> Option<&'a str> {
-    d.get(key).and_then(Value::as_str)
-}
-
-fn state_of(v: Option<&Value>) -> Option<State> {
-    v.cloned().and_then(|v| serde_json::from_value(v).ok())
-}
-
-/// Every incident in the log with how far it got, in order of first appearance.
+/// Every incident in the log with how far it got, in order of first appearance. The records are
+/// read back as the events they were written from and folded by core's projection, the same fold
+/// the cockpit and `ccp serve` use, so recovery acts on exactly what an operator saw.
 pub fn trails(records: &[AuditRecord]) -> Vec<IncidentTrail> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_id: BTreeMap<String, IncidentTrail> = BTreeMap::new();
+    let mut p = Projection::default();
     for r in records {
-        let Some(id) = data_str(&r.data, "incident").filter(|s| !s.is_empty()) else {
-            continue;
-        };
-        let t = by_id.entry(id.to_string()).or_insert_with(|| {
-            order.push(id.to_string());
-            IncidentTrail {
-                incident: id.to_string(),
-                ..IncidentTrail::default()
-            }
-        });
-        t.last_seq = r.seq;
-        let d = &r.data;
-        match r.kind.as_str() {
-            "incident_opened" => t.service = data_str(d, "service").map(str::to_string),
-            "state_changed" => {
-                if let Some(s) = state_of(d.get("to")) {
-                    t.last_state = Some(s);
-                }
-            }
-            "deployed" => {
-                let pct = d.get("percent").and_then(Value::as_u64).unwrap_or(0);
-                t.deployed_percent = t.deployed_percent.max(pct.min(100) as u8);
-                if t.service.is_none() {
-                    t.service = data_str(d, "service").map(str::to_string);
-                }
-            }
-            "rolled_back" => t.deployed_percent = 0,
-            "lock_acquired" => {
-                if let Some(res) = data_str(d, "resource") {
-                    t.held_locks.push(res.to_string());
-                }
-                let fence = d.get("fence").and_then(Value::as_u64).unwrap_or(0);
-                t.max_fence = t.max_fence.max(fence);
-            }
-            "lock_released" => {
-                if let Some(res) = data_str(d, "resource") {
-                    if let Some(i) = t.held_locks.iter().position(|h| h == res) {
-                        t.held_locks.remove(i);
-                    }
-                }
-            }
-            "finished" => t.finished = true,
-            _ => {}
+        if let Some(ev) = event_of(r) {
+            p.apply(&ev);
         }
     }
-    order
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .collect()
+    p.incidents().iter().map(trail_of).collect()
+}
+
+fn trail_of(i: &IncidentState) -> IncidentTrail {
+    IncidentTrail {
+        incident: i.id.clone(),
+        service: Some(i.service.clone()).filter(|s| !s.is_empty()),
+        // The last state entered; a `finished` record's final state counts too, and a finished
+        // incident is not in flight whatever it says.
+        last_state: i.state,
+        finished: i.finished.is_some(),
+        deployed_percent: i.rollout.deployed_percent,
+        max_fence: i.max_fence,
+        held_locks: i.locks.iter().map(|l| l.resource.clone()).collect(),
+        last_seq: i.last_seq,
+    }
 }

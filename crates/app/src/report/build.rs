@@ -8,15 +8,8 @@ use crate::crash_recovery::ACTOR as RECOVER_ACTOR;
 use ccp_audit::replay::event_of;
 use ccp_core::events::{Event, EventKind};
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-/// Seconds from `a` to `b`, both RFC 3339; `None` when either does not parse.
-pub(super) fn seconds_between(a: &str, b: &str) -> Option<f64> {
-    let a = OffsetDateTime::parse(a, &Rfc3339).ok()?;
-    let b = OffsetDateTime::parse(b, &Rfc3339).ok()?;
-    Some((b - a).as_seconds_f64())
-}
+pub(super) use ccp_core::clock::seconds_between;
 
 /// A serde enum's wire spelling (`critical`, `CANARY_10`), so the report uses the log's words.
 pub(super) fn wire_str<T: Serialize>(v: &T) -> String {

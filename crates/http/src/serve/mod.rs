@@ -59,7 +59,7 @@ async fn api_state(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let st = lock(&s.state).clone();
     let current = lock(&s.current).as_ref().map(|(id, _)| id.clone());
     Json(serde_json::json!({
-        "incidents": st.incidents,
+        "incidents": st.incidents(),
         "current_incident": current,
         "alerts_pending": s.inbox.pending(),
         "ci_events": st.ci_events,
@@ -105,10 +105,7 @@ async fn decide(
 ) -> impl IntoResponse {
     let d = body.map(|Json(d)| d).unwrap_or_default();
     let actor = d.actor.unwrap_or_else(|| "http".into());
-    let waiting = lock(&s.state)
-        .incidents
-        .iter()
-        .any(|i| i.id == incident && i.awaiting_approval.is_some());
+    let waiting = lock(&s.state).awaits_approval(&incident);
     let cmd = match verb.as_str() {
         "approve" => Command::Approve {
             actor,

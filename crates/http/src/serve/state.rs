@@ -2,12 +2,14 @@
 //! counters behind `/metrics`. Pure (events in, numbers out), so both are tested without HTTP.
 
 use ccp_app::exposition::Exposition;
+use ccp_core::clock::seconds_between;
 use ccp_core::domain::Outcome;
 use ccp_core::events::{Event, EventKind};
+use ccp_core::projection::{IncidentState, Projection};
+use ccp_core::state::State;
 use ccp_webhooks::CiEvent;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use time::format_description::well_known::Rfc3339;
 
 /// One incident as the API shows it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -61,28 +63,42 @@ pub struct Kpis {
 const CI_EVENTS_KEPT: usize = 100;
 
 /// Everything `ccp serve` reports.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ServeState {
-    /// Incidents, oldest first.
-    pub incidents: Vec<IncidentView>,
+    /// Every incident, folded by core's projection.
+    projection: Projection,
     /// The KPIs.
     pub kpis: Kpis,
     /// Recent authenticated CI/CD deliveries; failed pipelines and deployments among them open
     /// recovery cases (see `ccp_app::cicd_desk`).
     pub ci_events: Vec<CiEvent>,
-    #[serde(skip)]
-    human_approved: BTreeMap<String, bool>,
 }
 
-fn seconds_between(a: &str, b: &str) -> Option<f64> {
-    let a = time::OffsetDateTime::parse(a, &Rfc3339).ok()?;
-    let b = time::OffsetDateTime::parse(b, &Rfc3339).ok()?;
-    Some((b - a).as_seconds_f64())
+/// One incident as the API shows it, from the projection's facts.
+fn view_of(i: &IncidentState) -> IncidentView {
+    IncidentView {
+        id: i.id.clone(),
+        service: i.service.clone(),
+        state: i.state.unwrap_or(State::Detected).as_str().to_string(),
+        outcome: i.outcome().map(|o| o.as_str().to_string()),
+        reason: i.finished.as_ref().map(|f| f.reason.clone()),
+        awaiting_approval: i.approval.as_ref().map(|a| a.reasons.clone()),
+        opened_at: i.opened_ts.clone(),
+        finished_at: i.finished.as_ref().map(|f| f.ts.clone()),
+    }
 }
 
 impl ServeState {
-    fn incident(&mut self, id: &str) -> Option<&mut IncidentView> {
-        self.incidents.iter_mut().rev().find(|i| i.id == id)
+    /// Incidents, oldest first.
+    pub fn incidents(&self) -> Vec<IncidentView> {
+        self.projection.incidents().iter().map(view_of).collect()
+    }
+
+    /// Whether `incident` is waiting for a human's answer now.
+    pub fn awaits_approval(&self, incident: &str) -> bool {
+        self.projection
+            .get(incident)
+            .is_some_and(|i| i.approval.is_some())
     }
 
     /// Record an authenticated CI/CD delivery.
@@ -102,43 +118,19 @@ impl ServeState {
         }
     }
 
-    /// Fold one event in.
+    /// Fold one event in: the incident's facts through the projection, the counters here.
     pub fn apply(&mut self, ev: &Event) {
+        let Some(inc) = self.projection.apply(ev) else {
+            if matches!(ev.kind, EventKind::AlertReceived { .. }) {
+                self.kpis.alerts_received += 1;
+            }
+            return;
+        };
         let k = &mut self.kpis;
         match &ev.kind {
             EventKind::AlertReceived { .. } => k.alerts_received += 1,
-            EventKind::IncidentOpened { service, .. } => {
-                k.incidents_opened += 1;
-                self.incidents.push(IncidentView {
-                    id: ev.incident.clone(),
-                    service: service.clone(),
-                    state: "DETECTED".into(),
-                    outcome: None,
-                    reason: None,
-                    awaiting_approval: None,
-                    opened_at: ev.ts.clone(),
-                    finished_at: None,
-                });
-            }
-            EventKind::StateChanged { to, .. } => {
-                let to = to.as_str().to_string();
-                if let Some(i) = self.incident(&ev.incident) {
-                    i.state = to;
-                    i.awaiting_approval = None;
-                }
-            }
-            EventKind::AwaitingApproval { reasons, .. } => {
-                k.paused += 1;
-                let reasons = reasons.clone();
-                if let Some(i) = self.incident(&ev.incident) {
-                    i.awaiting_approval = Some(reasons);
-                }
-            }
-            EventKind::Approval {
-                actor, decision, ..
-            } if actor != "auto" && decision == "approve" => {
-                self.human_approved.insert(ev.incident.clone(), true);
-            }
+            EventKind::IncidentOpened { .. } => k.incidents_opened += 1,
+            EventKind::AwaitingApproval { .. } => k.paused += 1,
             EventKind::LockAcquired { waited_ms, .. } => {
                 k.active_locks += 1;
                 k.lock_wait_seconds.0 += *waited_ms as f64 / 1000.0;
@@ -149,29 +141,19 @@ impl ServeState {
             EventKind::GateResult(g) if !g.passed => {
                 *k.gate_failures.entry(g.gate.clone()).or_default() += 1;
             }
-            EventKind::Finished {
-                outcome,
-                state,
-                reason,
-            } => {
+            EventKind::Finished { outcome, .. } => {
                 *k.finished.entry(outcome.as_str().to_string()).or_default() += 1;
-                let human = self.human_approved.contains_key(&ev.incident);
-                let mut resolved_after = None;
-                if let Some(i) = self.incident(&ev.incident) {
-                    i.state = state.as_str().to_string();
-                    i.outcome = Some(outcome.as_str().to_string());
-                    i.reason = Some(reason.clone());
-                    i.awaiting_approval = None;
-                    i.finished_at = Some(ev.ts.clone());
-                    if *outcome == Outcome::Resolved {
-                        resolved_after = seconds_between(&i.opened_at, &ev.ts);
-                    }
-                }
-                if let Some(s) = resolved_after {
-                    self.kpis.resolution_seconds.0 += s;
-                    self.kpis.resolution_seconds.1 += 1;
-                    if !human {
-                        self.kpis.auto_resolved += 1;
+                if *outcome == Outcome::Resolved {
+                    if let Some(s) = seconds_between(&inc.opened_ts, &ev.ts) {
+                        k.resolution_seconds.0 += s;
+                        k.resolution_seconds.1 += 1;
+                        let human = inc
+                            .decisions
+                            .iter()
+                            .any(|d| d.by_a_human() && d.decision == "approve");
+                        if !human {
+                            k.auto_resolved += 1;
+                        }
                     }
                 }
             }

@@ -5,7 +5,8 @@
 use super::common::{bar, pct, placeholder, truncate};
 use crate::theme::{Status, Theme};
 use crate::ui_state::UiState;
-use crate::view_model::{CanaryView, DeployStepView, VerdictView, ViewModel};
+use crate::view_model::ViewModel;
+use ccp_core::projection::{DeployStepRun, Rollout, Verdict};
 use ccp_core::stats::judge::MetricVerdict;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -95,12 +96,7 @@ fn short(x: f64) -> String {
     }
 }
 
-fn header(
-    c: &CanaryView,
-    last: Option<&VerdictView>,
-    theme: &Theme,
-    w: usize,
-) -> Vec<Line<'static>> {
+fn header(c: &Rollout, last: Option<&Verdict>, theme: &Theme, w: usize) -> Vec<Line<'static>> {
     let bar_w = (w / 4).clamp(5, 20);
     let step = c.steps.last().map(|s| s.step.clone()).unwrap_or_default();
     let mut l1 = vec![
@@ -161,7 +157,7 @@ fn header(
 
 /// The last step the deploy tool ran: what, how it ended, and its last line of output (Enter
 /// shows the rest), so a failing `kubectl` is visible without leaving the pane.
-fn deploy_line(d: &DeployStepView, theme: &Theme, w: usize) -> Line<'static> {
+fn deploy_line(d: &DeployStepRun, theme: &Theme, w: usize) -> Line<'static> {
     let (mark, st) = if d.ok {
         ("✓", Status::Ok)
     } else {
@@ -273,13 +269,13 @@ fn chart_area(
 /// Draw the pane's inside.
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
     let theme = ui.theme();
-    let c = &vm.canary;
+    let c = &vm.run().rollout;
     if c.steps.is_empty()
         && c.traffic_pct == 0
         && c.verdicts.is_empty()
         && c.deploy_steps.is_empty()
     {
-        let msg = if vm.locks.is_empty() {
+        let msg = if vm.run().locks.is_empty() {
             "the canary starts after approval"
         } else {
             "shifting traffic…"

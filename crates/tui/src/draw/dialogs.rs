@@ -8,8 +8,9 @@ use crate::input::{filtered_timeline, COMMANDS};
 use crate::keymap::help_rows;
 use crate::theme::{Status, Theme};
 use crate::ui_state::{Pane, UiState};
-use crate::view_model::{DeployStepView, ViewModel};
+use crate::view_model::ViewModel;
 use ccp_core::explain::Justification;
+use ccp_core::projection::DeployStepRun;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -51,7 +52,9 @@ fn key(k: &str, theme: &Theme) -> Span<'static> {
 /// comment box. `a`/`r` decide; the decision, actor and comment go to the audit log.
 pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     let theme = ui.theme();
-    let Some(req) = &vm.approval else { return };
+    let Some(req) = &vm.run().approval else {
+        return;
+    };
     let w = area.width.saturating_sub(4).min(96);
     let iw = w.saturating_sub(2) as usize;
     let reasons: Vec<Vec<String>> = req
@@ -60,7 +63,7 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         .map(|r| wrap(r, iw.saturating_sub(3)))
         .collect();
     let reasons_h: usize = reasons.iter().map(Vec::len).sum();
-    let has_cause = usize::from(!vm.rca.is_empty());
+    let has_cause = usize::from(!vm.run().rca.is_empty());
     // title line + reasons + blank + risk/patch/gates(+cause) + comment box + keys + borders
     let h = (1 + reasons_h + 1 + 3 + has_cause + 3 + 1 + 2) as u16;
     let r = centered(area, w, h.min(area.height));
@@ -107,7 +110,7 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         Span::styled("patch    ", theme.status(Status::Muted)),
         Span::raw(truncate(&req.diff_summary, iw.saturating_sub(9))),
     ]));
-    let gates_ok = vm.gates.iter().all(|g| g.passed);
+    let gates_ok = vm.run().gates.iter().all(|g| g.passed);
     lines.push(Line::from(vec![
         Span::styled("gates    ", theme.status(Status::Muted)),
         Span::styled(
@@ -115,7 +118,7 @@ pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
             theme.status(if gates_ok { Status::Ok } else { Status::Bad }),
         ),
     ]));
-    if let Some(top) = vm.rca.first() {
+    if let Some(top) = vm.run().rca.first() {
         lines.push(Line::from(vec![
             Span::styled("cause    ", theme.status(Status::Muted)),
             Span::raw(truncate(
@@ -241,7 +244,7 @@ pub fn confirm_quit(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     let block = dialog_block("Quit?", theme, Status::Warn);
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let state = vm.state.map(|s| s.to_string()).unwrap_or_default();
+    let state = vm.run().state.map(|s| s.to_string()).unwrap_or_default();
     f.render_widget(
         Paragraph::new(vec![
             Line::from(format!("The pipeline is in {state}.")),
@@ -342,7 +345,7 @@ fn justification_lines(j: &Justification, theme: &Theme) -> Vec<Line<'static>> {
 
 /// Each step the deploy tool ran, with the command and the end of its output: when a rollout
 /// fails in the tool, its own words are the first thing to read.
-fn deploy_step_lines(steps: &[DeployStepView], theme: &Theme) -> Vec<Line<'static>> {
+fn deploy_step_lines(steps: &[DeployStepRun], theme: &Theme) -> Vec<Line<'static>> {
     let mut l = Vec::new();
     for d in steps {
         let code = d
@@ -382,7 +385,7 @@ fn detail_lines(
     match pane {
         Pane::Incidents => {
             let Some(inc) = vm
-                .incidents
+                .incidents()
                 .get(ui.sel(Pane::Incidents))
                 .or(vm.active_incident())
             else {
@@ -392,17 +395,31 @@ fn detail_lines(
                 kv("id", inc.id.clone(), theme),
                 kv("title", inc.title.clone(), theme),
                 kv("service", inc.service.clone(), theme),
-                kv("severity", inc.severity.as_str(), theme),
-                kv("state", inc.state.to_string(), theme),
+                kv(
+                    "severity",
+                    inc.severity.map_or("unknown", |s| s.as_str()),
+                    theme,
+                ),
+                kv(
+                    "state",
+                    inc.state.map_or("unknown".to_string(), |s| s.to_string()),
+                    theme,
+                ),
             ];
-            if let Some(fin) = &vm.finished {
+            if let Some(fin) = &vm.run().finished {
                 l.push(kv(
                     "outcome",
                     format!("{} — {}", fin.outcome.as_str(), fin.reason),
                     theme,
                 ));
             }
-            if let Some((d, a, c)) = &vm.decision {
+            if let Some(ccp_core::projection::ApprovalDecision {
+                decision: d,
+                actor: a,
+                comment: c,
+                ..
+            }) = vm.run().decision()
+            {
                 l.push(kv(
                     "human",
                     format!(
@@ -416,7 +433,7 @@ fn detail_lines(
                     theme,
                 ));
             }
-            for lk in &vm.locks {
+            for lk in &vm.run().locks {
                 l.push(kv(
                     "lock",
                     format!("{} held by {} (fence {})", lk.resource, lk.owner, lk.fence),
@@ -426,21 +443,21 @@ fn detail_lines(
             (inc.id.clone(), l)
         }
         Pane::Graph => {
-            let order = navigation_order(&vm.services, &vm.edges);
+            let order = navigation_order(vm.services(), vm.edges());
             let Some(name) = order.get(ui.sel(Pane::Graph)) else {
                 return none("service");
             };
-            let Some(s) = vm.services.iter().find(|s| &s.name == name) else {
+            let Some(s) = vm.services().iter().find(|s| &s.name == name) else {
                 return none("service");
             };
             let callers: Vec<&str> = vm
-                .edges
+                .edges()
                 .iter()
                 .filter(|(_, b)| b == name)
                 .map(|(a, _)| a.as_str())
                 .collect();
             let callees: Vec<&str> = vm
-                .edges
+                .edges()
                 .iter()
                 .filter(|(a, _)| a == name)
                 .map(|(_, b)| b.as_str())
@@ -458,7 +475,7 @@ fn detail_lines(
                 kv("calls", callees.join(", "), theme),
             ];
             if vm.root_service() == Some(name.as_str()) {
-                let blast = blast_radius(name, &vm.edges);
+                let blast = blast_radius(name, vm.edges());
                 l.push(kv(
                     "root cause",
                     format!(
@@ -472,7 +489,7 @@ fn detail_lines(
             (name.clone(), l)
         }
         Pane::Rca => {
-            let Some(c) = vm.rca.get(ui.sel(Pane::Rca)) else {
+            let Some(c) = vm.run().rca.get(ui.sel(Pane::Rca)) else {
                 return none("candidate");
             };
             let mut l = vec![
@@ -499,7 +516,7 @@ fn detail_lines(
             (c.service.clone(), l)
         }
         Pane::Diff => {
-            let Some(fix) = &vm.fix else {
+            let Some(fix) = &vm.run().fix else {
                 return none("patch");
             };
             let mut l = vec![
@@ -512,7 +529,7 @@ fn detail_lines(
             (fix.file.clone(), l)
         }
         Pane::Gates => {
-            let Some(g) = vm.gates.get(ui.sel(Pane::Gates)) else {
+            let Some(g) = vm.run().gates.get(ui.sel(Pane::Gates)) else {
                 return none("gate");
             };
             let mut l = vec![
@@ -531,11 +548,11 @@ fn detail_lines(
             (g.gate.clone(), l)
         }
         Pane::Canary => {
-            if vm.canary.verdicts.is_empty() && vm.canary.deploy_steps.is_empty() {
+            if vm.run().rollout.verdicts.is_empty() && vm.run().rollout.deploy_steps.is_empty() {
                 return none("verdicts");
             }
-            let mut l = deploy_step_lines(&vm.canary.deploy_steps, theme);
-            for v in &vm.canary.verdicts {
+            let mut l = deploy_step_lines(&vm.run().rollout.deploy_steps, theme);
+            for v in &vm.run().rollout.verdicts {
                 l.push(Line::from(Span::styled(
                     format!(
                         "{} — {} (score {:.0})",
@@ -572,7 +589,7 @@ fn detail_lines(
                 }
                 l.push(Line::from(""));
             }
-            let title = if vm.canary.deploy_steps.is_empty() {
+            let title = if vm.run().rollout.deploy_steps.is_empty() {
                 "statistics"
             } else {
                 "deploy steps and statistics"

@@ -18,8 +18,8 @@ pub const HEADER_LINES: usize = 2;
 /// Draw the pane's inside.
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
     let theme = ui.theme();
-    let Some(fix) = &vm.fix else {
-        let msg = if vm.location.is_some() {
+    let Some(fix) = &vm.run().fix else {
+        let msg = if vm.run().location.is_some() {
             "planning a fix…"
         } else {
             "the patch appears here once the fault is located"

@@ -35,8 +35,8 @@ pub fn value_text(v: &serde_json::Value) -> String {
 /// Draw the pane's inside.
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
     let theme = ui.theme();
-    if vm.gates.is_empty() {
-        let msg = match vm.fix {
+    if vm.run().gates.is_empty() {
+        let msg = match vm.run().fix {
             Some(_) => "running gates…",
             None => "gates run once a patch is ready",
         };
@@ -44,9 +44,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         return;
     }
     let w = area.width as usize;
-    let passed = vm.gates.iter().filter(|g| g.passed).count();
-    let all = passed == vm.gates.len();
-    let summary = format!("{passed}/{} passed", vm.gates.len());
+    let passed = vm.run().gates.iter().filter(|g| g.passed).count();
+    let all = passed == vm.run().gates.len();
+    let summary = format!("{passed}/{} passed", vm.run().gates.len());
     let pad = 19usize.saturating_sub(summary.chars().count());
     let mut lines = vec![Line::from(vec![
         Span::styled(
@@ -61,9 +61,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         ),
     ])];
     let room = (area.height as usize).saturating_sub(1);
-    let sel = ui.sel(Pane::Gates).min(vm.gates.len() - 1);
-    let first = scroll_for(sel, room.max(1), vm.gates.len());
-    for (i, g) in vm.gates.iter().enumerate().skip(first).take(room) {
+    let sel = ui.sel(Pane::Gates).min(vm.run().gates.len() - 1);
+    let first = scroll_for(sel, room.max(1), vm.run().gates.len());
+    for (i, g) in vm.run().gates.iter().enumerate().skip(first).take(room) {
         let st = theme.status(if g.passed { Status::Ok } else { Status::Bad });
         let row = if focused && i == sel {
             theme.selected()

@@ -38,14 +38,17 @@ fn severity_badge(s: Severity, theme: &Theme) -> Span<'static> {
 /// Draw the pane's inside.
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
     let theme = ui.theme();
-    if vm.incidents.is_empty() {
+    if vm.incidents().is_empty() {
         placeholder(buf, area, "watching the fleet — no incident yet", theme);
         return;
     }
     let f = ui.filter.to_lowercase();
     let mut lines: Vec<Line> = Vec::new();
     let w = area.width as usize;
-    for (i, inc) in vm.incidents.iter().enumerate() {
+    for (i, inc) in vm.incidents().iter().enumerate() {
+        // An incident is listed from its first event; before `incident_opened` is seen (a log
+        // cut at the front) it reads as just detected.
+        let state = inc.state.unwrap_or(State::Detected);
         if !f.is_empty()
             && !format!("{} {} {}", inc.id, inc.service, inc.title)
                 .to_lowercase()
@@ -53,9 +56,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         {
             continue;
         }
-        let state_style = match inc.outcome {
+        let state_style = match inc.outcome() {
             Some(o) => theme.status(outcome_status(o)),
-            None => theme.status(state_status(inc.state)),
+            None => theme.status(state_status(state)),
         };
         let selected = focused && ui.sel(Pane::Incidents) == i;
         let row_style = if selected {
@@ -65,14 +68,17 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         };
         lines.push(
             Line::from(vec![
-                severity_badge(inc.severity, theme),
+                severity_badge(inc.severity.unwrap_or(Severity::Info), theme),
                 Span::raw(" "),
                 Span::styled(
                     inc.id.clone(),
                     Style::default().add_modifier(Modifier::BOLD),
                 ),
                 Span::raw("  "),
-                Span::styled(age(vm.now_ms - inc.opened_ms), theme.status(Status::Muted)),
+                Span::styled(
+                    age(vm.now_ms() - inc.opened_ms),
+                    theme.status(Status::Muted),
+                ),
             ])
             .style(row_style),
         );
@@ -84,9 +90,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
             Span::raw("     "),
             Span::styled(
                 truncate(
-                    &inc.outcome
-                        .map(|o| format!("{} · {}", o.as_str(), inc.state))
-                        .unwrap_or_else(|| inc.state.to_string()),
+                    &inc.outcome()
+                        .map(|o| format!("{} · {}", o.as_str(), state))
+                        .unwrap_or_else(|| state.to_string()),
                     w.saturating_sub(5),
                 ),
                 state_style,
@@ -109,9 +115,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
 
 /// The state path: ✓ visited, ▶ current, · to come; an exit state replaces the rest.
 fn path_lines(vm: &ViewModel, theme: &Theme, room: usize, width: usize) -> Vec<Line<'static>> {
-    let visited: Vec<State> = vm.path.iter().map(|(s, _)| *s).collect();
+    let visited: Vec<State> = vm.run().path.iter().map(|(s, _)| *s).collect();
     // HEALTH_CHECK happens inside each canary step: show it on that step.
-    let checking = vm.state == Some(State::HealthCheck);
+    let checking = vm.run().state == Some(State::HealthCheck);
     let current = if checking {
         visited
             .iter()
@@ -119,7 +125,7 @@ fn path_lines(vm: &ViewModel, theme: &Theme, room: usize, width: usize) -> Vec<L
             .copied()
             .find(|s| *s != State::HealthCheck)
     } else {
-        vm.state
+        vm.run().state
     };
     let mut steps: Vec<State> = happy_path();
     if let Some(c) = current {
@@ -140,7 +146,7 @@ fn path_lines(vm: &ViewModel, theme: &Theme, room: usize, width: usize) -> Vec<L
             let is_current = Some(*s) == current;
             let done = visited.contains(s) && !is_current;
             let (m, st) = if is_current {
-                let st = if vm.finished.is_some() {
+                let st = if vm.run().finished.is_some() {
                     theme.status(state_status(*s))
                 } else {
                     theme.status(Status::Warn).add_modifier(Modifier::BOLD)

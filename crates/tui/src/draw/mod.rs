@@ -85,7 +85,7 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
         Some(Overlay::Details(p)) => dialogs::details(f, area, p, vm, ui, cache),
         Some(Overlay::ConfirmQuit) => dialogs::confirm_quit(f, area, vm, ui),
         None => {
-            if vm.approval.is_some() && !ui.approval_hidden {
+            if vm.run().approval.is_some() && !ui.approval_hidden {
                 dialogs::approval(f, area, vm, ui);
             }
         }
@@ -148,10 +148,10 @@ fn draw_pane(
     match pane {
         Pane::Incidents => incidents::draw(buf, inner, vm, ui, focused),
         Pane::Graph => {
-            let order = graph::navigation_order(&vm.services, &vm.edges);
+            let order = graph::navigation_order(vm.services(), vm.edges());
             let root = vm.root_service();
             let blast = root
-                .map(|r| graph::blast_radius(r, &vm.edges))
+                .map(|r| graph::blast_radius(r, vm.edges()))
                 .unwrap_or_default();
             let selected = if focused {
                 order.get(ui.sel(Pane::Graph)).map(String::as_str)
@@ -162,8 +162,8 @@ fn draw_pane(
                 buf,
                 inner,
                 &graph::GraphInput {
-                    services: &vm.services,
-                    edges: &vm.edges,
+                    services: vm.services(),
+                    edges: vm.edges(),
                     root,
                     blast: &blast,
                     selected,
@@ -182,15 +182,15 @@ fn draw_pane(
 /// A short status next to a pane's title.
 fn pane_extra(pane: Pane, vm: &ViewModel, theme: &Theme) -> Option<Span<'static>> {
     match pane {
-        Pane::Gates if !vm.gates.is_empty() => {
-            let p = vm.gates.iter().filter(|g| g.passed).count();
-            let ok = p == vm.gates.len();
+        Pane::Gates if !vm.run().gates.is_empty() => {
+            let p = vm.run().gates.iter().filter(|g| g.passed).count();
+            let ok = p == vm.run().gates.len();
             Some(Span::styled(
-                format!("{p}/{}", vm.gates.len()),
+                format!("{p}/{}", vm.run().gates.len()),
                 theme.status(if ok { Status::Ok } else { Status::Bad }),
             ))
         }
-        Pane::Rca => vm.rca.first().map(|c| {
+        Pane::Rca => vm.run().rca.first().map(|c| {
             Span::styled(
                 format!("{} {:.0}%", c.service, c.confidence * 100.0),
                 theme.status(Status::Bad),
@@ -206,10 +206,10 @@ fn pane_extra(pane: Pane, vm: &ViewModel, theme: &Theme) -> Option<Span<'static>
             format!("{} events", vm.timeline.len()),
             theme.status(Status::Muted),
         )),
-        Pane::Graph if !vm.services.is_empty() => {
-            let sick = vm.services.iter().filter(|s| s.unhealthy).count();
+        Pane::Graph if !vm.services().is_empty() => {
+            let sick = vm.services().iter().filter(|s| s.unhealthy).count();
             Some(Span::styled(
-                format!("{} services, {sick} unhealthy", vm.services.len()),
+                format!("{} services, {sick} unhealthy", vm.services().len()),
                 theme.status(if sick > 0 { Status::Bad } else { Status::Ok }),
             ))
         }
@@ -250,7 +250,7 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         ));
         spans.push(sep());
     }
-    match (&vm.finished, vm.state) {
+    match (&vm.run().finished, vm.run().state) {
         (Some(fin), _) => spans.push(Span::styled(
             format!(" ■ {} · {}", fin.state, fin.outcome.as_str()),
             theme
@@ -258,7 +258,7 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
                 .add_modifier(Modifier::BOLD),
         )),
         (None, Some(s)) => {
-            let spin = if vm.paused || vm.approval.is_some() {
+            let spin = if vm.run().paused || vm.run().approval.is_some() {
                 "‖"
             } else {
                 SPINNER[ui.spinner % SPINNER.len()]
@@ -270,14 +270,14 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         }
         (None, None) => spans.push(Span::styled(" ○ watching", theme.status(Status::Muted))),
     }
-    if vm.paused {
+    if vm.run().paused {
         spans.push(sep());
         spans.push(Span::styled(
             "PAUSED (p resumes)",
             theme.status(Status::Warn).add_modifier(Modifier::BOLD),
         ));
     }
-    if vm.approval.is_some() && ui.approval_hidden {
+    if vm.run().approval.is_some() && ui.approval_hidden {
         spans.push(sep());
         spans.push(Span::styled(
             "APPROVAL PENDING — a approve · r reject · c dialog",
@@ -295,16 +295,16 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         format!("pace {}", ui.pace),
         theme.status(Status::Muted),
     ));
-    if vm.now_ms > 0 {
+    if vm.now_ms() > 0 {
         spans.push(sep());
         spans.push(Span::raw(
-            ccp_core::clock::rfc3339(vm.now_ms)
+            ccp_core::clock::rfc3339(vm.now_ms())
                 .get(11..19)
                 .unwrap_or("")
                 .to_string(),
         ));
     }
-    if let Some(l) = vm.locks.first() {
+    if let Some(l) = vm.run().locks.first() {
         spans.push(sep());
         spans.push(Span::styled(
             format!("🔒 {} #{}", l.resource, l.fence),
@@ -316,7 +316,7 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         spans.push(Span::styled(msg.clone(), theme.status(*st)));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let hints = if vm.approval.is_some() {
+    let hints = if vm.run().approval.is_some() {
         " a approve  r reject  c comment  ? help "
     } else {
         " ? help  Tab focus  Enter details  p pause  q quit "

@@ -14,8 +14,8 @@ use ratatui::widgets::{Paragraph, Widget};
 /// Draw the pane's inside.
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
     let theme = ui.theme();
-    if vm.rca.is_empty() {
-        let msg = if vm.state.is_some() {
+    if vm.run().rca.is_empty() {
+        let msg = if vm.run().state.is_some() {
             "ranking root causes…"
         } else {
             "no incident yet"
@@ -26,12 +26,19 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
     let w = area.width as usize;
     let bar_w = (w / 5).clamp(4, 12);
     let mut lines: Vec<Line> = Vec::new();
-    let loc_lines = if vm.location.is_some() { 4 } else { 0 };
+    let loc_lines = if vm.run().location.is_some() { 4 } else { 0 };
     let per = 2;
     let room = (area.height as usize).saturating_sub(loc_lines) / per;
-    let sel = ui.sel(Pane::Rca).min(vm.rca.len() - 1);
-    let first = scroll_for(sel, room.max(1), vm.rca.len());
-    for (i, c) in vm.rca.iter().enumerate().skip(first).take(room.max(1)) {
+    let sel = ui.sel(Pane::Rca).min(vm.run().rca.len() - 1);
+    let first = scroll_for(sel, room.max(1), vm.run().rca.len());
+    for (i, c) in vm
+        .run()
+        .rca
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(room.max(1))
+    {
         let st = if i == 0 {
             theme.status(Status::Bad).add_modifier(Modifier::BOLD)
         } else if c.confidence >= 0.3 {
@@ -66,7 +73,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
             theme.status(Status::Muted),
         )));
     }
-    if let Some(loc) = &vm.location {
+    if let Some(loc) = &vm.run().location {
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
             Span::styled("at ", theme.status(Status::Muted)),
@@ -78,10 +85,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
             ),
         ]));
         lines.push(Line::from(Span::styled(
-            truncate(&format!("{}() {}", loc.function, loc.error), w),
+            truncate(&format!("{}() {}", loc.function, loc.error()), w),
             theme.status(Status::Bad),
         )));
-        if let Some(b) = &loc.blame {
+        if let Some(b) = loc.blame() {
             lines.push(Line::from(Span::styled(
                 truncate(&format!("last changed in {b}"), w),
                 theme.status(Status::Info),
