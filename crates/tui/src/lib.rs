@@ -7,7 +7,6 @@
 //! `run` owns the terminal and the tokio event loop.
 
 pub mod draw;
-pub mod graph_layout;
 pub mod highlight;
 pub mod input;
 pub mod keymap;
