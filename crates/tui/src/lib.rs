@@ -11,6 +11,7 @@ pub mod highlight;
 pub mod input;
 pub mod keymap;
 pub mod layout;
+pub mod popups;
 pub mod record;
 pub mod run;
 pub mod theme;

@@ -3,7 +3,6 @@
 
 pub mod canary;
 pub mod common;
-pub mod dialogs;
 pub mod diff;
 pub mod gates;
 pub mod graph;
@@ -81,12 +80,12 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
     }
     status_bar(f, screen.status, vm, ui);
     match ui.overlay {
-        Some(Overlay::Help) => dialogs::help(f, area, ui),
-        Some(Overlay::Details(p)) => dialogs::details(f, area, p, vm, ui, cache),
-        Some(Overlay::ConfirmQuit) => dialogs::confirm_quit(f, area, vm, ui),
+        Some(Overlay::Help) => crate::popups::help::draw(f, area, ui),
+        Some(Overlay::Details(p)) => crate::popups::details::draw(f, area, p, vm, ui, cache),
+        Some(Overlay::ConfirmQuit) => crate::popups::quit::draw(f, area, vm, ui),
         None => {
             if vm.run().approval.is_some() && !ui.approval_hidden {
-                dialogs::approval(f, area, vm, ui);
+                crate::popups::approval::draw(f, area, vm, ui);
             }
         }
     }

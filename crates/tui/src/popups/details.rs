@@ -1,272 +1,24 @@
-//! Things drawn over the panes: the approval dialog, help, details, and the quit question.
+//! Details of the selected row of a pane: RCA evidence, a decision's justification, a gate,
+//! a service's health, test statistics.
 
-use super::common::{mark, truncate, wrap};
-use super::gates::value_text;
-use super::DrawCache;
+use super::{centered, dialog_block};
+use crate::draw::gates::value_text;
 use crate::draw::graph::{blast_radius, navigation_order};
-use crate::input::{filtered_timeline, COMMANDS};
-use crate::keymap::help_rows;
+use crate::draw::DrawCache;
+use crate::input::filtered_timeline;
 use crate::theme::{Status, Theme};
 use crate::ui_state::{Pane, UiState};
 use crate::view_model::ViewModel;
 use ccp_core::explain::Justification;
 use ccp_core::projection::DeployStepRun;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-/// A centred rectangle of at most `w`×`h` inside `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-fn dialog_block<'a>(title: &str, theme: &Theme, status: Status) -> Block<'a> {
-    let st = theme.status(status).add_modifier(Modifier::BOLD);
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(st)
-        .title(Span::styled(format!(" {title} "), st))
-        .style(theme.base())
-}
-
-fn key(k: &str, theme: &Theme) -> Span<'static> {
-    Span::styled(
-        format!("[{k}]"),
-        Style::default()
-            .fg(theme.accent)
-            .add_modifier(Modifier::BOLD),
-    )
-}
-
-/// The approval dialog: why a human is needed, what would change, what the gates said, and a
-/// comment box. `a`/`r` decide; the decision, actor and comment go to the audit log.
-pub fn approval(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
-    let theme = ui.theme();
-    let Some(req) = &vm.run().approval else {
-        return;
-    };
-    let w = area.width.saturating_sub(4).min(96);
-    let iw = w.saturating_sub(2) as usize;
-    let reasons: Vec<Vec<String>> = req
-        .reasons
-        .iter()
-        .map(|r| wrap(r, iw.saturating_sub(3)))
-        .collect();
-    let reasons_h: usize = reasons.iter().map(Vec::len).sum();
-    let has_cause = usize::from(!vm.run().rca.is_empty());
-    // title line + reasons + blank + risk/patch/gates(+cause) + comment box + keys + borders
-    let h = (1 + reasons_h + 1 + 3 + has_cause + 3 + 1 + 2) as u16;
-    let r = centered(area, w, h.min(area.height));
-    f.render_widget(Clear, r);
-    let id = vm
-        .active_incident()
-        .map(|i| i.id.clone())
-        .unwrap_or_default();
-    let block = dialog_block(&format!("Approval required — {id}"), theme, Status::Warn);
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let mut lines = vec![Line::from(Span::styled(
-        "The pipeline is paused at PAUSED_FOR_HUMAN_REVIEW because:",
-        Style::default().add_modifier(Modifier::BOLD),
-    ))];
-    for reason in reasons {
-        for (i, part) in reason.into_iter().enumerate() {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    if i == 0 { " • " } else { "   " },
-                    theme.status(Status::Warn),
-                ),
-                Span::raw(part),
-            ]));
-        }
-    }
-    lines.push(Line::from(""));
-    let risk_st = if req.risk_score > 0.7 {
-        Status::Bad
-    } else if req.risk_score > 0.4 {
-        Status::Warn
-    } else {
-        Status::Ok
-    };
-    lines.push(Line::from(vec![
-        Span::styled("risk     ", theme.status(Status::Muted)),
-        Span::styled(
-            format!("{:.2}", req.risk_score),
-            theme.status(risk_st).add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(format!("  → strategy {}", req.strategy)),
-    ]));
-    lines.push(Line::from(vec![
-        Span::styled("patch    ", theme.status(Status::Muted)),
-        Span::raw(truncate(&req.diff_summary, iw.saturating_sub(9))),
-    ]));
-    let gates_ok = vm.run().gates.iter().all(|g| g.passed);
-    lines.push(Line::from(vec![
-        Span::styled("gates    ", theme.status(Status::Muted)),
-        Span::styled(
-            format!("{} {}", mark(gates_ok), req.gates_summary),
-            theme.status(if gates_ok { Status::Ok } else { Status::Bad }),
-        ),
-    ]));
-    if let Some(top) = vm.run().rca.first() {
-        lines.push(Line::from(vec![
-            Span::styled("cause    ", theme.status(Status::Muted)),
-            Span::raw(truncate(
-                &format!(
-                    "{} ({:.0}%){}",
-                    top.service,
-                    top.confidence * 100.0,
-                    top.commit
-                        .as_deref()
-                        .map(|c| format!(" @ {c}"))
-                        .unwrap_or_default()
-                ),
-                iw.saturating_sub(9),
-            )),
-        ]));
-    }
-    let text_h = lines.len() as u16;
-    let [text, comment, keys] = Layout::vertical([
-        Constraint::Min(text_h.min(3)),
-        Constraint::Length(3),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
-    f.render_widget(Paragraph::new(lines), text);
-    let mut ta = ui.comment.clone();
-    let cb = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(if ui.editing_comment {
-            Style::default()
-                .fg(theme.accent)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().fg(theme.border)
-        })
-        .title(Span::styled(
-            if ui.editing_comment {
-                " comment — Esc when done "
-            } else {
-                " comment (c) "
-            },
-            theme.status(Status::Muted),
-        ));
-    ta.set_block(cb);
-    ta.set_style(theme.base());
-    ta.set_cursor_line_style(Style::default());
-    if !ui.editing_comment {
-        ta.set_cursor_style(theme.base());
-    }
-    f.render_widget(&ta, comment);
-    let actor = ui.actor.clone();
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            key("a", theme),
-            Span::raw(" approve  "),
-            key("r", theme),
-            Span::raw(" reject  "),
-            key("c", theme),
-            Span::raw(" comment  "),
-            key("Esc", theme),
-            Span::raw(" hide to read the panes   "),
-            Span::styled(format!("as {actor}"), theme.status(Status::Muted)),
-        ])),
-        keys,
-    );
-}
-
-/// Help overlay, printed from the keymap table.
-pub fn help(f: &mut Frame, area: Rect, ui: &UiState) {
-    let theme = ui.theme();
-    let rows = help_rows();
-    // The `:` row already names the commands; their own section only when there is room.
-    let with_commands =
-        rows.len() + COMMANDS.len() + 5 <= usize::from(area.height.saturating_sub(2));
-    let h = (rows.len() + if with_commands { COMMANDS.len() + 5 } else { 0 }) as u16;
-    let r = centered(area, 78, h + 2);
-    f.render_widget(Clear, r);
-    let block = dialog_block("Help — keys", theme, Status::Info);
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let mut lines: Vec<Line> = rows
-        .iter()
-        .map(|(k, d)| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {k:<16}"),
-                    Style::default()
-                        .fg(theme.accent)
-                        .add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(d.to_string()),
-            ])
-        })
-        .collect();
-    if !with_commands {
-        f.render_widget(Paragraph::new(lines), inner);
-        return;
-    }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " commands (after :)",
-        theme.status(Status::Muted),
-    )));
-    for (c, d) in COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {c:<16}"), Style::default().fg(theme.accent)),
-            Span::raw(d.to_string()),
-        ]));
-    }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " Esc or ? closes this.",
-        theme.status(Status::Muted),
-    )));
-    f.render_widget(Paragraph::new(lines), inner);
-}
-
-/// "Quit while something is changing production?"
-pub fn confirm_quit(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
-    let theme = ui.theme();
-    let r = centered(area, 66, 7);
-    f.render_widget(Clear, r);
-    let block = dialog_block("Quit?", theme, Status::Warn);
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let state = vm.run().state.map(|s| s.to_string()).unwrap_or_default();
-    f.render_widget(
-        Paragraph::new(vec![
-            Line::from(format!("The pipeline is in {state}.")),
-            Line::from(
-                "Quitting stops the pipeline: traffic already on the patch is rolled back; \
-                 otherwise the incident escalates to a human.",
-            ),
-            Line::from(""),
-            Line::from(vec![
-                key("y", theme),
-                Span::raw(" quit   "),
-                key("any other key", theme),
-                Span::raw(" stay"),
-            ]),
-        ])
-        .wrap(Wrap { trim: false }),
-        inner,
-    );
-}
-
 /// Details of the selected row of a pane.
-pub fn details(
+pub fn draw(
     f: &mut Frame,
     area: Rect,
     pane: Pane,
@@ -561,7 +313,7 @@ fn detail_lines(
                         v.score
                     ),
                     theme
-                        .status(super::canary::verdict_status(&v.verdict))
+                        .status(crate::draw::canary::verdict_status(&v.verdict))
                         .add_modifier(Modifier::BOLD),
                 )));
                 l.push(Line::from(format!("  {}", v.reason)));
@@ -598,7 +350,7 @@ fn detail_lines(
         }
         Pane::Timeline => {
             let rows = filtered_timeline(ui, vm);
-            let sel = super::timeline::selected_row(ui, rows.len());
+            let sel = crate::draw::timeline::selected_row(ui, rows.len());
             let Some(e) = rows.get(sel).and_then(|&i| vm.timeline.get(i)) else {
                 return none("event");
             };
