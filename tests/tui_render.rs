@@ -421,3 +421,48 @@ fn an_alarm_leads_the_status_bar() {
             .unwrap_or(Color::Reset)
     );
 }
+
+#[test]
+fn the_status_bar_names_the_focused_panes_own_keys() {
+    let vm = vm_done();
+    let mut ui = ui();
+    let last_line = |screen: &str| screen.lines().last().unwrap_or_default().to_string();
+    ui.focus = Pane::Rca;
+    let rca = last_line(&render(&vm, &ui, 200, 60));
+    assert!(rca.contains("j/k select  Enter evidence"), "{rca}");
+    ui.focus = Pane::Diff;
+    let diff = last_line(&render(&vm, &ui, 200, 60));
+    assert!(diff.contains("j/k scroll"), "{diff}");
+    assert!(!diff.contains("evidence"), "{diff}");
+    // Scrolling the timeline up stops following; its hints then offer G to follow again.
+    ui.focus = Pane::Timeline;
+    assert!(!last_line(&render(&vm, &ui, 200, 60)).contains("G follow"));
+    on_key(&mut ui, &vm, key(KeyCode::Char('k')));
+    assert!(!ui.panes.timeline.follow);
+    let tl = last_line(&render(&vm, &ui, 200, 60));
+    assert!(tl.contains("G follow"), "{tl}");
+    // The approval's keys take over while a human is asked.
+    let paused = vm_paused();
+    let ask = last_line(&render(&paused, &ui, 200, 60));
+    assert!(ask.contains("a approve  r reject  c comment"), "{ask}");
+}
+
+#[test]
+fn each_pane_keeps_its_own_selection() {
+    let vm = vm_done();
+    let mut ui = ui();
+    ui.focus = Pane::Gates;
+    for _ in 0..3 {
+        on_key(&mut ui, &vm, key(KeyCode::Char('j')));
+    }
+    ui.focus = Pane::Rca;
+    on_key(&mut ui, &vm, key(KeyCode::Char('j')));
+    assert_eq!(ui.sel(Pane::Gates), 3);
+    assert_eq!(ui.sel(Pane::Rca), 1);
+    // Clamped to the pane's own rows.
+    for _ in 0..50 {
+        on_key(&mut ui, &vm, key(KeyCode::Char('j')));
+    }
+    assert_eq!(ui.sel(Pane::Rca), vm.run().rca.len() - 1);
+    assert_eq!(ui.sel(Pane::Gates), 3);
+}

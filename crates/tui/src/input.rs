@@ -2,7 +2,6 @@
 //! decides what a key means in a given situation (a dialog on top, a prompt open, a comment being
 //! typed); the keymap decides which key is which action.
 
-use crate::draw::graph::navigation_order;
 use crate::keymap::{action_for, Action};
 use crate::layout;
 use crate::theme::Status;
@@ -20,9 +19,6 @@ pub enum Effect {
     /// Load a theme file given on the command line.
     LoadTheme(String),
 }
-
-/// Rows a page key moves.
-const PAGE: usize = 10;
 
 /// Handle one key. Returns the effects for the loop to carry out.
 pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
@@ -82,22 +78,14 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
             }
             ui.say("focus follows the pipeline", Status::Info);
         }
-        Action::Down => move_sel(ui, vm, 1),
-        Action::Up => move_sel(ui, vm, -1),
-        Action::PageDown => move_sel(ui, vm, PAGE as isize),
-        Action::PageUp => move_sel(ui, vm, -(PAGE as isize)),
-        Action::Top => {
-            ui.set_sel(ui.focus, 0);
-            if ui.focus == Pane::Timeline {
-                ui.timeline_follow = false;
-            }
-        }
-        Action::Bottom => {
-            let n = rows(ui, vm, ui.focus);
-            ui.set_sel(ui.focus, n.saturating_sub(1));
-            if ui.focus == Pane::Timeline {
-                ui.timeline_follow = true;
-            }
+        Action::Down
+        | Action::Up
+        | Action::PageDown
+        | Action::PageUp
+        | Action::Top
+        | Action::Bottom => {
+            let filter = ui.filter.clone();
+            ui.panes.get_mut(ui.focus).on_action(action, vm, &filter);
         }
         Action::Open => {
             if ui.overlay.is_none() {
@@ -315,24 +303,12 @@ fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
 
 /// How many selectable rows a pane has (for clamping the selection).
 pub fn rows(ui: &UiState, vm: &ViewModel, p: Pane) -> usize {
-    match p {
-        Pane::Incidents => vm.incidents().len(),
-        Pane::Graph => navigation_order(vm.services(), vm.edges()).len(),
-        Pane::Rca => vm.run().rca.len(),
-        Pane::Diff => vm
-            .run()
-            .fix
-            .as_ref()
-            .map_or(0, |f| f.diff.lines().count() + 2),
-        Pane::Gates => vm.run().gates.len(),
-        Pane::Canary => vm.run().rollout.verdicts.len(),
-        Pane::Timeline => filtered_timeline(ui, vm).len(),
-    }
+    ui.panes.get(p).rows(vm, &ui.filter)
 }
 
 /// Timeline rows that pass the filter (indices into `vm.timeline`).
-pub fn filtered_timeline(ui: &UiState, vm: &ViewModel) -> Vec<usize> {
-    let f = ui.filter.to_lowercase();
+pub fn filtered_timeline(filter: &str, vm: &ViewModel) -> Vec<usize> {
+    let f = filter.to_lowercase();
     vm.timeline
         .iter()
         .enumerate()
@@ -345,22 +321,9 @@ pub fn filtered_timeline(ui: &UiState, vm: &ViewModel) -> Vec<usize> {
         .collect()
 }
 
-fn move_sel(ui: &mut UiState, vm: &ViewModel, delta: isize) {
-    let p = ui.focus;
-    let n = rows(ui, vm, p);
-    if n == 0 {
-        return;
-    }
-    let cur = if p == Pane::Timeline && ui.timeline_follow {
-        n - 1
-    } else {
-        ui.sel(p).min(n - 1)
-    };
-    let next = (cur as isize + delta).clamp(0, n as isize - 1) as usize;
-    ui.set_sel(p, next);
-    if p == Pane::Timeline {
-        ui.timeline_follow = next + 1 == n && delta > 0;
-    }
+fn move_sel(ui: &mut UiState, vm: &ViewModel, action: Action) {
+    let filter = ui.filter.clone();
+    ui.panes.get_mut(ui.focus).on_action(action, vm, &filter);
 }
 
 /// Keep focus on the pipeline's stage while following, and drop overlays that lost their
@@ -389,8 +352,8 @@ pub fn on_mouse(ui: &mut UiState, vm: &ViewModel, m: MouseEvent, screen: Rect) {
                 focus(ui, p);
             }
         }
-        MouseEventKind::ScrollDown => move_sel(ui, vm, 1),
-        MouseEventKind::ScrollUp => move_sel(ui, vm, -1),
+        MouseEventKind::ScrollDown => move_sel(ui, vm, Action::Down),
+        MouseEventKind::ScrollUp => move_sel(ui, vm, Action::Up),
         _ => {}
     }
 }

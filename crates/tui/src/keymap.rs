@@ -226,6 +226,32 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
+/// The key a hint names for `action`: its first binding (`j`, `Enter`, `/`), or the pair that
+/// reads as one (`j/k`). Hints are printed from the keymap, so rebinding a key updates them.
+pub fn key_name(action: Action) -> String {
+    match action {
+        Action::Down | Action::Up => return "j/k".into(),
+        Action::PageDown | Action::PageUp => return "PgDn/PgUp".into(),
+        _ => {}
+    }
+    let Some((code, _)) = KEYMAP
+        .iter()
+        .find(|b| b.action == action)
+        .and_then(|b| b.keys.first())
+    else {
+        return String::new();
+    };
+    match code {
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Rows of the help overlay: (keys, description). Bindings without a label continue the previous
 /// row's keys (`Tab / Shift-Tab` covers two actions) and are left out.
 pub fn help_rows() -> Vec<(&'static str, &'static str)> {

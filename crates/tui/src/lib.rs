@@ -6,6 +6,7 @@
 //! snapshot-testable with `TestBackend`; `keymap` is the one table of keys (and the help overlay);
 //! `run` owns the terminal and the tokio event loop.
 
+pub mod components;
 pub mod draw;
 pub mod highlight;
 pub mod input;

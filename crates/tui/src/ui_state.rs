@@ -2,6 +2,7 @@
 //! theme. Kept apart from the view model so a pipeline event can never move someone's cursor,
 //! and a key press can never change what the pipeline reported.
 
+use crate::components::Panes;
 use crate::theme::{Status, Theme};
 use ccp_core::state::State;
 use ratatui_textarea::TextArea;
@@ -113,10 +114,8 @@ pub struct UiState {
     pub editing_comment: bool,
     /// The approval comment.
     pub comment: TextArea<'static>,
-    /// Selected row (or scroll offset) per pane, indexed by [`Pane::index`].
-    pub selected: [usize; 7],
-    /// Timeline sticks to the newest event until the operator scrolls up.
-    pub timeline_follow: bool,
+    /// The panes, each with the state only it changes (selection, scroll, follow).
+    pub panes: Panes,
     /// Active filter (applies to Timeline and Incidents).
     pub filter: String,
     /// Prompt being typed.
@@ -159,8 +158,7 @@ impl UiState {
             approval_hidden: false,
             editing_comment: false,
             comment: empty_comment(),
-            selected: [0; 7],
-            timeline_follow: true,
+            panes: Panes::default(),
             filter: String::new(),
             prompt: None,
             flash: None,
@@ -181,14 +179,14 @@ impl UiState {
         &self.themes[self.theme_idx.min(self.themes.len() - 1)]
     }
 
-    /// Selected row of a pane.
+    /// Selected row of a pane (kept by the pane's component).
     pub fn sel(&self, p: Pane) -> usize {
-        self.selected[p.index()]
+        self.panes.get(p).selected()
     }
 
     /// Set the selected row of a pane.
     pub fn set_sel(&mut self, p: Pane, v: usize) {
-        self.selected[p.index()] = v;
+        self.panes.get_mut(p).select(v);
     }
 
     /// The comment typed so far, lines joined.

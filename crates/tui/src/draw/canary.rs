@@ -3,8 +3,8 @@
 //! Kayenta hides behind a score, on one screen.
 
 use super::common::{bar, pct, placeholder, truncate};
+use crate::components::PaneView;
 use crate::theme::{Status, Theme};
-use crate::ui_state::UiState;
 use crate::view_model::ViewModel;
 use ccp_core::projection::{DeployStepRun, Rollout, Verdict};
 use ccp_core::stats::judge::MetricVerdict;
@@ -267,8 +267,8 @@ fn chart_area(
 }
 
 /// Draw the pane's inside.
-pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState) {
-    let theme = ui.theme();
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
+    let theme = view.theme;
     let c = &vm.run().rollout;
     if c.steps.is_empty()
         && c.traffic_pct == 0

@@ -2,9 +2,8 @@
 //! highlighted lines are cached per (diff, theme): syntect is too slow to run every frame.
 
 use super::common::{placeholder, truncate};
-use super::DrawCache;
+use crate::components::PaneView;
 use crate::theme::Status;
-use crate::ui_state::{Pane, UiState};
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -16,8 +15,9 @@ use ratatui::widgets::{Paragraph, Widget};
 pub const HEADER_LINES: usize = 2;
 
 /// Draw the pane's inside.
-pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
-    let theme = ui.theme();
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
+    let theme = view.theme;
+    let cache = view.cache;
     let Some(fix) = &vm.run().fix else {
         let msg = if vm.run().location.is_some() {
             "planning a fix…"
@@ -52,7 +52,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, cache: &
     let code = cache.diff_lines(&fix.diff, theme);
     let room = (area.height as usize).saturating_sub(HEADER_LINES);
     let max_first = code.len().saturating_sub(room);
-    let first = ui.sel(Pane::Diff).min(max_first);
+    let first = view.selected.min(max_first);
     lines.extend(code.iter().skip(first).take(room).cloned());
     Paragraph::new(lines).render(area, buf);
 }

@@ -2,8 +2,8 @@
 //! summary line first, because "did everything pass" is the question a reviewer asks.
 
 use super::common::{mark, placeholder, scroll_for, truncate};
+use crate::components::PaneView;
 use crate::theme::Status;
-use crate::ui_state::{Pane, UiState};
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -33,8 +33,9 @@ pub fn value_text(v: &serde_json::Value) -> String {
 }
 
 /// Draw the pane's inside.
-pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
-    let theme = ui.theme();
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
+    let theme = view.theme;
+    let focused = view.focused;
     if vm.run().gates.is_empty() {
         let msg = match vm.run().fix {
             Some(_) => "running gates…",
@@ -61,7 +62,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         ),
     ])];
     let room = (area.height as usize).saturating_sub(1);
-    let sel = ui.sel(Pane::Gates).min(vm.run().gates.len() - 1);
+    let sel = view.selected.min(vm.run().gates.len() - 1);
     let first = scroll_for(sel, room.max(1), vm.run().gates.len());
     for (i, g) in vm.run().gates.iter().enumerate().skip(first).take(room) {
         let st = theme.status(if g.passed { Status::Ok } else { Status::Bad });

@@ -2,8 +2,8 @@
 //! "where are we" is answered without reading the timeline.
 
 use super::common::{age, placeholder, truncate};
+use crate::components::PaneView;
 use crate::theme::{Status, Theme};
-use crate::ui_state::{Pane, UiState};
 use crate::view_model::{outcome_status, state_status, ViewModel};
 use ccp_core::domain::Severity;
 use ccp_core::state::{State, ALL_STATES};
@@ -36,13 +36,14 @@ fn severity_badge(s: Severity, theme: &Theme) -> Span<'static> {
 }
 
 /// Draw the pane's inside.
-pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
-    let theme = ui.theme();
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
+    let theme = view.theme;
+    let focused = view.focused;
     if vm.incidents().is_empty() {
         placeholder(buf, area, "watching the fleet — no incident yet", theme);
         return;
     }
-    let f = ui.filter.to_lowercase();
+    let f = view.filter.to_lowercase();
     let mut lines: Vec<Line> = Vec::new();
     let w = area.width as usize;
     for (i, inc) in vm.incidents().iter().enumerate() {
@@ -60,7 +61,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
             Some(o) => theme.status(outcome_status(o)),
             None => theme.status(state_status(state)),
         };
-        let selected = focused && ui.sel(Pane::Incidents) == i;
+        let selected = focused && view.selected == i;
         let row_style = if selected {
             theme.selected()
         } else {

@@ -10,7 +10,9 @@ pub mod incidents;
 pub mod rca;
 pub mod timeline;
 
+use crate::components::{hint_text, Hint, PaneView};
 use crate::highlight::Highlighter;
+use crate::keymap::Action;
 use crate::layout::{self, Mode};
 use crate::theme::{Status, Theme};
 use crate::ui_state::{Overlay, Pane, Prompt, UiState};
@@ -139,81 +141,20 @@ fn draw_pane(
 ) {
     let theme = ui.theme();
     let focused = ui.focus == pane;
-    let extra = pane_extra(pane, vm, theme);
+    let component = ui.panes.get(pane);
+    let extra = component.title_extra(vm, theme);
     let block = pane_block(pane, focused, theme, extra);
     let inner = block.inner(rect);
     f.render_widget(block, rect);
-    let buf = f.buffer_mut();
-    match pane {
-        Pane::Incidents => incidents::draw(buf, inner, vm, ui, focused),
-        Pane::Graph => {
-            let order = graph::navigation_order(vm.services(), vm.edges());
-            let root = vm.root_service();
-            let blast = root
-                .map(|r| graph::blast_radius(r, vm.edges()))
-                .unwrap_or_default();
-            let selected = if focused {
-                order.get(ui.sel(Pane::Graph)).map(String::as_str)
-            } else {
-                None
-            };
-            graph::draw_graph(
-                buf,
-                inner,
-                &graph::GraphInput {
-                    services: vm.services(),
-                    edges: vm.edges(),
-                    root,
-                    blast: &blast,
-                    selected,
-                },
-                theme,
-            );
-        }
-        Pane::Rca => rca::draw(buf, inner, vm, ui, focused),
-        Pane::Diff => diff::draw(buf, inner, vm, ui, cache),
-        Pane::Gates => gates::draw(buf, inner, vm, ui, focused),
-        Pane::Canary => canary::draw(buf, inner, vm, ui),
-        Pane::Timeline => timeline::draw(buf, inner, vm, ui, focused),
-    }
-}
-
-/// A short status next to a pane's title.
-fn pane_extra(pane: Pane, vm: &ViewModel, theme: &Theme) -> Option<Span<'static>> {
-    match pane {
-        Pane::Gates if !vm.run().gates.is_empty() => {
-            let p = vm.run().gates.iter().filter(|g| g.passed).count();
-            let ok = p == vm.run().gates.len();
-            Some(Span::styled(
-                format!("{p}/{}", vm.run().gates.len()),
-                theme.status(if ok { Status::Ok } else { Status::Bad }),
-            ))
-        }
-        Pane::Rca => vm.run().rca.first().map(|c| {
-            Span::styled(
-                format!("{} {:.0}%", c.service, c.confidence * 100.0),
-                theme.status(Status::Bad),
-            )
-        }),
-        Pane::Canary => vm.last_verdict().map(|v| {
-            Span::styled(
-                v.verdict.to_uppercase(),
-                theme.status(canary::verdict_status(&v.verdict)),
-            )
-        }),
-        Pane::Timeline => Some(Span::styled(
-            format!("{} events", vm.timeline.len()),
-            theme.status(Status::Muted),
-        )),
-        Pane::Graph if !vm.services().is_empty() => {
-            let sick = vm.services().iter().filter(|s| s.unhealthy).count();
-            Some(Span::styled(
-                format!("{} services, {sick} unhealthy", vm.services().len()),
-                theme.status(if sick > 0 { Status::Bad } else { Status::Ok }),
-            ))
-        }
-        _ => None,
-    }
+    let view = PaneView {
+        theme,
+        filter: &ui.filter,
+        focused,
+        selected: component.selected(),
+        follow: ui.panes.timeline.follow,
+        cache,
+    };
+    component.draw(f.buffer_mut(), inner, vm, &view);
 }
 
 fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
@@ -315,18 +256,34 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         spans.push(Span::styled(msg.clone(), theme.status(*st)));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let hints = if vm.run().approval.is_some() {
-        " a approve  r reject  c comment  ? help "
-    } else {
-        " ? help  Tab focus  Enter details  p pause  q quit "
-    };
+    let hints = format!(" {} ", hint_text(&status_hints(vm, ui)));
     let room = (area.width as usize).saturating_sub(used);
     let line = Line::from(spans);
     Paragraph::new(line).render(area, f.buffer_mut());
     if room > 8 {
-        let h = truncate(hints, room);
+        let h = truncate(&hints, room);
         let w = h.chars().count() as u16;
         let r = Rect::new(area.x + area.width - w, area.y, w, 1);
         Paragraph::new(Span::styled(h, theme.status(Status::Muted))).render(r, f.buffer_mut());
     }
+}
+
+/// The keys worth knowing now: the approval's while one waits, else the focused pane's own and
+/// the few global ones, printed from the keymap.
+fn status_hints(vm: &ViewModel, ui: &UiState) -> Vec<Hint> {
+    if vm.run().approval.is_some() {
+        return vec![
+            (Action::Approve, "approve"),
+            (Action::Reject, "reject"),
+            (Action::Comment, "comment"),
+            (Action::Help, "help"),
+        ];
+    }
+    let mut h = ui.panes.get(ui.focus).hints(vm);
+    h.extend([
+        (Action::FocusNext, "focus"),
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+    ]);
+    h
 }

@@ -2,8 +2,8 @@
 //! sits in code. Enter opens every piece of evidence for the selected candidate.
 
 use super::common::{bar, placeholder, scroll_for, truncate};
+use crate::components::PaneView;
 use crate::theme::Status;
-use crate::ui_state::{Pane, UiState};
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,8 +12,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 /// Draw the pane's inside.
-pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
-    let theme = ui.theme();
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
+    let theme = view.theme;
+    let focused = view.focused;
     if vm.run().rca.is_empty() {
         let msg = if vm.run().state.is_some() {
             "ranking root causes…"
@@ -29,7 +30,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
     let loc_lines = if vm.run().location.is_some() { 4 } else { 0 };
     let per = 2;
     let room = (area.height as usize).saturating_sub(loc_lines) / per;
-    let sel = ui.sel(Pane::Rca).min(vm.run().rca.len() - 1);
+    let sel = view.selected.min(vm.run().rca.len() - 1);
     let first = scroll_for(sel, room.max(1), vm.run().rca.len());
     for (i, c) in vm
         .run()

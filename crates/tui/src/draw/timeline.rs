@@ -2,9 +2,9 @@
 //! operator scrolls up. Enter shows a decision's full justification.
 
 use super::common::{placeholder, scroll_for, truncate};
+use crate::components::PaneView;
 use crate::input::filtered_timeline;
 use crate::theme::Status;
-use crate::ui_state::{Pane, UiState};
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,32 +12,26 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-/// Index (into the filtered rows) of the selected timeline row.
-pub fn selected_row(ui: &UiState, total: usize) -> usize {
-    if total == 0 {
-        0
-    } else if ui.timeline_follow {
-        total - 1
-    } else {
-        ui.sel(Pane::Timeline).min(total - 1)
-    }
-}
-
 /// Draw the pane's inside.
-pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused: bool) {
-    let theme = ui.theme();
-    let rows = filtered_timeline(ui, vm);
+pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
+    let theme = view.theme;
+    let focused = view.focused;
+    let rows = filtered_timeline(view.filter, vm);
     if rows.is_empty() {
-        let msg = if ui.filter.is_empty() {
+        let msg = if view.filter.is_empty() {
             "no events yet".to_string()
         } else {
-            format!("no event matches /{}", ui.filter)
+            format!("no event matches /{}", view.filter)
         };
         placeholder(buf, area, &msg, theme);
         return;
     }
     let h = area.height as usize;
-    let sel = selected_row(ui, rows.len());
+    let sel = if view.follow {
+        rows.len().saturating_sub(1)
+    } else {
+        view.selected.min(rows.len().saturating_sub(1))
+    };
     let first = scroll_for(sel, h, rows.len());
     let w = area.width as usize;
     let lines: Vec<Line> = rows
@@ -48,7 +42,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, ui: &UiState, focused:
         .map(|(i, &ix)| {
             let e = &vm.timeline[ix];
             let st = theme.status(e.status);
-            let row = if focused && i == sel && !ui.timeline_follow {
+            let row = if focused && i == sel && !view.follow {
                 theme.selected()
             } else {
                 Style::default()

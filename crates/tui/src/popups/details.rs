@@ -349,8 +349,8 @@ fn detail_lines(
             (title.into(), l)
         }
         Pane::Timeline => {
-            let rows = filtered_timeline(ui, vm);
-            let sel = crate::draw::timeline::selected_row(ui, rows.len());
+            let rows = filtered_timeline(&ui.filter, vm);
+            let sel = ui.panes.timeline.selected_row(rows.len());
             let Some(e) = rows.get(sel).and_then(|&i| vm.timeline.get(i)) else {
                 return none("event");
             };
