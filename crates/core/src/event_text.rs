@@ -123,6 +123,7 @@ pub fn body(kind: &EventKind) -> String {
             strategy,
             diff_summary,
             gates_summary,
+            ..
         } => format!(
             "APPROVAL  needed (risk {risk_score:.2}, {strategy}; {diff_summary}; {gates_summary}):\n{}",
             reasons
@@ -202,6 +203,7 @@ pub fn body(kind: &EventKind) -> String {
         EventKind::PipelinePaused { by } => format!("paused    by {by}"),
         EventKind::PipelineResumed { by } => format!("resumed   by {by}"),
         EventKind::Note { message } => format!("note      {message}"),
+        EventKind::RolloutHeld { message, .. } => format!("hold      {message}"),
         EventKind::NotificationSent {
             channel,
             notice,
@@ -212,7 +214,12 @@ pub fn body(kind: &EventKind) -> String {
             "notify    {channel} {notice}: {} after {attempts} attempt(s) — {detail}",
             if *ok { "sent" } else { "NOT SENT" }
         ),
-        EventKind::Finished { outcome, state, reason } => {
+        EventKind::Finished {
+            outcome,
+            state,
+            reason,
+            ..
+        } => {
             format!("finished  {} in {state}: {reason}", outcome.as_str())
         }
     }

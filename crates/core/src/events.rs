@@ -114,6 +114,10 @@ pub enum EventKind {
     /// The run is waiting for a human.
     AwaitingApproval {
         reasons: Vec<String>,
+        /// The same reasons as facts, one per reason, in the same order (absent in logs from
+        /// before they were recorded).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rules: Vec<PauseRule>,
         risk_score: f64,
         strategy: String,
         diff_summary: String,
@@ -195,6 +199,20 @@ pub enum EventKind {
     PipelinePaused { by: String },
     /// The pipeline resumed.
     PipelineResumed { by: String },
+    /// The rollout stays at a step instead of judging it now (too little evidence yet, or no
+    /// metrics), or picks up again when the metrics return.
+    RolloutHeld {
+        /// Traffic share held.
+        percent: u8,
+        /// Why.
+        hold: HoldReason,
+        /// How long it has waited so far, s.
+        waited_s: u64,
+        /// Longest it will wait, s.
+        limit_s: u64,
+        /// The same in an operator's words, with the numbers that decided it.
+        message: String,
+    },
     /// A note for the timeline that needs no structure (e.g. waiting for a lock).
     Note { message: String },
     /// Last event of a run.
@@ -202,6 +220,10 @@ pub enum EventKind {
         outcome: Outcome,
         state: State,
         reason: String,
+        /// Why, as a fact a program can act on; `reason` says it in words (absent in logs from
+        /// before causes were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<EndCause>,
     },
     /// What became of one notification on one channel (Slack, PagerDuty, e-mail…), so the
     /// audit log says who was told what, and a channel that failed is visible, not silent.
@@ -217,6 +239,130 @@ pub enum EventKind {
         /// What happened (`HTTP 200 from https://hooks.slack.com`), never with a secret.
         detail: String,
     },
+}
+
+/// Why the pipeline asks a human before deploying, one fact per reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum PauseRule {
+    /// A HIGH or CRITICAL conflict with another operation (`other_incident` empty for the
+    /// concurrency limit, which is about all of them).
+    Conflict {
+        kind: String,
+        severity: String,
+        other_incident: String,
+        other_service: String,
+    },
+    /// The error budget is spent.
+    ErrorBudgetExhausted,
+    /// Automation kept failing on this service.
+    ConsecutiveFailures { count: u32, limit: u32 },
+    /// Too many services depend on the one being changed.
+    BlastRadius { services: usize, limit: usize },
+    /// The diagnosis is doubtful.
+    LowRcaConfidence { confidence: f64, threshold: f64 },
+    /// The shared operations registry did not answer, so conflicts are unknown.
+    RegistryUnavailable,
+    /// The risk score chose manual review.
+    RiskManualReview { score: f64, line: f64 },
+    /// Production policy: critical services need a human.
+    ProductionPolicy {
+        service: String,
+        criticality: f64,
+        threshold: f64,
+    },
+}
+
+/// Why a rollout holds a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// Too few requests yet to tell a regression from noise: observing longer.
+    LowEvidence,
+    /// The metrics source stopped answering: holding the split instead of judging blind.
+    MetricsUnavailable,
+    /// The metrics are back: judging the step now.
+    MetricsBack,
+}
+
+/// Why a run ended, as a fact a program can act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EndCause {
+    /// The fix is live and verified.
+    Resolved,
+    /// No incident was detected.
+    NothingDetected,
+    /// A backend a stage needed did not answer (`port`: metrics, graph, registry, repository…).
+    BackendUnavailable { port: String },
+    /// RCA found no anomalous service.
+    NoRootCause,
+    /// No stack trace from the suspected service could be parsed.
+    NoStackTrace { service: String },
+    /// No fix template applies to the culprit code.
+    NoFixTemplate,
+    /// Safety gates failed.
+    GatesFailed { gates: Vec<String> },
+    /// Another operation is already remediating the service; this one stood down.
+    StoodDown {
+        other_incident: String,
+        other_service: String,
+    },
+    /// A human rejected the plan.
+    Rejected { actor: String },
+    /// Nobody answered the approval request in time.
+    ApprovalTimeout,
+    /// No front-end was left to answer the approval request.
+    NoApprover,
+    /// An operator aborted the run.
+    Aborted { actor: String },
+    /// A lock could not be taken.
+    LockUnavailable { resource: String },
+    /// A lock was lost mid-operation.
+    LockLost { resource: String },
+    /// A deploy step failed.
+    DeployFailed { percent: u8 },
+    /// A verdict judged the new version worse (`phase`: `health_check_10`, `final`…).
+    VerdictFailed { phase: String },
+    /// The metrics stayed unavailable during the rollout for too long.
+    MetricsOutage { seconds: u64 },
+    /// Rolling back failed: production may still run the patch.
+    RollbackFailed,
+    /// The audit log could not be appended, so the run stopped before acting unrecorded.
+    AuditUnavailable,
+    /// Crash recovery brought an operation a dead process left in flight to an end.
+    CrashRecovery,
+    /// A bug or a misconfiguration (no plan where one must be, steps that never reach 100 %).
+    Internal,
+}
+
+impl EndCause {
+    /// The snake_case name, as serialized.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EndCause::Resolved => "resolved",
+            EndCause::NothingDetected => "nothing_detected",
+            EndCause::BackendUnavailable { .. } => "backend_unavailable",
+            EndCause::NoRootCause => "no_root_cause",
+            EndCause::NoStackTrace { .. } => "no_stack_trace",
+            EndCause::NoFixTemplate => "no_fix_template",
+            EndCause::GatesFailed { .. } => "gates_failed",
+            EndCause::StoodDown { .. } => "stood_down",
+            EndCause::Rejected { .. } => "rejected",
+            EndCause::ApprovalTimeout => "approval_timeout",
+            EndCause::NoApprover => "no_approver",
+            EndCause::Aborted { .. } => "aborted",
+            EndCause::LockUnavailable { .. } => "lock_unavailable",
+            EndCause::LockLost { .. } => "lock_lost",
+            EndCause::DeployFailed { .. } => "deploy_failed",
+            EndCause::VerdictFailed { .. } => "verdict_failed",
+            EndCause::MetricsOutage { .. } => "metrics_outage",
+            EndCause::RollbackFailed => "rollback_failed",
+            EndCause::AuditUnavailable => "audit_unavailable",
+            EndCause::CrashRecovery => "crash_recovery",
+            EndCause::Internal => "internal",
+        }
+    }
 }
 
 impl EventKind {
@@ -247,6 +393,7 @@ impl EventKind {
             EventKind::PipelinePaused { .. } => "pipeline_paused",
             EventKind::PipelineResumed { .. } => "pipeline_resumed",
             EventKind::Note { .. } => "note",
+            EventKind::RolloutHeld { .. } => "rollout_held",
             EventKind::Finished { .. } => "finished",
             EventKind::NotificationSent { .. } => "notification_sent",
         }

@@ -168,6 +168,7 @@ fn describe(kind: &EventKind) -> Option<Described> {
             outcome,
             state,
             reason,
+            ..
         } => (
             NoticeKind::Finished(*outcome),
             finished_headline(*outcome).to_string(),
@@ -236,6 +237,7 @@ mod tests {
             outcome: Outcome::RolledBack,
             state: State::RolledBack,
             reason: "canary worse".into(),
+            cause: None,
         };
         let n = notice_for(&fin, "INC-1", Some(&i), "t").expect("finish notifies");
         assert_eq!(n.kind, NoticeKind::Finished(Outcome::RolledBack));

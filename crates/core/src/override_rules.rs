@@ -10,6 +10,7 @@
 //! depend on the strategy decision and the environment, not on these facts.
 
 use super::conflict::Conflict;
+use super::events::PauseRule;
 use super::pipeline::ApprovalPolicy;
 use serde::{Deserialize, Serialize};
 
@@ -42,11 +43,14 @@ impl OverrideRule {
     }
 }
 
-/// One reason to pause: the rule and a sentence an operator can act on.
+/// One reason to pause: the rule, the same as a fact with its numbers, and a sentence an
+/// operator can act on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverrideReason {
     /// The rule that fired.
     pub rule: OverrideRule,
+    /// What was observed against which limit, as data (goes into `awaiting_approval.rules`).
+    pub fact: PauseRule,
     /// What was observed against which limit.
     pub message: String,
 }
@@ -82,6 +86,12 @@ pub fn override_reasons(
         };
         out.push(OverrideReason {
             rule: OverrideRule::Conflict,
+            fact: PauseRule::Conflict {
+                kind: c.kind.as_str().to_string(),
+                severity: c.severity.to_string(),
+                other_incident: c.other_incident.clone(),
+                other_service: c.other_service.clone(),
+            },
             message: format!(
                 "{} conflict{with} ({}): {}",
                 c.kind.as_str(),
@@ -93,12 +103,17 @@ pub fn override_reasons(
     if let Some(why) = inputs.error_budget_exhausted {
         out.push(OverrideReason {
             rule: OverrideRule::ErrorBudgetExhausted,
+            fact: PauseRule::ErrorBudgetExhausted,
             message: format!("error budget exhausted ({why}): only a human may spend more of it"),
         });
     }
     if inputs.consecutive_failures > policy.max_consecutive_failures {
         out.push(OverrideReason {
             rule: OverrideRule::ConsecutiveFailures,
+            fact: PauseRule::ConsecutiveFailures {
+                count: inputs.consecutive_failures,
+                limit: policy.max_consecutive_failures,
+            },
             message: format!(
                 "{} consecutive failed operations on this service (more than {})",
                 inputs.consecutive_failures, policy.max_consecutive_failures
@@ -108,6 +123,10 @@ pub fn override_reasons(
     if inputs.blast_radius_services > policy.max_blast_radius_services {
         out.push(OverrideReason {
             rule: OverrideRule::BlastRadius,
+            fact: PauseRule::BlastRadius {
+                services: inputs.blast_radius_services,
+                limit: policy.max_blast_radius_services,
+            },
             message: format!(
                 "blast radius {} services is above {}",
                 inputs.blast_radius_services, policy.max_blast_radius_services
@@ -117,6 +136,10 @@ pub fn override_reasons(
     if inputs.rca_confidence < policy.min_rca_confidence {
         out.push(OverrideReason {
             rule: OverrideRule::LowRcaConfidence,
+            fact: PauseRule::LowRcaConfidence {
+                confidence: inputs.rca_confidence,
+                threshold: policy.min_rca_confidence,
+            },
             message: format!(
                 "RCA confidence {:.0}% is below {:.0}%",
                 inputs.rca_confidence * 100.0,

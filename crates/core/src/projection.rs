@@ -8,7 +8,7 @@
 //! the same `Event`s, so they agree by construction.
 
 use crate::domain::{Outcome, RcaCandidate, ServiceHealth, Severity, WindowStats};
-use crate::events::{Event, EventKind, GateOutcome};
+use crate::events::{EndCause, Event, EventKind, GateOutcome, HoldReason, PauseRule};
 use crate::explain::Justification;
 use crate::state::State;
 use crate::stats::judge::MetricResult;
@@ -131,6 +131,15 @@ pub struct DeployStepRun {
     pub error: Option<String>,
 }
 
+/// A step held instead of judged now (or picked up again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    /// Traffic share held.
+    pub percent: u8,
+    /// Why.
+    pub reason: HoldReason,
+}
+
 /// Everything observed of the rollout.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rollout {
@@ -157,6 +166,8 @@ pub struct Rollout {
     pub verdicts: Vec<Verdict>,
     /// Steps run by an external deploy tool, oldest first (empty with the simulated fleet).
     pub deploy_steps: Vec<DeployStepRun>,
+    /// Every time a step was held (or picked up again), oldest first.
+    pub holds: Vec<Hold>,
 }
 
 impl Rollout {
@@ -171,6 +182,8 @@ impl Rollout {
 pub struct ApprovalRequest {
     /// Reasons review is required (risk factors, override conditions, policy).
     pub reasons: Vec<String>,
+    /// The same reasons as facts.
+    pub rules: Vec<PauseRule>,
     /// Risk score in [0,1].
     pub risk_score: f64,
     /// Rollout strategy the risk score chose.
@@ -221,6 +234,8 @@ pub struct Finish {
     pub state: State,
     /// Why.
     pub reason: String,
+    /// Why, as a fact (absent in logs from before causes were recorded).
+    pub cause: Option<EndCause>,
     /// When (RFC 3339).
     pub ts: String,
 }
@@ -260,6 +275,8 @@ pub struct IncidentState {
     pub approval: Option<ApprovalRequest>,
     /// Every time a human was asked (counted even after the answer).
     pub approvals_requested: u32,
+    /// Why a human was asked, over every request, as facts.
+    pub pause_rules: Vec<PauseRule>,
     /// Answers, oldest first.
     pub decisions: Vec<ApprovalDecision>,
     /// Locks held now.
@@ -404,14 +421,17 @@ impl IncidentState {
             }
             EventKind::AwaitingApproval {
                 reasons,
+                rules,
                 risk_score,
                 strategy,
                 diff_summary,
                 gates_summary,
             } => {
                 self.approvals_requested += 1;
+                self.pause_rules.extend(rules.iter().cloned());
                 self.approval = Some(ApprovalRequest {
                     reasons: reasons.clone(),
+                    rules: rules.clone(),
                     risk_score: *risk_score,
                     strategy: strategy.clone(),
                     diff_summary: diff_summary.clone(),
@@ -542,10 +562,15 @@ impl IncidentState {
             }
             EventKind::PipelineResumed { .. } => self.paused = false,
             EventKind::Note { message } => self.notes.push(message.clone()),
+            EventKind::RolloutHeld { percent, hold, .. } => self.rollout.holds.push(Hold {
+                percent: *percent,
+                reason: *hold,
+            }),
             EventKind::Finished {
                 outcome,
                 state,
                 reason,
+                cause,
             } => {
                 self.paused = false;
                 self.approval = None;
@@ -554,6 +579,7 @@ impl IncidentState {
                     outcome: *outcome,
                     state: *state,
                     reason: reason.clone(),
+                    cause: cause.clone(),
                     ts: ev.ts.clone(),
                 });
             }

@@ -1,7 +1,7 @@
 //! Checks on a run's events. Each names what it looks for in words an on-call engineer would use,
 //! so a failing row in `ccp inject` says what went wrong, not just that something did.
 
-use ccp_core::events::{Event, EventKind};
+use ccp_core::events::{EndCause, Event, EventKind, HoldReason, PauseRule};
 use ccp_core::projection::{IncidentState, Projection};
 use ccp_core::state::State;
 
@@ -125,16 +125,21 @@ impl Check {
         })
     }
 
-    /// The run asked a human, with a reason containing `needle`.
-    pub fn paused_because(needle: &'static str) -> Self {
-        Self::new(
-            format!("the run pauses for a human because of “{needle}”"),
-            move |evs| {
-                evs.iter().any(|e| {
-                matches!(&e.kind, EventKind::AwaitingApproval { reasons, .. } if reasons.iter().any(|r| r.contains(needle)))
-            })
-            },
+    /// The run asked a human, for a reason that is `rule` (the typed fact, not its wording).
+    pub fn paused_because(
+        what: &'static str,
+        rule: impl Fn(&PauseRule) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self::on_incident(
+            format!("the run pauses for a human because of {what}"),
+            move |i| i.pause_rules.iter().any(&rule),
         )
+        .explained(|evs| {
+            Projection::of(evs)
+                .latest()
+                .map(|i| format!("{:?}", i.pause_rules))
+                .unwrap_or_default()
+        })
     }
 
     /// The run never asked a human.
@@ -144,24 +149,37 @@ impl Check {
         })
     }
 
-    /// The final reason mentions `needle`.
-    pub fn reason_mentions(needle: &'static str) -> Self {
-        Self::new(
-            format!("the closing reason mentions “{needle}”"),
-            move |evs| {
-                evs.iter().any(|e| {
-                matches!(&e.kind, EventKind::Finished { reason, .. } if reason.contains(needle))
-            })
-            },
-        )
+    /// The run ended for `cause` (the typed fact, not its wording).
+    pub fn ended_because(
+        what: &'static str,
+        cause: impl Fn(&EndCause) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self::on_incident(format!("the run ends because {what}"), move |i| {
+            i.finished
+                .as_ref()
+                .and_then(|f| f.cause.as_ref())
+                .is_some_and(&cause)
+        })
+        .explained(|evs| {
+            Projection::of(evs)
+                .latest()
+                .and_then(|i| i.finished.clone())
+                .map(|f| format!("{:?}: {}", f.cause, f.reason))
+                .unwrap_or_else(|| "the run did not finish".into())
+        })
     }
 
-    /// A timeline note mentions `needle`.
-    pub fn note_mentions(needle: &'static str) -> Self {
-        Self::new(format!("a timeline note says “{needle}”"), move |evs| {
-            evs.iter()
-                .any(|e| matches!(&e.kind, EventKind::Note { message } if message.contains(needle)))
-        })
+    /// The rollout held the `percent` step for `reason` at least once.
+    pub fn held(percent: u8, reason: HoldReason) -> Self {
+        Self::on_incident(
+            format!("the rollout holds the {percent}% step ({reason:?})"),
+            move |i| {
+                i.rollout
+                    .holds
+                    .iter()
+                    .any(|h| h.percent == percent && h.reason == reason)
+            },
+        )
     }
 
     /// Some gate named `gate` failed.
@@ -263,5 +281,66 @@ mod tests {
             "released before it was taken"
         );
         assert!(!c.holds(&[take("service:a", "me"), give("service:a", "other")]));
+    }
+
+    fn finished(cause: Option<EndCause>, reason: &str) -> Event {
+        ev(EventKind::Finished {
+            outcome: ccp_core::domain::Outcome::Escalated,
+            state: State::Escalated,
+            reason: reason.into(),
+            cause,
+        })
+    }
+
+    #[test]
+    fn causes_are_checked_as_facts_not_words() {
+        let c = Check::ended_because("a lock could not be taken", |c| {
+            matches!(c, EndCause::LockUnavailable { .. })
+        });
+        let locked = EndCause::LockUnavailable {
+            resource: "service:a".into(),
+        };
+        assert!(c.holds(&[finished(Some(locked), "anything at all")]));
+        // The words alone no longer pass: a reason that says it, without the fact, fails.
+        assert!(!c.holds(&[finished(None, "could not take lock service:a")]));
+        assert!(!c.holds(&[finished(
+            Some(EndCause::NoFixTemplate),
+            "could not take lock"
+        )]));
+        let explained = c.describe(&[finished(Some(EndCause::NoFixTemplate), "x")], false);
+        assert!(explained.contains("NoFixTemplate"), "{explained}");
+    }
+
+    #[test]
+    fn pause_rules_and_holds_are_facts_too() {
+        let ask = ev(EventKind::AwaitingApproval {
+            reasons: vec!["blast radius is large".into()],
+            rules: vec![PauseRule::ErrorBudgetExhausted],
+            risk_score: 0.5,
+            strategy: "canary".into(),
+            diff_summary: String::new(),
+            gates_summary: String::new(),
+        });
+        let budget = Check::paused_because("the budget", |r| {
+            matches!(r, PauseRule::ErrorBudgetExhausted)
+        });
+        let blast = Check::paused_because("the blast radius", |r| {
+            matches!(r, PauseRule::BlastRadius { .. })
+        });
+        assert!(budget.holds(std::slice::from_ref(&ask)));
+        assert!(
+            !blast.holds(&[ask]),
+            "the wording mentions it, the facts do not"
+        );
+        let held = ev(EventKind::RolloutHeld {
+            percent: 10,
+            hold: HoldReason::MetricsUnavailable,
+            waited_s: 5,
+            limit_s: 90,
+            message: String::new(),
+        });
+        assert!(Check::held(10, HoldReason::MetricsUnavailable).holds(std::slice::from_ref(&held)));
+        assert!(!Check::held(50, HoldReason::MetricsUnavailable).holds(std::slice::from_ref(&held)));
+        assert!(!Check::held(10, HoldReason::MetricsBack).holds(&[held]));
     }
 }

@@ -194,6 +194,7 @@ pub(crate) fn observe(sc: &Scenario, events: &[Event]) -> Result<Observed> {
             outcome,
             state,
             reason,
+            ..
         } => Some((
             outcome.as_str().to_string(),
             state.to_string(),

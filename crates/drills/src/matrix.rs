@@ -9,6 +9,7 @@ use ccp_adapters::embedded::fleet_spec::{FaultKind, FaultSpec};
 use ccp_config::{Environment, LockBackend};
 use ccp_core::conflict::Operation;
 use ccp_core::domain::Outcome;
+use ccp_core::events::{EndCause, HoldReason, PauseRule};
 use ccp_core::locks::{Resource, Scope};
 use ccp_core::state::State;
 
@@ -90,7 +91,9 @@ pub fn all() -> Vec<Scenario> {
                 Check::incident_on("order-service"),
                 Check::rca_top("order-service"),
                 Check::nothing_deployed(),
-                Check::reason_mentions("no parsable stack trace"),
+                Check::ended_because("no stack trace could be parsed", |c| {
+                    matches!(c, EndCause::NoStackTrace { .. })
+                }),
             ],
         ),
         pipeline(
@@ -107,8 +110,10 @@ pub fn all() -> Vec<Scenario> {
                 Check::new("the null_check template is proposed", |evs| {
                     evs.iter().any(|e| matches!(&e.kind, ccp_core::events::EventKind::FixProposed { template, .. } if template == "null_check"))
                 }),
-                Check::paused_because("production policy"),
-                Check::note_mentions("observing the 10% step longer"),
+                Check::paused_because("production policy", |r| {
+                    matches!(r, PauseRule::ProductionPolicy { .. })
+                }),
+                Check::held(10, HoldReason::LowEvidence),
                 Check::max_deployed(100),
             ],
         ),
@@ -144,7 +149,9 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::reason_mentions("INC-OTHER-SAME"),
+                Check::ended_because("it stands down for INC-OTHER-SAME", |c| {
+                    matches!(c, EndCause::StoodDown { other_incident, .. } if other_incident == "INC-OTHER-SAME")
+                }),
                 Check::nothing_deployed(),
             ],
         ),
@@ -165,7 +172,9 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::paused_because("INC-OTHER-DEP"),
+                Check::paused_because("a conflict with INC-OTHER-DEP", |r| {
+                    matches!(r, PauseRule::Conflict { other_incident, .. } if other_incident == "INC-OTHER-DEP")
+                }),
                 Check::new("both services are locked", |evs| {
                     evs.iter().any(|e| matches!(&e.kind, ccp_core::events::EventKind::LockAcquired { resource, .. } if resource == "service:user-service"))
                 }),
@@ -181,7 +190,9 @@ pub fn all() -> Vec<Scenario> {
             |w| policy(&mut w.spec, "payment-service", |p| p.error_budget_used_pct = 2.5),
             vec![
                 Check::gate_failed("error_budget"),
-                Check::paused_because("error budget"),
+                Check::paused_because("the exhausted error budget", |r| {
+                    matches!(r, PauseRule::ErrorBudgetExhausted)
+                }),
                 Check::nothing_deployed(),
             ],
         ),
@@ -287,7 +298,9 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::reason_mentions("could not take lock service:payment-service"),
+                Check::ended_because("service:payment-service could not be locked", |c| {
+                    matches!(c, EndCause::LockUnavailable { resource } if resource == "service:payment-service")
+                }),
                 Check::nothing_deployed(),
             ],
         ),
@@ -321,8 +334,12 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::paused_because("operations registry unavailable"),
-                Check::reason_mentions("could not take lock"),
+                Check::paused_because("the unavailable operations registry", |r| {
+                    matches!(r, PauseRule::RegistryUnavailable)
+                }),
+                Check::ended_because("a lock could not be taken", |c| {
+                    matches!(c, EndCause::LockUnavailable { .. })
+                }),
                 Check::nothing_deployed(),
             ],
         ),
@@ -338,7 +355,9 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::paused_because("consecutive"),
+                Check::paused_because("consecutive failures", |r| {
+                    matches!(r, PauseRule::ConsecutiveFailures { .. })
+                }),
                 Check::nothing_deployed(),
             ],
         ),
@@ -354,7 +373,9 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::paused_because("blast radius"),
+                Check::paused_because("the blast radius", |r| {
+                    matches!(r, PauseRule::BlastRadius { .. })
+                }),
                 Check::max_deployed(100),
             ],
         ),
@@ -374,7 +395,9 @@ pub fn all() -> Vec<Scenario> {
                 Check::new("the fault is localized to gateway.py", |evs| {
                     evs.iter().any(|e| matches!(&e.kind, ccp_core::events::EventKind::Localized { file, .. } if file.ends_with("gateway.py")))
                 }),
-                Check::reason_mentions("no fix template applies"),
+                Check::ended_because("no fix template applies", |c| {
+                    matches!(c, EndCause::NoFixTemplate)
+                }),
                 Check::nothing_deployed(),
             ],
         ),
@@ -405,8 +428,8 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::note_mentions("holding at 10% instead of judging blind"),
-                Check::note_mentions("metrics are back"),
+                Check::held(10, HoldReason::MetricsUnavailable),
+                Check::held(10, HoldReason::MetricsBack),
                 Check::max_deployed(100),
             ],
         ),
@@ -424,9 +447,11 @@ pub fn all() -> Vec<Scenario> {
                 Ok(())
             },
             vec![
-                Check::note_mentions("holding at 10% instead of judging blind"),
+                Check::held(10, HoldReason::MetricsUnavailable),
                 Check::max_deployed(10),
-                Check::reason_mentions("rolling back rather than guessing"),
+                Check::ended_because("the metrics stayed away too long", |c| {
+                    matches!(c, EndCause::MetricsOutage { .. })
+                }),
                 Check::rolled_back(),
             ],
         ),

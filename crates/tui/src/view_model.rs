@@ -215,6 +215,7 @@ mod tests {
             2,
             EventKind::AwaitingApproval {
                 reasons: vec!["critical".into()],
+                rules: Vec::new(),
                 risk_score: 0.5,
                 strategy: "canary".into(),
                 diff_summary: "d".into(),
@@ -238,6 +239,7 @@ mod tests {
                 outcome: Outcome::Resolved,
                 state: State::Closed,
                 reason: "done".into(),
+                cause: None,
             },
         ));
         assert_eq!(vm.incidents()[0].outcome(), Some(Outcome::Resolved));

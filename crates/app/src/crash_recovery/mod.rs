@@ -21,7 +21,7 @@ pub mod tail;
 use ccp_audit::{read_records, verify_file, BreakReason, FileAuditLog, VerifyReport};
 use ccp_core::clock::rfc3339;
 use ccp_core::domain::Outcome;
-use ccp_core::events::{Event, EventKind};
+use ccp_core::events::{EndCause, Event, EventKind};
 use ccp_core::locks::{Resource, Scope};
 use ccp_core::ports::{DeployAction, DeployStep, Deployer, LockManager};
 use ccp_core::state::State;
@@ -248,6 +248,7 @@ impl Writer {
                 outcome,
                 state,
                 reason: reason.to_string(),
+                cause: Some(EndCause::CrashRecovery),
             },
         )
     }

@@ -228,6 +228,7 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             strategy,
             diff_summary,
             gates_summary,
+            ..
         } => r.approvals.requests.push(ApprovalRequest {
             at,
             reasons,
@@ -345,6 +346,11 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             kind: "note".into(),
             message,
         }),
+        EventKind::RolloutHeld { message, .. } => r.notes.push(NoteEntry {
+            at,
+            kind: "rollout_held".into(),
+            message,
+        }),
         EventKind::NotificationSent {
             channel,
             notice,
@@ -363,6 +369,7 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             outcome,
             state,
             reason,
+            ..
         } => {
             r.header.outcome = Some(outcome.as_str().to_string());
             r.header.final_state = Some(state.as_str().to_string());
@@ -416,6 +423,7 @@ fn summary_of_event(ev: &Event) -> String {
             outcome,
             state,
             reason,
+            ..
         } => format!(
             "finished {} in {}: {reason}",
             outcome.as_str(),

@@ -190,6 +190,7 @@ fn resolved_run(l: &mut Log) {
             outcome: Outcome::Resolved,
             state: State::Closed,
             reason: "incident resolved and closed".into(),
+            cause: None,
         },
     );
 }
@@ -422,6 +423,7 @@ fn crash_recovery_records_get_their_own_section() {
             outcome: Outcome::Escalated,
             state: State::Escalated,
             reason: "recovered after a crash in ANALYZING".into(),
+            cause: None,
         },
     );
     let r = make(&l.path(), Some(B)).unwrap();

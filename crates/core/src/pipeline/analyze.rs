@@ -4,7 +4,7 @@
 use super::{Pipeline, Step, Stop};
 use crate::clock::yyyymmdd;
 use crate::domain::{CodeLocation, Cohort, Incident, Outcome};
-use crate::events::EventKind;
+use crate::events::{EndCause, EventKind};
 use crate::localize;
 use crate::ports::FixRequest;
 use crate::rca::{self, BundleAlert, BundleDeploy, BundleEdge, BundleService, RcaBundle};
@@ -30,11 +30,15 @@ impl Pipeline {
         let started = self.ports.clock.now_ms();
         let alerts = loop {
             let now = self.ports.clock.now_ms();
-            let mut alerts = self
-                .ports
-                .alerts
-                .poll(now)
-                .map_err(|e| Stop::new(Outcome::Failed, format!("detection failed: {e}")))?;
+            let mut alerts = self.ports.alerts.poll(now).map_err(|e| {
+                Stop::new(
+                    Outcome::Failed,
+                    EndCause::BackendUnavailable {
+                        port: "alerts".into(),
+                    },
+                    format!("detection failed: {e}"),
+                )
+            })?;
             if let Some(only) = &self.settings.only_service {
                 alerts.retain(|a| &a.service == only);
             }
@@ -44,6 +48,7 @@ impl Pipeline {
             if (now - started) as u64 >= self.settings.pacing.detect_timeout_ms {
                 return Err(Stop::new(
                     Outcome::Failed,
+                    EndCause::NothingDetected,
                     match &self.settings.only_service {
                         Some(only) => {
                             format!("no incident detected: {only} stayed within its thresholds")
@@ -165,6 +170,7 @@ impl Pipeline {
             self.go(State::Escalated)?;
             return Err(Stop::new(
                 Outcome::Escalated,
+                EndCause::NoRootCause,
                 "RCA found no anomalous service: a human has to look",
             ));
         }
@@ -177,6 +183,9 @@ impl Pipeline {
         let port_err = |e: crate::ports::PortError| {
             Stop::new(
                 Outcome::Escalated,
+                EndCause::BackendUnavailable {
+                    port: "metrics".into(),
+                },
                 format!("RCA could not read its inputs: {e}"),
             )
         };
@@ -270,7 +279,7 @@ impl Pipeline {
     pub(super) fn localize(&mut self) -> Step<()> {
         self.pace(self.settings.pacing.localize_ms)?;
         let service = self.root_service();
-        let escalate = |why: String| Stop::new(Outcome::Escalated, why);
+        let escalate = |cause: EndCause, why: String| Stop::new(Outcome::Escalated, cause, why);
         let errors = self
             .ports
             .errors
@@ -279,21 +288,32 @@ impl Pipeline {
         let trace = errors.iter().find_map(|t| localize::parse_trace(t).ok());
         let Some(trace) = trace else {
             self.go(State::Escalated)?;
-            return Err(escalate(format!(
-                "no parsable stack trace from {service}: cannot localize the fault"
-            )));
+            return Err(escalate(
+                EndCause::NoStackTrace {
+                    service: service.clone(),
+                },
+                format!("no parsable stack trace from {service}: cannot localize the fault"),
+            ));
         };
-        let files = self
-            .ports
-            .repo
-            .files()
-            .map_err(|e| escalate(format!("cannot list repository files: {e}")))?;
+        let files = self.ports.repo.files().map_err(|e| {
+            escalate(
+                EndCause::BackendUnavailable {
+                    port: "repository".into(),
+                },
+                format!("cannot list repository files: {e}"),
+            )
+        })?;
         let Some((frame, path)) = localize::culprit_frame(&trace, &files) else {
             self.go(State::Escalated)?;
-            return Err(escalate(format!(
-                "no frame of the {} trace is in the repository",
-                trace.exception_type
-            )));
+            return Err(escalate(
+                EndCause::NoStackTrace {
+                    service: service.clone(),
+                },
+                format!(
+                    "no frame of the {} trace is in the repository",
+                    trace.exception_type
+                ),
+            ));
         };
         let blame = self.ports.repo.blame(&path, frame.line).ok();
         let loc = CodeLocation {
@@ -324,12 +344,21 @@ impl Pipeline {
     pub(super) fn plan_fix(&mut self) -> Step<()> {
         self.pace(self.settings.pacing.plan_ms)?;
         let Some(loc) = self.found.location.clone() else {
-            return Err(Stop::new(Outcome::Failed, "internal: no code location"));
+            return Err(Stop::new(
+                Outcome::Failed,
+                EndCause::Internal,
+                "internal: no code location",
+            ));
         };
-        let source =
-            self.ports.repo.read_file(&loc.file).map_err(|e| {
-                Stop::new(Outcome::Escalated, format!("cannot read {}: {e}", loc.file))
-            })?;
+        let source = self.ports.repo.read_file(&loc.file).map_err(|e| {
+            Stop::new(
+                Outcome::Escalated,
+                EndCause::BackendUnavailable {
+                    port: "repository".into(),
+                },
+                format!("cannot read {}: {e}", loc.file),
+            )
+        })?;
         let req = FixRequest {
             service: self.root_service(),
             file: loc.file.clone(),
@@ -344,6 +373,7 @@ impl Pipeline {
                 self.go(State::Escalated)?;
                 return Err(Stop::new(
                     Outcome::Escalated,
+                    EndCause::NoFixTemplate,
                     format!("no fix template applies: {e}"),
                 ));
             }

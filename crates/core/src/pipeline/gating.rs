@@ -3,7 +3,7 @@
 use super::{Pipeline, Step, Stop};
 use crate::conflict::{self, Conflict, ConflictKind, ConflictLimits, GraphView, Operation};
 use crate::domain::{CheckKind, FixPlan, Outcome, Strategy};
-use crate::events::{Command, EventKind, GateOutcome};
+use crate::events::{Command, EndCause, EventKind, GateOutcome, PauseRule};
 use crate::explain::Justification;
 use crate::gates;
 use crate::override_rules::{self, OverrideInputs};
@@ -20,7 +20,11 @@ impl Pipeline {
     /// human at the approval step instead. Passing registers the operation (intent to deploy).
     pub(super) fn run_gates(&mut self) -> Step<()> {
         let Some(plan) = self.found.plan.clone() else {
-            return Err(Stop::new(Outcome::Failed, "internal: no fix plan"));
+            return Err(Stop::new(
+                Outcome::Failed,
+                EndCause::Internal,
+                "internal: no fix plan",
+            ));
         };
         let service = self.root_service();
         let mut results: Vec<GateOutcome> = Vec::new();
@@ -53,6 +57,9 @@ impl Pipeline {
             .map_err(|e| {
                 Stop::new(
                     Outcome::Escalated,
+                    EndCause::BackendUnavailable {
+                        port: "policy".into(),
+                    },
                     format!("policy inputs unavailable: {e}"),
                 )
             })?;
@@ -81,6 +88,7 @@ impl Pipeline {
                 .push_str(" (a failed error_budget gate needs a human)");
         }
         if !failed.is_empty() {
+            let failed_gates = failed.iter().map(|g| g.gate.clone()).collect();
             let names = failed
                 .iter()
                 .map(|g| format!("{} ({})", g.gate, g.reason))
@@ -89,6 +97,9 @@ impl Pipeline {
             self.go(State::GatesFailed)?;
             return Err(Stop::new(
                 Outcome::Failed,
+                EndCause::GatesFailed {
+                    gates: failed_gates,
+                },
                 format!("safety gates failed, nothing deployed: {names}"),
             ));
         }
@@ -232,6 +243,9 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             .map_err(|e| {
                 Stop::new(
                     Outcome::Escalated,
+                    EndCause::BackendUnavailable {
+                        port: "registry".into(),
+                    },
                     format!("conflict inputs unavailable: {e}"),
                 )
             })?
@@ -296,6 +310,9 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
         let edges = self.ports.graph.edges().map_err(|e| {
             Stop::new(
                 Outcome::Escalated,
+                EndCause::BackendUnavailable {
+                    port: "graph".into(),
+                },
                 format!("conflict detection could not read the dependency graph: {e}"),
             )
         })?;
@@ -372,7 +389,13 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
     fn risk_inputs(&self, plan: &FixPlan) -> Step<(RiskInputs, usize, usize)> {
         let service = self.root_service();
         let err = |e: crate::ports::PortError| {
-            Stop::new(Outcome::Escalated, format!("risk inputs unavailable: {e}"))
+            Stop::new(
+                Outcome::Escalated,
+                EndCause::BackendUnavailable {
+                    port: "graph".into(),
+                },
+                format!("risk inputs unavailable: {e}"),
+            )
         };
         let nodes = self.ports.graph.nodes().map_err(err)?;
         let blast = self.ports.graph.blast_radius(&service).map_err(err)?.len();
@@ -414,7 +437,11 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
     /// Decide the strategy and whether a human must approve; wait for them if so.
     pub(super) fn approve(&mut self) -> Step<()> {
         let Some(plan) = self.found.plan.clone() else {
-            return Err(Stop::new(Outcome::Failed, "internal: no fix plan"));
+            return Err(Stop::new(
+                Outcome::Failed,
+                EndCause::Internal,
+                "internal: no fix plan",
+            ));
         };
         let (inputs, blast, _) = self.risk_inputs(&plan)?;
         let s = risk::strategy_score(&inputs, self.settings.strategy);
@@ -431,6 +458,10 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             self.go(State::Escalated)?;
             return Err(Stop::new(
                 Outcome::Escalated,
+                EndCause::StoodDown {
+                    other_incident: c.other_incident.clone(),
+                    other_service: c.other_service.clone(),
+                },
                 format!(
                     "{} is already remediating {} ({}): this operation stands down, nothing deployed; a human decides whether anything is left to do",
                     c.other_incident, c.other_service, c.detail
@@ -456,12 +487,18 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             &pol,
         );
         let mut reasons: Vec<String> = overrides.iter().map(|r| r.message.clone()).collect();
+        let mut rules: Vec<PauseRule> = overrides.iter().map(|r| r.fact.clone()).collect();
         if let Some(e) = &self.found.registry_error {
+            rules.push(PauseRule::RegistryUnavailable);
             reasons.push(format!(
                 "operations registry unavailable ({e}): a human must check that no other operation is changing related services"
             ));
         }
         if s.strategy == Strategy::ManualReview {
+            rules.push(PauseRule::RiskManualReview {
+                score: gates::round3(s.score),
+                line: self.settings.strategy.manual_review,
+            });
             reasons.push(format!(
                 "risk score {:.2} is above the manual-review line {:.2}",
                 s.score, self.settings.strategy.manual_review
@@ -471,6 +508,11 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             && pol.require_for_production
             && inputs.criticality >= pol.criticality_threshold
         {
+            rules.push(PauseRule::ProductionPolicy {
+                service: self.root_service(),
+                criticality: inputs.criticality,
+                threshold: pol.criticality_threshold,
+            });
             reasons.push(format!(
                 "production policy: {} has criticality {:.2} ≥ {:.2}, so changes need a human",
                 self.root_service(),
@@ -520,6 +562,7 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
         self.go(State::PausedForHumanReview)?;
         self.emit(EventKind::AwaitingApproval {
             reasons,
+            rules,
             risk_score: gates::round3(s.score),
             strategy: risk::strategy_name(s.strategy).into(),
             diff_summary: format!(
@@ -547,6 +590,9 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
                 self.go(State::Rejected)?;
                 Err(Stop::new(
                     Outcome::Rejected,
+                    EndCause::Rejected {
+                        actor: actor.clone(),
+                    },
                     if comment.is_empty() {
                         format!("rejected by {actor}; nothing deployed")
                     } else {
@@ -558,6 +604,7 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
                 self.go(State::Escalated)?;
                 Err(Stop::new(
                     Outcome::Escalated,
+                    EndCause::ApprovalTimeout,
                     format!(
                         "no decision within {} s: escalated to a human, nothing deployed",
                         pol.timeout_ms / 1000

@@ -17,7 +17,7 @@ use super::bus::EventBus;
 use super::clock::{rfc3339, Clock};
 use super::conflict::{Conflict, Operation};
 use super::domain::{CodeLocation, FixPlan, Incident, Outcome, PolicyInputs, RcaCandidate};
-use super::events::{Command, Event, EventKind};
+use super::events::{Command, EndCause, Event, EventKind};
 use super::locks::LockLease;
 use super::ports::{
     AlertSource, AuditLog, CheckRunner, CodeRepo, DependencyGraph, Deployer, ErrorLogSource,
@@ -76,13 +76,15 @@ pub struct RunReport {
 pub(crate) struct Stop {
     pub(crate) outcome: Outcome,
     pub(crate) reason: String,
+    pub(crate) cause: EndCause,
 }
 
 impl Stop {
-    pub(crate) fn new(outcome: Outcome, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(outcome: Outcome, cause: EndCause, reason: impl Into<String>) -> Self {
         Self {
             outcome,
             reason: reason.into(),
+            cause,
         }
     }
 }
@@ -131,7 +133,7 @@ pub struct Pipeline {
     seq: u64,
     incident_id: String,
     paused: bool,
-    abort: Option<String>,
+    abort: Option<Stop>,
     found: Findings,
     stage_started: Instant,
     stage_wall: Vec<(State, Duration)>,
@@ -175,12 +177,13 @@ impl Pipeline {
     /// Run one incident from detection to a terminal state.
     pub fn run(mut self) -> RunReport {
         let result = self.run_stages();
-        let (outcome, reason) = match result {
+        let (outcome, reason, cause) = match result {
             Ok(()) => (
                 Outcome::Resolved,
                 "incident resolved and closed".to_string(),
+                EndCause::Resolved,
             ),
-            Err(stop) => (stop.outcome, stop.reason),
+            Err(stop) => (stop.outcome, stop.reason, stop.cause),
         };
         self.release_locks();
         self.unregister_operation();
@@ -194,6 +197,7 @@ impl Pipeline {
             outcome,
             state,
             reason,
+            cause: Some(cause),
         };
         // Deliveries are audited before `finished`, which stays the last event of the run.
         self.notify_and_settle(&finished);
@@ -245,6 +249,7 @@ impl Pipeline {
             self.bus.publish(&ev);
             return Err(Stop::new(
                 Outcome::Failed,
+                EndCause::AuditUnavailable,
                 format!("audit log append failed, stopping so nothing happens unrecorded: {e}"),
             ));
         }
@@ -296,7 +301,7 @@ impl Pipeline {
                     to: e.to,
                     reason: reason.clone(),
                 })?;
-                Err(Stop::new(Outcome::Failed, reason))
+                Err(Stop::new(Outcome::Failed, EndCause::Internal, reason))
             }
         }
     }
@@ -347,7 +352,7 @@ impl Pipeline {
             }
         }
         match self.abort.take() {
-            Some(reason) => Err(Stop::new(Outcome::Escalated, reason)),
+            Some(stop) => Err(stop),
             None => Ok(()),
         }
     }
@@ -363,7 +368,13 @@ impl Pipeline {
                 self.emit(EventKind::PipelineResumed { by: actor })
             }
             Command::Abort { actor, reason } => {
-                self.abort = Some(format!("aborted by {actor}: {reason}"));
+                self.abort = Some(Stop::new(
+                    Outcome::Escalated,
+                    EndCause::Aborted {
+                        actor: actor.clone(),
+                    },
+                    format!("aborted by {actor}: {reason}"),
+                ));
                 Ok(())
             }
             Command::Approve { actor, .. } | Command::Reject { actor, .. } => {
@@ -396,6 +407,9 @@ impl Pipeline {
                 Ok(Command::Abort { actor, reason }) => {
                     return Err(Stop::new(
                         Outcome::Escalated,
+                        EndCause::Aborted {
+                            actor: actor.clone(),
+                        },
                         format!("aborted by {actor}: {reason}"),
                     ))
                 }
@@ -404,6 +418,7 @@ impl Pipeline {
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err(Stop::new(
                         Outcome::Escalated,
+                        EndCause::NoApprover,
                         "no front-end left to approve or reject: escalating to a human",
                     ))
                 }

@@ -3,7 +3,7 @@
 
 use super::{Pipeline, Step, Stop};
 use crate::domain::{Cohort, FixPlan, Outcome, Sample, Strategy, WindowStats};
-use crate::events::EventKind;
+use crate::events::{EndCause, EventKind, HoldReason};
 use crate::explain::Justification;
 use crate::locks::{Resource, Scope};
 use crate::ports::{patch_version, DeployAction, DeployStep, StepReport};
@@ -107,6 +107,9 @@ impl Pipeline {
                     self.go(State::Escalated)?;
                     return Err(Stop::new(
                         Outcome::Escalated,
+                        EndCause::LockUnavailable {
+                            resource: r.to_string(),
+                        },
                         format!("could not take lock {r}: {e}; nothing deployed"),
                     ));
                 }
@@ -132,6 +135,9 @@ impl Pipeline {
             if let Err(e) = self.ports.locks.renew(&lease, self.settings.lock_ttl_ms) {
                 return Err(Stop::new(
                     Outcome::RolledBack,
+                    EndCause::LockLost {
+                        resource: lease.resource.to_string(),
+                    },
                     format!(
                         "lost lock {} mid-operation ({e}): no further deploy step",
                         lease.resource
@@ -194,6 +200,7 @@ impl Pipeline {
         }
         Err(Stop::new(
             Outcome::Failed,
+            EndCause::Internal,
             "canary steps never reached 100%: check deploy.steps",
         ))
     }
@@ -237,7 +244,11 @@ impl Pipeline {
 
     fn shift(&mut self, pct: u8) -> Step<()> {
         let Some(plan) = self.found.plan.clone() else {
-            return Err(Stop::new(Outcome::Failed, "internal: no fix plan"));
+            return Err(Stop::new(
+                Outcome::Failed,
+                EndCause::Internal,
+                "internal: no fix plan",
+            ));
         };
         let service = self.root_service();
         let fence = self.fence();
@@ -248,6 +259,7 @@ impl Pipeline {
             // when this was the first step: the tool may have moved some traffic before failing.
             return Err(Stop::new(
                 Outcome::RolledBack,
+                EndCause::DeployFailed { percent: pct },
                 format!("deploy to {pct}% failed: {e}"),
             ));
         }
@@ -330,7 +342,11 @@ impl Pipeline {
             }
             if !told {
                 told = true;
-                self.emit(EventKind::Note {
+                self.emit(EventKind::RolloutHeld {
+                    percent: pct,
+                    hold: HoldReason::LowEvidence,
+                    waited_s: elapsed / 1000,
+                    limit_s: self.settings.max_observe_ms / 1000,
                     message: format!(
                         "observing the {pct}% step longer: only {expected:.1} errors' worth of evidence so far at the baseline's {:.2}% error rate, {want:.0} needed to tell a 2× regression from noise (at most {} s)",
                         b.error_rate * 100.0,
@@ -355,7 +371,11 @@ impl Pipeline {
             match self.read_windows(which, now) {
                 Ok(w) => {
                     if held > 0 {
-                        self.emit(EventKind::Note {
+                        self.emit(EventKind::RolloutHeld {
+                            percent: pct,
+                            hold: HoldReason::MetricsBack,
+                            waited_s: held / 1000,
+                            limit_s: limit / 1000,
                             message: format!(
                                 "metrics are back after {} s: judging the {pct}% step",
                                 held / 1000
@@ -365,7 +385,11 @@ impl Pipeline {
                     return Ok(w);
                 }
                 Err(why) if held < limit => {
-                    self.emit(EventKind::Note {
+                    self.emit(EventKind::RolloutHeld {
+                        percent: pct,
+                        hold: HoldReason::MetricsUnavailable,
+                        waited_s: held / 1000,
+                        limit_s: limit / 1000,
                         message: format!(
                             "metrics unavailable ({why}): holding at {pct}% instead of judging blind ({} of {} s)",
                             held / 1000,
@@ -380,6 +404,9 @@ impl Pipeline {
                 Err(why) => {
                     return Err(Stop::new(
                         Outcome::RolledBack,
+                        EndCause::MetricsOutage {
+                            seconds: held / 1000,
+                        },
                         format!(
                             "metrics unavailable for {} s during rollout ({why}): rolling back rather than guessing",
                             held / 1000
@@ -474,6 +501,9 @@ impl Pipeline {
         } else {
             Err(Stop::new(
                 Outcome::RolledBack,
+                EndCause::VerdictFailed {
+                    phase: phase.to_string(),
+                },
                 format!("{phase} {verdict}: {reason}"),
             ))
         }
@@ -485,12 +515,13 @@ impl Pipeline {
             if self.state() != State::Escalated && self.go(State::Escalated).is_err() {
                 return stop;
             }
-            return Stop::new(Outcome::Escalated, stop.reason);
+            return Stop::new(Outcome::Escalated, stop.cause, stop.reason);
         }
         if !self.settings.rollback_on_fail {
             let _ = self.go(State::Escalated);
             return Stop::new(
                 Outcome::Escalated,
+                stop.cause,
                 format!(
                     "{}; deploy.rollback_on_fail is off, so {}% of traffic stays on the patch until a human decides",
                     stop.reason, self.found.deployed_percent
@@ -512,12 +543,13 @@ impl Pipeline {
                     reason: stop.reason.clone(),
                 });
                 let _ = self.go(State::RolledBack);
-                Stop::new(Outcome::RolledBack, stop.reason)
+                Stop::new(Outcome::RolledBack, stop.cause, stop.reason)
             }
             Err(e) => {
                 let _ = self.go(State::Escalated);
                 Stop::new(
                     Outcome::Escalated,
+                    EndCause::RollbackFailed,
                     format!(
                         "rollback failed ({e}) after: {}; a human must intervene now",
                         stop.reason
