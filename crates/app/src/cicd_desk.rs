@@ -11,7 +11,6 @@
 //! the incident pipeline holds that writer for the whole of each run; a second writer on the same
 //! file would break the chain.
 
-use crate::exposition::Exposition;
 use crate::ServeApproval;
 use ccp_adapters::recovery_scripts::ScriptActions;
 use ccp_audit::FileAuditLog;
@@ -27,6 +26,7 @@ use ccp_cicd_recovery::phase::Phase;
 use ccp_cicd_recovery::policy::Policies;
 use ccp_cicd_recovery::tree::TreeSet;
 use ccp_config::cicd_recovery::{ActionsBackend, RecoveryConfig};
+use ccp_core::exposition::{Exposition, Kind};
 use ccp_webhooks::CiEvent;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -406,35 +406,35 @@ impl RecoveryDesk {
         let mut w = Exposition::default();
         w.family(
             "ccp_recovery_cases_total",
-            "counter",
+            Kind::Counter,
             "Recovery cases opened from failed CI pipelines and deployments, by category and severity.",
         );
         for ((c, s), n) in &counters.cases {
             w.row(
                 "ccp_recovery_cases_total",
-                &format!("{{category=\"{c}\",severity=\"{s}\"}}"),
+                &[("category", c.as_str()), ("severity", s.as_str())],
                 n,
             );
         }
         w.family(
             "ccp_recovery_outcomes_total",
-            "counter",
+            Kind::Counter,
             "Finished recovery cases, by outcome.",
         );
         for o in Outcome::ALL {
             w.row(
                 "ccp_recovery_outcomes_total",
-                &format!("{{outcome=\"{}\"}}", o.as_str()),
+                &[("outcome", o.as_str())],
                 counters.outcomes.get(&o).copied().unwrap_or(0),
             );
         }
         w.single(
             "ccp_recovery_awaiting_approval",
-            "gauge",
+            Kind::Gauge,
             "Recovery cases waiting for a human at a gate right now.",
             waiting,
         );
-        w.0
+        w.finish()
     }
 }
 

@@ -19,7 +19,6 @@ use ccp_webhooks::alertmanager::{AlertInbox, LabelMapping};
 mod backends;
 pub mod cicd_desk;
 pub mod crash_recovery;
-pub mod exposition;
 pub mod report;
 pub use backends::PortOverrides;
 

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod event_text;
 pub mod events;
 pub mod explain;
+pub mod exposition;
 pub mod fix;
 pub mod gates;
 pub mod localize;

@@ -3,9 +3,9 @@
 //! exactly the counts the embedded demo would have used.
 
 use ccp_core::domain::{Cohort, Millis};
+use ccp_core::exposition::{Exposition, Kind};
 use ccp_core::ports::MetricsSource;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// Running totals of one service and cohort.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,103 +108,81 @@ impl Accumulator {
     }
 }
 
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// The exposition text. `canary_pct` gives each service's current canary share.
+/// The text a scrape of the fleet returns: counters from the running totals, gauges for the
+/// last complete second (left out while a cohort is idle or has no instances, as a real exporter
+/// would), and each service's canary share.
 pub fn render(acc: &Accumulator, canary_pct: &dyn Fn(&str) -> u8) -> String {
-    let mut out = String::new();
-    let mut family = |name: &str, kind: &str, help: &str, rows: Vec<(String, String)>| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        for (labels, value) in rows {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
-        }
-    };
     let t = acc.totals();
-    let lab = |s: &str, c: &str| format!("service=\"{}\",cohort=\"{c}\"", label(s));
+    let mut w = Exposition::default();
+    let mut family =
+        |name: &str,
+         kind: Kind,
+         help: &str,
+         rows: &mut dyn Iterator<Item = (&(String, &'static str), String)>| {
+            w.family(name, kind, help);
+            for ((service, cohort), value) in rows {
+                w.row(name, &[("service", service), ("cohort", cohort)], value);
+            }
+        };
     family(
         "ccp_fleet_requests_total",
-        "counter",
+        Kind::Counter,
         "Requests served by the simulated fleet.",
-        t.iter()
-            .map(|((s, c), v)| (lab(s, c), v.requests.to_string()))
-            .collect(),
+        &mut t.iter().map(|(k, v)| (k, v.requests.to_string())),
     );
     family(
         "ccp_fleet_errors_total",
-        "counter",
+        Kind::Counter,
         "Requests that failed.",
-        t.iter()
-            .map(|((s, c), v)| (lab(s, c), v.errors.to_string()))
-            .collect(),
+        &mut t.iter().map(|(k, v)| (k, v.errors.to_string())),
     );
-    // Idle cohorts have no latency; leaving the series out is how Prometheus says "no value".
     let busy = || t.iter().filter(|(_, v)| v.last_requests > 0);
     family(
         "ccp_fleet_latency_p50_ms",
-        "gauge",
+        Kind::Gauge,
         "Median latency of the last complete second, milliseconds.",
-        busy()
-            .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_p50_ms)))
-            .collect(),
+        &mut busy().map(|(k, v)| (k, format!("{:.3}", v.last_p50_ms))),
     );
     family(
         "ccp_fleet_latency_p99_ms",
-        "gauge",
+        Kind::Gauge,
         "99th percentile latency of the last complete second, milliseconds.",
-        busy()
-            .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_p99_ms)))
-            .collect(),
+        &mut busy().map(|(k, v)| (k, format!("{:.3}", v.last_p99_ms))),
     );
     family(
         "ccp_fleet_latency_p95_ms",
-        "gauge",
+        Kind::Gauge,
         "95th percentile latency of the last complete second, milliseconds.",
-        busy()
+        &mut busy()
             .filter(|(_, v)| v.last_p95_ms.is_finite())
-            .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_p95_ms)))
-            .collect(),
+            .map(|(k, v)| (k, format!("{:.3}", v.last_p95_ms))),
     );
-    // Full precision: Prometheus's rate of this counter is read back as the cores of one second.
     family(
         "ccp_fleet_cpu_seconds_total",
-        "counter",
+        Kind::Counter,
         "CPU time used by the cohort's instances, seconds.",
-        t.iter()
-            .map(|((s, c), v)| (lab(s, c), v.cpu_seconds.to_string()))
-            .collect(),
+        &mut t.iter().map(|(k, v)| (k, v.cpu_seconds.to_string())),
     );
-    // A cohort with no instances has no memory series, like an idle one has no latency.
     family(
         "ccp_fleet_memory_mb",
-        "gauge",
+        Kind::Gauge,
         "Resident memory of the cohort's instances in the last complete second, megabytes.",
-        t.iter()
+        &mut t
+            .iter()
             .filter(|(_, v)| v.last_memory_mb.is_finite())
-            .map(|((s, c), v)| (lab(s, c), format!("{:.3}", v.last_memory_mb)))
-            .collect(),
+            .map(|(k, v)| (k, format!("{:.3}", v.last_memory_mb))),
     );
     let mut services: Vec<&String> = t.keys().map(|(s, _)| s).collect();
     services.dedup();
-    family(
+    w.family(
         "ccp_fleet_canary_percent",
-        "gauge",
+        Kind::Gauge,
         "Share of traffic on the patched version.",
-        services
-            .into_iter()
-            .map(|s| {
-                (
-                    format!("service=\"{}\"", label(s)),
-                    canary_pct(s).to_string(),
-                )
-            })
-            .collect(),
     );
-    out
+    for s in services {
+        w.row("ccp_fleet_canary_percent", &[("service", s)], canary_pct(s));
+    }
+    w.finish()
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! What `ccp serve` knows, folded from the pipeline's events: the `/api/state` snapshot and the
 //! counters behind `/metrics`. Pure (events in, numbers out), so both are tested without HTTP.
 
-use ccp_app::exposition::Exposition;
 use ccp_core::clock::seconds_between;
 use ccp_core::domain::Outcome;
 use ccp_core::events::{Event, EventKind};
+use ccp_core::exposition::{Exposition, Kind};
 use ccp_core::projection::{IncidentState, Projection};
 use ccp_core::state::State;
 use ccp_webhooks::CiEvent;
@@ -168,43 +168,43 @@ impl ServeState {
         let mut w = Exposition::default();
         w.single(
             "ccp_alerts_received_total",
-            "counter",
+            Kind::Counter,
             "Alerts the pipelines received.",
             k.alerts_received,
         );
         w.single(
             "ccp_incidents_opened_total",
-            "counter",
+            Kind::Counter,
             "Incidents opened.",
             k.incidents_opened,
         );
         w.family(
             "ccp_incidents_finished_total",
-            "counter",
+            Kind::Counter,
             "Incidents finished, by outcome.",
         );
         for o in ["resolved", "rolled_back", "escalated", "rejected", "failed"] {
             w.row(
                 "ccp_incidents_finished_total",
-                &format!("{{outcome=\"{o}\"}}"),
+                &[("outcome", o)],
                 k.finished.get(o).copied().unwrap_or(0),
             );
         }
         w.single(
             "ccp_incidents_auto_resolved_total",
-            "counter",
+            Kind::Counter,
             "Incidents resolved without a human approving anything.",
             k.auto_resolved,
         );
         w.single(
             "ccp_rollbacks_total",
-            "counter",
+            Kind::Counter,
             "Rollbacks performed.",
             k.rollbacks,
         );
         w.single(
             "ccp_operations_paused_total",
-            "counter",
+            Kind::Counter,
             "Times an operation paused for human review.",
             k.paused,
         );
@@ -220,49 +220,45 @@ impl ServeState {
         );
         w.single(
             "ccp_active_locks",
-            "gauge",
+            Kind::Gauge,
             "Locks held by this server's pipelines right now.",
             k.active_locks,
         );
         w.family(
             "ccp_gate_failures_total",
-            "counter",
+            Kind::Counter,
             "Failed safety gates, by gate.",
         );
         for (g, n) in &k.gate_failures {
-            w.row(
-                "ccp_gate_failures_total",
-                &format!("{{gate=\"{}\"}}", g.replace(['"', '\\', '\n'], "_")),
-                n,
-            );
+            w.row("ccp_gate_failures_total", &[("gate", g.as_str())], n);
         }
         w.family(
             "ccp_ci_events_total",
-            "counter",
+            Kind::Counter,
             "Authenticated CI/CD webhook deliveries, by provider and kind.",
         );
         for (key, n) in &k.ci_events {
             let (provider, kind) = key.split_once('/').unwrap_or((key.as_str(), ""));
             w.row(
                 "ccp_ci_events_total",
-                &format!("{{provider=\"{provider}\",kind=\"{kind}\"}}"),
+                &[("provider", provider), ("kind", kind)],
                 n,
             );
         }
         w.single(
             "ccp_alerts_pending",
-            "gauge",
+            Kind::Gauge,
             "Alertmanager alerts received but not yet taken by a pipeline.",
             pending_alerts,
         );
         if let Some(v) = chain_valid {
             w.single(
                 "ccp_hash_chain_valid",
-                "gauge",
+                Kind::Gauge,
                 "1 when the audit log's hash chain verifies, 0 when it is broken.",
                 u8::from(v),
             );
         }
-        w.0
+        w.finish()
     }
 }
