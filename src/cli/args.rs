@@ -177,7 +177,7 @@ pub(crate) enum Cmd {
     /// tree files.
     Recovery {
         #[command(subcommand)]
-        cmd: super::recovery::RecoveryCmd,
+        cmd: RecoveryCmd,
     },
     /// Statistical canary verdict from two sample files, with the thresholds of the config's
     /// `verification:` section (the pipeline's own). Exit 0 pass, 1 fail, 3 inconclusive, 2 bad
@@ -389,6 +389,67 @@ pub(crate) enum GraphCmd {
 pub(crate) enum ConfigCmd {
     /// Validate a config file: exit 0, or 2 with `file:line:col: message`.
     Check { file: PathBuf },
+}
+
+/// `ccp recovery` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum RecoveryCmd {
+    /// Categorize a failure: category, severity, confidence and the evidence that decided.
+    Categorize {
+        #[command(flatten)]
+        input: InputArgs,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the recovery of a failure and print it phase by phase (actions are simulated unless
+    /// the configuration's `recovery.actions.backend` is `script`).
+    ///
+    /// Exit 0 recovered, 1 escalated, rejected or failed, 2 bad input.
+    Run {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Decision tree to run instead of the one the case would get.
+        #[arg(long, value_name = "FILE")]
+        tree: Option<PathBuf>,
+        /// Environment (production, staging, development, …); default: the failure's own, else
+        /// the configuration's `environment`.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// Approve every gate as `auto`.
+        #[arg(long, conflicts_with = "auto_reject")]
+        auto_approve: bool,
+        /// Reject every gate as `auto` (without either, gates time out at once).
+        #[arg(long)]
+        auto_reject: bool,
+        /// Make this simulated action fail, to walk a tree's failure paths (repeatable).
+        #[arg(long, value_name = "ACTION")]
+        fail_action: Vec<String>,
+        /// JSON output (one document: the report with its categorization).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate rule and tree files: exit 0, or 2 with `file:line:col: message`.
+    Check {
+        /// Rule files (top-level `rules:`) or tree files (top-level `nodes:`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Where the failure comes from.
+#[derive(Args, Debug)]
+pub(crate) struct InputArgs {
+    /// Failure JSON or CI webhook payload; `-` for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub(crate) input: PathBuf,
+    /// Provider of a webhook payload (github, gitlab, jenkins, azure, circleci, generic), when
+    /// its shape does not tell.
+    #[arg(long)]
+    pub(crate) provider: Option<String>,
+    /// Your categorization rules, on top of `recovery.rules` and the embedded ones.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rules: Option<PathBuf>,
 }
 
 #[cfg(test)]

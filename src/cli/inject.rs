@@ -1,13 +1,10 @@
-//! `ccp scenarios`, `ccp inject` and `ccp recover`: the command-line faces of the failure matrix
-//! and of crash recovery. Output goes to the writer given, so tests drive them in-process too.
+//! `ccp scenarios` and `ccp inject`: the command-line faces of the failure matrix. Output goes to
+//! the writer given, so tests drive them in-process too.
 
 use anyhow::{Context, Result};
-use ccp_app::crash_recovery::{recover, RecoveryPorts};
-use ccp_config::{Config, DeployBackend};
+use ccp_config::Config;
 use ccp_drills::{self as scenarios, InjectEnv, ScenarioResult};
 use std::io::Write;
-use std::path::Path;
-use std::sync::Arc;
 
 /// Seed of the fleet noise for `ccp inject` unless `--seed` says otherwise: the matrix is
 /// asserted on it, so a red row always reproduces.
@@ -161,86 +158,6 @@ fn print_row(r: &ScenarioResult, out: &mut dyn Write) -> Result<()> {
     }
     for c in r.checks.iter().filter(|c| !c.ok || !r.pass) {
         writeln!(out, "      [{}] {}", if c.ok { "ok" } else { "x " }, c.what)?;
-    }
-    Ok(())
-}
-
-/// The ports crash recovery acts through, from configuration.
-pub fn recovery_ports(cfg: &Config) -> Result<RecoveryPorts> {
-    let deployer: Option<Arc<dyn ccp_core::ports::Deployer>> = match cfg.deploy.backend {
-        DeployBackend::Simulated => None,
-        DeployBackend::Script => Some(Arc::new(
-            ccp_adapters::script_deployer::ScriptDeployer::from_config(&cfg.deploy)?,
-        )),
-    };
-    Ok(RecoveryPorts {
-        deployer,
-        locks: ccp_app::lock_manager(cfg)?,
-        lock_ttl_ms: cfg.locks.ttl_ms,
-        lock_wait_ms: cfg.locks.wait_ms,
-        fsync: cfg.audit.fsync,
-    })
-}
-
-/// The audit log a configuration writes under `state_dir`.
-pub fn audit_path(cfg: &Config, state_dir: &Path) -> std::path::PathBuf {
-    cfg.audit
-        .path
-        .clone()
-        .unwrap_or_else(|| state_dir.join("audit.jsonl"))
-}
-
-/// `ccp recover [--json]`: exit 0 when everything found was brought to a safe end, 1 otherwise
-/// (including a log that cannot be trusted).
-pub fn recover_cmd(cfg: &Config, state_dir: &Path, json: bool, out: &mut dyn Write) -> Result<u8> {
-    let log = audit_path(cfg, state_dir);
-    let ports = recovery_ports(cfg)?;
-    match recover(&log, &ports) {
-        Ok(report) => {
-            if json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-            } else {
-                writeln!(out, "{}", report.summary())?;
-            }
-            Ok(if report.safe { 0 } else { 1 })
-        }
-        Err(e) => {
-            if json {
-                let doc = serde_json::json!({"audit": log.display().to_string(), "safe": false, "error": e.to_string()});
-                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
-            } else {
-                writeln!(out, "ccp recover: {e}")?;
-            }
-            Ok(1)
-        }
-    }
-}
-
-/// What every start does first: recover whatever a previous process left in flight, telling the
-/// operator on stderr (before any cockpit takes the screen). An untrusted log stops the start.
-pub fn recover_on_start(cfg: &Config, state_dir: &Path) -> Result<()> {
-    let log = audit_path(cfg, state_dir);
-    if !log.exists() {
-        return Ok(());
-    }
-    let ports = recovery_ports(cfg)?;
-    let report = recover(&log, &ports).with_context(|| {
-        format!(
-            "recovering {} before starting (fix it or move it away; `ccp audit verify` shows where it breaks)",
-            log.display()
-        )
-    })?;
-    if report.torn_tail.is_some() || !report.incidents.is_empty() {
-        eprintln!(
-            "ccp: recovered after an unclean stop:\n{}",
-            report.summary()
-        );
-        tracing::warn!("recovered after an unclean stop: {}", report.summary());
-    }
-    if !report.safe {
-        anyhow::bail!(
-            "crash recovery could not bring every operation to a safe end; see above and the audit log"
-        );
     }
     Ok(())
 }

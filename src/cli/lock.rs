@@ -278,11 +278,7 @@ pub(super) fn command(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> 
                 return Ok(ExitCode::from(2));
             }
             let resource = parse(&resource)?;
-            let audit_path = cfg
-                .audit
-                .path
-                .clone()
-                .unwrap_or_else(|| state_dir.join("audit.jsonl"));
+            let audit_path = cfg.audit_path(state_dir);
             match force_release(&url(redis), &resource, &actor_of(&cfg), &audit_path)? {
                 Some(token) => println!(
                     "released {resource} (was held by {token}); recorded in {}",

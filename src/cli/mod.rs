@@ -9,6 +9,7 @@ mod graph;
 mod inject;
 mod localize;
 mod lock;
+mod recover;
 mod recovery;
 mod serve;
 mod session;
@@ -191,7 +192,7 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
                 .state_dir
                 .clone()
                 .unwrap_or_else(|| state_dir.to_path_buf());
-            Ok(ExitCode::from(self::inject::recover_cmd(
+            Ok(ExitCode::from(self::recover::recover_cmd(
                 &cfg,
                 &dir,
                 json,

@@ -11,6 +11,7 @@
 //! supported provider (recognised by its shape; `--provider` names it when the shape is
 //! ambiguous); `-` reads stdin.
 
+use super::args::{InputArgs, RecoveryCmd};
 use ccp_adapters::recovery_scripts::ScriptActions;
 use ccp_cicd_recovery::actions::{RecoveryActions, SimulatedActions};
 use ccp_cicd_recovery::case::FailureInput;
@@ -21,72 +22,10 @@ use ccp_cicd_recovery::tree::{Tree, TreeSet};
 use ccp_config::cicd_recovery::ActionsBackend;
 use ccp_config::{self as config, Config, ConfigError};
 use ccp_webhooks::Provider;
-use clap::{Args, Subcommand};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// `ccp recovery` subcommands.
-#[derive(Subcommand, Debug)]
-pub enum RecoveryCmd {
-    /// Categorize a failure: category, severity, confidence and the evidence that decided.
-    Categorize {
-        #[command(flatten)]
-        input: InputArgs,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Run the recovery of a failure and print it phase by phase (actions are simulated unless
-    /// the configuration's `recovery.actions.backend` is `script`).
-    ///
-    /// Exit 0 recovered, 1 escalated, rejected or failed, 2 bad input.
-    Run {
-        #[command(flatten)]
-        input: InputArgs,
-        /// Decision tree to run instead of the one the case would get.
-        #[arg(long, value_name = "FILE")]
-        tree: Option<PathBuf>,
-        /// Environment (production, staging, development, …); default: the failure's own, else
-        /// the configuration's `environment`.
-        #[arg(long, value_name = "ENV")]
-        env: Option<String>,
-        /// Approve every gate as `auto`.
-        #[arg(long, conflicts_with = "auto_reject")]
-        auto_approve: bool,
-        /// Reject every gate as `auto` (without either, gates time out at once).
-        #[arg(long)]
-        auto_reject: bool,
-        /// Make this simulated action fail, to walk a tree's failure paths (repeatable).
-        #[arg(long, value_name = "ACTION")]
-        fail_action: Vec<String>,
-        /// JSON output (one document: the report with its categorization).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Validate rule and tree files: exit 0, or 2 with `file:line:col: message`.
-    Check {
-        /// Rule files (top-level `rules:`) or tree files (top-level `nodes:`).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-}
-
-/// Where the failure comes from.
-#[derive(Args, Debug)]
-pub struct InputArgs {
-    /// Failure JSON or CI webhook payload; `-` for stdin.
-    #[arg(long, value_name = "FILE|-")]
-    input: PathBuf,
-    /// Provider of a webhook payload (github, gitlab, jenkins, azure, circleci, generic), when
-    /// its shape does not tell.
-    #[arg(long)]
-    provider: Option<String>,
-    /// Your categorization rules, on top of `recovery.rules` and the embedded ones.
-    #[arg(long, value_name = "FILE")]
-    rules: Option<PathBuf>,
-}
 
 /// Run a `ccp recovery` subcommand with the global `--config`; never panics, always an exit code.
 pub fn run(cmd: RecoveryCmd, config_path: Option<&Path>) -> ExitCode {

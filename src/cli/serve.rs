@@ -1,6 +1,5 @@
 //! `ccp serve`: the pipeline behind HTTP until SIGTERM.
 
-use super::inject;
 use anyhow::Context;
 use anyhow::Result;
 use ccp_adapters::embedded::paced_clock::Pace;
@@ -38,7 +37,7 @@ pub(super) fn command(
         .state_dir
         .clone()
         .unwrap_or_else(|| state_dir.to_path_buf());
-    self::inject::recover_on_start(&cfg, &state_dir)?;
+    super::recover::recover_on_start(&cfg, &state_dir)?;
     let approval = match (auto_approve, auto_reject) {
         (true, _) => ServeApproval::AutoApprove,
         (_, true) => ServeApproval::AutoReject,

@@ -1,6 +1,5 @@
 //! `ccp` / `ccp demo` and `ccp run`: one run watched in the cockpit or headless.
 
-use super::inject;
 use anyhow::Context;
 use anyhow::Result;
 use ccp_adapters::embedded::paced_clock::Pace;
@@ -71,7 +70,7 @@ pub(super) fn run(
         .state_dir
         .clone()
         .unwrap_or_else(|| state_dir.to_path_buf());
-    self::inject::recover_on_start(&cfg, &state_dir)?;
+    super::recover::recover_on_start(&cfg, &state_dir)?;
     let opts = RunOptions {
         seed: args.seed,
         pace,

@@ -325,12 +325,7 @@ fn start_inner(
     };
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;
-    let audit_path = opts
-        .config
-        .audit
-        .path
-        .clone()
-        .unwrap_or_else(|| opts.state_dir.join("audit.jsonl"));
+    let audit_path = opts.config.audit_path(&opts.state_dir);
     let fleet_dir = spec_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let built = backends::build(backends::BuildInputs {
         cfg: &opts.config,

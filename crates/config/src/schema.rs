@@ -87,6 +87,17 @@ pub struct Config {
     pub recovery: crate::cicd_recovery::RecoveryConfig,
 }
 
+impl Config {
+    /// The audit log this configuration writes: `audit.path`, else `audit.jsonl` in the state
+    /// directory. Every command that reads or appends the log asks here, so they never disagree.
+    pub fn audit_path(&self, state_dir: &std::path::Path) -> std::path::PathBuf {
+        self.audit
+            .path
+            .clone()
+            .unwrap_or_else(|| state_dir.join("audit.jsonl"))
+    }
+}
+
 /// The kind of environment the cockpit operates on.
 ///
 /// Drives how much human approval is required; choose the most cautious one

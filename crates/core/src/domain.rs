@@ -198,6 +198,22 @@ pub struct CodeLocation {
     pub blame_author: Option<String>,
 }
 
+impl CodeLocation {
+    /// `AttributeError: 'NoneType' object…`, as an engineer reads it in a log.
+    pub fn error(&self) -> String {
+        format!("{}: {}", self.exception, self.message)
+    }
+
+    /// `1b7919b by Dana Okafor`, when blame worked.
+    pub fn blame(&self) -> Option<String> {
+        match (&self.blame_commit, &self.blame_author) {
+            (Some(c), Some(a)) => Some(format!("{c} by {a}")),
+            (Some(c), None) => Some(c.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// A proposed patch. `new_source` is the whole patched file, so check runners and deployers can
 /// build the artifact without re-applying a diff.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,48 +7,11 @@
 //! Pure: events in, state out. Live runs, audit-log replays and the HTTP event stream all fold
 //! the same `Event`s, so they agree by construction.
 
-use crate::domain::{Outcome, RcaCandidate, ServiceHealth, Severity, WindowStats};
+use crate::domain::{CodeLocation, Outcome, RcaCandidate, ServiceHealth, Severity, WindowStats};
 use crate::events::{EndCause, Event, EventKind, GateOutcome, HoldReason, PauseRule};
 use crate::explain::Justification;
 use crate::state::State;
 use crate::stats::judge::MetricResult;
-
-/// Where the fault is in code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Location {
-    /// Repository-relative file.
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// Function.
-    pub function: String,
-    /// The culprit line's code, when the trace or the repository had it.
-    pub code: Option<String>,
-    /// Exception type (`AttributeError`).
-    pub exception: String,
-    /// Exception message.
-    pub message: String,
-    /// Commit that last touched the line, when blame worked.
-    pub blame_commit: Option<String>,
-    /// Its author.
-    pub blame_author: Option<String>,
-}
-
-impl Location {
-    /// `AttributeError: 'NoneType' object…`, as an engineer reads it in a log.
-    pub fn error(&self) -> String {
-        format!("{}: {}", self.exception, self.message)
-    }
-
-    /// `1b7919b by Dana Okafor`, when blame worked.
-    pub fn blame(&self) -> Option<String> {
-        match (&self.blame_commit, &self.blame_author) {
-            (Some(c), Some(a)) => Some(format!("{c} by {a}")),
-            (Some(c), None) => Some(c.clone()),
-            _ => None,
-        }
-    }
-}
 
 /// The proposed patch.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,7 +225,7 @@ pub struct IncidentState {
     /// Root-cause candidates, best first.
     pub rca: Vec<RcaCandidate>,
     /// Localized fault.
-    pub location: Option<Location>,
+    pub location: Option<CodeLocation>,
     /// Proposed patch.
     pub fix: Option<ProposedFix>,
     /// The fix's commit.
@@ -373,7 +336,7 @@ impl IncidentState {
                 blame_commit,
                 blame_author,
             } => {
-                self.location = Some(Location {
+                self.location = Some(CodeLocation {
                     file: file.clone(),
                     line: *line,
                     function: function.clone(),

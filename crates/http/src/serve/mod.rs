@@ -199,11 +199,7 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
     let spec = app::load_fleet_spec(&cfg)?;
     let inbox = app::alert_inbox(&cfg, &spec);
     let recoveries = if cfg.recovery.enabled {
-        let pipeline_audit = cfg
-            .audit
-            .path
-            .clone()
-            .unwrap_or_else(|| opts.run.state_dir.join("audit.jsonl"));
+        let pipeline_audit = cfg.audit_path(&opts.run.state_dir);
         let desk = ccp_app::cicd_desk::RecoveryDesk::new(
             &cfg.recovery,
             cfg.environment.as_str(),

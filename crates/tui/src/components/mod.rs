@@ -69,26 +69,13 @@ pub trait Component {
     /// Handle a navigation action while focused; false when the action is not the pane's.
     fn on_action(&mut self, action: Action, vm: &ViewModel, filter: &str) -> bool {
         let n = self.rows(vm, filter);
-        let delta: isize = match action {
-            Action::Down => 1,
-            Action::Up => -1,
-            Action::PageDown => PAGE as isize,
-            Action::PageUp => -(PAGE as isize),
-            Action::Top => {
-                self.select(0);
-                return true;
+        match navigate(action, self.selected(), n) {
+            Some(row) => {
+                self.select(row);
+                true
             }
-            Action::Bottom => {
-                self.select(n.saturating_sub(1));
-                return true;
-            }
-            _ => return false,
-        };
-        if n > 0 {
-            let cur = self.selected().min(n - 1);
-            self.select((cur as isize + delta).clamp(0, n as isize - 1) as usize);
+            None => false,
         }
-        true
     }
 
     /// A short status next to the title (`3/11`, `payment-service 92%`).
@@ -148,6 +135,22 @@ impl Panes {
             Pane::Timeline => &mut self.timeline,
         }
     }
+}
+
+/// Where a navigation action moves a selection at `current` among `rows` rows (clamped);
+/// `None` for actions that do not navigate.
+pub fn navigate(action: Action, current: usize, rows: usize) -> Option<usize> {
+    let last = rows.saturating_sub(1);
+    let delta: isize = match action {
+        Action::Down => 1,
+        Action::Up => -1,
+        Action::PageDown => PAGE as isize,
+        Action::PageUp => -(PAGE as isize),
+        Action::Top => return Some(0),
+        Action::Bottom => return Some(last),
+        _ => return None,
+    };
+    Some((current.min(last) as isize + delta).clamp(0, last as isize) as usize)
 }
 
 /// Hints as the status bar prints them: `j/k select  Enter evidence`.

@@ -1,6 +1,6 @@
 //! The Timeline pane: every event, newest at the bottom, followed until the operator scrolls up.
 
-use super::{Component, Hint, PaneView, PAGE};
+use super::{navigate, Component, Hint, PaneView};
 use crate::input::filtered_timeline;
 use crate::keymap::Action;
 use crate::theme::{Status, Theme};
@@ -61,30 +61,20 @@ impl Component for TimelinePane {
     /// the end by moving down follows again, and `g` / `G` stop / start following.
     fn on_action(&mut self, action: Action, vm: &ViewModel, filter: &str) -> bool {
         let n = self.rows(vm, filter);
-        let delta: isize = match action {
-            Action::Down => 1,
-            Action::Up => -1,
-            Action::PageDown => PAGE as isize,
-            Action::PageUp => -(PAGE as isize),
-            Action::Top => {
-                self.selected = 0;
-                self.follow = false;
-                return true;
-            }
-            Action::Bottom => {
-                self.selected = n.saturating_sub(1);
-                self.follow = true;
-                return true;
-            }
-            _ => return false,
+        let Some(next) = navigate(action, self.selected_row(n), n) else {
+            return false;
         };
         if n == 0 {
+            // Nothing to move through (a filter matches no event): keep following.
             return true;
         }
-        let cur = self.selected_row(n);
-        let next = (cur as isize + delta).clamp(0, n as isize - 1) as usize;
         self.selected = next;
-        self.follow = next + 1 == n && delta > 0;
+        self.follow = match action {
+            Action::Top => false,
+            Action::Bottom => true,
+            Action::Down | Action::PageDown => next + 1 == n,
+            _ => false,
+        };
         true
     }
 
