@@ -168,6 +168,20 @@ fn approve_in_the_dialog_ends_in_success() {
     assert_eq!(approvals[0]["comment"], "ship it");
 }
 
+/// The README's first command: the binary with no arguments at all (state from `CCP_STATE_DIR`)
+/// opens the cockpit on the embedded demo and gets as far as asking a human.
+#[test]
+fn plain_ccp_with_no_arguments_opens_the_cockpit() {
+    let t = Tmux::start("bare", 120, 34, "");
+    t.wait_for("Approval required", MINUTE);
+    t.keys(&["r"]);
+    t.wait_for("REJECTED · rejected", MINUTE);
+    t.keys(&["q"]);
+    let after = t.wait_for("EXIT=0", MINUTE);
+    assert!(after.contains("outcome: rejected"), "{after}");
+    assert_eq!(audit_records(&t.audit(), "approval").len(), 1);
+}
+
 #[test]
 fn reject_in_the_dialog_ends_rejected() {
     let t = Tmux::start("reject", 160, 48, "demo --pace fast --seed 12");

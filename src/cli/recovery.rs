@@ -21,6 +21,7 @@ use ccp_cicd_recovery::orchestrator::{render, Orchestrator, RecoveryCase};
 use ccp_cicd_recovery::tree::{Tree, TreeSet};
 use ccp_config::cicd_recovery::ActionsBackend;
 use ccp_config::{self as config, Config, ConfigError};
+use ccp_core::events::AutoAnswer;
 use ccp_webhooks::Provider;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -60,11 +61,7 @@ pub fn run(cmd: RecoveryCmd, config_path: Option<&Path>) -> ExitCode {
             fail_action,
             json,
         } => {
-            let answer = match (auto_approve, auto_reject) {
-                (true, _) => AutoApprover::Approve,
-                (_, true) => AutoApprover::Reject,
-                _ => AutoApprover::Nobody,
-            };
+            let answer = AutoApprover::from(AutoAnswer::from_flags(auto_approve, auto_reject));
             match run_case(&input, tree.as_deref(), env, answer, fail_action, &cfg) {
                 Ok((report_json, text, outcome)) => {
                     let mut out = std::io::stdout().lock();

@@ -38,11 +38,7 @@ pub(super) fn command(
         .clone()
         .unwrap_or_else(|| state_dir.to_path_buf());
     super::recover::recover_on_start(&cfg, &state_dir)?;
-    let approval = match (auto_approve, auto_reject) {
-        (true, _) => ServeApproval::AutoApprove,
-        (_, true) => ServeApproval::AutoReject,
-        _ => ServeApproval::Http,
-    };
+    let approval = ServeApproval::from_flags(auto_approve, auto_reject);
     ccp_http::serve::serve(
         ServeOptions {
             listen,

@@ -5,6 +5,7 @@ use anyhow::Result;
 use ccp_adapters::embedded::paced_clock::Pace;
 use ccp_app::RunOptions;
 use ccp_config::Config;
+use ccp_core::events::AutoAnswer;
 use ccp_headless as headless;
 use ccp_headless::ApprovalMode;
 use ccp_headless::Format;
@@ -87,12 +88,10 @@ pub(super) fn run(
         }
         eprintln!("ccp: stdout is not a terminal, so no cockpit; running the demo headless with readable text (use --headless to say so).");
     }
-    let approval = if args.session.auto_approve {
-        ApprovalMode::AutoApprove
-    } else if args.session.auto_reject {
-        ApprovalMode::AutoReject
-    } else {
-        ApprovalMode::Stdin { actor }
+    let approval = match AutoAnswer::from_flags(args.session.auto_approve, args.session.auto_reject)
+    {
+        Some(a) => ApprovalMode::Auto(a),
+        None => ApprovalMode::Stdin { actor },
     };
     let format = if args.session.json {
         Format::Json

@@ -335,8 +335,7 @@ impl RecoveryDesk {
     fn run(self: Arc<Self>, case: RecoveryCase) {
         let approver: Box<dyn Approver> = match self.approval {
             ServeApproval::Http => Box::new(HttpApprover { desk: self.clone() }),
-            ServeApproval::AutoApprove => Box::new(AutoApprover::Approve),
-            ServeApproval::AutoReject => Box::new(AutoApprover::Reject),
+            ServeApproval::Auto(a) => Box::new(AutoApprover::from(Some(a))),
         };
         let orchestrator = Orchestrator {
             trees: &self.trees,

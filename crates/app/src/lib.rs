@@ -398,13 +398,18 @@ pub fn collect_events(
     Ok(out)
 }
 
-/// How paused operations are answered.
+/// How `ccp serve` answers paused operations and recovery gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServeApproval {
     /// Wait for `POST /api/incidents/{id}/approve|reject` (or the approval timeout).
     Http,
-    /// Approve as `auto`.
-    AutoApprove,
-    /// Reject as `auto`.
-    AutoReject,
+    /// Answer as `auto`.
+    Auto(ccp_core::events::AutoAnswer),
+}
+
+impl ServeApproval {
+    /// From the command line's `--auto-approve` / `--auto-reject`.
+    pub fn from_flags(approve: bool, reject: bool) -> Self {
+        ccp_core::events::AutoAnswer::from_flags(approve, reject).map_or(Self::Http, Self::Auto)
+    }
 }

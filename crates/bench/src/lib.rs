@@ -78,7 +78,7 @@ pub fn run(runs: usize) -> Result<BenchReport> {
         let (outcome, report) = headless::run(
             handle,
             Format::Json,
-            ApprovalMode::AutoApprove,
+            ApprovalMode::Auto(ccp_core::events::AutoAnswer::Approve),
             &mut std::io::sink(),
         )?;
         totals.push(ms(t.elapsed()));

@@ -14,6 +14,7 @@ use super::expr::Facts;
 use super::phase::Phase;
 use super::policy::{Capacity, EnvPolicy};
 use super::tree::{ActionNode, EndOutcome, Join, Node, Tree};
+use ccp_core::events::AutoAnswer;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -70,6 +71,17 @@ pub enum AutoApprover {
     Reject,
     /// No one to ask: every gate times out immediately.
     Nobody,
+}
+
+impl From<Option<AutoAnswer>> for AutoApprover {
+    /// The command line's answer: `--auto-approve`, `--auto-reject`, or neither (nobody there).
+    fn from(a: Option<AutoAnswer>) -> Self {
+        match a {
+            Some(AutoAnswer::Approve) => AutoApprover::Approve,
+            Some(AutoAnswer::Reject) => AutoApprover::Reject,
+            None => AutoApprover::Nobody,
+        }
+    }
 }
 
 impl Approver for AutoApprover {

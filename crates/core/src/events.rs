@@ -400,6 +400,44 @@ impl EventKind {
     }
 }
 
+/// A decision given without asking a person (`--auto-approve`, `--auto-reject`): the one
+/// vocabulary the headless front-end, `ccp serve` and `ccp recovery run` share, recorded as actor
+/// `auto` with the flag that asked for it as the comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoAnswer {
+    /// Approve every request.
+    Approve,
+    /// Reject every request.
+    Reject,
+}
+
+impl AutoAnswer {
+    /// From the two command-line flags (approve wins; clap makes them exclusive anyway); `None`
+    /// when neither is set, so a person answers.
+    pub fn from_flags(approve: bool, reject: bool) -> Option<Self> {
+        match (approve, reject) {
+            (true, _) => Some(AutoAnswer::Approve),
+            (_, true) => Some(AutoAnswer::Reject),
+            _ => None,
+        }
+    }
+
+    /// The command this answer sends to a paused pipeline.
+    pub fn command(self) -> Command {
+        let actor = "auto".to_string();
+        match self {
+            AutoAnswer::Approve => Command::Approve {
+                actor,
+                comment: "--auto-approve".into(),
+            },
+            AutoAnswer::Reject => Command::Reject {
+                actor,
+                comment: "--auto-reject".into(),
+            },
+        }
+    }
+}
+
 /// What a front-end can ask of a running pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]

@@ -214,6 +214,8 @@ pub struct IncidentState {
     pub severity: Option<Severity>,
     /// One-line title.
     pub title: String,
+    /// Error rate that opened it.
+    pub error_rate: Option<f64>,
     /// When it opened (RFC 3339; empty if not seen).
     pub opened_ts: String,
     /// When it opened, ms since the epoch on the pipeline clock.
@@ -307,8 +309,9 @@ impl IncidentState {
                 service,
                 severity,
                 title,
-                ..
+                error_rate,
             } => {
+                self.error_rate = Some(*error_rate);
                 self.service = service.clone();
                 self.severity = Some(*severity);
                 self.title = title.clone();

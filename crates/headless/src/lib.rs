@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use ccp_app::AppHandle;
 use ccp_core::domain::Outcome;
 use ccp_core::event_text as text;
-use ccp_core::events::{Command, EventKind};
+use ccp_core::events::{AutoAnswer, Command, EventKind};
 use ccp_core::pipeline::RunReport;
 use std::io::{BufRead, Write};
 use std::sync::mpsc::Sender;
@@ -13,10 +13,8 @@ use std::sync::mpsc::Sender;
 /// Who answers the approval dialog in headless mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApprovalMode {
-    /// Approve as actor `auto`.
-    AutoApprove,
-    /// Reject as actor `auto`.
-    AutoReject,
+    /// Answer as actor `auto`.
+    Auto(AutoAnswer),
     /// Ask on stderr, read `a`/`r` (optionally followed by a comment) from stdin as `actor`.
     Stdin {
         /// Who is answering.
@@ -75,14 +73,7 @@ pub fn run(
 
 fn answer(mode: &ApprovalMode, commands: &Sender<Command>) {
     let cmd = match mode {
-        ApprovalMode::AutoApprove => Command::Approve {
-            actor: "auto".into(),
-            comment: "--auto-approve".into(),
-        },
-        ApprovalMode::AutoReject => Command::Reject {
-            actor: "auto".into(),
-            comment: "--auto-reject".into(),
-        },
+        ApprovalMode::Auto(a) => a.command(),
         ApprovalMode::Stdin { actor } => {
             let actor = actor.clone();
             let tx = commands.clone();

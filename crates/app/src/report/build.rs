@@ -7,6 +7,7 @@ use super::source::{Loaded, Source};
 use crate::crash_recovery::ACTOR as RECOVER_ACTOR;
 use ccp_audit::replay::event_of;
 use ccp_core::events::{Event, EventKind};
+use ccp_core::projection::IncidentState;
 use serde::Serialize;
 
 pub(super) use ccp_core::clock::seconds_between;
@@ -71,6 +72,8 @@ pub(super) fn build(audit_file: &str, source: &Source, incident: &str) -> Report
         outcome: None,
         unread: Vec::new(),
     };
+    let mut facts = IncidentState::default();
+    let mut first_ts: Option<String> = None;
     for l in &source.records {
         let inc = incident_of(l);
         if inc.is_empty() && l.record.actor == RECOVER_ACTOR {
@@ -85,9 +88,7 @@ pub(super) fn build(audit_file: &str, source: &Source, incident: &str) -> Report
         if inc != incident {
             continue;
         }
-        if r.header.opened_at.is_none() {
-            r.header.opened_at = Some(l.record.ts.clone());
-        }
+        first_ts.get_or_insert_with(|| l.record.ts.clone());
         let Some(ev) = event_of(&l.record) else {
             r.unread.push(UnreadRecord {
                 at: at_of(l),
@@ -103,10 +104,30 @@ pub(super) fn build(audit_file: &str, source: &Source, incident: &str) -> Report
                 log_level: false,
             });
         }
+        facts.apply(&ev);
         apply(&mut r, at_of(l), ev);
     }
+    header_from(&mut r.header, &facts, first_ts);
     finish_timeline(&mut r);
     r
+}
+
+/// The header's facts come from core's projection of the same events, so the report and the
+/// cockpit cannot disagree on what state an incident ended in. Before `incident_opened` (a log
+/// cut at the front) it opened, as far as anyone can tell, at its first record.
+fn header_from(h: &mut Header, facts: &IncidentState, first_ts: Option<String>) {
+    if !facts.service.is_empty() {
+        h.service = Some(facts.service.clone());
+    }
+    h.severity = facts.severity.map(|s| wire_str(&s));
+    h.title = Some(facts.title.clone()).filter(|t| !t.is_empty());
+    h.error_rate = facts.error_rate;
+    h.opened_at = Some(facts.opened_ts.clone())
+        .filter(|t| !t.is_empty())
+        .or(first_ts);
+    h.final_state = facts.state.map(|s| s.as_str().to_string());
+    h.outcome = facts.outcome().map(|o| o.as_str().to_string());
+    h.closed_at = facts.finished.as_ref().map(|f| f.ts.clone());
 }
 
 /// Sort one event into its section.
@@ -116,17 +137,7 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             r.diagnosis.alerts.push(alert_entry(at, alert, false))
         }
         EventKind::AlertResolved { alert } => r.diagnosis.alerts.push(alert_entry(at, alert, true)),
-        EventKind::IncidentOpened {
-            service,
-            severity,
-            title,
-            error_rate,
-        } => {
-            r.header.service = Some(service);
-            r.header.severity = Some(wire_str(&severity));
-            r.header.title = Some(title);
-            r.header.error_rate = Some(error_rate);
-            r.header.opened_at = Some(at.ts.clone());
+        EventKind::IncidentOpened { .. } => {
             r.timeline.push(Stage {
                 at,
                 state: "DETECTED".into(),
@@ -135,7 +146,6 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             });
         }
         EventKind::StateChanged { to, .. } => {
-            r.header.final_state = Some(to.as_str().to_string());
             r.timeline.push(Stage {
                 at,
                 state: to.as_str().to_string(),
@@ -371,9 +381,6 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             reason,
             ..
         } => {
-            r.header.outcome = Some(outcome.as_str().to_string());
-            r.header.final_state = Some(state.as_str().to_string());
-            r.header.closed_at = Some(at.ts.clone());
             r.outcome = Some(OutcomeEntry {
                 at,
                 outcome: outcome.as_str().to_string(),

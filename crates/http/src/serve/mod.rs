@@ -284,14 +284,7 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
                 EventKind::AwaitingApproval { .. } => {
                     let answer = match opts.approval {
                         ServeApproval::Http => None,
-                        ServeApproval::AutoApprove => Some(Command::Approve {
-                            actor: "auto".into(),
-                            comment: String::new(),
-                        }),
-                        ServeApproval::AutoReject => Some(Command::Reject {
-                            actor: "auto".into(),
-                            comment: String::new(),
-                        }),
+                        ServeApproval::Auto(a) => Some(a.command()),
                     };
                     if let Some(c) = answer {
                         let _ = commands.send(c);
