@@ -1,7 +1,8 @@
 //! The cockpit drawn into a test terminal.
 
-use ccp_tui::draw::{draw, DrawCache};
+use ccp_tui::draw::DrawCache;
 use ccp_tui::input::on_key;
+use ccp_tui::screen::draw;
 use ccp_tui::ui_state::UiState;
 use ccp_tui::view_model::ViewModel;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

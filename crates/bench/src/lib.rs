@@ -129,7 +129,8 @@ pub struct RenderSize {
 /// Time the cockpit's `draw` into a `TestBackend` at 200×60 and 80×24 against a plain
 /// full-screen paragraph of the same size, measured in the same run.
 pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
-    use ccp_tui::draw::{draw, DrawCache};
+    use ccp_tui::draw::DrawCache;
+    use ccp_tui::screen::draw;
     use ccp_tui::theme::Theme;
     use ccp_tui::ui_state::UiState;
     use ccp_tui::view_model::ViewModel;

@@ -4,8 +4,9 @@
 
 use crate::keymap::{action_for, Action};
 use crate::layout;
+use crate::pane::Pane;
 use crate::theme::Status;
-use crate::ui_state::{empty_comment, Overlay, Pane, Prompt, UiState};
+use crate::ui_state::{empty_comment, Overlay, Prompt, UiState};
 use crate::view_model::ViewModel;
 use ccp_core::events::Command;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
@@ -304,21 +305,6 @@ fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
 /// How many selectable rows a pane has (for clamping the selection).
 pub fn rows(ui: &UiState, vm: &ViewModel, p: Pane) -> usize {
     ui.panes.get(p).rows(vm, &ui.filter)
-}
-
-/// Timeline rows that pass the filter (indices into `vm.timeline`).
-pub fn filtered_timeline(filter: &str, vm: &ViewModel) -> Vec<usize> {
-    let f = filter.to_lowercase();
-    vm.timeline
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| {
-            f.is_empty()
-                || e.summary.to_lowercase().contains(&f)
-                || e.label.to_lowercase().contains(&f)
-        })
-        .map(|(i, _)| i)
-        .collect()
 }
 
 fn move_sel(ui: &mut UiState, vm: &ViewModel, action: Action) {

@@ -1,7 +1,7 @@
 //! Where panes go for a terminal size. A pure function of the size (and, in compact mode, the
 //! focused pane), shared by drawing and mouse hit-testing so a click always lands on what is drawn.
 
-use crate::ui_state::Pane;
+use crate::pane::Pane;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Smallest terminal the cockpit draws in; below it a message says how big it must be.

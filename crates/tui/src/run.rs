@@ -2,9 +2,10 @@
 //! folds pipeline Events into the view model, turns keys into Commands, and redraws only when
 //! something changed, at most `fps` times a second.
 
-use crate::draw::{self, DrawCache};
+use crate::draw::DrawCache;
 use crate::input::{self, Effect};
 use crate::record::CastRecorder;
+use crate::screen;
 use crate::theme::{Status, Theme};
 use crate::ui_state::UiState;
 use crate::view_model::ViewModel;
@@ -238,7 +239,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                     tokio::time::sleep(wait).await;
                 }
                 terminal
-                    .draw(|f| draw::draw(f, &vm, &ui, &cache))
+                    .draw(|f| screen::draw(f, &vm, &ui, &cache))
                     .context("drawing the cockpit")?;
                 last_draw = Instant::now();
                 dirty = false;

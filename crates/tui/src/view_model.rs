@@ -95,6 +95,21 @@ impl ViewModel {
         self.run().finished.is_none() && self.run().state.is_some()
     }
 
+    /// Timeline rows that pass the `/` filter (indices into `timeline`).
+    pub fn filtered_timeline(&self, filter: &str) -> Vec<usize> {
+        let f = filter.to_lowercase();
+        self.timeline
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                f.is_empty()
+                    || e.summary.to_lowercase().contains(&f)
+                    || e.label.to_lowercase().contains(&f)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// The latest verdict, if any.
     pub fn last_verdict(&self) -> Option<&Verdict> {
         self.run().rollout.verdicts.last()

@@ -4,7 +4,18 @@
 //! wording rules (units, signs, significant digits) are easier to keep
 //! consistent and tested in one place than scattered through the judge.
 
-use super::judge::Outcome;
+/// How a judged metric turned out; drives both the verdict (in the judge) and the wording here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// p ≥ alpha.
+    NoSignificantChange,
+    /// Significant, but |shift| within tolerance (or zero).
+    WithinTolerance,
+    /// Significant, material, harmless direction.
+    Better,
+    /// Significant, material, bad direction.
+    Worse,
+}
 
 /// Below this p-value we switch to scientific notation (`2.1e-9`), because
 /// fixed notation would print an unreadable run of zeros.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bootstrap::bootstrap_median_shift_ci;
 use super::describe::{mean, median};
-use super::explain;
+use super::explain::{self, Outcome};
 use super::mann_whitney::{exact_p_value, mann_whitney_u};
 use super::rng::Rng;
 use super::welch::welch_t_test;
@@ -440,19 +440,6 @@ fn decision_shift(baseline: &[f64], canary: &[f64], median_shift: f64) -> f64 {
         (Some(c), Some(b)) => c - b,
         _ => 0.0,
     }
-}
-
-/// How a judged metric turned out; drives both verdict and wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// p ≥ alpha.
-    NoSignificantChange,
-    /// Significant, but |shift| within tolerance (or zero).
-    WithinTolerance,
-    /// Significant, material, harmless direction.
-    Better,
-    /// Significant, material, bad direction.
-    Worse,
 }
 
 impl Outcome {

@@ -1,7 +1,7 @@
 //! The Canary pane: traffic on the new version, baseline-vs-canary charts and the verdicts.
 
 use super::{list_hints, Component, Hint, PaneView};
-use crate::ui_state::Pane;
+use crate::pane::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

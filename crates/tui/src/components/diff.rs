@@ -2,7 +2,7 @@
 
 use super::{Component, Hint, PaneView};
 use crate::keymap::Action;
-use crate::ui_state::Pane;
+use crate::pane::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

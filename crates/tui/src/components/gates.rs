@@ -1,8 +1,8 @@
 //! The Gates pane: every safety gate with its value, threshold and reason.
 
 use super::{list_hints, Component, Hint, PaneView};
+use crate::pane::Pane;
 use crate::theme::{Status, Theme};
-use crate::ui_state::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

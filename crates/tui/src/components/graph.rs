@@ -4,8 +4,8 @@
 use super::{Component, Hint, PaneView};
 use crate::draw::graph::{blast_radius, draw_graph, navigation_order, GraphInput};
 use crate::keymap::Action;
+use crate::pane::Pane;
 use crate::theme::{Status, Theme};
-use crate::ui_state::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -1,7 +1,7 @@
 //! The Incidents pane: every incident with its state, and the pipeline's progress.
 
 use super::{list_hints, Component, Hint, PaneView};
-use crate::ui_state::Pane;
+use crate::pane::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

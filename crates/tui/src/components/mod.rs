@@ -20,10 +20,10 @@ pub use incidents::IncidentsPane;
 pub use rca::RcaPane;
 pub use timeline::TimelinePane;
 
-use crate::draw::DrawCache;
+pub use crate::draw::PaneView;
 use crate::keymap::{key_name, Action};
+use crate::pane::Pane;
 use crate::theme::Theme;
-use crate::ui_state::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -31,23 +31,6 @@ use ratatui::text::Span;
 
 /// Rows a page key moves.
 pub const PAGE: usize = 10;
-
-/// What a pane draws with besides the view model: the operator's shared settings and the pane's
-/// own position, so a drawing function never reaches into another pane's state.
-pub struct PaneView<'a> {
-    /// The active theme.
-    pub theme: &'a Theme,
-    /// The `/` filter (Incidents and Timeline apply it).
-    pub filter: &'a str,
-    /// The pane has the keyboard.
-    pub focused: bool,
-    /// The pane's selected row (or first visible line).
-    pub selected: usize,
-    /// Timeline: stuck to the newest event.
-    pub follow: bool,
-    /// Memo for syntax highlighting.
-    pub cache: &'a DrawCache,
-}
 
 /// A key the focused pane reacts to, and what it does there, for the status bar.
 pub type Hint = (Action, &'static str);

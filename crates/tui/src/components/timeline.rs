@@ -1,10 +1,9 @@
 //! The Timeline pane: every event, newest at the bottom, followed until the operator scrolls up.
 
 use super::{navigate, Component, Hint, PaneView};
-use crate::input::filtered_timeline;
 use crate::keymap::Action;
+use crate::pane::Pane;
 use crate::theme::{Status, Theme};
-use crate::ui_state::Pane;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -46,7 +45,7 @@ impl Component for TimelinePane {
     }
 
     fn rows(&self, vm: &ViewModel, filter: &str) -> usize {
-        filtered_timeline(filter, vm).len()
+        vm.filtered_timeline(filter).len()
     }
 
     fn selected(&self) -> usize {

@@ -3,7 +3,7 @@
 //! Kayenta hides behind a score, on one screen.
 
 use super::common::{bar, pct, placeholder, truncate};
-use crate::components::PaneView;
+use super::PaneView;
 use crate::theme::{Status, Theme};
 use crate::view_model::ViewModel;
 use ccp_core::projection::{DeployStepRun, Rollout, Verdict};

@@ -1,7 +1,7 @@
 //! Small drawing helpers every pane uses, so borders, bars and truncation look the same everywhere.
 
+use crate::pane::Pane;
 use crate::theme::{Status, Theme};
-use crate::ui_state::Pane;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};

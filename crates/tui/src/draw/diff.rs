@@ -2,7 +2,7 @@
 //! highlighted lines are cached per (diff, theme): syntect is too slow to run every frame.
 
 use super::common::{placeholder, truncate};
-use crate::components::PaneView;
+use super::PaneView;
 use crate::theme::Status;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;

@@ -2,7 +2,7 @@
 //! summary line first, because "did everything pass" is the question a reviewer asks.
 
 use super::common::{mark, placeholder, scroll_for, truncate};
-use crate::components::PaneView;
+use super::PaneView;
 use crate::theme::Status;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;

@@ -2,7 +2,7 @@
 //! "where are we" is answered without reading the timeline.
 
 use super::common::{age, placeholder, truncate};
-use crate::components::PaneView;
+use super::PaneView;
 use crate::theme::{Status, Theme};
 use crate::view_model::{outcome_status, state_status, ViewModel};
 use ccp_core::domain::Severity;

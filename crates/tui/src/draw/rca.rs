@@ -2,7 +2,7 @@
 //! sits in code. Enter opens every piece of evidence for the selected candidate.
 
 use super::common::{bar, placeholder, scroll_for, truncate};
-use crate::components::PaneView;
+use super::PaneView;
 use crate::theme::Status;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;

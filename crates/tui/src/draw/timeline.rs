@@ -2,8 +2,7 @@
 //! operator scrolls up. Enter shows a decision's full justification.
 
 use super::common::{placeholder, scroll_for, truncate};
-use crate::components::PaneView;
-use crate::input::filtered_timeline;
+use super::PaneView;
 use crate::theme::Status;
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
@@ -16,7 +15,7 @@ use ratatui::widgets::{Paragraph, Widget};
 pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
     let theme = view.theme;
     let focused = view.focused;
-    let rows = filtered_timeline(view.filter, vm);
+    let rows = vm.filtered_timeline(view.filter);
     if rows.is_empty() {
         let msg = if view.filter.is_empty() {
             "no events yet".to_string()

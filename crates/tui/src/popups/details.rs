@@ -5,9 +5,9 @@ use super::{centered, dialog_block};
 use crate::draw::gates::value_text;
 use crate::draw::graph::{blast_radius, navigation_order};
 use crate::draw::DrawCache;
-use crate::input::filtered_timeline;
+use crate::pane::Pane;
 use crate::theme::{Status, Theme};
-use crate::ui_state::{Pane, UiState};
+use crate::ui_state::UiState;
 use crate::view_model::ViewModel;
 use ccp_core::explain::Justification;
 use ccp_core::projection::DeployStepRun;
@@ -349,7 +349,7 @@ fn detail_lines(
             (title.into(), l)
         }
         Pane::Timeline => {
-            let rows = filtered_timeline(&ui.filter, vm);
+            let rows = vm.filtered_timeline(&ui.filter);
             let sel = ui.panes.timeline.selected_row(rows.len());
             let Some(e) = rows.get(sel).and_then(|&i| vm.timeline.get(i)) else {
                 return none("event");
