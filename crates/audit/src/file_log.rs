@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 /// It verifies the existing chain before accepting any append, writes each
 /// record as a single `write_all` of one complete line (so a crash leaves at
 /// most one torn last line, never an interleaved one) and fsyncs when asked.
-/// One writer per file is assumed: the caller must not open the same log from
-/// two processes at once.
+/// One writer per file, enforced: the writer holds an exclusive lock on the
+/// file for its whole life (the OS drops it when the process dies), and a second
+/// writer, in this process or another, is refused at open with the holder's PID.
 #[derive(Debug)]
 pub struct FileAuditLog {
     path: PathBuf,
@@ -48,10 +49,19 @@ impl FileAuditLog {
         if fsync && !existed {
             sync_parent_dir(path)?;
         }
-        // Held for as long as this writer lives, so crash recovery can tell a log a live
-        // process is writing from one a dead process left behind (see `log_in_use`).
-        file.lock_shared()
-            .map_err(|e| AuditError::io(path, "lock", e))?;
+        // Held for as long as this writer lives: two writers would interleave seqs and break the
+        // chain, and crash recovery uses it to tell a log a live process is writing from one a
+        // dead process left behind (see `log_in_use`).
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(AuditError::InUse {
+                    path: path.to_path_buf(),
+                    holder: lock_holder(&file),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(AuditError::io(path, "lock", e)),
+        }
         let (next_seq, last_hash) = chain_tip(path)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -226,6 +236,30 @@ pub fn log_in_use(path: &Path) -> Result<bool, AuditError> {
         }
         Err(std::fs::TryLockError::WouldBlock) => Ok(true),
         Err(std::fs::TryLockError::Error(e)) => Err(AuditError::io(path, "lock", e)),
+    }
+}
+
+/// The PID holding an exclusive `flock` on `file`, from Linux's `/proc/locks`; `None` elsewhere
+/// or when it cannot be told. Only for the error message: the lock itself is the guarantee.
+fn lock_holder(file: &File) -> Option<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ino = file.metadata().ok()?.ino();
+        let locks = fs::read_to_string("/proc/locks").ok()?;
+        // `1: FLOCK  ADVISORY  WRITE 12345 08:01:1234567 0 EOF`
+        locks.lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (kind, pid, dev) = (f.get(1)?, f.get(4)?, f.get(5)?);
+            (*kind == "FLOCK" && dev.rsplit(':').next() == Some(ino.to_string().as_str()))
+                .then(|| pid.parse().ok())
+                .flatten()
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
     }
 }
 

@@ -37,6 +37,18 @@ use std::path::{Path, PathBuf};
 /// file (and line, where there is one) and, where it matters, what to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// Another writer holds the log: two would interleave seqs and break the chain.
+    #[error(
+        "audit log {} is being written by another ccp process{}: one writer per log. Stop it, or give this run its own --state-dir (or audit.path).",
+        path.display(),
+        holder.map(|p| format!(" (PID {p})")).unwrap_or_default()
+    )]
+    InUse {
+        /// The log file.
+        path: PathBuf,
+        /// The holder's process id, where the OS tells it.
+        holder: Option<u32>,
+    },
     /// The operating system refused an operation on the log file.
     #[error("could not {action} audit log {}: {error}", path.display())]
     Io {

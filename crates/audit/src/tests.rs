@@ -333,3 +333,23 @@ fn open_missing_file_reports_path() {
         "{err}"
     );
 }
+
+#[test]
+fn a_second_writer_is_refused_naming_the_holder_until_the_first_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let first = FileAuditLog::open(&path, false).unwrap();
+    match FileAuditLog::open(&path, false) {
+        Err(AuditError::InUse { holder, .. }) => {
+            #[cfg(target_os = "linux")]
+            assert_eq!(holder, Some(std::process::id()));
+            #[cfg(not(target_os = "linux"))]
+            let _ = holder;
+        }
+        other => panic!("second writer was not refused: {other:?}"),
+    }
+    assert!(log_in_use(&path).unwrap());
+    drop(first);
+    assert!(!log_in_use(&path).unwrap());
+    FileAuditLog::open(&path, false).expect("free again once the first writer is gone");
+}

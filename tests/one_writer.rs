@@ -1,0 +1,101 @@
+//! One writer per audit log, across processes: a second `ccp` on the same state directory while
+//! the first writes is refused at once (exit 2, naming the holder's PID), and however two starts
+//! race, the chain they leave verifies.
+
+mod common;
+
+use common::headless_demo;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn verify(log: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args(["audit", "verify"])
+        .arg(log)
+        .output()
+        .expect("ccp audit verify runs")
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("audit.jsonl");
+    // The first run waits for approval that never comes (stdin is closed only when we say so),
+    // so it holds the log for as long as this test needs.
+    let mut first = Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args(["demo", "--headless", "--json", "--pace", "instant"])
+        .env("CCP_STATE_DIR", dir.path())
+        .env("CCP_DEMO_DIR", common::demo_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("first ccp starts");
+    let start = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("awaiting_approval")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the first run never reached the approval"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let second = headless_demo(dir.path())
+        .arg("--auto-approve")
+        .output()
+        .expect("second ccp runs");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("PID {}", first.id())),
+        "names the holder: {err}"
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(verify(&log).status.success());
+}
+
+#[test]
+fn racing_writers_never_break_the_chain() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn = || {
+            headless_demo(dir.path())
+                .arg("--auto-approve")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("ccp starts")
+        };
+        let a = spawn();
+        std::thread::sleep(Duration::from_millis(round * 15));
+        let b = spawn();
+        let mut ok = 0;
+        for child in [a, b] {
+            let out = child.wait_with_output().expect("ccp ends");
+            match out.status.code() {
+                Some(0) => ok += 1,
+                Some(2) => {
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    assert!(
+                        err.contains("one writer per log"),
+                        "round {round}: refused for another reason: {err}"
+                    );
+                }
+                other => panic!(
+                    "round {round}: exit {other:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            }
+        }
+        assert!(ok >= 1, "round {round}: neither run finished");
+        let v = verify(&dir.path().join("audit.jsonl"));
+        assert!(
+            v.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&v.stdout)
+        );
+    }
+}
