@@ -179,3 +179,34 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// An idle service is quiet: with detection off and no alerts, the runs that find nothing leave
+/// no record in the audit log and count no finished incident.
+#[test]
+fn an_idle_serve_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = common::serve::Served::start(
+        dir.path(),
+        "detection:\n  enabled: false\n",
+        "instant",
+        Stdio::null(),
+    );
+    // Long enough at instant pace for many empty runs (the issue saw 40 in 10 s).
+    std::thread::sleep(Duration::from_secs(3));
+    let (status, metrics) = http(&served.addr, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("ccp_incidents_finished_total{outcome=\"failed\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ccp_incidents_opened_total 0"),
+        "{metrics}"
+    );
+    served.stop(Duration::from_secs(10));
+    let audit = std::fs::read_to_string(dir.path().join("state/audit.jsonl")).unwrap_or_default();
+    assert!(
+        !audit.contains("\"finished\""),
+        "an idle service wrote finished records:\n{audit}"
+    );
+}

@@ -80,6 +80,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `ccp config check`: the file, and every file it names that `ccp serve` would load at start
+/// (the fleet file, recovery rules, trees and action settings), so "ok" means serve would start.
+fn check_config(file: &Path) -> Result<(), String> {
+    let cfg = config::check_file(file).map_err(|e| e.to_string())?;
+    ccp_app::load_fleet_spec(&cfg).map_err(|e| format!("{}: fleet: {e:#}", file.display()))?;
+    if cfg.recovery.enabled {
+        ccp_app::cicd_desk::load_recovery_files(&cfg.recovery).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 pub(super) fn load_config(path: Option<&Path>) -> Result<Config, ExitCode> {
     match path {
         None => Ok(Config::default()),
@@ -114,8 +125,8 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
         Some(Cmd::Audit { cmd }) => audit::command(cmd),
         Some(Cmd::Config {
             cmd: ConfigCmd::Check { file },
-        }) => Ok(match config::check_file(&file) {
-            Ok(_) => {
+        }) => Ok(match check_config(&file) {
+            Ok(()) => {
                 println!("{}: ok", file.display());
                 ExitCode::SUCCESS
             }

@@ -149,6 +149,24 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
+/// Everything the desk reads from the files the configuration names (rules, trees, action
+/// scripts), loaded and checked the way `ccp serve` loads them; `ccp config check` calls this so
+/// that "ok" means serve would start.
+pub fn load_recovery_files(
+    cfg: &RecoveryConfig,
+) -> Result<(Categorizer, TreeSet, Arc<dyn RecoveryActions>), DeskError> {
+    let categorizer = match &cfg.rules {
+        Some(p) => Categorizer::with_user_file(p)?,
+        None => Categorizer::embedded()?,
+    };
+    let trees = TreeSet::with_files(&cfg.trees)?;
+    let actions: Arc<dyn RecoveryActions> = match cfg.actions.backend {
+        ActionsBackend::Simulated => Arc::new(SimulatedActions::new()),
+        ActionsBackend::Script => Arc::new(ScriptActions::from_config(&cfg.actions)?),
+    };
+    Ok((categorizer, trees, actions))
+}
+
 /// `recovery-audit.jsonl` next to the pipeline's audit log.
 pub fn audit_path_for(pipeline_audit: &Path) -> PathBuf {
     pipeline_audit.with_file_name("recovery-audit.jsonl")
@@ -164,15 +182,7 @@ impl RecoveryDesk {
         audit_path: &Path,
         fsync: bool,
     ) -> Result<RecoveryDesk, DeskError> {
-        let categorizer = match &cfg.rules {
-            Some(p) => Categorizer::with_user_file(p)?,
-            None => Categorizer::embedded()?,
-        };
-        let trees = TreeSet::with_files(&cfg.trees)?;
-        let actions: Arc<dyn RecoveryActions> = match cfg.actions.backend {
-            ActionsBackend::Simulated => Arc::new(SimulatedActions::new()),
-            ActionsBackend::Script => Arc::new(ScriptActions::from_config(&cfg.actions)?),
-        };
+        let (categorizer, trees, actions) = load_recovery_files(cfg)?;
         let audit = FileAuditLog::open(audit_path, fsync)?;
         Ok(RecoveryDesk {
             categorizer,

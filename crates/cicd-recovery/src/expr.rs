@@ -122,11 +122,22 @@ struct Lexer {
     toks: Vec<(Tok, usize)>,
 }
 
+/// Most tokens one expression may have. A `when:` is a line or two; the limit bounds the parser's
+/// recursion and the depth of the tree that checking and evaluating walk, so a hostile tree file
+/// gets a positioned error instead of overflowing the stack.
+pub const MAX_TOKENS: usize = 512;
+
 fn lex(text: &str) -> Result<Lexer, (usize, String)> {
     let chars: Vec<char> = text.chars().collect();
     let mut toks = Vec::new();
     let mut i = 0;
     while i < chars.len() {
+        if toks.len() == MAX_TOKENS {
+            return Err((
+                i + 1,
+                format!("expression too long: more than {MAX_TOKENS} tokens"),
+            ));
+        }
         let c = chars[i];
         let at = i + 1;
         if c.is_whitespace() {
@@ -290,10 +301,20 @@ impl Parser {
     }
 }
 
+/// The expression as an error quotes it: whole when short, else its start.
+fn shown(text: &str) -> String {
+    const SHOWN: usize = 80;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    }
+}
+
 /// Parse `text` and check its field names and literals.
 pub fn parse(text: &str) -> Result<Expr, ExprError> {
     let err = |(at, message): (usize, String)| ExprError {
-        text: text.to_string(),
+        text: shown(text),
         at,
         message,
     };
@@ -525,5 +546,23 @@ mod tests {
         );
         assert_eq!(parse("a == 'x").unwrap_err().message, "unterminated string");
         assert_eq!(parse("(severity").unwrap_err().message, "expected `)`");
+    }
+
+    #[test]
+    fn hostile_nesting_and_length_are_refused_with_a_position_not_a_stack_overflow() {
+        for text in [
+            format!("{}true{}", "(".repeat(9_000), ")".repeat(9_000)),
+            vec!["severity == 'high'"; 23_500].join(" && "),
+            format!("{}true", "!".repeat(37_000)),
+            format!("category in [{}]", vec!["'network'"; 2_000].join(", ")),
+        ] {
+            let e = parse(&text).expect_err("refused");
+            assert!(e.message.contains("too long"), "{e}");
+            assert!(e.at > 1 && e.at <= text.chars().count(), "{}", e.at);
+            assert!(e.to_string().len() < 300, "the error quotes the start only");
+        }
+        // The longest accepted expression still parses, checks and evaluates.
+        let ok = vec!["severity == 'high'"; 100].join(" || ");
+        assert!(parse(&ok).expect("fits").eval(&facts()));
     }
 }

@@ -199,10 +199,18 @@ impl Pipeline {
             reason,
             cause: Some(cause),
         };
-        // Deliveries are audited before `finished`, which stays the last event of the run.
-        self.notify_and_settle(&finished);
-        // The final event is emitted even if the audit log broke: front-ends must learn the end.
-        self.emit_lossy(finished);
+        if self.incident_id.is_empty() {
+            // No incident was opened, so nothing happened: front-ends learn that the run is over,
+            // but an idle service must not fill the audit log, its metrics or anyone's pager
+            // with runs that found nothing.
+            let ev = self.envelope(finished);
+            self.bus.publish(&ev);
+        } else {
+            // Deliveries are audited before `finished`, which stays the last event of the run.
+            self.notify_and_settle(&finished);
+            // Emitted even if the audit log broke: front-ends must learn the end.
+            self.emit_lossy(finished);
+        }
         RunReport {
             outcome,
             state,
