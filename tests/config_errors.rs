@@ -468,3 +468,25 @@ fn empty_webhook_secret_is_refused_at_the_key() {
         "{e}"
     );
 }
+
+#[test]
+fn a_value_in_a_type_error_is_never_echoed_it_may_be_a_secret() {
+    let secrets = |name: &str| match name {
+        "GHTOK" => Some("ghp_s3cr3t_token_value".to_string()),
+        "PDKEY" => Some("918273645546372819".to_string()),
+        _ => None,
+    };
+    for text in [
+        "webhooks:\n  github: \"${GHTOK}\"\n",
+        "notifications:\n  pagerduty: ${PDKEY}\n",
+        "webhooks:\n  github:\n    secret: [\"${GHTOK}\"]\n",
+    ] {
+        let e = load_str(text, "ccp.yaml", &secrets).expect_err("a type error");
+        let shown = e.to_string();
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("918273645546372819"),
+            "{shown}"
+        );
+        assert!(shown.starts_with("ccp.yaml:"), "still positioned: {shown}");
+    }
+}

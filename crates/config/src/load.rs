@@ -229,17 +229,34 @@ fn plain_message(path: Option<&str>, msg: &str) -> String {
 }
 
 /// `"string \"abc\", expected u64"` → `wrong type for `x`: expected a
-/// non-negative integer, found string "abc"`.
+/// non-negative integer, found a string`. The value itself is never repeated: it may have come
+/// from a `${VAR}` holding a secret, and the position already shows the operator where it is.
 fn found_expected(what: &str, path: Option<&str>, rest: &str) -> String {
     let target = path.map_or(String::new(), |p| format!(" for `{p}`"));
     match rest.rfind(", expected ") {
         Some(idx) => {
-            let found = &rest[..idx];
+            let found = without_value(&rest[..idx]);
             let expected = friendly(&rest[idx + ", expected ".len()..]);
             format!("{what}{target}: expected {expected}, found {found}")
         }
-        None => format!("{what}{target}: {rest}"),
+        None => format!("{what}{target}: {}", without_value(rest)),
     }
+}
+
+/// serde's description of a found value (`string "abc"`, `integer `7``) without the value.
+fn without_value(found: &str) -> String {
+    for (prefix, kind) in [
+        ("string ", "a string"),
+        ("integer ", "an integer"),
+        ("floating point ", "a number"),
+        ("boolean ", "a boolean"),
+        ("char ", "a character"),
+    ] {
+        if found.starts_with(prefix) {
+            return kind.to_string();
+        }
+    }
+    found.to_string()
 }
 
 /// Names Rust types the way an operator thinks about YAML values.
