@@ -426,4 +426,35 @@ fn text_run_prints_the_audit_anchor() {
         )),
         "{line}"
     );
+
+    // The anchor catches what the chain alone cannot: cut the last three records off, and the
+    // log still verifies on its own, but not against the anchor or the count.
+    let log = state.join("audit.jsonl");
+    let verify = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ccp"))
+            .args(["audit", "verify"])
+            .arg(&log)
+            .args(extra)
+            .output()
+            .expect("verify runs")
+    };
+    let n = records.len().to_string();
+    let anchored = ["--anchor", last.hash.as_str(), "--expect-count", n.as_str()];
+    assert!(verify(&anchored).status.success());
+    let text = std::fs::read_to_string(&log).expect("log");
+    let kept: Vec<&str> = text.lines().collect();
+    std::fs::write(&log, kept[..kept.len() - 3].join("\n") + "\n").expect("cut");
+    assert!(
+        verify(&[]).status.success(),
+        "a cut chain still verifies alone"
+    );
+    let cut = verify(&["--anchor", last.hash.as_str()]);
+    assert_eq!(cut.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&cut.stdout).contains("ANCHOR MISSING"));
+    let short = verify(&["--expect-count", n.as_str()]);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stdout).contains("CUT"));
+    // An older anchor still holds for a log that only grew.
+    let earlier = &records[records.len() - 4].hash;
+    assert!(verify(&["--anchor", earlier.as_str()]).status.success());
 }

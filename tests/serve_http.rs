@@ -142,6 +142,15 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
         metrics.contains("ccp_incidents_auto_resolved_total 0\n"),
         "{metrics}"
     );
+    // The audit anchor is exported, so monitoring can keep a copy of it elsewhere.
+    let hash = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ccp_audit_last_hash_info{hash=\""))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no anchor in\n{metrics}"))
+        .to_string();
+    assert_eq!(hash.len(), 64, "{hash}");
+    assert!(metrics.contains("ccp_audit_records "), "{metrics}");
     if let Ok(promtool) = std::env::var("CCP_TEST_PROMTOOL") {
         let mut p = Command::new(promtool)
             .args(["check", "metrics"])
@@ -209,4 +218,49 @@ fn an_idle_serve_records_nothing() {
         !audit.contains("\"finished\""),
         "an idle service wrote finished records:\n{audit}"
     );
+}
+
+/// A web page cannot drive approvals: a cross-site or non-JSON command is refused before the
+/// handler runs (403 / 415, where the handler would have said 409 for an incident that waits
+/// for nothing).
+#[test]
+fn cross_site_and_non_json_commands_are_refused_before_anything_runs() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = common::serve::Served::start(
+        dir.path(),
+        "detection:\n  enabled: false\n",
+        "instant",
+        Stdio::null(),
+    );
+    let raw = |headers: &str| {
+        let mut s = std::net::TcpStream::connect(&served.addr).expect("connect");
+        let body = "{}";
+        write!(
+            s,
+            "POST /api/incidents/INC-nope/approve HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            served.addr,
+            body.len()
+        )
+        .expect("send");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse::<u16>().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(raw("Content-Type: application/json\r\n"), 409);
+    assert_eq!(
+        raw("Content-Type: application/json\r\nOrigin: https://evil.example\r\n"),
+        403
+    );
+    assert_eq!(raw("Content-Type: text/plain\r\n"), 415);
+    assert_eq!(raw(""), 415);
+    let same = format!(
+        "Content-Type: application/json\r\nOrigin: http://{}\r\n",
+        served.addr
+    );
+    assert_eq!(raw(&same), 409);
+    served.stop(Duration::from_secs(10));
 }

@@ -305,7 +305,16 @@ pub(crate) enum FleetCmd {
 #[derive(Subcommand, Debug)]
 pub(crate) enum AuditCmd {
     /// Check the hash chain: exit 0 intact, 1 broken (prints the first bad seq).
-    Verify { file: PathBuf },
+    Verify {
+        file: PathBuf,
+        /// A hash the log must still contain: the last hash a run printed (or `/metrics`
+        /// exported). A chain cut off after it, or re-hashed, no longer has it.
+        #[arg(long, value_name = "HASH")]
+        anchor: Option<String>,
+        /// Fewer records than this means the log was cut.
+        #[arg(long, value_name = "N")]
+        expect_count: Option<u64>,
+    },
     /// Replay an incident in the cockpit, stepping with ← / → (default: the last incident).
     Replay {
         file: PathBuf,

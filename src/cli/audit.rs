@@ -11,14 +11,44 @@ use super::args::AuditCmd;
 
 pub(super) fn command(cmd: AuditCmd) -> Result<ExitCode> {
     match cmd {
-        AuditCmd::Verify { file } => {
+        AuditCmd::Verify {
+            file,
+            anchor,
+            expect_count,
+        } => {
             let report = ccp_audit::verify_file(&file)?;
             println!("{}: {}", file.display(), report.message());
-            Ok(if report.is_intact() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            let ccp_audit::VerifyReport::Intact { records, .. } = report else {
+                return Ok(ExitCode::from(1));
+            };
+            // A chain verifies on its own even when its tail was cut or every hash recomputed;
+            // only something kept elsewhere can tell.
+            if let Some(n) = expect_count.filter(|n| records < *n) {
+                println!(
+                    "{}: CUT: {records} records, but {n} were expected: records were removed from the end",
+                    file.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            if let Some(want) = anchor {
+                let found = ccp_audit::read_records(&file)?
+                    .iter()
+                    .position(|r| r.hash.eq_ignore_ascii_case(want.trim()));
+                match found {
+                    Some(i) => println!(
+                        "{}: anchor found at seq {i}: the log still extends the anchored state",
+                        file.display()
+                    ),
+                    None => {
+                        println!(
+                            "{}: ANCHOR MISSING: no record has hash {want}: the log was cut before it or rewritten",
+                            file.display()
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Replay { file, incident } => {
             // A replay of a tampered log must not look like a trustworthy record.

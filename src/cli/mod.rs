@@ -248,12 +248,38 @@ pub(super) fn wait_for_termination() -> Result<()> {
     Ok(())
 }
 
+/// Largest bundle or sample file `ccp rca` and `ccp judge` read: far above any real incident,
+/// small enough that a wrong file (a log, an image) is refused at once instead of parsed.
+pub(super) const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A JSON input file (or `-` for stdin): at most [`MAX_INPUT_BYTES`], with a UTF-8 byte-order
+/// mark (which some editors add and JSON parsers reject at "line 1 column 1") removed.
 pub(super) fn read_input(path: &Path) -> Result<String> {
-    if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
-        Ok(s)
+    use std::io::Read;
+    let name = if path == Path::new("-") {
+        "stdin".to_string()
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        path.display().to_string()
+    };
+    let reader: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).with_context(|| format!("reading {name}"))?)
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {name}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        anyhow::bail!(
+            "{name} is larger than {} MiB: not an incident bundle or sample file",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        );
     }
+    let text = String::from_utf8(bytes).with_context(|| format!("{name} is not UTF-8 text"))?;
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text))
 }

@@ -146,7 +146,7 @@ pub(super) fn start_run(
 pub(super) fn anchor_line(audit: &Path) -> String {
     match ccp_audit::verify_file(audit) {
         Ok(ccp_audit::VerifyReport::Intact { records, last_hash }) => format!(
-            "audit anchor: {records} records, last hash {last_hash} (keep it elsewhere: it exposes a cut-off log)"
+            "audit anchor: {records} records, last hash {last_hash} (keep it elsewhere: `ccp audit verify --anchor {last_hash} --expect-count {records}` exposes a cut-off or rewritten log)"
         ),
         Ok(broken) => format!("audit log does not verify: {broken}"),
         Err(e) => format!("audit log unreadable: {e}"),

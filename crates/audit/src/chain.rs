@@ -191,22 +191,26 @@ impl BreakReason {
             BreakReason::SeqOutOfOrder { expected, found } => format!(
                 "expected seq {expected}, found {found}; a record was deleted, duplicated or reordered"
             ),
-            BreakReason::PrevMismatch { expected, found } => format!(
-                "prev {} does not link to the previous hash {}; a record before it was removed, replaced or reordered",
-                short(found),
-                short(expected)
-            ),
-            BreakReason::HashMismatch { expected, found } => format!(
-                "the record was altered after it was written (stored {}, recomputed {})",
-                short(found),
-                short(expected)
-            ),
+            BreakReason::PrevMismatch { expected, found } => {
+                let (found, expected) = distinct(found, expected);
+                format!(
+                    "prev {found} does not link to the previous hash {expected}; a record before it was removed, replaced or reordered"
+                )
+            }
+            BreakReason::HashMismatch { expected, found } => {
+                let (found, expected) = distinct(found, expected);
+                format!("the record was altered after it was written (stored {found}, recomputed {expected})")
+            }
         }
     }
 }
 
-fn short(h: &str) -> &str {
-    h.get(..12).unwrap_or(h)
+/// Two hashes shortened as far as they still read differently: 12 characters, or 4 past the
+/// first difference when they share a longer prefix (a crafted near-collision reads as two).
+fn distinct<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let n = (common + 4).max(12);
+    (a.get(..n).unwrap_or(a), b.get(..n).unwrap_or(b))
 }
 
 impl fmt::Display for BreakReason {
@@ -449,4 +453,22 @@ fn check_fields(obj: &Map<String, Value>) -> Result<(), BreakReason> {
 /// A string member already validated by [`check_fields`].
 fn str_field<'a>(obj: &'a Map<String, Value>, field: &str) -> &'a str {
     obj.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod distinct_tests {
+    use super::distinct;
+
+    #[test]
+    fn hashes_are_shown_long_enough_to_differ() {
+        let a = "99d9c53b3a2d0000aaaa";
+        let b = "99d9c53b3a2d0000bbbb";
+        let (x, y) = distinct(a, b);
+        assert_ne!(x, y);
+        assert_eq!((x, y), ("99d9c53b3a2d0000aaaa", "99d9c53b3a2d0000bbbb"));
+        assert_eq!(
+            distinct("abcdef0123456789", "0bcdef0123456789").0,
+            "abcdef012345"
+        );
+    }
 }

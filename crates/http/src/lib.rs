@@ -4,6 +4,7 @@
 
 pub mod alertmanager_hook;
 pub mod ci_hooks;
+pub mod same_origin;
 pub mod serve;
 
 use anyhow::{Context, Result};

@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::judge::{empty_for_missing, judge_metric, summarize, Direction, JudgeConfig, Judgement};
+
+/// Largest per-metric weight: votes are relative, and huge ones overflow the weighted sum.
+pub const MAX_WEIGHT: f64 = 1e6;
 use super::StatsError;
 
 /// Per-metric options in a sample file.
@@ -46,12 +49,16 @@ impl SampleFile {
         self.config.as_ref()?.get(name)
     }
 
-    /// Weights and tolerances that would make a verdict meaningless, named by metric.
+    /// Weights and tolerances that would make a verdict meaningless, named by metric. A weight
+    /// is a relative vote: above a million the sum of a few overflows into a score of nothing.
     fn check_options(&self, side: &'static str) -> Result<(), StatsError> {
         for (metric, c) in self.config.iter().flatten() {
-            if let Some(w) = c.weight.filter(|w| !(w.is_finite() && *w > 0.0)) {
+            if let Some(w) = c
+                .weight
+                .filter(|w| !(w.is_finite() && *w > 0.0 && *w <= MAX_WEIGHT))
+            {
                 return Err(StatsError::InvalidConfig(format!(
-                    "{side} config for {metric}: weight must be a finite number > 0, got {w}"
+                    "{side} config for {metric}: weight must be a number > 0 and at most {MAX_WEIGHT}, got {w}"
                 )));
             }
             if let Some(t) = c.tolerance.filter(|t| !(t.is_finite() && *t >= 0.0)) {

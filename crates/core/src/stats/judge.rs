@@ -581,8 +581,9 @@ pub fn summarize(mut results: Vec<MetricResult>, cfg: &JudgeConfig) -> Judgement
         weight_of(MetricVerdict::Pass),
         weight_of(MetricVerdict::Fail),
     );
+    // `+ 0.0` turns a negative zero into zero, so no report ever prints "score -0".
     let score = if w_pass + w_fail > 0.0 {
-        100.0 * w_pass / (w_pass + w_fail)
+        (100.0 * w_pass / (w_pass + w_fail)).clamp(0.0, 100.0) + 0.0
     } else {
         0.0
     };

@@ -72,8 +72,8 @@ async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let audit = lock(&s.audit_path).clone();
     let shared = s.clone();
     let body = tokio::task::spawn_blocking(move || {
-        let chain = audit.and_then(|p| ccp_audit::verify_file(&p).ok().map(|r| r.is_intact()));
-        let mut body = lock(&shared.state).exposition(chain, shared.inbox.pending());
+        let chain = audit.and_then(|p| ccp_audit::verify_file(&p).ok());
+        let mut body = lock(&shared.state).exposition(chain.as_ref(), shared.inbox.pending());
         if let Some(desk) = &shared.recoveries {
             body.push_str(&desk.exposition());
         }
@@ -241,8 +241,15 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
             Router::new()
                 .route("/api/state", get(api_state))
                 .route("/metrics", get(metrics))
-                .route("/api/incidents/{id}/{verb}", post(decide))
-                .route("/api/recoveries/{id}/{verb}", post(decide_recovery))
+                .route(
+                    "/api/incidents/{id}/{verb}",
+                    post(decide).layer(axum::middleware::from_fn(crate::same_origin::guard)),
+                )
+                .route(
+                    "/api/recoveries/{id}/{verb}",
+                    post(decide_recovery)
+                        .layer(axum::middleware::from_fn(crate::same_origin::guard)),
+                )
                 .with_state(shared.clone()),
         );
     let server = HttpServer::start(&opts.listen, router)?;

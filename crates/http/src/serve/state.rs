@@ -161,9 +161,14 @@ impl ServeState {
         }
     }
 
-    /// `/metrics` in the Prometheus text format. `chain_valid` is the audit log's state (None when
-    /// it could not be read).
-    pub fn exposition(&self, chain_valid: Option<bool>, pending_alerts: usize) -> String {
+    /// `/metrics` in the Prometheus text format. `chain` is the audit log's verification (None
+    /// when it could not be read).
+    pub fn exposition(
+        &self,
+        chain: Option<&ccp_audit::VerifyReport>,
+        pending_alerts: usize,
+    ) -> String {
+        let chain_valid = chain.map(|c| c.is_intact());
         let k = &self.kpis;
         let mut w = Exposition::default();
         w.single(
@@ -258,6 +263,22 @@ impl ServeState {
                 "1 when the audit log's hash chain verifies, 0 when it is broken.",
                 u8::from(v),
             );
+        }
+        // The anchor, so monitoring keeps a copy elsewhere: a log cut at its end still chains,
+        // and only a kept count and last hash show it (`ccp audit verify --anchor`).
+        if let Some(ccp_audit::VerifyReport::Intact { records, last_hash }) = chain {
+            w.single(
+                "ccp_audit_records",
+                Kind::Gauge,
+                "Records in the audit log.",
+                records,
+            );
+            w.family(
+                "ccp_audit_last_hash_info",
+                Kind::Gauge,
+                "The audit log's last hash, as a label: keep it to check the log later.",
+            );
+            w.row("ccp_audit_last_hash_info", &[("hash", last_hash)], 1);
         }
         w.finish()
     }
