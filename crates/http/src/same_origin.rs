@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn json_from_this_host_or_from_a_non_browser_client_passes() {
         let json = (header::CONTENT_TYPE, "application/json; charset=utf-8");
-        assert_eq!(refusal(&headers(&[json.clone()])), None);
+        assert_eq!(refusal(&headers(std::slice::from_ref(&json))), None);
         assert_eq!(
             refusal(&headers(&[
                 json.clone(),
