@@ -138,6 +138,23 @@ fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
         &run,
     );
     assert_eq!(code, 200);
+    // Nor does a replay of the captured body under fresh delivery ids: the header is not
+    // covered by GitHub's signature, the body's run id and attempt are.
+    for fresh in ["d-replay-1", "d-replay-2", "d-replay-3"] {
+        let (code, _) = http(
+            &addr,
+            "POST",
+            "/webhooks/github",
+            &signed("workflow_run", fresh, &run),
+            &run,
+        );
+        assert_eq!(code, 200);
+    }
+    assert_eq!(
+        state(&addr)["recoveries"].as_array().map(Vec::len),
+        Some(1),
+        "a replay opened a case"
+    );
 
     // A timed-out run: timing, retried (simulated), recovered.
     let mut timed_out = fixture("github_workflow_run_failed.json");

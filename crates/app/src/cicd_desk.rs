@@ -235,16 +235,19 @@ impl RecoveryDesk {
         if !event.kind.is_failure() {
             return None;
         }
-        if let Some(d) = &event.delivery_id {
+        // Sameness comes from the signed body, not from a delivery header the signature may not
+        // cover: a replayed capture with a fresh header is still the same event.
+        {
+            let key = event.replay_key();
             let mut seen = lock(&self.deliveries);
-            if seen.contains(d) {
+            if seen.contains(&key) {
                 tracing::info!(
-                    delivery = d,
-                    "retried CI delivery; its recovery case is open"
+                    key = key.as_str(),
+                    "CI delivery already seen (a retry or a replay); its recovery case exists"
                 );
                 return None;
             }
-            seen.push_back(d.clone());
+            seen.push_back(key);
             if seen.len() > DELIVERIES_KEPT {
                 seen.pop_front();
             }
@@ -491,16 +494,38 @@ mod tests {
             event: "deployment".into(),
             status: "failed".into(),
             project: "shop/api".into(),
-            run_id: Some("7".into()),
+            run_id: Some(format!("run-{delivery}")),
             git_ref: None,
             commit: None,
             url: None,
             environment: Some(env.into()),
             failed_jobs: vec![],
             failed_stage: None,
+            attempt: None,
             delivery_id: Some(delivery.into()),
             summary: "CI deployment failed: shop/api".into(),
         }
+    }
+
+    #[test]
+    fn a_rerun_of_the_same_pipeline_is_a_new_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Arc::new(
+            RecoveryDesk::new(
+                &RecoveryConfig::default(),
+                "staging",
+                ServeApproval::Auto(ccp_core::events::AutoAnswer::Approve),
+                &dir.path().join("recovery-audit.jsonl"),
+                false,
+            )
+            .unwrap(),
+        );
+        let payload = serde_json::json!({});
+        assert!(desk.open(&event("staging", "d1"), &payload).is_some());
+        assert_eq!(desk.open(&event("staging", "d1"), &payload), None);
+        let mut rerun = event("staging", "d1");
+        rerun.attempt = Some("2".into());
+        assert!(desk.open(&rerun, &payload).is_some());
     }
 
     fn wait_for(desk: &RecoveryDesk, id: &str, status: &str) -> CaseView {
@@ -537,8 +562,12 @@ mod tests {
             serde_json::json!({"logs": ["Error: environment variable DATABASE_URL is not set"]});
         let id = desk.open(&event("production", "d1"), &payload).unwrap();
         assert_eq!(id, "REC-0001");
-        // A retried delivery opens nothing.
+        // A retried delivery opens nothing, and neither does a replay of the same signed body
+        // under a fresh delivery header.
         assert_eq!(desk.open(&event("production", "d1"), &payload), None);
+        let mut replayed = event("production", "d1");
+        replayed.delivery_id = Some("a-fresh-header".into());
+        assert_eq!(desk.open(&replayed, &payload), None);
         let c = wait_for(&desk, &id, "awaiting_approval");
         assert_eq!(c.category, Category::Configuration);
         assert_eq!(c.tree.as_deref(), Some("rollback-on-deploy-failure"));

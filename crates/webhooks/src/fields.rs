@@ -82,6 +82,7 @@ pub(super) fn event(
         environment: None,
         failed_jobs: Vec::new(),
         failed_stage: None,
+        attempt: None,
         delivery_id: None,
         summary: String::new(),
     }

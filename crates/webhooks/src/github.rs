@@ -28,6 +28,7 @@ pub(super) fn parse(name: &str, v: &Value, delivery: Option<String>) -> Result<C
             let project = required(v, &["repository", "full_name"])?;
             let mut e = event(Provider::Github, kind, name.into(), status, project);
             e.run_id = text(run, &["id"]);
+            e.attempt = text(run, &["run_attempt"]);
             e.git_ref = branch(text(run, &["head_branch"]));
             e.commit = text(run, &["head_sha"]);
             e.url = text(run, &["html_url"]);

@@ -152,10 +152,37 @@ pub struct CiEvent {
     pub failed_jobs: Vec<String>,
     /// The (earliest) failed stage, when the payload names it.
     pub failed_stage: Option<String>,
-    /// The provider's delivery or event id, for deduplicating retried deliveries.
+    /// Which attempt of the run (GitHub's `run_attempt`): a re-run is a new failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<String>,
+    /// The provider's delivery or event id. Some providers send it in a header their signature
+    /// does not cover, so it only names a delivery; [`CiEvent::replay_key`] decides sameness.
     pub delivery_id: Option<String>,
     /// One line for a human: what happened where.
     pub summary: String,
+}
+
+impl CiEvent {
+    /// What makes two deliveries the same event, from the signed body alone: provider, project,
+    /// run, attempt, kind and status (not the provider's event name: Jenkins reports one build
+    /// as `COMPLETED` and again as `FINALIZED`). A captured delivery replayed with a fresh (unsigned)
+    /// delivery header has the same key, so it opens nothing new. Without a run id the commit
+    /// stands in, and without either the delivery id.
+    pub fn replay_key(&self) -> String {
+        let run = match (&self.run_id, &self.commit) {
+            (Some(run), _) => format!("run {run}"),
+            (None, Some(commit)) => format!("commit {commit}"),
+            (None, None) => format!("delivery {}", self.delivery_id.as_deref().unwrap_or("?")),
+        };
+        format!(
+            "{}/{}/{run}/attempt {}/{:?}/{}",
+            self.provider.name(),
+            self.project,
+            self.attempt.as_deref().unwrap_or("1"),
+            self.kind,
+            self.status
+        )
+    }
 }
 
 /// Why a delivery was refused. `is_unauthorized()` tells 401 (not from the configured sender)

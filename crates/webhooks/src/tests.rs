@@ -428,6 +428,28 @@ fn jenkins_failed_build() {
     assert_eq!((e.kind, e.status.as_str()), (CiEventKind::Other, "STARTED"));
 }
 
+/// Jenkins signs nothing that names a delivery: one build reported as COMPLETED and again as
+/// FINALIZED, or a captured body replayed, is one event; the next build is another.
+#[test]
+fn the_same_build_is_one_event_however_often_it_is_delivered() {
+    let body = String::from_utf8(fixture!("jenkins_notification_failed.json").to_vec()).unwrap();
+    let completed = parse(Provider::Jenkins, &[], body.as_bytes());
+    let finalized = parse(
+        Provider::Jenkins,
+        &[],
+        body.replace(r#""phase": "COMPLETED""#, r#""phase": "FINALIZED""#)
+            .as_bytes(),
+    );
+    assert_eq!(completed.replay_key(), finalized.replay_key());
+    let next = parse(
+        Provider::Jenkins,
+        &[],
+        body.replace(r#""number": 57"#, r#""number": 58"#)
+            .as_bytes(),
+    );
+    assert_ne!(completed.replay_key(), next.replay_key());
+}
+
 #[test]
 fn azure_build_complete_failure() {
     let e = parse(
