@@ -216,7 +216,8 @@ pub(crate) struct DemoArgs {
     /// on-call engineer. Default: the demo fleet as it is (the payment-service bug).
     #[arg(long)]
     pub(crate) scenario: Option<String>,
-    /// realtime, fast or instant.
+    /// realtime (production timing), present (about 40 s plus the approval, for demos), fast
+    /// (about 14 s) or instant.
     #[arg(long, default_value = "fast")]
     pub(crate) pace: String,
     /// Seed for reproducible runs.

@@ -20,8 +20,9 @@ pub(super) fn command(
     pace: &str,
 ) -> Result<ExitCode> {
     use ccp_http::serve::{ServeApproval, ServeOptions};
-    let pace = Pace::parse(pace)
-        .with_context(|| format!("unknown pace `{pace}`: use realtime, fast or instant"))?;
+    let pace = Pace::parse(pace).with_context(|| {
+        format!("unknown pace `{pace}`: use realtime, present, fast or instant")
+    })?;
     let Some(path) = config else {
         eprintln!("ccp serve needs --config FILE (see config/ccp.yaml)");
         return Ok(ExitCode::from(2));

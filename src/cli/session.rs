@@ -63,7 +63,7 @@ pub(super) fn run(
     }
     let pace = Pace::parse(&args.pace).with_context(|| {
         format!(
-            "unknown pace `{}`: use realtime, fast or instant",
+            "unknown pace `{}`: use realtime, present, fast or instant",
             args.pace
         )
     })?;
@@ -113,7 +113,7 @@ pub(super) fn run(
         )
         .ok();
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(outcome.exit_code()))
 }
 
 /// Start the run a cockpit or a headless front-end watches: a scenario of the failure matrix, or

@@ -73,14 +73,31 @@ pub fn headless_demo(state: &Path) -> Command {
     cmd
 }
 
-/// Run a `ccp demo` command and require that it succeeds.
+/// Run a headless `ccp demo` and require that it ran to an outcome: exit 0 resolved, 4 rolled
+/// back, 5 escalated, 6 rejected, 7 failed (the JSON events are checked against the code).
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("ccp runs");
+    let code = out.status.code();
     assert!(
-        out.status.success(),
-        "ccp demo failed: {}",
+        matches!(code, Some(0 | 4 | 5 | 6 | 7)),
+        "ccp demo did not run to an outcome (exit {code:?}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let finished = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "finished")
+        .last();
+    if let Some(f) = finished {
+        let want = match f["outcome"].as_str() {
+            Some("resolved") => 0,
+            Some("rolled_back") => 4,
+            Some("escalated") => 5,
+            Some("rejected") => 6,
+            _ => 7,
+        };
+        assert_eq!(code, Some(want), "exit code for outcome {}", f["outcome"]);
+    }
     out
 }
 

@@ -180,6 +180,7 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
         lock_wait_ms: cfg.locks.wait_ms,
         max_concurrent_operations: cfg.locks.max_concurrent_operations as usize,
         only_service: None,
+        taken_incident_ids: Default::default(),
         rollback_on_fail: cfg.deploy.rollback_on_fail,
         pacing: StagePacing {
             poll_ms: cfg.detection.poll_interval_s.saturating_mul(1000),
@@ -260,6 +261,14 @@ pub fn start(opts: &RunOptions) -> Result<AppHandle> {
 /// The fleet file the configuration names, parsed (what `ccp serve` needs before any run).
 pub fn load_fleet_spec(cfg: &Config) -> Result<FleetSpec> {
     Ok(FleetSpec::load(&fleet_path(cfg, &demo_dir()?))?)
+}
+
+/// Incident ids an audit log already holds (none when it cannot be read: opening it for the run
+/// verifies it anyway).
+fn incidents_in(audit: &Path) -> std::collections::BTreeSet<String> {
+    ccp_audit::read_records(audit)
+        .map(|r| ccp_audit::replay::incidents(&r).into_iter().collect())
+        .unwrap_or_default()
 }
 
 /// The inbox Alertmanager's deliveries are pushed into, labelled for this configuration's fleet.
@@ -343,13 +352,10 @@ fn start_inner(
     let bus = EventBus::new();
     let (cmd_tx, cmd_rx) = channel();
     let (start_tx, start_rx) = channel::<()>();
-    let pipeline = Pipeline::new(
-        settings_from(&opts.config, seed),
-        ports,
-        bus.clone(),
-        cmd_rx,
-    )
-    .with_notifier(built.notifier);
+    let mut settings = settings_from(&opts.config, seed);
+    settings.taken_incident_ids = incidents_in(&audit_path);
+    let pipeline =
+        Pipeline::new(settings, ports, bus.clone(), cmd_rx).with_notifier(built.notifier);
     let thread = std::thread::Builder::new()
         .name("ccp-pipeline".into())
         .spawn(move || {

@@ -78,6 +78,22 @@ impl Severity {
     }
 }
 
+impl Outcome {
+    /// The process exit code a headless run (`ccp demo --headless`, `ccp run --headless`) ends
+    /// with, so scripts and CI can branch on what happened without parsing output: 0 resolved,
+    /// 4 rolled back, 5 escalated, 6 rejected, 7 failed (safety gates failed, or the run could
+    /// not go on). 1–3 keep their meaning for the analysis commands.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Resolved => 0,
+            Outcome::RolledBack => 4,
+            Outcome::Escalated => 5,
+            Outcome::Rejected => 6,
+            Outcome::Failed => 7,
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch on the pipeline's clock (virtual in instant/fast pace). One
 /// integer type for time keeps the simulated fleet and real backends interchangeable.
 pub type Millis = i64;

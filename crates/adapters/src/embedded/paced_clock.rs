@@ -8,8 +8,11 @@ use std::time::Duration;
 /// How fast the demo runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
-    /// Waits take as long as they say: for presenters.
+    /// Waits take as long as they say: the pipeline as it would run in production.
     Realtime,
+    /// Waits take three tenths: the payment story in about 40 s plus the approval, slow
+    /// enough to talk over each stage, for presenters.
+    Present,
     /// Waits take a tenth: for rehearsals and end-to-end tests.
     Fast,
     /// Waits take no time: for CI and benchmarks.
@@ -21,6 +24,7 @@ impl Pace {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "realtime" => Some(Pace::Realtime),
+            "present" => Some(Pace::Present),
             "fast" => Some(Pace::Fast),
             "instant" => Some(Pace::Instant),
             _ => None,
@@ -53,6 +57,7 @@ impl Clock for PacedClock {
     fn sleep_ms(&self, ms: u64) {
         let real = match self.pace {
             Pace::Realtime => ms,
+            Pace::Present => ms * 3 / 10,
             Pace::Fast => ms / 10,
             Pace::Instant => 0,
         };
@@ -65,6 +70,7 @@ impl Clock for PacedClock {
     fn pace(&self) -> &'static str {
         match self.pace {
             Pace::Realtime => "realtime",
+            Pace::Present => "present",
             Pace::Fast => "fast",
             Pace::Instant => "instant",
         }

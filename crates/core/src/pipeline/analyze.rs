@@ -61,11 +61,17 @@ impl Pipeline {
             self.pace(self.settings.pacing.poll_ms)?;
         };
         let now = self.ports.clock.now_ms();
-        self.incident_id = format!(
+        let base = format!(
             "INC-{}-{:04X}",
             yyyymmdd(now),
             (self.settings.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) & 0xFFFF
         );
+        self.incident_id = base.clone();
+        let mut n = 1;
+        while self.settings.taken_incident_ids.contains(&self.incident_id) {
+            n += 1;
+            self.incident_id = format!("{base}-{n}");
+        }
         let first = alerts[0].clone();
         for a in alerts {
             self.emit(EventKind::AlertReceived { alert: a })?;

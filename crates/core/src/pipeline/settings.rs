@@ -125,6 +125,10 @@ pub struct PipelineSettings {
     /// Only open incidents on this service. Lets several pipelines share one fleet, each owning
     /// one incident (concurrent-incident drills and tests); `None` takes the worst alert.
     pub only_service: Option<String>,
+    /// Incident ids the audit log already holds. Ids come from the seed, so a seeded run is
+    /// reproducible; when a log already has that id the run takes the next free `-2`, `-3`…,
+    /// because two runs must never share an id in one log.
+    pub taken_incident_ids: std::collections::BTreeSet<String>,
     /// Roll back automatically when a step fails. Off only where rolling back is riskier than
     /// the failure (a schema migration): the run then escalates with the partial rollout in place.
     pub rollback_on_fail: bool,
@@ -158,6 +162,7 @@ impl Default for PipelineSettings {
             lock_wait_ms: 10_000,
             max_concurrent_operations: 3,
             only_service: None,
+            taken_incident_ids: std::collections::BTreeSet::new(),
             rollback_on_fail: true,
             pacing: StagePacing::default(),
         }
