@@ -85,9 +85,9 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     );
     let finished = String::from_utf8_lossy(&out.stdout)
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["type"] == "finished")
-        .last();
+        .find(|v| v["type"] == "finished");
     if let Some(f) = finished {
         let want = match f["outcome"].as_str() {
             Some("resolved") => 0,
