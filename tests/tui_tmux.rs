@@ -316,3 +316,76 @@ fn replay_of_a_tampered_log_shows_the_broken_chain() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", MINUTE);
 }
+
+/// `x` stops a live rollout on purpose: it asks first, naming the service and its traffic on the
+/// patch, and only `y` rolls back.
+#[test]
+fn abort_key_asks_naming_the_service_then_rolls_back() {
+    let t = Tmux::start("abort", 160, 48, "demo --pace fast --seed 12");
+    t.wait_for("Approval required", MINUTE);
+    t.keys(&["a"]);
+    t.wait_for("% of traffic on the patched version", MINUTE);
+    t.keys(&["x"]);
+    let ask = t.wait_for("Roll back now?", MINUTE);
+    assert!(
+        ask.contains("payment-service has") && ask.contains("% of its traffic on the patch"),
+        "{ask}"
+    );
+    t.keys(&["n"]);
+    t.wait_for("abort cancelled", MINUTE);
+    t.keys(&["x"]);
+    t.wait_for("Roll back now?", MINUTE);
+    t.keys(&["y"]);
+    t.wait_for("ROLLED_BACK · rolled_back", MINUTE);
+    let fin = audit_records(&t.audit(), "finished");
+    assert_eq!(fin.len(), 1, "{fin:?}");
+    assert_eq!(fin[0]["outcome"], "rolled_back");
+    assert!(
+        fin[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("aborted from the cockpit"),
+        "{fin:?}"
+    );
+}
+
+/// `:q` is a quit path like `q`: it asks while an operation is in flight.
+#[test]
+fn colon_q_asks_before_quitting_mid_run() {
+    let t = Tmux::start("colonq", 120, 34, "demo --pace fast --seed 14");
+    t.wait_for("Approval required", MINUTE);
+    t.keys(&[":", "q", "Enter"]);
+    let ask = t.wait_for("Quit?", MINUTE);
+    assert!(ask.contains("Nothing is deployed"), "{ask}");
+    t.keys(&["n"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!t.capture().contains("EXIT="), "quit without asking");
+}
+
+/// A closed terminal (SIGHUP) cannot be asked: the pipeline stops at its next safe point and the
+/// audit log says why.
+#[test]
+fn a_closed_terminal_stops_the_pipeline_and_says_so() {
+    let t = Tmux::start("hup", 120, 34, "demo --pace fast --seed 15");
+    t.wait_for("Approval required", MINUTE);
+    let _ = Command::new("tmux")
+        .args(["-L", &t.socket, "kill-server"])
+        .status();
+    let start = Instant::now();
+    let fin = loop {
+        let fin = audit_records(&t.audit(), "finished");
+        if !fin.is_empty() {
+            break fin;
+        }
+        assert!(start.elapsed() < MINUTE, "no finished record after SIGHUP");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(fin[0]["outcome"], "escalated");
+    assert!(
+        fin[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SIGHUP"),
+        "{fin:?}"
+    );
+}

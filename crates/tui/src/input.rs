@@ -35,7 +35,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     if let Some(p) = ui.prompt.clone() {
-        return on_prompt_key(ui, p, key);
+        return on_prompt_key(ui, vm, p, key);
     }
     if let Some(Overlay::ConfirmQuit) = ui.overlay {
         match key.code {
@@ -44,17 +44,34 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![];
     }
+    if let Some(Overlay::ConfirmAbort) = ui.overlay {
+        ui.overlay = None;
+        if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+            let actor = ui.actor.clone();
+            ui.say(
+                "aborting: a live canary is rolled back at the next safe point…",
+                Status::Warn,
+            );
+            return vec![Effect::Send(Command::Abort {
+                actor,
+                reason: "aborted from the cockpit".into(),
+            })];
+        }
+        ui.say("abort cancelled: the operation goes on", Status::Info);
+        return vec![];
+    }
     let Some(action) = action_for(&key) else {
         return vec![];
     };
     ui.flash = None;
     match action {
         Action::Help => toggle(ui, Overlay::Help),
-        Action::Quit => {
+        Action::Quit => ask_to_quit(ui, vm),
+        Action::Abort => {
             if vm.operation_in_flight() && ui.replay_pos.is_none() {
-                ui.overlay = Some(Overlay::ConfirmQuit);
+                ui.overlay = Some(Overlay::ConfirmAbort);
             } else {
-                ui.quit = true;
+                ui.say("nothing to abort: no operation is in flight", Status::Muted);
             }
         }
         Action::Close => {
@@ -116,6 +133,16 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         Action::StepBack | Action::StepForward => step(ui, action == Action::StepForward),
     }
     vec![]
+}
+
+/// Quit, asking first while an operation is in flight (every quit path comes here: `q`,
+/// Ctrl-C, `:q`, `:quit`).
+fn ask_to_quit(ui: &mut UiState, vm: &ViewModel) {
+    if vm.operation_in_flight() && ui.replay_pos.is_none() {
+        ui.overlay = Some(Overlay::ConfirmQuit);
+    } else {
+        ui.quit = true;
+    }
 }
 
 fn toggle(ui: &mut UiState, o: Overlay) {
@@ -196,7 +223,7 @@ fn step(ui: &mut UiState, forward: bool) {
     }
 }
 
-fn on_prompt_key(ui: &mut UiState, p: Prompt, key: KeyEvent) -> Vec<Effect> {
+fn on_prompt_key(ui: &mut UiState, vm: &ViewModel, p: Prompt, key: KeyEvent) -> Vec<Effect> {
     let (mut text, is_filter) = match p {
         Prompt::Filter(t) => (t, true),
         Prompt::Command(t) => (t, false),
@@ -215,7 +242,7 @@ fn on_prompt_key(ui: &mut UiState, p: Prompt, key: KeyEvent) -> Vec<Effect> {
                 ui.filter = text;
                 return vec![];
             }
-            return run_command(ui, text.trim());
+            return run_command(ui, vm, text.trim());
         }
         KeyCode::Backspace => {
             text.pop();
@@ -244,17 +271,24 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "scenario NAME",
         "run a failure scenario (needs the scenario matrix)",
     ),
-    ("quit", "leave the cockpit"),
+    (
+        "quit",
+        "leave the cockpit (asks while an operation is in flight; quit! does not)",
+    ),
 ];
 
-fn run_command(ui: &mut UiState, line: &str) -> Vec<Effect> {
+fn run_command(ui: &mut UiState, vm: &ViewModel, line: &str) -> Vec<Effect> {
     let mut words = line.split_whitespace();
     let cmd = words.next().unwrap_or_default();
     let arg = words.collect::<Vec<_>>().join(" ");
     let actor = ui.actor.clone();
     match cmd {
         "" => vec![],
-        "q" | "quit" | "q!" => {
+        "q" | "quit" => {
+            ask_to_quit(ui, vm);
+            vec![]
+        }
+        "q!" | "quit!" => {
             ui.quit = true;
             vec![]
         }

@@ -36,6 +36,8 @@ pub enum Action {
     Comment,
     /// Pause or resume the pipeline.
     PauseResume,
+    /// Stop the operation now: roll back what is deployed (asks first).
+    Abort,
     /// Filter rows.
     Filter,
     /// Open the command line.
@@ -139,6 +141,12 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(KeyCode::Enter, NONE)],
         action: Action::Open,
         help: "details: evidence, justification, gate, service, statistics",
+    },
+    Binding {
+        label: "x",
+        keys: &[(KeyCode::Char('x'), NONE)],
+        action: Action::Abort,
+        help: "abort: roll back now (asks first, naming the service and its traffic)",
     },
     Binding {
         label: "a",

@@ -154,7 +154,9 @@ pub fn replay(events: Vec<Event>, opts: CockpitOptions) -> Result<()> {
 
 fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
     let rt = tokio::runtime::Builder::new_current_thread()
+        // Time for frames and the spinner, IO for signal handling.
         .enable_time()
+        .enable_io()
         .build()
         .context("starting the cockpit's event loop")?;
 
@@ -222,6 +224,15 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
         let mut dirty = true;
         let mut pipeline_gone = false;
         let mut quitting_since: Option<Instant> = None;
+        // After SIGHUP there is no terminal to draw on: keep stopping the pipeline, draw nothing.
+        let mut terminal_gone = false;
+        // SIGTERM (a supervisor stopping us) and SIGHUP (the terminal closed) cannot be asked
+        // about: they stop the pipeline at its next safe point like a confirmed quit, and the
+        // audit log says which signal it was.
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("watching for SIGTERM")?;
+        let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("watching for SIGHUP")?;
         let mut spinner = tokio::time::interval(Duration::from_millis(250));
         spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -233,7 +244,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                     dirty = true;
                 }
             }
-            if dirty {
+            if dirty && !terminal_gone {
                 let wait = frame_gap.saturating_sub(last_draw.elapsed());
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
@@ -256,7 +267,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                         if let Some(c) = &commands {
                             let _ = c.send(Command::Abort {
                                 actor: ui.actor.clone(),
-                                reason: "the operator quit the cockpit".into(),
+                                reason: ui.quit_reason.clone(),
                             });
                         }
                         ui.say(
@@ -278,6 +289,19 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                 && vm.run().approval.is_none();
             let wake = tokio::select! {
                 w = rx.recv() => w,
+                _ = sigterm.recv() => {
+                    ui.quit = true;
+                    ui.quit_reason = "SIGTERM: the cockpit was told to stop".into();
+                    dirty = true;
+                    continue;
+                }
+                _ = sighup.recv() => {
+                    terminal_gone = true;
+                    ui.quit = true;
+                    ui.quit_reason = "SIGHUP: the cockpit's terminal went away".into();
+                    dirty = true;
+                    continue;
+                }
                 _ = tokio::time::sleep(Duration::from_millis(500)), if quitting_since.is_some() => continue,
                 _ = spinner.tick(), if animating => {
                     ui.spinner = ui.spinner.wrapping_add(1);

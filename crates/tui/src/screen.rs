@@ -41,6 +41,7 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
         Some(Overlay::Help) => crate::popups::help::draw(f, area, ui),
         Some(Overlay::Details(p)) => crate::popups::details::draw(f, area, p, vm, ui, cache),
         Some(Overlay::ConfirmQuit) => crate::popups::quit::draw(f, area, vm, ui),
+        Some(Overlay::ConfirmAbort) => crate::popups::quit::draw_abort(f, area, vm, ui),
         None => {
             if vm.run().approval.is_some() && !ui.approval_hidden {
                 crate::popups::approval::draw(f, area, vm, ui);

@@ -16,6 +16,8 @@ pub enum Overlay {
     Details(Pane),
     /// "An operation is in flight; quit anyway?"
     ConfirmQuit,
+    /// "Roll back now?", naming the service and its traffic on the patch.
+    ConfirmAbort,
 }
 
 /// A line of text the operator is typing at the bottom (filter or command).
@@ -65,6 +67,8 @@ pub struct UiState {
     pub replay_len: usize,
     /// Set when the loop should exit.
     pub quit: bool,
+    /// Why, as the audit log will record it if the pipeline has to be stopped.
+    pub quit_reason: String,
     /// A finding that makes everything shown untrustworthy (a broken audit chain): drawn first
     /// in the status bar, in alarm colours, for as long as the cockpit runs.
     pub alarm: Option<String>,
@@ -97,6 +101,7 @@ impl UiState {
             replay_pos: None,
             replay_len: 0,
             quit: false,
+            quit_reason: "the operator quit the cockpit".into(),
             alarm: None,
         }
     }
