@@ -137,8 +137,10 @@ fn demo_runs_a_scenario_world() {
         .args(["--auto-approve", "--scenario", "canary_latency"])
         .output()
         .expect("run ccp demo");
-    assert!(
-        out.status.success(),
+    // The scenario's canary regresses: the run ends rolled back, exit 4.
+    assert_eq!(
+        out.status.code(),
+        Some(4),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -239,7 +239,8 @@ fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
         "ccp_recovery_outcomes_total{outcome=\"recovered\"} 2\n",
         "ccp_recovery_outcomes_total{outcome=\"escalated\"} 1\n",
         "ccp_recovery_awaiting_approval 0\n",
-        "ccp_ci_events_total{provider=\"github\",kind=\"pipeline_failed\"} 3\n",
+        // Six authenticated deliveries (three of them replays that opened nothing).
+        "ccp_ci_events_total{provider=\"github\",kind=\"pipeline_failed\"} 6\n",
     ] {
         assert!(metrics.contains(want), "missing {want:?} in\n{metrics}");
     }

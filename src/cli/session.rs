@@ -112,8 +112,20 @@ pub(super) fn run(
             anchor_line(&audit_path)
         )
         .ok();
+        if let Some(lines) = last_incident_summary(&audit_path) {
+            writeln!(out, "\n{}", lines.join("\n")).ok();
+        }
     }
     Ok(ExitCode::from(outcome.exit_code()))
+}
+
+/// The paste-able summary of the log's last incident, read back from the audit log (what the
+/// record says, not what this process remembers).
+fn last_incident_summary(audit: &Path) -> Option<Vec<String>> {
+    let records = ccp_audit::read_records(audit).ok()?;
+    let replay = ccp_audit::replay::replay(&records, None)?;
+    let p = ccp_core::projection::Projection::of(&replay.events);
+    ccp_core::outcome_text::summary(p.latest()?)
 }
 
 /// Start the run a cockpit or a headless front-end watches: a scenario of the failure matrix, or

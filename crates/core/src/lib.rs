@@ -18,6 +18,7 @@ pub mod gates;
 pub mod localize;
 pub mod locks;
 pub mod notice;
+pub mod outcome_text;
 pub mod override_rules;
 pub mod pipeline;
 pub mod ports;

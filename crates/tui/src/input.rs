@@ -83,6 +83,8 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
                     "approval dialog hidden: a approve · r reject · c brings it back",
                     Status::Warn,
                 );
+            } else if vm.run().finished.is_some() && !ui.banner_hidden {
+                ui.banner_hidden = true;
             } else if !ui.filter.is_empty() {
                 ui.filter.clear();
             }

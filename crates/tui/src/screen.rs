@@ -25,10 +25,28 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
     let area = f.area();
     let theme = ui.theme();
     f.render_widget(Block::default().style(theme.base()), area);
-    let screen = layout::compute(area, ui.focus);
+    let mut screen = layout::compute(area, ui.focus);
     if screen.mode == Mode::TooSmall {
         too_small(f, area, theme);
         return;
+    }
+    // The outcome banner takes rows from the panes rather than covering them, while the panes
+    // above it still fit; the status bar stays on the last row.
+    let banner_h = crate::popups::outcome::height(vm, ui, area.width);
+    let mut banner = None;
+    if banner_h > 0 && banner_h < area.height {
+        let body = Rect {
+            height: area.height - banner_h,
+            ..area
+        };
+        let shrunk = layout::compute(body, ui.focus);
+        if shrunk.mode != Mode::TooSmall {
+            banner = Some(Rect::new(area.x, shrunk.status.y, area.width, banner_h));
+            screen = layout::Screen {
+                status: screen.status,
+                ..shrunk
+            };
+        }
     }
     if let Some(t) = screen.tabs {
         tabs(f, t, ui);
@@ -37,6 +55,9 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
         draw_pane(f, *pane, *rect, vm, ui, cache);
     }
     status_bar(f, screen.status, vm, ui);
+    if let Some(b) = banner {
+        crate::popups::outcome::draw(f, b, vm, ui);
+    }
     match ui.overlay {
         Some(Overlay::Help) => crate::popups::help::draw(f, area, ui),
         Some(Overlay::Details(p)) => crate::popups::details::draw(f, area, p, vm, ui, cache),

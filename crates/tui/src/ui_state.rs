@@ -39,6 +39,8 @@ pub struct UiState {
     pub overlay: Option<Overlay>,
     /// The operator hid the approval dialog to read the panes behind it (`a`/`r` still work).
     pub approval_hidden: bool,
+    /// The operator hid the outcome banner (`Esc`) to read the panes behind it.
+    pub banner_hidden: bool,
     /// Typing into the comment box.
     pub editing_comment: bool,
     /// The approval comment.
@@ -87,6 +89,7 @@ impl UiState {
             follow: true,
             overlay: None,
             approval_hidden: false,
+            banner_hidden: false,
             editing_comment: false,
             comment: empty_comment(),
             panes: Panes::default(),

@@ -275,11 +275,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
         && c.verdicts.is_empty()
         && c.deploy_steps.is_empty()
     {
-        let msg = if vm.run().locks.is_empty() {
-            "the canary starts after approval"
+        let msg = if let Some(fin) = &vm.run().finished {
+            format!("no canary ran: the run ended {}", fin.state)
+        } else if vm.run().locks.is_empty() {
+            "the canary starts after approval".to_string()
         } else {
-            "shifting traffic…"
+            "shifting traffic…".to_string()
         };
+        let msg = msg.as_str();
         placeholder(buf, area, msg, theme);
         return;
     }

@@ -19,11 +19,17 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
     let theme = view.theme;
     let cache = view.cache;
     let Some(fix) = &vm.run().fix else {
-        let msg = if vm.run().location.is_some() {
-            "planning a fix…"
+        let msg = if let Some(fin) = &vm.run().finished {
+            format!(
+                "no patch: the run ended {} before one was planned",
+                fin.state
+            )
+        } else if vm.run().location.is_some() {
+            "planning a fix…".to_string()
         } else {
-            "the patch appears here once the fault is located"
+            "the patch appears here once the fault is located".to_string()
         };
+        let msg = msg.as_str();
         placeholder(buf, area, msg, theme);
         return;
     };

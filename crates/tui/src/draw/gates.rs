@@ -37,9 +37,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
     let theme = view.theme;
     let focused = view.focused;
     if vm.run().gates.is_empty() {
-        let msg = match vm.run().fix {
-            Some(_) => "running gates…",
-            None => "gates run once a patch is ready",
+        let msg = match (&vm.run().finished, &vm.run().fix) {
+            (Some(_), _) => "no gates ran: the run ended before there was a patch to check",
+            (None, Some(_)) => "running gates…",
+            (None, None) => "gates run once a patch is ready",
         };
         placeholder(buf, area, msg, theme);
         return;

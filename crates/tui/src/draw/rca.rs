@@ -16,7 +16,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
     let theme = view.theme;
     let focused = view.focused;
     if vm.run().rca.is_empty() {
-        let msg = if vm.run().state.is_some() {
+        let msg = if vm.run().finished.is_some() {
+            "no root cause ranked: the run ended before RCA finished"
+        } else if vm.run().state.is_some() {
             "ranking root causes…"
         } else {
             "no incident yet"

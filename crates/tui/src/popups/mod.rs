@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod details;
 pub mod help;
+pub mod outcome;
 pub mod quit;
 
 use crate::theme::{Status, Theme};
