@@ -467,3 +467,28 @@ fn each_pane_keeps_its_own_selection() {
     assert_eq!(ui.sel(Pane::Rca), vm.run().rca.len() - 1);
     assert_eq!(ui.sel(Pane::Gates), 3);
 }
+
+/// `z` gives the focused pane the whole screen, and `z` again brings every pane back; the row of
+/// the focused pane gets the room otherwise (the Diff's `+` lines at 120×34 once it is focused).
+#[test]
+fn zoom_and_the_focused_row_get_the_room() {
+    let vm = vm_done();
+    let mut ui = ui();
+    ui.focus = Pane::Diff;
+    let normal = render(&vm, &ui, 120, 34);
+    assert!(
+        normal.contains("+    if user.email is not None:"),
+        "{normal}"
+    );
+    assert!(normal.contains("Dependency Graph"));
+    on_key(&mut ui, &vm, key(KeyCode::Char('z')));
+    let zoomed = render(&vm, &ui, 120, 34);
+    assert!(!zoomed.contains("Dependency Graph"), "{zoomed}");
+    assert!(
+        zoomed.contains("logger.warning(\"user.email is None"),
+        "{zoomed}"
+    );
+    on_key(&mut ui, &vm, key(KeyCode::Char('z')));
+    ui.flash = None;
+    assert_eq!(render(&vm, &ui, 120, 34), normal);
+}

@@ -67,6 +67,17 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
     match action {
         Action::Help => toggle(ui, Overlay::Help),
         Action::Quit => ask_to_quit(ui, vm),
+        Action::Zoom => {
+            ui.zoom = !ui.zoom;
+            ui.say(
+                if ui.zoom {
+                    "zoomed: z again for every pane"
+                } else {
+                    "every pane"
+                },
+                Status::Info,
+            );
+        }
         Action::Abort => {
             if vm.operation_in_flight() && ui.replay_pos.is_none() {
                 ui.overlay = Some(Overlay::ConfirmAbort);
@@ -370,7 +381,8 @@ pub fn after_event(ui: &mut UiState, vm: &ViewModel) {
 pub fn on_mouse(ui: &mut UiState, vm: &ViewModel, m: MouseEvent, screen: Rect) {
     match m.kind {
         MouseEventKind::Down(_) => {
-            if let Some(p) = layout::pane_at(screen, Some(ui.focus), m.column, m.row) {
+            let emphasis = ui.emphasis();
+            if let Some(p) = layout::pane_at(screen, Some(ui.focus), emphasis, m.column, m.row) {
                 focus(ui, p);
             }
         }

@@ -38,6 +38,8 @@ pub enum Action {
     PauseResume,
     /// Stop the operation now: roll back what is deployed (asks first).
     Abort,
+    /// The focused pane full screen, or back.
+    Zoom,
     /// Filter rows.
     Filter,
     /// Open the command line.
@@ -141,6 +143,12 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(KeyCode::Enter, NONE)],
         action: Action::Open,
         help: "details: evidence, justification, gate, service, statistics",
+    },
+    Binding {
+        label: "z",
+        keys: &[(KeyCode::Char('z'), NONE)],
+        action: Action::Zoom,
+        help: "zoom: the focused pane full screen, or back",
     },
     Binding {
         label: "x",

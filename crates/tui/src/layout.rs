@@ -16,6 +16,8 @@ pub enum Mode {
     Wide,
     /// A tab strip, the focused pane large, a short Timeline strip below.
     Compact,
+    /// The focused pane alone (`z`).
+    Zoomed,
     /// Too small to draw anything useful.
     TooSmall,
 }
@@ -33,8 +35,33 @@ pub struct Screen {
     pub status: Rect,
 }
 
+/// Which row of the wide layout gets the room, so the pane a person needs now is never a few
+/// header lines (the patch at the approval, the charts during the rollout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emphasis {
+    /// Before a patch exists: the graph and the RCA matter most.
+    Diagnosis,
+    /// From the plan to the approval: the Diff and Gates row.
+    Patch,
+    /// From the lock to the end of the rollout: the Canary and Timeline row.
+    Rollout,
+    /// The focused pane alone, full screen (`z`).
+    Zoom,
+}
+
+impl Emphasis {
+    /// The emphasis that gives `pane`'s row the room.
+    pub fn for_pane(pane: Pane) -> Self {
+        match pane {
+            Pane::Diff | Pane::Gates => Emphasis::Patch,
+            Pane::Canary | Pane::Timeline => Emphasis::Rollout,
+            Pane::Incidents | Pane::Graph | Pane::Rca => Emphasis::Diagnosis,
+        }
+    }
+}
+
 /// Arrange the screen.
-pub fn compute(area: Rect, focus: Pane) -> Screen {
+pub fn compute(area: Rect, focus: Pane, emphasis: Emphasis) -> Screen {
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         return Screen {
             mode: Mode::TooSmall,
@@ -44,13 +71,21 @@ pub fn compute(area: Rect, focus: Pane) -> Screen {
         };
     }
     let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    if emphasis == Emphasis::Zoom {
+        return Screen {
+            mode: Mode::Zoomed,
+            panes: vec![(focus, body)],
+            tabs: None,
+            status,
+        };
+    }
     if area.width >= WIDE_SIZE.0 && area.height >= WIDE_SIZE.1 {
-        let [top, mid, bottom] = Layout::vertical([
-            Constraint::Percentage(40),
-            Constraint::Percentage(31),
-            Constraint::Percentage(29),
-        ])
-        .areas(body);
+        let rows = match emphasis {
+            Emphasis::Patch => [30, 45, 25],
+            Emphasis::Rollout => [30, 24, 46],
+            Emphasis::Diagnosis | Emphasis::Zoom => [40, 31, 29],
+        };
+        let [top, mid, bottom] = Layout::vertical(rows.map(Constraint::Percentage)).areas(body);
         let [inc, graph, rca] = Layout::horizontal([
             Constraint::Percentage(25),
             Constraint::Percentage(47),
@@ -115,8 +150,14 @@ pub fn tab_spans() -> Vec<(Pane, u16, u16)> {
 
 /// The pane drawn at a screen position, for mouse clicks. Tabs count in compact mode, where the
 /// focused pane fills the main area; the tab strip and Timeline strip do not depend on focus.
-pub fn pane_at(area: Rect, focus: Option<Pane>, x: u16, y: u16) -> Option<Pane> {
-    let s = compute(area, focus.unwrap_or(Pane::Incidents));
+pub fn pane_at(
+    area: Rect,
+    focus: Option<Pane>,
+    emphasis: Emphasis,
+    x: u16,
+    y: u16,
+) -> Option<Pane> {
+    let s = compute(area, focus.unwrap_or(Pane::Incidents), emphasis);
     if let Some(t) = s.tabs {
         if y == t.y {
             return tab_spans()
@@ -143,7 +184,11 @@ mod tests {
 
     #[test]
     fn wide_shows_all_panes_without_overlap() {
-        let s = compute(Rect::new(0, 0, 160, 48), Pane::Incidents);
+        let s = compute(
+            Rect::new(0, 0, 160, 48),
+            Pane::Incidents,
+            Emphasis::Diagnosis,
+        );
         assert_eq!(s.mode, Mode::Wide);
         assert_eq!(s.panes.len(), 7);
         for (i, (_, a)) in s.panes.iter().enumerate() {
@@ -156,12 +201,12 @@ mod tests {
 
     #[test]
     fn compact_and_too_small() {
-        let s = compute(Rect::new(0, 0, 80, 24), Pane::Diff);
+        let s = compute(Rect::new(0, 0, 80, 24), Pane::Diff, Emphasis::Patch);
         assert_eq!(s.mode, Mode::Compact);
         assert_eq!(s.panes[0].0, Pane::Diff);
         assert_eq!(s.panes[1].0, Pane::Timeline);
         assert_eq!(
-            compute(Rect::new(0, 0, 40, 10), Pane::Diff).mode,
+            compute(Rect::new(0, 0, 40, 10), Pane::Diff, Emphasis::Patch).mode,
             Mode::TooSmall
         );
     }
@@ -169,11 +214,23 @@ mod tests {
     #[test]
     fn clicks_find_panes() {
         let wide = Rect::new(0, 0, 160, 48);
-        assert_eq!(pane_at(wide, None, 1, 1), Some(Pane::Incidents));
-        assert_eq!(pane_at(wide, None, 159, 46), Some(Pane::Timeline));
+        assert_eq!(
+            pane_at(wide, None, Emphasis::Diagnosis, 1, 1),
+            Some(Pane::Incidents)
+        );
+        assert_eq!(
+            pane_at(wide, None, Emphasis::Diagnosis, 159, 46),
+            Some(Pane::Timeline)
+        );
         let compact = Rect::new(0, 0, 80, 24);
         let (p, a, _) = tab_spans()[3];
-        assert_eq!(pane_at(compact, None, a + 1, 0), Some(p));
-        assert_eq!(pane_at(compact, None, 5, 20), Some(Pane::Timeline));
+        assert_eq!(
+            pane_at(compact, None, Emphasis::Diagnosis, a + 1, 0),
+            Some(p)
+        );
+        assert_eq!(
+            pane_at(compact, None, Emphasis::Diagnosis, 5, 20),
+            Some(Pane::Timeline)
+        );
     }
 }

@@ -25,7 +25,8 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
     let area = f.area();
     let theme = ui.theme();
     f.render_widget(Block::default().style(theme.base()), area);
-    let mut screen = layout::compute(area, ui.focus);
+    let emphasis = ui.emphasis();
+    let mut screen = layout::compute(area, ui.focus, emphasis);
     if screen.mode == Mode::TooSmall {
         too_small(f, area, theme);
         return;
@@ -39,7 +40,7 @@ pub fn draw(f: &mut Frame, vm: &ViewModel, ui: &UiState, cache: &DrawCache) {
             height: area.height - banner_h,
             ..area
         };
-        let shrunk = layout::compute(body, ui.focus);
+        let shrunk = layout::compute(body, ui.focus, emphasis);
         if shrunk.mode != Mode::TooSmall {
             banner = Some(Rect::new(area.x, shrunk.status.y, area.width, banner_h));
             screen = layout::Screen {

@@ -39,6 +39,8 @@ pub struct UiState {
     pub overlay: Option<Overlay>,
     /// The operator hid the approval dialog to read the panes behind it (`a`/`r` still work).
     pub approval_hidden: bool,
+    /// The focused pane fills the screen (`z` toggles).
+    pub zoom: bool,
     /// The operator hid the outcome banner (`Esc`) to read the panes behind it.
     pub banner_hidden: bool,
     /// Typing into the comment box.
@@ -90,6 +92,7 @@ impl UiState {
             overlay: None,
             approval_hidden: false,
             banner_hidden: false,
+            zoom: false,
             editing_comment: false,
             comment: empty_comment(),
             panes: Panes::default(),
@@ -127,6 +130,18 @@ impl UiState {
     /// The comment typed so far, lines joined.
     pub fn comment_text(&self) -> String {
         self.comment.lines().join("\n").trim().to_string()
+    }
+
+    /// The layout's emphasis: the zoomed pane when the operator asked for it, else the row of
+    /// the focused pane. Focus follows the stage until the operator moves it, so the Diff gets
+    /// the room at the approval and the Canary during the rollout; a pane the operator focuses
+    /// gets it after that.
+    pub fn emphasis(&self) -> crate::layout::Emphasis {
+        if self.zoom {
+            crate::layout::Emphasis::Zoom
+        } else {
+            crate::layout::Emphasis::for_pane(self.focus)
+        }
     }
 
     /// Show a message in the status bar.
