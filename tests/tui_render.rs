@@ -2,8 +2,8 @@
 //! run: every pane, the approval dialog, help, details, too-small and NO_COLOR. Rendering is a
 //! function of (view model, UI state), so these are exact about what is on screen.
 
-use ccp_adapters::embedded::paced_clock::Pace;
-use ccp_app::{self as app, RunOptions};
+mod common;
+
 use ccp_config::Config;
 use ccp_core::events::{Command, Event, EventKind};
 use ccp_tui::draw::DrawCache;
@@ -31,21 +31,12 @@ fn regression_events() -> &'static Vec<Event> {
 }
 
 fn collect_run(inject: Option<&str>) -> Vec<Event> {
-    let state = tempfile::tempdir().expect("temp dir");
-    let opts = RunOptions {
-        seed: Some(7),
-        pace: Pace::Instant,
-        inject_failure: inject.map(str::to_string),
-        state_dir: state.path().to_path_buf(),
-        config: Config::default(),
-    };
-    app::collect_events(&opts, |_| {
+    common::cockpit::collect_run(Config::default(), inject, |_| {
         Some(Command::Approve {
             actor: "tester".into(),
             comment: "looks right".into(),
         })
     })
-    .expect("demo runs")
 }
 
 /// View model folded up to (and including) the first event matching `stop`.

@@ -4,8 +4,8 @@
 //! `tests/snapshots/*.txt` to see the cockpit. A change must be accepted on purpose:
 //! `CCP_UPDATE_SNAPSHOTS=1 cargo test --test tui_snapshots` rewrites them.
 
-use ccp_adapters::embedded::paced_clock::Pace;
-use ccp_app::{self as app, RunOptions};
+mod common;
+
 use ccp_config::Config;
 use ccp_core::events::{Command, Event, EventKind};
 use ccp_tui::draw::DrawCache;
@@ -21,15 +21,7 @@ use std::path::PathBuf;
 const SIZES: [(u16, u16); 5] = [(200, 60), (160, 48), (120, 34), (100, 30), (80, 24)];
 
 fn run(cfg: Config, inject: Option<&str>, decide: fn(&Event) -> Option<Command>) -> Vec<Event> {
-    let state = tempfile::tempdir().expect("temp dir");
-    let opts = RunOptions {
-        seed: Some(7),
-        pace: Pace::Instant,
-        inject_failure: inject.map(str::to_string),
-        state_dir: state.path().to_path_buf(),
-        config: cfg,
-    };
-    app::collect_events(&opts, decide).expect("the run ends")
+    common::cockpit::collect_run(cfg, inject, decide)
 }
 
 fn approve(_: &Event) -> Option<Command> {

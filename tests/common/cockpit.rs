@@ -1,5 +1,9 @@
 //! The cockpit drawn into a test terminal.
 
+use ccp_adapters::embedded::paced_clock::Pace;
+use ccp_app::RunOptions;
+use ccp_config::Config;
+use ccp_core::events::{Command, Event};
 use ccp_tui::draw::DrawCache;
 use ccp_tui::input::on_key;
 use ccp_tui::screen::draw;
@@ -8,6 +12,24 @@ use ccp_tui::view_model::ViewModel;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+
+/// The events of one embedded demo run at instant pace with seed 7 (reproducible), every
+/// question answered by `decide`.
+pub fn collect_run(
+    config: Config,
+    inject: Option<&str>,
+    decide: impl Fn(&Event) -> Option<Command>,
+) -> Vec<Event> {
+    let state = tempfile::tempdir().expect("temp dir");
+    let opts = RunOptions {
+        seed: Some(7),
+        pace: Pace::Instant,
+        inject_failure: inject.map(str::to_string),
+        state_dir: state.path().to_path_buf(),
+        config,
+    };
+    ccp_app::collect_events(&opts, decide).expect("the run ends")
+}
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;

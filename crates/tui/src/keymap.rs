@@ -328,7 +328,7 @@ mod tests {
             action_for(&key(KeyCode::Char('c'), CTRL)),
             Some(Action::Quit)
         );
-        assert_eq!(action_for(&key(KeyCode::Char('z'), NONE)), None);
+        assert_eq!(action_for(&key(KeyCode::Char('w'), NONE)), None);
     }
 
     #[test]
