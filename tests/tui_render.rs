@@ -173,7 +173,7 @@ fn approval_dialog_explains_why_at_both_sizes() {
             "Approval required",
             "PAUSED_FOR_HUMAN_REVIEW",
             "production policy",
-            "risk",
+            "strategy",
             "gates passed",
             "[a] approve",
             "[r] reject",
@@ -482,4 +482,20 @@ fn zoom_and_the_focused_row_get_the_room() {
     on_key(&mut ui, &vm, key(KeyCode::Char('z')));
     ui.flash = None;
     assert_eq!(render(&vm, &ui, 120, 34), normal);
+}
+
+#[test]
+fn an_unknown_theme_name_lists_the_themes() {
+    let vm = vm_done();
+    let mut ui = ui();
+    for k in [":", "t", "h", "e", "m", "e", " ", "n", "o", "p", "e"] {
+        let code = KeyCode::Char(k.chars().next().unwrap_or(' '));
+        on_key(&mut ui, &vm, key(code));
+    }
+    on_key(&mut ui, &vm, key(KeyCode::Enter));
+    let (msg, _) = ui.flash.clone().expect("a message");
+    assert!(
+        msg.contains("no theme `nope`") && msg.contains("dark"),
+        "{msg}"
+    );
 }

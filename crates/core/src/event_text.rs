@@ -125,7 +125,7 @@ pub fn body(kind: &EventKind) -> String {
             gates_summary,
             ..
         } => format!(
-            "APPROVAL  needed (risk {risk_score:.2}, {strategy}; {diff_summary}; {gates_summary}):\n{}",
+            "APPROVAL  needed (strategy score {risk_score:.2} → {strategy}; {diff_summary}; {gates_summary}):\n{}",
             reasons
                 .iter()
                 .map(|r| format!("            - {r}"))

@@ -282,7 +282,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "scenario NAME",
-        "run a failure scenario (needs the scenario matrix)",
+        "how to watch a failure scenario: it reshapes the fleet, so it starts with the cockpit (`ccp demo --scenario NAME`)",
     ),
     (
         "quit",
@@ -323,8 +323,18 @@ fn run_command(ui: &mut UiState, vm: &ViewModel, line: &str) -> Vec<Effect> {
                 ui.theme_idx = i;
                 ui.say(format!("theme {arg}"), Status::Info);
                 vec![]
-            } else {
+            } else if arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml") {
                 vec![Effect::LoadTheme(arg)]
+            } else {
+                let names: Vec<String> = ui.themes.iter().map(|t| t.name.clone()).collect();
+                ui.say(
+                    format!(
+                        "no theme `{arg}`: use {}, or a theme file (a path ending in .yaml)",
+                        names.join(", ")
+                    ),
+                    Status::Bad,
+                );
+                vec![]
             }
         }
         "scenario" => {

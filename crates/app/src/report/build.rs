@@ -116,9 +116,12 @@ pub(super) fn build(audit_file: &str, source: &Source, incident: &str) -> Report
 /// cockpit cannot disagree on what state an incident ended in. Before `incident_opened` (a log
 /// cut at the front) it opened, as far as anyone can tell, at its first record.
 fn header_from(h: &mut Header, facts: &IncidentState, first_ts: Option<String>) {
-    if !facts.service.is_empty() {
-        h.service = Some(facts.service.clone());
-    }
+    // The incident is about the service at fault: the top root cause where RCA named one (the
+    // first alert often comes from a caller), else the service it was opened on.
+    h.service = facts
+        .root_service()
+        .map(str::to_string)
+        .or_else(|| Some(facts.service.clone()).filter(|s| !s.is_empty()));
     h.severity = facts.severity.map(|s| wire_str(&s));
     h.title = Some(facts.title.clone()).filter(|t| !t.is_empty());
     h.error_rate = facts.error_rate;

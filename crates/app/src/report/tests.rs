@@ -496,3 +496,34 @@ fn numbers_and_durations_read_naturally() {
     assert_eq!(duration(106.5), "1m 46.5s");
     assert_eq!(duration(3725.0), "1h 2m 5s");
 }
+
+#[test]
+fn the_header_names_the_root_cause_not_the_service_that_alerted() {
+    let mut l = Log::new();
+    l.ev(
+        &t(0),
+        "ccp",
+        B,
+        EventKind::IncidentOpened {
+            service: "orders".into(),
+            severity: Severity::High,
+            title: "B".into(),
+            error_rate: 0.05,
+        },
+    )
+    .ev(
+        &t(5),
+        "ccp",
+        B,
+        EventKind::RcaRanked {
+            candidates: vec![ccp_core::domain::RcaCandidate {
+                service: "postgres_primary".into(),
+                commit: None,
+                confidence: 0.8,
+                evidence: Vec::new(),
+            }],
+        },
+    );
+    let r = make(&l.path(), Some(B)).unwrap();
+    assert_eq!(r.header.service.as_deref(), Some("postgres_primary"));
+}

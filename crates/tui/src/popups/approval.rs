@@ -63,12 +63,14 @@ pub fn draw(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         Status::Ok
     };
     lines.push(Line::from(vec![
-        Span::styled("risk     ", theme.status(Status::Muted)),
+        // The seed's two risk formulas keep their own names: this one (severity, criticality,
+        // blast radius…) picks the rollout strategy; the `risk_score` gate scores the change.
+        Span::styled("strategy ", theme.status(Status::Muted)),
         Span::styled(
-            format!("{:.2}", req.risk_score),
+            format!("score {:.2}", req.risk_score),
             theme.status(risk_st).add_modifier(Modifier::BOLD),
         ),
-        Span::raw(format!("  → strategy {}", req.strategy)),
+        Span::raw(format!("  → {}", req.strategy)),
     ]));
     lines.push(Line::from(vec![
         Span::styled("patch    ", theme.status(Status::Muted)),
