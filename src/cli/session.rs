@@ -135,7 +135,12 @@ pub(super) fn start_run(
     opts: &RunOptions,
     scenario: Option<&str>,
 ) -> Result<(ccp_app::AppHandle, Option<HttpServer>)> {
-    if scenario.is_some() {
+    if let Some(name) = scenario {
+        if let Some(listen) = &opts.config.alerts.listen {
+            anyhow::bail!(
+                "--scenario {name} runs on the embedded fleet and takes no Alertmanager alerts, but the configuration listens for them on {listen}: remove alerts.listen from the configuration, or drop --scenario"
+            );
+        }
         return Ok((ccp_drills::start_scenario_or_run(opts, scenario)?, None));
     }
     let Some(listen) = opts.config.alerts.listen.as_deref() else {

@@ -169,7 +169,7 @@ pub fn build(inp: BuildInputs<'_>) -> Result<Built> {
     } else if let Some(listen) = &cfg.alerts.listen {
         // Wiring speaks no HTTP: the front-end that owns the process listens and hands the inbox
         // in (`ccp run`, `ccp serve`). Reaching here means a caller forgot to.
-        bail!("alerts.listen ({listen}) is set, but nothing receives the webhook: start the run with the inbox its HTTP receiver feeds");
+        bail!("internal error: alerts.listen ({listen}) is set but this command started no webhook receiver for it; please report it. Meanwhile remove alerts.listen or use `ccp run` / `ccp serve`, which receive it");
     }
     if let Some(url) = &cfg.alerts.alertmanager_url {
         sources.push(Arc::new(AlertmanagerPoller::new(
