@@ -18,6 +18,7 @@ use ccp_core::gates::GateThresholds;
 use ccp_webhooks::alertmanager::{AlertInbox, LabelMapping};
 mod backends;
 pub mod cicd_desk;
+pub mod desk;
 pub mod crash_recovery;
 pub mod report;
 pub use backends::PortOverrides;
@@ -152,6 +153,11 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
             max_blast_radius_services: a.max_blast_radius_services as usize,
             max_consecutive_failures: a.max_consecutive_failures,
             timeout_ms: a.timeout_s.saturating_mul(1000),
+            critical_approvals: a.critical_approvals.unwrap_or(if cfg.auth.operators.is_empty() {
+                1
+            } else {
+                2
+            }),
         },
         canary_steps: cfg
             .deploy
@@ -180,6 +186,7 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
         lock_wait_ms: cfg.locks.wait_ms,
         max_concurrent_operations: cfg.locks.max_concurrent_operations as usize,
         only_service: None,
+        incident_id: None,
         taken_incident_ids: Default::default(),
         rollback_on_fail: cfg.deploy.rollback_on_fail,
         pacing: StagePacing {
@@ -218,6 +225,18 @@ fn fleet_path(cfg: &Config, demo: &Path) -> PathBuf {
         configured.clone()
     } else {
         demo.join("fleet.yaml")
+    }
+}
+
+/// The clock a run (or a desk of runs) lives on: real systems are watched on the wall clock; the
+/// embedded fleet on the paced timeline, started on a whole second so every run sees the same
+/// per-second grid (reproducible seeds).
+fn run_clock(opts: &RunOptions) -> Arc<dyn Clock> {
+    if watches_real_fleet(&opts.config) {
+        Arc::new(ccp_core::clock::WallClock)
+    } else {
+        let start_ms = ccp_core::clock::wall_now_ms() / 1000 * 1000;
+        Arc::new(PacedClock::new(start_ms, opts.pace))
     }
 }
 
@@ -324,14 +343,7 @@ fn start_inner(
         None => FleetSpec::load(&spec_path)?,
     };
     let seed = opts.seed.unwrap_or(spec.seed);
-    // Start on a whole second so every run sees the same per-second grid (reproducible seeds).
-    let start_ms = ccp_core::clock::wall_now_ms() / 1000 * 1000;
-    // Real systems are watched on the wall clock; the embedded fleet on the paced timeline.
-    let clock: Arc<dyn Clock> = if watches_real_fleet(&opts.config) {
-        Arc::new(ccp_core::clock::WallClock)
-    } else {
-        Arc::new(PacedClock::new(start_ms, opts.pace))
-    };
+    let clock = run_clock(opts);
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;
     let audit_path = opts.config.audit_path(&opts.state_dir);

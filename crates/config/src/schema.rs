@@ -85,6 +85,54 @@ pub struct Config {
     /// Deployment failure recovery: what `ccp serve` does with a failed CI pipeline or
     /// deployment (rules, decision trees, actions, per-environment policy).
     pub recovery: crate::cicd_recovery::RecoveryConfig,
+    /// Who may watch and act through `ccp serve`'s API and attached cockpits. Empty: commands
+    /// over HTTP are refused (the embedded cockpit needs no tokens; its user is `$USER`).
+    pub auth: AuthConfig,
+}
+
+/// Operators of a long-running service, each with a bearer token and a role.
+///
+/// The file holds only SHA-256 hashes of tokens (or the name of an environment variable that
+/// holds the token), so a leaked config grants nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The operators. An identity recorded in the audit log is one of these names.
+    pub operators: Vec<OperatorConfig>,
+}
+
+/// What an operator may do, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads incidents and follows the event stream.
+    Viewer,
+    /// Also pauses, resumes and aborts operations.
+    Operator,
+    /// Also approves and rejects changes.
+    Approver,
+}
+
+/// One operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The identity written to the audit log (`alice`, `oncall-bot`).
+    pub name: String,
+    /// What the operator may do.
+    pub role: Role,
+    /// Hex SHA-256 of the bearer token (`printf %s "$TOKEN" | sha256sum`).
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// Or: the environment variable holding the token, read when the service starts.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// Services this operator may act on; empty means every service.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Highest service criticality (0..1) this operator may act on; unset means any.
+    #[serde(default)]
+    pub max_criticality: Option<f64>,
 }
 
 impl Config {
@@ -688,6 +736,9 @@ pub struct ApprovalConfig {
     pub max_consecutive_failures: u32,
     /// Seconds an approval request waits before it expires.
     pub timeout_s: u64,
+    /// Different approvers a CRITICAL incident needs before anything is deployed (the
+    /// two-person rule). Unset: 2 when `auth.operators` names anyone, else 1 (one local user).
+    pub critical_approvals: Option<u8>,
 }
 
 impl Default for ApprovalConfig {
@@ -701,6 +752,7 @@ impl Default for ApprovalConfig {
             max_blast_radius_services: 10,
             max_consecutive_failures: 2,
             timeout_s: 900,
+            critical_approvals: None,
         }
     }
 }

@@ -248,6 +248,64 @@ fn misc(cfg: &Config) -> Option<Issue> {
         .or_else(|| notification_targets(cfg))
         .or_else(|| notification_delivery(cfg))
         .or_else(|| webhook_secrets(cfg))
+        .or_else(|| auth(cfg))
+}
+
+/// Operators: unique names, exactly one way to know the token, and that way a hash or a
+/// variable name, never the token itself.
+fn auth(cfg: &Config) -> Option<Issue> {
+    const AT: KeyPath = &["auth", "operators"];
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(n) = cfg.approval.critical_approvals {
+        if !(1..=5).contains(&n) {
+            return Some(Issue::new(
+                &["approval", "critical_approvals"],
+                format!("`approval.critical_approvals` must be in 1..=5, got {n}"),
+            ));
+        }
+    }
+    for (i, op) in cfg.auth.operators.iter().enumerate() {
+        let who = if op.name.trim().is_empty() {
+            format!("operator #{}", i + 1)
+        } else {
+            format!("operator `{}`", op.name)
+        };
+        let bad = |m: String| Some(Issue::new(AT, m));
+        if op.name.trim().is_empty() || op.name.len() > 64 || op.name.chars().any(char::is_control) {
+            return bad(format!("{who}: `name` must be 1..64 printable characters"));
+        }
+        if !seen.insert(op.name.as_str()) {
+            return bad(format!("{who} is listed twice: each identity must be unique"));
+        }
+        match (&op.token_sha256, &op.token_env) {
+            (Some(_), Some(_)) | (None, None) => {
+                return bad(format!(
+                    "{who}: give exactly one of `token_sha256` (hex SHA-256 of the token) or `token_env` (the variable holding it)"
+                ))
+            }
+            (Some(h), None) => {
+                if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                    // Never echo the value: it may be a token pasted by mistake.
+                    return bad(format!(
+                        "{who}: `token_sha256` must be 64 hex digits (a SHA-256, not the token itself: `printf %s \"$TOKEN\" | sha256sum`)"
+                    ));
+                }
+            }
+            (None, Some(v)) => {
+                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return bad(format!(
+                        "{who}: `token_env` is the NAME of an environment variable (letters, digits, _), not the token"
+                    ));
+                }
+            }
+        }
+        if let Some(c) = op.max_criticality {
+            if !(0.0..=1.0).contains(&c) {
+                return bad(format!("{who}: `max_criticality` must be in [0, 1], got {c}"));
+            }
+        }
+    }
+    None
 }
 
 /// An inbound webhook with an empty secret would accept an HMAC anyone can compute (the key is

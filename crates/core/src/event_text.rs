@@ -132,6 +132,15 @@ pub fn body(kind: &EventKind) -> String {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
+        EventKind::ApprovalCounted {
+            actor,
+            comment,
+            given,
+            required,
+        } => format!(
+            "approval  {given} of {required} approvals: approved by {actor}{}; waiting for another approver",
+            if comment.is_empty() { String::new() } else { format!(" ({comment})") }
+        ),
         EventKind::Approval {
             decision,
             actor,

@@ -122,6 +122,22 @@ pub enum EventKind {
         strategy: String,
         diff_summary: String,
         gates_summary: String,
+        /// Different approvers the decision needs: 2 under the two-person rule for CRITICAL
+        /// incidents (absent, meaning 1, in logs from before the rule).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        approvals_required: u8,
+        /// When the request expires and the run escalates (RFC 3339 on the pipeline clock), so
+        /// every cockpit can show the same countdown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<String>,
+    },
+    /// One approval of several the two-person rule needs: the request stays open, and every
+    /// cockpit shows who has approved so far.
+    ApprovalCounted {
+        actor: String,
+        comment: String,
+        given: u8,
+        required: u8,
     },
     /// A human (or `auto`) decided.
     Approval {
@@ -382,6 +398,7 @@ impl EventKind {
             EventKind::FixCommitted { .. } => "fix_committed",
             EventKind::Decision { .. } => "decision",
             EventKind::AwaitingApproval { .. } => "awaiting_approval",
+            EventKind::ApprovalCounted { .. } => "approval_counted",
             EventKind::Approval { .. } => "approval",
             EventKind::LockAcquired { .. } => "lock_acquired",
             EventKind::LockReleased { .. } => "lock_released",
@@ -452,4 +469,12 @@ pub enum Command {
     Resume { actor: String },
     /// Give up: roll back whatever is deployed and end escalated.
     Abort { actor: String, reason: String },
+}
+
+fn one() -> u8 {
+    1
+}
+
+fn is_one(n: &u8) -> bool {
+    *n == 1
 }

@@ -155,6 +155,12 @@ pub struct ApprovalRequest {
     pub diff_summary: String,
     /// `12/12 gates passed`.
     pub gates_summary: String,
+    /// Different approvers needed (2 under the two-person rule).
+    pub required: u8,
+    /// Who has approved so far, while more approvals are needed.
+    pub approved_by: Vec<String>,
+    /// When the request expires and escalates (RFC 3339), if known.
+    pub expires_at: Option<String>,
 }
 
 /// A human's (or `auto`'s) answer.
@@ -392,6 +398,8 @@ impl IncidentState {
                 strategy,
                 diff_summary,
                 gates_summary,
+                approvals_required,
+                expires_at,
             } => {
                 self.approvals_requested += 1;
                 self.pause_rules.extend(rules.iter().cloned());
@@ -402,7 +410,15 @@ impl IncidentState {
                     strategy: strategy.clone(),
                     diff_summary: diff_summary.clone(),
                     gates_summary: gates_summary.clone(),
+                    required: *approvals_required,
+                    approved_by: Vec::new(),
+                    expires_at: expires_at.clone(),
                 })
+            }
+            EventKind::ApprovalCounted { actor, .. } => {
+                if let Some(a) = &mut self.approval {
+                    a.approved_by.push(actor.clone());
+                }
             }
             EventKind::Approval {
                 decision,

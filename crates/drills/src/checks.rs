@@ -320,6 +320,8 @@ mod tests {
             strategy: "canary".into(),
             diff_summary: String::new(),
             gates_summary: String::new(),
+            approvals_required: 1,
+            expires_at: None,
         });
         let budget = Check::paused_because("the budget", |r| {
             matches!(r, PauseRule::ErrorBudgetExhausted)

@@ -235,6 +235,8 @@ mod tests {
                 strategy: "canary".into(),
                 diff_summary: "d".into(),
                 gates_summary: "g".into(),
+                approvals_required: 1,
+                expires_at: None,
             },
         ));
         assert!(vm.run().approval.is_some());

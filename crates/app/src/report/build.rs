@@ -250,6 +250,17 @@ fn apply(r: &mut Report, at: At, ev: Event) {
             diff_summary,
             gates_summary,
         }),
+        EventKind::ApprovalCounted {
+            actor,
+            comment,
+            given,
+            required,
+        } => r.approvals.decisions.push(ApprovalEntry {
+            at,
+            actor,
+            decision: format!("approve ({given} of {required})"),
+            comment,
+        }),
         EventKind::Approval {
             decision,
             actor,

@@ -2,7 +2,6 @@
 //! single byte of production changes.
 
 use super::{Pipeline, Step, Stop};
-use crate::clock::yyyymmdd;
 use crate::domain::{CodeLocation, Cohort, Incident, Outcome};
 use crate::events::{EndCause, EventKind};
 use crate::localize;
@@ -61,17 +60,10 @@ impl Pipeline {
             self.pace(self.settings.pacing.poll_ms)?;
         };
         let now = self.ports.clock.now_ms();
-        let base = format!(
-            "INC-{}-{:04X}",
-            yyyymmdd(now),
-            (self.settings.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) & 0xFFFF
-        );
-        self.incident_id = base.clone();
-        let mut n = 1;
-        while self.settings.taken_incident_ids.contains(&self.incident_id) {
-            n += 1;
-            self.incident_id = format!("{base}-{n}");
-        }
+        self.incident_id = match &self.settings.incident_id {
+            Some(id) => id.clone(),
+            None => super::incident_id(self.settings.seed, now, &self.settings.taken_incident_ids),
+        };
         let first = alerts[0].clone();
         for a in alerts {
             self.emit(EventKind::AlertReceived { alert: a })?;

@@ -2,7 +2,7 @@
 
 use super::{Pipeline, Step, Stop};
 use crate::conflict::{self, Conflict, ConflictKind, ConflictLimits, GraphView, Operation};
-use crate::domain::{CheckKind, FixPlan, Outcome, Strategy};
+use crate::domain::{CheckKind, FixPlan, Outcome, Severity, Strategy};
 use crate::events::{Command, EndCause, EventKind, GateOutcome, PauseRule};
 use crate::explain::Justification;
 use crate::gates;
@@ -10,7 +10,7 @@ use crate::override_rules::{self, OverrideInputs};
 use crate::ports::FixCommitRequest;
 use crate::risk::{self, RiskInputs};
 use crate::state::State;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Longest line the lint accepts in added code.
 const LINT_MAX_LINE: usize = 120;
@@ -560,6 +560,21 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             return Ok(());
         }
         self.go(State::PausedForHumanReview)?;
+        let critical = self
+            .found
+            .incident
+            .as_ref()
+            .is_some_and(|i| i.severity == Severity::Critical);
+        let required = if critical {
+            pol.critical_approvals.max(1)
+        } else {
+            1
+        };
+        let expires_ms = self
+            .ports
+            .clock
+            .now_ms()
+            .saturating_add(i64::try_from(pol.timeout_ms).unwrap_or(i64::MAX));
         self.emit(EventKind::AwaitingApproval {
             reasons,
             rules,
@@ -570,46 +585,81 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
                 plan.template, plan.file, plan.line, plan.lines_added, plan.lines_removed
             ),
             gates_summary: self.found.gates_summary.clone(),
+            approvals_required: required,
+            expires_at: Some(crate::clock::rfc3339(expires_ms)),
         })?;
-        let timeout = Duration::from_millis(pol.timeout_ms);
-        match self.wait_for_decision(timeout)? {
-            Some(Command::Approve { actor, comment }) => {
-                self.emit(EventKind::Approval {
-                    decision: "approve".into(),
-                    actor,
-                    comment,
-                })?;
-                Ok(())
-            }
-            Some(Command::Reject { actor, comment }) => {
-                self.emit(EventKind::Approval {
-                    decision: "reject".into(),
-                    actor: actor.clone(),
-                    comment: comment.clone(),
-                })?;
-                self.go(State::Rejected)?;
-                Err(Stop::new(
-                    Outcome::Rejected,
-                    EndCause::Rejected {
+        // The whole request expires at once: a first approval does not restart the clock.
+        let deadline = Instant::now() + Duration::from_millis(pol.timeout_ms);
+        let mut approvers: Vec<String> = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.wait_for_decision(left)? {
+                Some(Command::Approve { actor, comment }) => {
+                    if approvers.contains(&actor) {
+                        self.emit(EventKind::Note {
+                            message: format!(
+                                "{actor} has already approved: the two-person rule needs {required} different approvers"
+                            ),
+                        })?;
+                        continue;
+                    }
+                    approvers.push(actor.clone());
+                    let given = u8::try_from(approvers.len()).unwrap_or(u8::MAX);
+                    if given < required {
+                        self.emit(EventKind::ApprovalCounted {
+                            actor,
+                            comment,
+                            given,
+                            required,
+                        })?;
+                        continue;
+                    }
+                    self.emit(EventKind::Approval {
+                        decision: "approve".into(),
+                        actor,
+                        comment,
+                    })?;
+                    return Ok(());
+                }
+                Some(Command::Reject { actor, comment }) => {
+                    self.emit(EventKind::Approval {
+                        decision: "reject".into(),
                         actor: actor.clone(),
-                    },
-                    if comment.is_empty() {
-                        format!("rejected by {actor}; nothing deployed")
+                        comment: comment.clone(),
+                    })?;
+                    self.go(State::Rejected)?;
+                    return Err(Stop::new(
+                        Outcome::Rejected,
+                        EndCause::Rejected {
+                            actor: actor.clone(),
+                        },
+                        if comment.is_empty() {
+                            format!("rejected by {actor}; nothing deployed")
+                        } else {
+                            format!("rejected by {actor} (“{comment}”); nothing deployed")
+                        },
+                    ));
+                }
+                _ => {
+                    self.go(State::Escalated)?;
+                    let partial = if approvers.is_empty() {
+                        String::new()
                     } else {
-                        format!("rejected by {actor} (“{comment}”); nothing deployed")
-                    },
-                ))
-            }
-            _ => {
-                self.go(State::Escalated)?;
-                Err(Stop::new(
-                    Outcome::Escalated,
-                    EndCause::ApprovalTimeout,
-                    format!(
-                        "no decision within {} s: escalated to a human, nothing deployed",
-                        pol.timeout_ms / 1000
-                    ),
-                ))
+                        format!(
+                            " ({} of {required} approvals: {})",
+                            approvers.len(),
+                            approvers.join(", ")
+                        )
+                    };
+                    return Err(Stop::new(
+                        Outcome::Escalated,
+                        EndCause::ApprovalTimeout,
+                        format!(
+                            "no decision within {} s{partial}: the request expired and escalated to a human, nothing deployed",
+                            pol.timeout_ms / 1000
+                        ),
+                    ));
+                }
             }
         }
     }

@@ -28,6 +28,28 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The id an incident opened at `now_ms` gets: `INC-<date>-<4 hex from the seed>`, so a seeded
+/// run is reproducible, with `-2`, `-3`… when `taken` (the audit log's ids, or the ids a service
+/// running several pipelines has handed out) already holds it: two runs never share an id.
+pub fn incident_id(
+    seed: u64,
+    now_ms: i64,
+    taken: &std::collections::BTreeSet<String>,
+) -> String {
+    let base = format!(
+        "INC-{}-{:04X}",
+        super::clock::yyyymmdd(now_ms),
+        (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) & 0xFFFF
+    );
+    let mut id = base.clone();
+    let mut n = 1;
+    while taken.contains(&id) {
+        n += 1;
+        id = format!("{base}-{n}");
+    }
+    id
+}
+
 /// Everything the pipeline talks to.
 pub struct Ports {
     /// Time.

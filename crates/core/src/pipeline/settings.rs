@@ -23,6 +23,9 @@ pub struct ApprovalPolicy {
     pub max_consecutive_failures: u32,
     /// How long to wait for a decision before escalating.
     pub timeout_ms: u64,
+    /// Different approvers a CRITICAL incident's change needs before any lock is taken (the
+    /// two-person rule); 1 turns the rule off, as for a single operator at a local cockpit.
+    pub critical_approvals: u8,
 }
 
 impl Default for ApprovalPolicy {
@@ -35,6 +38,7 @@ impl Default for ApprovalPolicy {
             max_blast_radius_services: 10,
             max_consecutive_failures: 2,
             timeout_ms: 900_000,
+            critical_approvals: 1,
         }
     }
 }
@@ -125,6 +129,9 @@ pub struct PipelineSettings {
     /// Only open incidents on this service. Lets several pipelines share one fleet, each owning
     /// one incident (concurrent-incident drills and tests); `None` takes the worst alert.
     pub only_service: Option<String>,
+    /// The id to open the incident under, chosen by whoever runs several pipelines at once (so
+    /// two never pick the same); `None` derives it from the seed.
+    pub incident_id: Option<String>,
     /// Incident ids the audit log already holds. Ids come from the seed, so a seeded run is
     /// reproducible; when a log already has that id the run takes the next free `-2`, `-3`…,
     /// because two runs must never share an id in one log.
@@ -162,6 +169,7 @@ impl Default for PipelineSettings {
             lock_wait_ms: 10_000,
             max_concurrent_operations: 3,
             only_service: None,
+            incident_id: None,
             taken_incident_ids: std::collections::BTreeSet::new(),
             rollback_on_fail: true,
             pacing: StagePacing::default(),

@@ -1,32 +1,43 @@
-//! `ccp serve`: the pipeline without the cockpit, behind HTTP. Webhooks feed alerts in,
-//! `/api/state` and `/metrics` tell what happened, and a paused operation is answered with
-//! `POST /api/incidents/{id}/approve|reject` (or automatically, when asked to). One pipeline runs
-//! at a time; when it finishes the next one starts and waits for the next alert.
+//! `ccp serve`: the incident desk behind HTTP, for a team. Webhooks and the configured sources
+//! feed alerts in; incidents run concurrently (up to `locks.max_concurrent_operations`, each
+//! paused only by its own approval); `/api/incidents` and the `/api/events` stream tell what
+//! happens; commands (`approve`, `reject`, `pause`, `resume`, `abort`) come from authenticated
+//! operators and are recorded under their identity. Attached cockpits (`ccp attach`) use the
+//! same API.
 //!
 //! Failed CI pipelines and deployments (`/webhooks/<provider>`) open recovery cases that run
-//! beside the pipeline (see [`recovery`]), answered at `POST /api/recoveries/{id}/approve|reject`.
+//! beside the incidents (see `ccp_app::cicd_desk`), answered at `POST /api/recoveries/{id}/…`.
 
+pub mod auth;
+mod incidents;
+mod sse;
 pub mod state;
 
 use crate::{alertmanager_hook, HttpServer};
 use anyhow::{Context, Result};
+use auth::{Authorizer, Denied};
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ccp_app::desk::stream::Streamed;
+use ccp_app::desk::{Desk, DeskOptions};
 use ccp_app::{self as app, RunOptions};
-use ccp_core::events::{Command, EventKind};
+use ccp_config::Role;
 use ccp_webhooks::alertmanager::AlertInbox;
 use serde::Deserialize;
 use state::ServeState;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
 
 pub use ccp_app::ServeApproval;
+
+/// Events a slow stream client may fall behind before it is dropped (it resumes from its last
+/// id; the pipelines never wait for it).
+pub const CLIENT_LAG_LIMIT: usize = 4096;
 
 /// Options of `ccp serve`.
 pub struct ServeOptions {
@@ -40,40 +51,70 @@ pub struct ServeOptions {
     pub once: bool,
 }
 
-/// What HTTP handlers share with the run loop.
-struct Shared {
+/// What HTTP handlers share.
+pub(crate) struct Shared {
     state: Mutex<ServeState>,
-    /// Commands of the pipeline running now, with the incident it is on.
-    current: Mutex<Option<(String, Sender<Command>)>>,
+    pub(crate) desk: Desk,
+    pub(crate) auth: Authorizer,
+    /// Every streamed event, fanned out to SSE clients (bounded per client).
+    pub(crate) live: broadcast::Sender<Arc<Streamed>>,
     inbox: Arc<AlertInbox>,
-    audit_path: Mutex<Option<PathBuf>>,
+    /// Service criticality from the fleet file, for allow-lists by criticality.
+    pub(crate) criticality: std::collections::BTreeMap<String, f64>,
     /// Recovery cases (`None` when `recovery.enabled` is off).
     recoveries: Option<Arc<ccp_app::cicd_desk::RecoveryDesk>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn api_state(State(s): State<Arc<Shared>>) -> impl IntoResponse {
+/// The answer to a refused request: 401 or 403 with the reason (never the token).
+pub(crate) fn denied(d: &Denied) -> (StatusCode, Json<serde_json::Value>) {
+    let status = match d {
+        Denied::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        Denied::Forbidden(_) => StatusCode::FORBIDDEN,
+    };
+    (status, Json(serde_json::json!({"error": d.to_string()})))
+}
+
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+async fn api_state(State(s): State<Arc<Shared>>, headers: HeaderMap) -> axum::response::Response {
+    if let Err(d) = s.auth.require(bearer(&headers), Role::Viewer) {
+        return denied(&d).into_response();
+    }
     let st = lock(&s.state).clone();
-    let current = lock(&s.current).as_ref().map(|(id, _)| id.clone());
+    let desk = s.desk.snapshot();
+    let current = desk.running.first().map(|r| r.incident.clone());
     Json(serde_json::json!({
         "incidents": st.incidents(),
         "current_incident": current,
+        "running": desk.running,
+        "queued": desk.queued,
+        "cooling": desk.cooling,
+        "max_concurrent": desk.max_concurrent,
+        "alerts_joined": desk.alerts_joined,
         "alerts_pending": s.inbox.pending(),
+        "stream_latest": s.desk.stream().latest(),
         "ci_events": st.ci_events,
         "kpis": st.kpis,
         "recoveries": s.recoveries.as_ref().map(|d| d.cases()).unwrap_or_default(),
     }))
+    .into_response()
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
-    let audit = lock(&s.audit_path).clone();
+    let audit = s.desk.audit_path.clone();
     let shared = s.clone();
     let body = tokio::task::spawn_blocking(move || {
-        let chain = audit.and_then(|p| ccp_audit::verify_file(&p).ok());
+        let chain = ccp_audit::verify_file(&audit).ok();
         let mut body = lock(&shared.state).exposition(chain.as_ref(), shared.inbox.pending());
+        body.push_str(&desk_exposition(&shared.desk.snapshot()));
         if let Some(desk) = &shared.recoveries {
             body.push_str(&desk.exposition());
         }
@@ -90,58 +131,47 @@ async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     )
 }
 
-#[derive(Deserialize, Default)]
-struct Decision {
-    #[serde(default)]
-    actor: Option<String>,
-    #[serde(default)]
-    comment: String,
+/// The desk's gauges: what runs, what waits.
+fn desk_exposition(d: &ccp_app::desk::DeskSnapshot) -> String {
+    use ccp_core::exposition::{Exposition, Kind};
+    let mut w = Exposition::default();
+    w.single(
+        "ccp_incidents_running",
+        Kind::Gauge,
+        "Incidents whose pipeline is running now.",
+        d.running.len(),
+    );
+    w.single(
+        "ccp_incidents_queued",
+        Kind::Gauge,
+        "Services with an alert waiting for a free pipeline slot.",
+        d.queued.len(),
+    );
+    w.single(
+        "ccp_incidents_max_concurrent",
+        Kind::Gauge,
+        "Pipelines allowed at once (locks.max_concurrent_operations).",
+        d.max_concurrent,
+    );
+    w.single(
+        "ccp_alerts_joined_total",
+        Kind::Counter,
+        "Alerts that joined an incident already queued or running instead of opening one.",
+        d.alerts_joined,
+    );
+    w.finish()
 }
 
-async fn decide(
-    State(s): State<Arc<Shared>>,
-    UrlPath((incident, verb)): UrlPath<(String, String)>,
-    body: Option<Json<Decision>>,
-) -> impl IntoResponse {
-    let d = body.map(|Json(d)| d).unwrap_or_default();
-    let actor = d.actor.unwrap_or_else(|| "http".into());
-    let waiting = lock(&s.state).awaits_approval(&incident);
-    let cmd = match verb.as_str() {
-        "approve" => Command::Approve {
-            actor,
-            comment: d.comment,
-        },
-        "reject" => Command::Reject {
-            actor,
-            comment: d.comment,
-        },
-        _ => {
-            return (
-                StatusCode::NOT_FOUND,
-                Json(serde_json::json!({"error": "use /approve or /reject"})),
-            )
-        }
-    };
-    let current = lock(&s.current).clone();
-    match current {
-        Some((id, tx)) if id == incident && waiting => {
-            if tx.send(cmd).is_ok() {
-                (
-                    StatusCode::ACCEPTED,
-                    Json(serde_json::json!({"sent": verb})),
-                )
-            } else {
-                (
-                    StatusCode::CONFLICT,
-                    Json(serde_json::json!({"error": "the pipeline already finished"})),
-                )
-            }
-        }
-        _ => (
-            StatusCode::CONFLICT,
-            Json(serde_json::json!({"error": format!("{incident} is not waiting for approval")})),
-        ),
-    }
+#[derive(Deserialize, Default)]
+pub(crate) struct Decision {
+    /// Ignored: the actor is the authenticated identity. Accepted so old clients still parse.
+    #[serde(default)]
+    #[allow(dead_code)]
+    actor: Option<String>,
+    #[serde(default)]
+    pub(crate) comment: String,
+    #[serde(default)]
+    pub(crate) reason: String,
 }
 
 /// `POST /api/recoveries/{id}/approve|reject`: 202 sent to the waiting case, 404 no such case
@@ -149,11 +179,15 @@ async fn decide(
 async fn decide_recovery(
     State(s): State<Arc<Shared>>,
     UrlPath((id, verb)): UrlPath<(String, String)>,
+    headers: HeaderMap,
     body: Option<Json<Decision>>,
-) -> impl IntoResponse {
+) -> (StatusCode, Json<serde_json::Value>) {
     use ccp_cicd_recovery::exec::GateAnswer;
+    let actor = match s.auth.require(bearer(&headers), Role::Approver) {
+        Ok(who) => who.map(|w| w.name).unwrap_or_default(),
+        Err(d) => return denied(&d),
+    };
     let d = body.map(|Json(d)| d).unwrap_or_default();
-    let actor = d.actor.unwrap_or_else(|| "http".into());
     let answer = match verb.as_str() {
         "approve" => GateAnswer::Approved {
             actor,
@@ -194,9 +228,10 @@ async fn decide_recovery(
 
 /// Run the server until SIGINT/SIGTERM (or after one incident with `once`). `ready` is told the
 /// address once the listener is bound.
-pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
+pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
     let cfg = opts.run.config.clone();
     let spec = app::load_fleet_spec(&cfg)?;
+    let auth = Authorizer::new(&cfg.auth, &|v| std::env::var(v).ok())?;
     let inbox = app::alert_inbox(&cfg, &spec);
     let recoveries = if cfg.recovery.enabled {
         let pipeline_audit = cfg.audit_path(&opts.run.state_dir);
@@ -212,13 +247,28 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
     } else {
         None
     };
+    let desk = Desk::start(DeskOptions {
+        run: opts.run.clone(),
+        approval: opts.approval,
+        inbox: Some(inbox.clone()),
+        stop_after: opts.once.then_some(1),
+    })
+    .context("starting the incident desk")?;
+    let (live, _) = broadcast::channel(CLIENT_LAG_LIMIT);
     let shared = Arc::new(Shared {
         state: Mutex::new(ServeState::default()),
-        current: Mutex::new(None),
+        desk,
+        auth,
+        live,
         inbox: inbox.clone(),
-        audit_path: Mutex::new(None),
+        criticality: spec
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), s.criticality))
+            .collect(),
         recoveries,
     });
+    spawn_fanout(shared.clone())?;
     let ci_state = shared.clone();
     let sink: crate::ci_hooks::CiDeliverySink = Arc::new(move |ev, payload| {
         tracing::info!(
@@ -231,6 +281,7 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
         }
         lock(&ci_state.state).record_ci(ev);
     });
+    let guarded = || axum::middleware::from_fn(crate::same_origin::guard);
     let router = Router::new()
         .merge(crate::ci_hooks::router_with_payload(&cfg.webhooks, sink))
         .merge(alertmanager_hook::router(
@@ -240,15 +291,18 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
         .merge(
             Router::new()
                 .route("/api/state", get(api_state))
+                .route("/api/incidents", get(incidents::list))
+                .route("/api/incidents/{id}", get(incidents::one))
+                .route("/api/events", get(sse::events))
+                .route("/api/whoami", get(incidents::whoami))
                 .route("/metrics", get(metrics))
                 .route(
                     "/api/incidents/{id}/{verb}",
-                    post(decide).layer(axum::middleware::from_fn(crate::same_origin::guard)),
+                    post(incidents::command).layer(guarded()),
                 )
                 .route(
                     "/api/recoveries/{id}/{verb}",
-                    post(decide_recovery)
-                        .layer(axum::middleware::from_fn(crate::same_origin::guard)),
+                    post(decide_recovery).layer(guarded()),
                 )
                 .with_state(shared.clone()),
         );
@@ -256,64 +310,59 @@ pub fn serve(mut opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -
     ready(server.addr());
 
     let stop = Arc::new(AtomicBool::new(false));
-    spawn_signal_watcher(stop.clone(), shared.clone());
-    let base_seed = opts.run.seed.unwrap_or(spec.seed);
-    let stdout = std::io::stdout();
-    for n in 0.. {
-        if stop.load(Ordering::SeqCst) {
+    spawn_signal_watcher(stop.clone());
+    while !stop.load(Ordering::SeqCst) && !shared.desk.finished() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Stop the desk: running pipelines stop at their next safe point (a live canary rolls
+    // back, otherwise the incident escalates) and the audit log says why.
+    shared.desk.shutdown("ccp serve is shutting down");
+    // Let the fan-out print the last events before the process ends.
+    let latest = shared.desk.stream().latest();
+    for _ in 0..50 {
+        if lock(&shared.state).seen >= latest {
             break;
         }
-        // Each run gets its own seed so incident ids differ.
-        opts.run.seed = Some(base_seed.wrapping_add(n));
-        let mut handle =
-            app::start_with_inbox(&opts.run, Some(inbox.clone())).context("starting a pipeline")?;
-        *lock(&shared.audit_path) = Some(handle.audit_path.clone());
-        let events = handle.subscribe();
-        let commands = handle.command_sender();
-        *lock(&shared.current) = Some((String::new(), commands.clone()));
-        // A stop that came while no pipeline was registered: abort this one at once (the
-        // watcher sets `stop` before it looks at `current`, so one of the two always sees it).
-        if stop.load(Ordering::SeqCst) {
-            let _ = commands.send(shutdown_abort());
-        }
-        handle.start();
-        for ev in events.iter() {
-            lock(&shared.state).apply(&ev);
-            if let Some(cur) = lock(&shared.current).as_mut() {
-                cur.0.clone_from(&ev.incident);
-            }
-            if let Ok(line) = serde_json::to_string(&ev) {
-                let mut out = stdout.lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
-            match &ev.kind {
-                EventKind::AwaitingApproval { .. } => {
-                    let answer = match opts.approval {
-                        ServeApproval::Http => None,
-                        ServeApproval::Auto(a) => Some(a.command()),
-                    };
-                    if let Some(c) = answer {
-                        let _ = commands.send(c);
-                    }
-                }
-                EventKind::Finished { .. } => break,
-                _ => {}
-            }
-        }
-        *lock(&shared.current) = None;
-        handle.join()?;
-        if opts.once {
-            break;
-        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     drop(server);
     Ok(())
 }
 
-/// On SIGINT/SIGTERM: stop starting pipelines and abort the running one safely (it rolls back
-/// whatever it deployed and escalates).
-fn spawn_signal_watcher(stop: Arc<AtomicBool>, shared: Arc<Shared>) {
+/// Follow the desk's stream: fold it into `/api/state`, print it as JSON lines, and fan it out
+/// to stream clients.
+fn spawn_fanout(shared: Arc<Shared>) -> Result<()> {
+    let Ok((backlog, rx)) = shared.desk.stream().follow(0) else {
+        anyhow::bail!("internal: the event stream refused its start");
+    };
+    let weak = Arc::downgrade(&shared);
+    drop(shared);
+    std::thread::Builder::new()
+        .name("ccp-serve-fanout".into())
+        .spawn(move || {
+            let stdout = std::io::stdout();
+            for s in backlog.into_iter().chain(rx) {
+                let Some(shared) = weak.upgrade() else { return };
+                {
+                    let mut st = lock(&shared.state);
+                    st.apply(&s.event);
+                    st.seen = s.id;
+                }
+                if let Ok(line) = serde_json::to_string(&s.event) {
+                    let mut out = stdout.lock();
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                }
+                // No receiver is fine: nobody is attached.
+                let _ = shared.live.send(Arc::new(s));
+            }
+        })
+        .context("starting the event fan-out")?;
+    Ok(())
+}
+
+/// On SIGINT/SIGTERM: set `stop`.
+fn spawn_signal_watcher(stop: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -333,15 +382,5 @@ fn spawn_signal_watcher(stop: Arc<AtomicBool>, shared: Arc<Shared>) {
             }
         });
         stop.store(true, Ordering::SeqCst);
-        if let Some((_, tx)) = lock(&shared.current).as_ref() {
-            let _ = tx.send(shutdown_abort());
-        }
     });
-}
-
-fn shutdown_abort() -> Command {
-    Command::Abort {
-        actor: "ccp-serve".into(),
-        reason: "ccp serve is shutting down".into(),
-    }
 }

@@ -30,6 +30,16 @@ pub struct IncidentView {
     pub opened_at: String,
     /// When it finished (RFC 3339).
     pub finished_at: Option<String>,
+    /// Different approvers the open request needs (2 under the two-person rule).
+    pub approvals_required: Option<u8>,
+    /// Who has approved the open request so far.
+    pub approved_by: Vec<String>,
+    /// When the open request expires and escalates (RFC 3339).
+    pub expires_at: Option<String>,
+    /// An operator paused it.
+    pub paused: bool,
+    /// Who answered its approval request, and how (`approve by alice`).
+    pub decided: Option<String>,
 }
 
 /// Counters and gauges, named as the seed's KPIs with the `ccp_` prefix.
@@ -72,6 +82,8 @@ pub struct ServeState {
     /// Recent authenticated CI/CD deliveries; failed pipelines and deployments among them open
     /// recovery cases (see `ccp_app::cicd_desk`).
     pub ci_events: Vec<CiEvent>,
+    /// Stream id of the last event folded in.
+    pub seen: u64,
 }
 
 /// One incident as the API shows it, from the projection's facts.
@@ -85,7 +97,21 @@ fn view_of(i: &IncidentState) -> IncidentView {
         awaiting_approval: i.approval.as_ref().map(|a| a.reasons.clone()),
         opened_at: i.opened_ts.clone(),
         finished_at: i.finished.as_ref().map(|f| f.ts.clone()),
+        approvals_required: i.approval.as_ref().map(|a| a.required),
+        approved_by: i
+            .approval
+            .as_ref()
+            .map(|a| a.approved_by.clone())
+            .unwrap_or_default(),
+        expires_at: i.approval.as_ref().and_then(|a| a.expires_at.clone()),
+        paused: i.paused,
+        decided: i.decision().map(|d| format!("{} by {}", d.decision, d.actor)),
     }
+}
+
+/// One incident as the API shows it.
+pub fn incident_view(i: &IncidentState) -> IncidentView {
+    view_of(i)
 }
 
 impl ServeState {
