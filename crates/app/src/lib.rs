@@ -18,8 +18,8 @@ use ccp_core::gates::GateThresholds;
 use ccp_webhooks::alertmanager::{AlertInbox, LabelMapping};
 mod backends;
 pub mod cicd_desk;
-pub mod desk;
 pub mod crash_recovery;
+pub mod desk;
 pub mod report;
 pub use backends::PortOverrides;
 
@@ -153,11 +153,9 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
             max_blast_radius_services: a.max_blast_radius_services as usize,
             max_consecutive_failures: a.max_consecutive_failures,
             timeout_ms: a.timeout_s.saturating_mul(1000),
-            critical_approvals: a.critical_approvals.unwrap_or(if cfg.auth.operators.is_empty() {
-                1
-            } else {
-                2
-            }),
+            critical_approvals: a
+                .critical_approvals
+                .unwrap_or(if cfg.auth.operators.is_empty() { 1 } else { 2 }),
         },
         canary_steps: cfg
             .deploy
@@ -219,13 +217,26 @@ fn detection_from(cfg: &Config) -> DetectionSettings {
     }
 }
 
-fn fleet_path(cfg: &Config, demo: &Path) -> PathBuf {
+fn fleet_path(cfg: &Config, demo: &Path) -> Result<PathBuf> {
     let configured = &cfg.metrics.fleet;
     if configured.is_absolute() || configured.exists() {
-        configured.clone()
-    } else {
-        demo.join("fleet.yaml")
+        return Ok(configured.clone());
     }
+    // Relative paths are read from the current directory; the demo's own files are also found
+    // from wherever the demo is (`CCP_DEMO_DIR`), so `demo/…` works outside the source tree.
+    if let Ok(rel) = configured.strip_prefix("demo") {
+        let beside = demo.join(rel);
+        if beside.exists() {
+            return Ok(beside);
+        }
+    }
+    bail!(
+        "metrics.fleet: {} not found (relative paths are read from the current directory{}); give an absolute path or run from the directory it is relative to",
+        configured.display(),
+        std::env::current_dir()
+            .map(|d| format!(", {}", d.display()))
+            .unwrap_or_default()
+    )
 }
 
 /// The clock a run (or a desk of runs) lives on: real systems are watched on the wall clock; the
@@ -279,7 +290,7 @@ pub fn start(opts: &RunOptions) -> Result<AppHandle> {
 
 /// The fleet file the configuration names, parsed (what `ccp serve` needs before any run).
 pub fn load_fleet_spec(cfg: &Config) -> Result<FleetSpec> {
-    Ok(FleetSpec::load(&fleet_path(cfg, &demo_dir()?))?)
+    Ok(FleetSpec::load(&fleet_path(cfg, &demo_dir()?)?)?)
 }
 
 /// Incident ids an audit log already holds (none when it cannot be read: opening it for the run
@@ -337,7 +348,7 @@ fn start_inner(
         }
     };
     let demo = demo_dir()?;
-    let spec_path = fleet_path(&opts.config, &demo);
+    let spec_path = fleet_path(&opts.config, &demo)?;
     let spec = match spec_override {
         Some(s) => s,
         None => FleetSpec::load(&spec_path)?,

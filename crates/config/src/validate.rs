@@ -271,11 +271,14 @@ fn auth(cfg: &Config) -> Option<Issue> {
             format!("operator `{}`", op.name)
         };
         let bad = |m: String| Some(Issue::new(AT, m));
-        if op.name.trim().is_empty() || op.name.len() > 64 || op.name.chars().any(char::is_control) {
+        if op.name.trim().is_empty() || op.name.len() > 64 || op.name.chars().any(char::is_control)
+        {
             return bad(format!("{who}: `name` must be 1..64 printable characters"));
         }
         if !seen.insert(op.name.as_str()) {
-            return bad(format!("{who} is listed twice: each identity must be unique"));
+            return bad(format!(
+                "{who} is listed twice: each identity must be unique"
+            ));
         }
         match (&op.token_sha256, &op.token_env) {
             (Some(_), Some(_)) | (None, None) => {
@@ -301,7 +304,9 @@ fn auth(cfg: &Config) -> Option<Issue> {
         }
         if let Some(c) = op.max_criticality {
             if !(0.0..=1.0).contains(&c) {
-                return bad(format!("{who}: `max_criticality` must be in [0, 1], got {c}"));
+                return bad(format!(
+                    "{who}: `max_criticality` must be in [0, 1], got {c}"
+                ));
             }
         }
     }

@@ -35,6 +35,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use stream::EventStream;
 
+/// How long the dependency graph read for alert correlation is reused.
+const GRAPH_TTL: Duration = Duration::from_secs(30);
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -45,7 +48,8 @@ struct Running {
     commands: Sender<Command>,
     alerts: Arc<RoutedAlerts>,
     thread: JoinHandle<()>,
-    /// Alert names that fired for this service while it ran (joined, never a new incident).
+    /// Alerts that joined it (`HighLatency on payment-service`, `HighErrorRate on api`): later
+    /// alerts on its service and alerts on its callers, never a new incident.
     joined: BTreeSet<String>,
 }
 
@@ -53,6 +57,8 @@ struct Running {
 struct Queued {
     service: String,
     alerts: Vec<Alert>,
+    /// Alerts on callers that joined as symptoms (`HighErrorRate on api`).
+    symptoms: BTreeSet<String>,
     since_ms: i64,
 }
 
@@ -79,7 +85,7 @@ pub struct RunningInfo {
     pub incident: String,
     /// Service.
     pub service: String,
-    /// Alert names that joined it.
+    /// Alerts that joined it (`HighErrorRate on api`).
     pub joined: Vec<String>,
 }
 
@@ -88,7 +94,7 @@ pub struct RunningInfo {
 pub struct QueuedInfo {
     /// Service.
     pub service: String,
-    /// Alert names waiting.
+    /// Alerts waiting (`HighErrorRate on payment-service`), symptoms on callers included.
     pub alerts: Vec<String>,
     /// When it queued (ms since the epoch, service clock).
     pub since_ms: i64,
@@ -146,15 +152,12 @@ impl Desk {
     pub fn start(opts: DeskOptions) -> Result<Self> {
         let cfg = opts.run.config.clone();
         let demo = crate::demo_dir()?;
-        let spec_path = crate::fleet_path(&cfg, &demo);
+        let spec_path = crate::fleet_path(&cfg, &demo)?;
         let spec = ccp_adapters::embedded::fleet_spec::FleetSpec::load(&spec_path)?;
         let seed = opts.run.seed.unwrap_or(spec.seed);
         let clock = crate::run_clock(&opts.run);
         std::fs::create_dir_all(&opts.run.state_dir).with_context(|| {
-            format!(
-                "creating state directory {}",
-                opts.run.state_dir.display()
-            )
+            format!("creating state directory {}", opts.run.state_dir.display())
         })?;
         let audit_path = cfg.audit_path(&opts.run.state_dir);
         let fleet_dir = spec_path
@@ -250,11 +253,20 @@ impl Desk {
                 "{incident} has already finished"
             )));
         }
-        if matches!(cmd, Command::Approve { .. } | Command::Reject { .. }) && state.approval.is_none()
+        if matches!(cmd, Command::Approve { .. } | Command::Reject { .. })
+            && state.approval.is_none()
         {
             return Err(CommandRefused::NothingWaiting(format!(
                 "{incident} is not waiting for approval"
             )));
+        }
+        if let (Command::Approve { actor, .. }, Some(a)) = (&cmd, &state.approval) {
+            if a.approved_by.contains(actor) {
+                return Err(CommandRefused::NothingWaiting(format!(
+                    "{actor} has already approved {incident}: the two-person rule needs {} different approvers",
+                    a.required
+                )));
+            }
         }
         let running = lock(&self.shared.running);
         match running.get(incident) {
@@ -363,7 +375,12 @@ fn snapshot(shared: &Shared, max_concurrent: usize) -> DeskSnapshot {
             .iter()
             .map(|q| QueuedInfo {
                 service: q.service.clone(),
-                alerts: q.alerts.iter().map(|a| a.name.clone()).collect(),
+                alerts: q
+                    .alerts
+                    .iter()
+                    .map(joined_label)
+                    .chain(q.symptoms.iter().cloned())
+                    .collect(),
                 since_ms: q.since_ms,
             })
             .collect(),
@@ -373,36 +390,94 @@ fn snapshot(shared: &Shared, max_concurrent: usize) -> DeskSnapshot {
     }
 }
 
+/// Services each service reaches through its calls (transitively): where its symptoms can come
+/// from. Built from the dependency graph's edges (caller → callee).
+pub fn downstream_of(edges: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut direct: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (from, to) in edges {
+        direct.entry(from.as_str()).or_default().push(to.as_str());
+    }
+    let mut out = BTreeMap::new();
+    for start in direct.keys() {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut todo: Vec<&str> = direct.get(start).cloned().unwrap_or_default();
+        while let Some(n) = todo.pop() {
+            if n != *start && seen.insert(n.to_string()) {
+                todo.extend(direct.get(n).cloned().unwrap_or_default());
+            }
+        }
+        out.insert(start.to_string(), seen);
+    }
+    out
+}
+
+/// The label an alert joins an incident under.
+fn joined_label(a: &Alert) -> String {
+    format!("{} on {}", a.name, a.service)
+}
+
 /// Route one poll's alerts: join, queue, or hold back while cooling.
-fn route(shared: &Shared, alerts: Vec<Alert>, now_ms: i64) {
-    let quiet: BTreeSet<String> = {
-        let firing: BTreeSet<&str> = alerts.iter().map(|a| a.service.as_str()).collect();
-        lock(&shared.cooling)
-            .iter()
-            .filter(|s| !firing.contains(s.as_str()))
-            .cloned()
-            .collect()
-    };
-    lock(&shared.cooling).retain(|s| !quiet.contains(s));
+///
+/// Alerts are correlated through the dependency graph, as an on-call engineer would: an alert on
+/// a service whose callees are alerting too (or already have an incident) is a symptom and joins
+/// the incident of the failing callee rather than opening its own. Only the most downstream
+/// alerting services open incidents; RCA inside each incident still decides the root cause.
+fn route(
+    shared: &Shared,
+    alerts: Vec<Alert>,
+    now_ms: i64,
+    downstream: &BTreeMap<String, BTreeSet<String>>,
+) {
+    let firing: BTreeSet<String> = alerts.iter().map(|a| a.service.clone()).collect();
+    lock(&shared.cooling).retain(|s| firing.contains(s));
+    let below = |s: &str| downstream.get(s);
+    // Symptoms last: services with fewer alerting services below them first.
+    let mut alerts = alerts;
+    alerts.sort_by_key(|a| {
+        below(&a.service)
+            .map(|d| d.iter().filter(|x| firing.contains(*x)).count())
+            .unwrap_or(0)
+    });
     let mut running = lock(&shared.running);
     let mut queue = lock(&shared.queue);
     let cooling = lock(&shared.cooling);
+    let mut joined_total = lock(&shared.joined_total);
     for a in alerts {
-        if let Some(r) = running.values_mut().find(|r| r.service == a.service) {
-            if r.joined.insert(a.name.clone()) {
-                *lock(&shared.joined_total) += 1;
+        let label = joined_label(&a);
+        let mine = |svc: &str| svc == a.service;
+        let beneath = |svc: &str| below(&a.service).is_some_and(|d| d.contains(svc));
+        if let Some(r) = running.values_mut().find(|r| mine(&r.service)) {
+            if r.joined.insert(label) {
+                *joined_total += 1;
             }
-        } else if let Some(q) = queue.iter_mut().find(|q| q.service == a.service) {
+        } else if let Some(q) = queue.iter_mut().find(|q| mine(&q.service)) {
             if !q.alerts.iter().any(|x| x.name == a.name) {
-                *lock(&shared.joined_total) += 1;
+                *joined_total += 1;
                 q.alerts.push(a);
             }
         } else if cooling.contains(&a.service) {
-            tracing::debug!(service = a.service, "alert held back: its incident just ended");
+            tracing::debug!(
+                service = a.service,
+                "alert held back: its incident just ended"
+            );
+        } else if let Some(r) = running.values_mut().find(|r| beneath(&r.service)) {
+            if r.joined.insert(label) {
+                *joined_total += 1;
+            }
+        } else if let Some(q) = queue.iter_mut().find(|q| beneath(&q.service)) {
+            if q.symptoms.insert(label) {
+                *joined_total += 1;
+            }
+        } else if cooling.iter().any(|c| beneath(c)) {
+            tracing::debug!(
+                service = a.service,
+                "alert held back: a service it calls just ended its incident"
+            );
         } else {
             queue.push_back(Queued {
                 service: a.service.clone(),
                 alerts: vec![a],
+                symptoms: BTreeSet::new(),
                 since_ms: now_ms,
             });
         }
@@ -412,6 +487,8 @@ fn route(shared: &Shared, alerts: Vec<Alert>, now_ms: i64) {
 fn dispatch(mut t: Template, shared: Arc<Shared>) {
     let mut n: u64 = 0;
     let mut ids_given: BTreeSet<String> = t.settings.taken_incident_ids.clone();
+    let mut downstream = BTreeMap::new();
+    let mut graph_read: Option<std::time::Instant> = None;
     loop {
         if shared.stop.load(Ordering::SeqCst) {
             // Told to stop: the running pipelines were aborted; wait until each has reached
@@ -426,7 +503,18 @@ fn dispatch(mut t: Template, shared: Arc<Shared>) {
         }
         let now = t.clock.now_ms();
         match t.source.poll(now) {
-            Ok(alerts) => route(&shared, alerts, now),
+            Ok(alerts) => {
+                if !alerts.is_empty() && graph_read.is_none_or(|at| at.elapsed() > GRAPH_TTL) {
+                    match t.ports.graph.edges() {
+                        Ok(e) => downstream = downstream_of(&e),
+                        Err(e) => tracing::warn!(
+                            "dependency graph unreadable, alerts not correlated: {e}"
+                        ),
+                    }
+                    graph_read = Some(std::time::Instant::now());
+                }
+                route(&shared, alerts, now, &downstream)
+            }
             Err(e) => tracing::warn!("alert sources: {e}"),
         }
         for a in t.source.resolved() {
@@ -447,7 +535,15 @@ fn dispatch(mut t: Template, shared: Arc<Shared>) {
             let r = lock(&shared.running).remove(&id);
             if let Some(r) = r {
                 let _ = r.thread.join();
-                lock(&shared.cooling).insert(r.service.clone());
+                // Its service and the callers whose alerts joined it re-arm once quiet.
+                let mut cooling = lock(&shared.cooling);
+                cooling.insert(r.service.clone());
+                for j in &r.joined {
+                    if let Some((_, svc)) = j.rsplit_once(" on ") {
+                        cooling.insert(svc.to_string());
+                    }
+                }
+                drop(cooling);
                 lock(&shared.finished).insert(id, r.service);
                 *lock(&shared.ended) += 1;
             }
@@ -505,6 +601,7 @@ fn dispatch(mut t: Template, shared: Arc<Shared>) {
 }
 
 fn start_one(t: &mut Template, id: &str, q: Queued, n: u64) -> Result<(Running, Sender<()>)> {
+    let symptoms = q.symptoms;
     let alerts = Arc::new(RoutedAlerts::new(q.alerts));
     let mut settings = t.settings.clone();
     settings.seed = t.settings.seed.wrapping_add(n);
@@ -535,14 +632,18 @@ fn start_one(t: &mut Template, id: &str, q: Queued, n: u64) -> Result<(Running, 
             commands: tx,
             alerts,
             thread,
-            joined: BTreeSet::new(),
+            joined: symptoms,
         },
         go_tx,
     ))
 }
 
 /// Number every pipeline's events into the stream and answer approvals when told to.
-fn spawn_hub(bus: EventBus, shared: Arc<Shared>, approval: ServeApproval) -> Result<JoinHandle<()>> {
+fn spawn_hub(
+    bus: EventBus,
+    shared: Arc<Shared>,
+    approval: ServeApproval,
+) -> Result<JoinHandle<()>> {
     let rx = bus.subscribe();
     std::thread::Builder::new()
         .name("ccp-desk-hub".into())
@@ -572,4 +673,148 @@ pub fn events_of(stream: &EventStream, incident: &str) -> Vec<Event> {
         .into_iter()
         .map(|s| s.event)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ccp_core::domain::Severity;
+
+    fn alert(service: &str, name: &str) -> Alert {
+        Alert {
+            name: name.into(),
+            service: service.into(),
+            severity: Severity::High,
+            value: 0.2,
+            threshold: 0.02,
+            source: "test".into(),
+            at_ms: 0,
+        }
+    }
+
+    fn shared() -> Shared {
+        Shared {
+            running: Mutex::new(BTreeMap::new()),
+            queue: Mutex::new(VecDeque::new()),
+            cooling: Mutex::new(BTreeSet::new()),
+            joined_total: Mutex::new(0),
+            finished: Mutex::new(BTreeMap::new()),
+            stream: EventStream::new(),
+            stop: AtomicBool::new(false),
+            ended: Mutex::new(0),
+        }
+    }
+
+    fn edges() -> BTreeMap<String, BTreeSet<String>> {
+        let e: Vec<(String, String)> = [
+            ("gateway", "api"),
+            ("api", "order"),
+            ("order", "payment"),
+            ("web", "catalog"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        downstream_of(&e)
+    }
+
+    fn queued(s: &Shared) -> Vec<(String, Vec<String>)> {
+        lock(&s.queue)
+            .iter()
+            .map(|q| {
+                let mut labels: Vec<String> = q.alerts.iter().map(joined_label).collect();
+                labels.extend(q.symptoms.iter().cloned());
+                (q.service.clone(), labels)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn downstream_is_transitive_and_ignores_cycles() {
+        let mut e = vec![("a".to_string(), "b".to_string()), ("b".into(), "c".into())];
+        e.push(("c".into(), "a".into()));
+        let d = downstream_of(&e);
+        assert_eq!(
+            d.get("a").cloned().unwrap_or_default(),
+            ["b", "c"].iter().map(|s| s.to_string()).collect()
+        );
+    }
+
+    #[test]
+    fn callers_alerts_join_the_failing_callee_and_independent_failures_open_their_own() {
+        let s = shared();
+        route(
+            &s,
+            vec![
+                alert("api", "HighErrorRate"),
+                alert("gateway", "HighErrorRate"),
+                alert("payment", "HighErrorRate"),
+                alert("web", "HighLatency"),
+                alert("catalog", "HighErrorRate"),
+                alert("payment", "HighLatency"),
+            ],
+            1,
+            &edges(),
+        );
+        let q = queued(&s);
+        assert_eq!(q.len(), 2, "{q:?}");
+        assert_eq!(q[0].0, "payment");
+        assert!(
+            q[0].1.contains(&"HighErrorRate on api".to_string()),
+            "{q:?}"
+        );
+        assert!(
+            q[0].1.contains(&"HighErrorRate on gateway".to_string()),
+            "{q:?}"
+        );
+        assert!(
+            q[0].1.contains(&"HighLatency on payment".to_string()),
+            "{q:?}"
+        );
+        assert_eq!(q[1].0, "catalog");
+        assert_eq!(
+            q[1].1,
+            vec![
+                "HighErrorRate on catalog".to_string(),
+                "HighLatency on web".to_string()
+            ]
+        );
+        assert_eq!(*lock(&s.joined_total), 4);
+        // The same alerts again: nothing new queues, nothing counts twice.
+        route(
+            &s,
+            vec![
+                alert("api", "HighErrorRate"),
+                alert("payment", "HighErrorRate"),
+            ],
+            2,
+            &edges(),
+        );
+        assert_eq!(queued(&s).len(), 2);
+        assert_eq!(*lock(&s.joined_total), 4);
+    }
+
+    #[test]
+    fn a_service_re_arms_only_after_a_quiet_poll() {
+        let s = shared();
+        lock(&s.cooling).insert("payment".into());
+        lock(&s.cooling).insert("api".into());
+        route(&s, vec![alert("payment", "HighErrorRate")], 1, &edges());
+        assert!(
+            queued(&s).is_empty(),
+            "still firing after its incident ended: held"
+        );
+        assert_eq!(
+            lock(&s.cooling).iter().cloned().collect::<Vec<_>>(),
+            vec!["payment".to_string()],
+            "api was quiet, so it re-armed"
+        );
+        route(&s, vec![], 2, &edges());
+        route(&s, vec![alert("payment", "HighErrorRate")], 3, &edges());
+        assert_eq!(
+            queued(&s).len(),
+            1,
+            "a new episode after a quiet poll opens"
+        );
+    }
 }

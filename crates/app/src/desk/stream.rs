@@ -147,7 +147,12 @@ mod tests {
         assert_eq!(s.push(ev("A", 0)), 1);
         assert_eq!(s.push(ev("B", 0)), 2);
         assert_eq!(s.push(ev("A", 1)), 3);
-        let after1: Vec<u64> = s.since(1).unwrap_or_default().iter().map(|x| x.id).collect();
+        let after1: Vec<u64> = s
+            .since(1)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| x.id)
+            .collect();
         assert_eq!(after1, vec![2, 3]);
         assert_eq!(s.incident_events("A").len(), 2);
         let (backlog, rx) = s.follow(2).expect("kept");

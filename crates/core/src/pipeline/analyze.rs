@@ -157,7 +157,7 @@ impl Pipeline {
             let json = serde_json::to_string(&bundle).unwrap_or_default();
             tracing::debug!(bundle = %json, "rca input");
         }
-        let result = rca::rank(&bundle);
+        let result = self.scoped(rca::rank(&bundle))?;
         self.emit(EventKind::RcaRanked {
             candidates: result.candidates.clone(),
         })?;

@@ -317,6 +317,16 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             )
         })?;
         let conflicts = conflict::detect_conflicts(&op, &active, &GraphView::new(&edges), limits);
+        // Who came first, for the stand-down rule: of two operations on one service, only the
+        // later one stands down (both see each other when they register at the same moment).
+        self.found.earlier_operations = active
+            .iter()
+            .filter(|o| {
+                o.incident != op.incident
+                    && (o.started_ms, o.incident.as_str()) < (op.started_ms, op.incident.as_str())
+            })
+            .map(|o| o.incident.clone())
+            .collect();
         let others: Vec<String> = active
             .iter()
             .filter(|o| o.incident != op.incident)
@@ -454,7 +464,10 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
         // The seed's rule for two operations on the same service: the second stands down. Its fix
         // would land on code the first is already changing, and one fix at a time is what the
         // canary comparison can attribute; a human decides whether anything is left to do.
-        if let Some(c) = conflicts.iter().find(|c| c.kind == ConflictKind::Direct) {
+        if let Some(c) = conflicts.iter().find(|c| {
+            c.kind == ConflictKind::Direct
+                && self.found.earlier_operations.contains(&c.other_incident)
+        }) {
             self.go(State::Escalated)?;
             return Err(Stop::new(
                 Outcome::Escalated,

@@ -9,6 +9,7 @@ mod analyze;
 mod gating;
 mod notify;
 pub mod rollout;
+mod scope;
 mod settings;
 
 pub use settings::{ApprovalPolicy, PipelineSettings, StagePacing};
@@ -31,11 +32,7 @@ use std::time::{Duration, Instant};
 /// The id an incident opened at `now_ms` gets: `INC-<date>-<4 hex from the seed>`, so a seeded
 /// run is reproducible, with `-2`, `-3`… when `taken` (the audit log's ids, or the ids a service
 /// running several pipelines has handed out) already holds it: two runs never share an id.
-pub fn incident_id(
-    seed: u64,
-    now_ms: i64,
-    taken: &std::collections::BTreeSet<String>,
-) -> String {
+pub fn incident_id(seed: u64, now_ms: i64, taken: &std::collections::BTreeSet<String>) -> String {
     let base = format!(
         "INC-{}-{:04X}",
         super::clock::yyyymmdd(now_ms),
@@ -132,6 +129,8 @@ pub(crate) struct Findings {
     pub(crate) registry_error: Option<String>,
     /// Conflicts found right before the approval decision.
     pub(crate) conflicts: Vec<Conflict>,
+    /// Operations in flight that registered before this one (the stand-down rule's order).
+    pub(crate) earlier_operations: std::collections::BTreeSet<String>,
     pub(crate) leases: Vec<LockLease>,
     pub(crate) deployed_percent: u8,
     pub(crate) deploy_started_ms: i64,

@@ -105,7 +105,10 @@ fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 impl Authorizer {
     /// From configuration; `env` looks up `token_env` variables.
-    pub fn new(cfg: &AuthConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, AuthSetupError> {
+    pub fn new(
+        cfg: &AuthConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, AuthSetupError> {
         let mut entries = Vec::new();
         for op in &cfg.operators {
             let hash = match (&op.token_sha256, &op.token_env) {
@@ -175,7 +178,11 @@ impl Authorizer {
 
     /// Identify and require at least `role`. Without configured operators, reads are open
     /// (loopback only) and anything above viewer is refused with a hint.
-    pub fn require(&self, authorization: Option<&str>, role: Role) -> Result<Option<Identity>, Denied> {
+    pub fn require(
+        &self,
+        authorization: Option<&str>,
+        role: Role,
+    ) -> Result<Option<Identity>, Denied> {
         if !self.enabled() {
             return if role == Role::Viewer {
                 Ok(None)
@@ -250,14 +257,29 @@ mod tests {
         let a = authz();
         let alice = a.identify(Some("Bearer a-token")).expect("alice");
         assert_eq!(alice.name, "alice");
-        assert_eq!(a.identify(Some("Bearer e-token")).map(|i| i.name), Ok("eve".to_string()));
+        assert_eq!(
+            a.identify(Some("Bearer e-token")).map(|i| i.name),
+            Ok("eve".to_string())
+        );
         assert!(matches!(a.identify(None), Err(Denied::Unauthenticated(_))));
-        assert!(matches!(a.identify(Some("Bearer nope")), Err(Denied::Unauthenticated(_))));
-        assert!(matches!(a.identify(Some("Basic a-token")), Err(Denied::Unauthenticated(_))));
+        assert!(matches!(
+            a.identify(Some("Bearer nope")),
+            Err(Denied::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            a.identify(Some("Basic a-token")),
+            Err(Denied::Unauthenticated(_))
+        ));
         assert!(a.require(Some("Bearer a-token"), Role::Approver).is_ok());
         let denied = a.require(Some("Bearer v-token"), Role::Approver);
-        assert!(matches!(&denied, Err(Denied::Forbidden(m)) if m.contains("vic is a viewer")), "{denied:?}");
-        assert!(matches!(a.require(Some("Bearer e-token"), Role::Approver), Err(Denied::Forbidden(_))));
+        assert!(
+            matches!(&denied, Err(Denied::Forbidden(m)) if m.contains("vic is a viewer")),
+            "{denied:?}"
+        );
+        assert!(matches!(
+            a.require(Some("Bearer e-token"), Role::Approver),
+            Err(Denied::Forbidden(_))
+        ));
         assert!(a.require(Some("Bearer e-token"), Role::Operator).is_ok());
     }
 
@@ -273,14 +295,20 @@ mod tests {
         capped.max_criticality = Some(0.5);
         assert!(capped.may_act_on("catalog", Some(0.5)).is_ok());
         assert!(capped.may_act_on("api", Some(0.9)).is_err());
-        assert!(capped.may_act_on("api", None).is_err(), "unknown criticality fails closed");
+        assert!(
+            capped.may_act_on("api", None).is_err(),
+            "unknown criticality fails closed"
+        );
     }
 
     #[test]
     fn without_operators_reads_are_open_and_commands_refused() {
         let a = Authorizer::new(&AuthConfig::default(), &|_| None).expect("empty");
         assert_eq!(a.require(None, Role::Viewer), Ok(None));
-        assert!(matches!(a.require(Some("Bearer x"), Role::Operator), Err(Denied::Unauthenticated(_))));
+        assert!(matches!(
+            a.require(Some("Bearer x"), Role::Operator),
+            Err(Denied::Unauthenticated(_))
+        ));
     }
 
     #[test]

@@ -88,7 +88,11 @@ pub(super) async fn events(
                 }
                 Err(RecvError::Lagged(n)) => {
                     st.done = true;
-                    tracing::warn!(behind = n, resume = st.last, "event stream client dropped: too slow");
+                    tracing::warn!(
+                        behind = n,
+                        resume = st.last,
+                        "event stream client dropped: too slow"
+                    );
                     let why = serde_json::json!({
                         "reason": format!("this client fell {n} events behind and was dropped so the pipelines never wait; reconnect with Last-Event-ID: {}", st.last),
                         "resume_from": st.last,

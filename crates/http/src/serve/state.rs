@@ -105,7 +105,9 @@ fn view_of(i: &IncidentState) -> IncidentView {
             .unwrap_or_default(),
         expires_at: i.approval.as_ref().and_then(|a| a.expires_at.clone()),
         paused: i.paused,
-        decided: i.decision().map(|d| format!("{} by {}", d.decision, d.actor)),
+        decided: i
+            .decision()
+            .map(|d| format!("{} by {}", d.decision, d.actor)),
     }
 }
 
