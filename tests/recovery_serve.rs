@@ -23,8 +23,13 @@ fn http(
     (r.status, r.body)
 }
 
+/// The approver's bearer token header (its SHA-256 is in the served configuration).
+fn oncall() -> (&'static str, String) {
+    ("Authorization", "Bearer oncall-token".to_string())
+}
+
 fn state(addr: &str) -> Value {
-    let (code, body) = http(addr, "GET", "/api/state", &[], "");
+    let (code, body) = http(addr, "GET", "/api/state", &[oncall()], "");
     assert_eq!(code, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
@@ -81,7 +86,7 @@ fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
     let state_dir = dir.path().join("state");
     let served = common::serve::Served::start(
         dir.path(),
-        "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\n",
+        "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\nauth:\n  operators:\n    - { name: oncall, roles: [approver], token_sha256: \"d46538dc7de07d04913624720ec6ad07c7f42b1f0f8a00bff24261fd770620f4\" }\n",
         "fast",
         Stdio::null(),
     );
@@ -200,19 +205,33 @@ fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
         "{metrics}"
     );
     assert_eq!(
-        http(&addr, "POST", "/api/recoveries/REC-9999/approve", &[], "{}").0,
+        http(
+            &addr,
+            "POST",
+            "/api/recoveries/REC-9999/approve",
+            &[oncall()],
+            "{}"
+        )
+        .0,
         404
     );
     assert_eq!(
-        http(&addr, "POST", "/api/recoveries/REC-0001/approve", &[], "{}").0,
+        http(
+            &addr,
+            "POST",
+            "/api/recoveries/REC-0001/approve",
+            &[oncall()],
+            "{}"
+        )
+        .0,
         409
     );
     let (code, body) = http(
         &addr,
         "POST",
         "/api/recoveries/REC-0003/approve",
-        &[],
-        r#"{"actor":"oncall","comment":"roll it back"}"#,
+        &[oncall()],
+        r#"{"actor":"somebody","comment":"roll it back"}"#,
     );
     assert_eq!(code, 202, "{body}");
     let case = wait_case(&addr, "REC-0003", "recovered");
@@ -226,7 +245,14 @@ fn ci_failures_become_recovery_cases_with_a_trace_and_an_http_gate() {
     assert_eq!(gate["result"], "approved");
     assert_eq!(gate["detail"], "by oncall (roll it back) → rollback");
     assert_eq!(
-        http(&addr, "POST", "/api/recoveries/REC-0003/reject", &[], "{}").0,
+        http(
+            &addr,
+            "POST",
+            "/api/recoveries/REC-0003/reject",
+            &[oncall()],
+            "{}"
+        )
+        .0,
         409
     );
 

@@ -8,8 +8,15 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// SHA-256 of `oncall-token`, the approver's bearer token in these tests.
+const ONCALL_SHA: &str = "d46538dc7de07d04913624720ec6ad07c7f42b1f0f8a00bff24261fd770620f4";
+
 fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-    http_with(addr, method, path, &[], body)
+    http_with(addr, method, path, &[bearer()], body)
+}
+
+fn bearer() -> (&'static str, String) {
+    ("Authorization", "Bearer oncall-token".to_string())
 }
 
 fn http_with(
@@ -31,7 +38,10 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let mut served = common::serve::Served::start(
         dir.path(),
-        "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\n",
+        &format!(
+            "environment: production\nwebhooks:\n  github:\n    secret: \"s3cret\"\nauth:\n  two_person_rule: none\n  operators:\n    - {{ name: oncall, roles: [approver], token_sha256: \"{}\" }}\n",
+            ONCALL_SHA
+        ),
         "fast",
         Stdio::piped(),
     );
@@ -92,13 +102,15 @@ fn serve_runs_the_pipeline_reports_it_and_takes_approvals_over_http() {
                     .is_some_and(|r| !r.is_empty()));
                 assert_eq!(
                     http(&addr, "POST", "/api/incidents/INC-nope/approve", "{}").0,
-                    409
+                    404
                 );
+                let path = format!("/api/incidents/{incident}/approve");
+                assert_eq!(http_with(&addr, "POST", &path, &[], "{}").0, 401);
                 let (code, body) = http(
                     &addr,
                     "POST",
-                    &format!("/api/incidents/{incident}/approve"),
-                    r#"{"actor":"oncall","comment":"looks right"}"#,
+                    &path,
+                    r#"{"actor":"someone-else","comment":"looks right"}"#,
                 );
                 assert_eq!(code, 202, "{body}");
             }
@@ -221,8 +233,8 @@ fn an_idle_serve_records_nothing() {
 }
 
 /// A web page cannot drive approvals: a cross-site or non-JSON command is refused before the
-/// handler runs (403 / 415, where the handler would have said 409 for an incident that waits
-/// for nothing).
+/// handler runs (403 / 415, where the handler says 404: without operators a loopback command is
+/// taken as the local user's, and no incident INC-nope exists).
 #[test]
 fn cross_site_and_non_json_commands_are_refused_before_anything_runs() {
     use std::io::{Read, Write};
@@ -250,7 +262,7 @@ fn cross_site_and_non_json_commands_are_refused_before_anything_runs() {
             .and_then(|c| c.parse::<u16>().ok())
             .unwrap_or(0)
     };
-    assert_eq!(raw("Content-Type: application/json\r\n"), 409);
+    assert_eq!(raw("Content-Type: application/json\r\n"), 404);
     assert_eq!(
         raw("Content-Type: application/json\r\nOrigin: https://evil.example\r\n"),
         403
@@ -261,6 +273,6 @@ fn cross_site_and_non_json_commands_are_refused_before_anything_runs() {
         "Content-Type: application/json\r\nOrigin: http://{}\r\n",
         served.addr
     );
-    assert_eq!(raw(&same), 409);
+    assert_eq!(raw(&same), 404);
     served.stop(Duration::from_secs(10));
 }

@@ -152,10 +152,22 @@ pub fn settings_from(cfg: &Config, seed: u64) -> PipelineSettings {
             min_rca_confidence: a.min_rca_confidence,
             max_blast_radius_services: a.max_blast_radius_services as usize,
             max_consecutive_failures: a.max_consecutive_failures,
-            timeout_ms: a.timeout_s.saturating_mul(1000),
-            critical_approvals: a
-                .critical_approvals
-                .unwrap_or(if cfg.auth.operators.is_empty() { 1 } else { 2 }),
+            timeout_ms: cfg
+                .auth
+                .approval_ttl_s
+                .unwrap_or(a.timeout_s)
+                .saturating_mul(1000),
+            two_person: {
+                use ccp_config::TwoPersonRule as C;
+                use ccp_core::pipeline::TwoPersonRule as R;
+                match cfg.auth.two_person_rule {
+                    Some(C::None) => R::None,
+                    Some(C::Critical) => R::Critical,
+                    Some(C::All) => R::All,
+                    None if cfg.auth.operators.is_empty() => R::None,
+                    None => R::Critical,
+                }
+            },
         },
         canary_steps: cfg
             .deploy

@@ -30,5 +30,5 @@ pub use schema::{
     MetricsConfig, NotificationsConfig, PagerDutyConfig, RepoConfig, SignedWebhook, SlackConfig,
     TeamsConfig, TuiConfig, VerificationConfig, WebhookNotifyConfig, WebhookSecret, WebhooksConfig,
 };
-pub use schema::{AuthConfig, CheckScope, GateCommands, OperatorConfig, Role};
+pub use schema::{AuthConfig, CheckScope, GateCommands, OperatorConfig, Role, TwoPersonRule};
 pub use subst::{substitute, EnvLookup, Substituted};

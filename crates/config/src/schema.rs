@@ -90,15 +90,33 @@ pub struct Config {
     pub auth: AuthConfig,
 }
 
-/// Operators of a long-running service, each with a bearer token and a role.
+/// Operators of a long-running service, each with a bearer token and roles.
 ///
-/// The file holds only SHA-256 hashes of tokens (or the name of an environment variable that
-/// holds the token), so a leaked config grants nothing.
+/// The file holds only SHA-256 hashes of tokens, or `${VAR}` references substituted at load
+/// (or the name of a variable in `token_env`), so a leaked config grants nothing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// The operators. An identity recorded in the audit log is one of these names.
     pub operators: Vec<OperatorConfig>,
+    /// Which operations need two different approvers before any lock is taken. Unset:
+    /// `critical` when operators are configured, else `none` (one local user cannot be two).
+    pub two_person_rule: Option<TwoPersonRule>,
+    /// Seconds an approval request waits before it expires and escalates; overrides
+    /// `approval.timeout_s` when set.
+    pub approval_ttl_s: Option<u64>,
+}
+
+/// Which operations the two-person rule covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoPersonRule {
+    /// One approver is enough.
+    None,
+    /// Incidents of CRITICAL severity need two.
+    Critical,
+    /// Every approval needs two.
+    All,
 }
 
 /// What an operator may do, from least to most.
@@ -119,20 +137,30 @@ pub enum Role {
 pub struct OperatorConfig {
     /// The identity written to the audit log (`alice`, `oncall-bot`).
     pub name: String,
-    /// What the operator may do.
-    pub role: Role,
-    /// Hex SHA-256 of the bearer token (`printf %s "$TOKEN" | sha256sum`).
+    /// What the operator may do; the highest role listed counts.
+    pub roles: Vec<Role>,
+    /// The token, as a `${VAR}` reference substituted at load (never the token written here).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Or: hex SHA-256 of the token (`printf %s "$TOKEN" | sha256sum`).
     #[serde(default)]
     pub token_sha256: Option<String>,
-    /// Or: the environment variable holding the token, read when the service starts.
+    /// Or: the name of the environment variable holding the token, read when the service starts.
     #[serde(default)]
     pub token_env: Option<String>,
-    /// Services this operator may act on; empty means every service.
+    /// Services this operator may act on; empty or `"*"` means every service.
     #[serde(default)]
     pub services: Vec<String>,
     /// Highest service criticality (0..1) this operator may act on; unset means any.
     #[serde(default)]
     pub max_criticality: Option<f64>,
+}
+
+impl OperatorConfig {
+    /// The highest role listed (viewer when none is).
+    pub fn role(&self) -> Role {
+        self.roles.iter().copied().max().unwrap_or(Role::Viewer)
+    }
 }
 
 impl Config {
@@ -736,9 +764,6 @@ pub struct ApprovalConfig {
     pub max_consecutive_failures: u32,
     /// Seconds an approval request waits before it expires.
     pub timeout_s: u64,
-    /// Different approvers a CRITICAL incident needs before anything is deployed (the
-    /// two-person rule). Unset: 2 when `auth.operators` names anyone, else 1 (one local user).
-    pub critical_approvals: Option<u8>,
 }
 
 impl Default for ApprovalConfig {
@@ -752,7 +777,6 @@ impl Default for ApprovalConfig {
             max_blast_radius_services: 10,
             max_consecutive_failures: 2,
             timeout_s: 900,
-            critical_approvals: None,
         }
     }
 }

@@ -256,14 +256,6 @@ fn misc(cfg: &Config) -> Option<Issue> {
 fn auth(cfg: &Config) -> Option<Issue> {
     const AT: KeyPath = &["auth", "operators"];
     let mut seen = std::collections::BTreeSet::new();
-    if let Some(n) = cfg.approval.critical_approvals {
-        if !(1..=5).contains(&n) {
-            return Some(Issue::new(
-                &["approval", "critical_approvals"],
-                format!("`approval.critical_approvals` must be in 1..=5, got {n}"),
-            ));
-        }
-    }
     for (i, op) in cfg.auth.operators.iter().enumerate() {
         let who = if op.name.trim().is_empty() {
             format!("operator #{}", i + 1)
@@ -280,26 +272,45 @@ fn auth(cfg: &Config) -> Option<Issue> {
                 "{who} is listed twice: each identity must be unique"
             ));
         }
-        match (&op.token_sha256, &op.token_env) {
-            (Some(_), Some(_)) | (None, None) => {
+        if op.roles.is_empty() {
+            return bad(format!(
+                "{who}: `roles` is empty: give viewer, operator or approver"
+            ));
+        }
+        let given = [
+            op.token.is_some(),
+            op.token_sha256.is_some(),
+            op.token_env.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        if given != 1 {
+            return bad(format!(
+                "{who}: give exactly one of `token` (a ${{VAR}} reference), `token_sha256` (hex SHA-256 of the token) or `token_env` (the variable holding it)"
+            ));
+        }
+        if let Some(h) = &op.token_sha256 {
+            if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                // Never echo the value: it may be a token pasted by mistake.
                 return bad(format!(
-                    "{who}: give exactly one of `token_sha256` (hex SHA-256 of the token) or `token_env` (the variable holding it)"
-                ))
+                    "{who}: `token_sha256` must be 64 hex digits (a SHA-256, not the token itself: `printf %s \"$TOKEN\" | sha256sum`)"
+                ));
             }
-            (Some(h), None) => {
-                if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
-                    // Never echo the value: it may be a token pasted by mistake.
-                    return bad(format!(
-                        "{who}: `token_sha256` must be 64 hex digits (a SHA-256, not the token itself: `printf %s \"$TOKEN\" | sha256sum`)"
-                    ));
-                }
+        }
+        if let Some(t) = &op.token {
+            if t.len() < 16 {
+                // Never echo the value.
+                return bad(format!(
+                    "{who}: `token` came out shorter than 16 characters (is its ${{VAR}} unset?); use a long random token"
+                ));
             }
-            (None, Some(v)) => {
-                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return bad(format!(
-                        "{who}: `token_env` is the NAME of an environment variable (letters, digits, _), not the token"
-                    ));
-                }
+        }
+        if let Some(v) = &op.token_env {
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return bad(format!(
+                    "{who}: `token_env` is the NAME of an environment variable (letters, digits, _), not the token"
+                ));
             }
         }
         if let Some(c) = op.max_criticality {

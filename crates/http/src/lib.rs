@@ -49,11 +49,16 @@ impl HttpServer {
                             return;
                         }
                     };
-                    let served = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
-                        })
-                        .await;
+                    // Peers' addresses reach handlers: without operators, commands are taken
+                    // from loopback only.
+                    let served = axum::serve(
+                        listener,
+                        router.into_make_service_with_connect_info::<SocketAddr>(),
+                    )
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
                     if let Err(e) = served {
                         tracing::error!("HTTP server stopped: {e}");
                     }

@@ -578,11 +578,7 @@ Committed by ccp on its own branch; HEAD is unchanged. Review before merging.
             .incident
             .as_ref()
             .is_some_and(|i| i.severity == Severity::Critical);
-        let required = if critical {
-            pol.critical_approvals.max(1)
-        } else {
-            1
-        };
+        let required = pol.two_person.approvers(critical);
         let expires_ms = self
             .ports
             .clock

@@ -12,7 +12,7 @@ pub mod rollout;
 mod scope;
 mod settings;
 
-pub use settings::{ApprovalPolicy, PipelineSettings, StagePacing};
+pub use settings::{ApprovalPolicy, PipelineSettings, StagePacing, TwoPersonRule};
 
 use super::bus::EventBus;
 use super::clock::{rfc3339, Clock};

@@ -23,9 +23,32 @@ pub struct ApprovalPolicy {
     pub max_consecutive_failures: u32,
     /// How long to wait for a decision before escalating.
     pub timeout_ms: u64,
-    /// Different approvers a CRITICAL incident's change needs before any lock is taken (the
-    /// two-person rule); 1 turns the rule off, as for a single operator at a local cockpit.
-    pub critical_approvals: u8,
+    /// Which changes need two different approvers before any lock is taken; off for a single
+    /// operator at a local cockpit.
+    pub two_person: TwoPersonRule,
+}
+
+/// Which approvals need two different people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TwoPersonRule {
+    /// One approver is enough.
+    #[default]
+    None,
+    /// CRITICAL incidents need two.
+    Critical,
+    /// Every approval needs two.
+    All,
+}
+
+impl TwoPersonRule {
+    /// Approvers needed for an incident of this severity.
+    pub fn approvers(self, critical: bool) -> u8 {
+        match self {
+            TwoPersonRule::All => 2,
+            TwoPersonRule::Critical if critical => 2,
+            _ => 1,
+        }
+    }
 }
 
 impl Default for ApprovalPolicy {
@@ -38,7 +61,7 @@ impl Default for ApprovalPolicy {
             max_blast_radius_services: 10,
             max_consecutive_failures: 2,
             timeout_ms: 900_000,
-            critical_approvals: 1,
+            two_person: TwoPersonRule::None,
         }
     }
 }

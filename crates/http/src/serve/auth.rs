@@ -64,6 +64,8 @@ struct Entry {
 /// The operators of one service.
 pub struct Authorizer {
     entries: Vec<Entry>,
+    /// Who commands from loopback are recorded as when no operator is configured.
+    local_user: String,
 }
 
 /// What went wrong reading the operators at start.
@@ -104,14 +106,20 @@ fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 }
 
 impl Authorizer {
-    /// From configuration; `env` looks up `token_env` variables.
+    /// From configuration; `local_user` is who loopback commands are recorded as when no
+    /// operator is configured; `env` looks up `token_env` variables.
     pub fn new(
         cfg: &AuthConfig,
+        local_user: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, AuthSetupError> {
         let mut entries = Vec::new();
         for op in &cfg.operators {
             let hash = match (&op.token_sha256, &op.token_env) {
+                _ if op.token.is_some() => match &op.token {
+                    Some(t) if !t.is_empty() => sha256(t.as_bytes()),
+                    _ => continue,
+                },
                 (Some(h), _) => match hex32(&h.to_ascii_lowercase()) {
                     Some(x) => x,
                     // Validation refuses this at load; never match anything if it slips through.
@@ -132,13 +140,16 @@ impl Authorizer {
                 hash,
                 who: Identity {
                     name: op.name.clone(),
-                    role: op.role,
+                    role: op.role(),
                     services: op.services.clone(),
                     max_criticality: op.max_criticality,
                 },
             });
         }
-        Ok(Self { entries })
+        Ok(Self {
+            entries,
+            local_user: local_user.to_string(),
+        })
     }
 
     /// Whether any operator is configured (otherwise reads are open and commands refused).
@@ -176,19 +187,29 @@ impl Authorizer {
             .ok_or_else(|| Denied::Unauthenticated("unknown or revoked token".into()))
     }
 
-    /// Identify and require at least `role`. Without configured operators, reads are open
-    /// (loopback only) and anything above viewer is refused with a hint.
+    /// Identify and require at least `role`. Without configured operators the service is a
+    /// single user's: reads are open, and commands are taken from loopback peers only, as the
+    /// local user (`actor` or `$USER`), as the embedded cockpit records them.
     pub fn require(
         &self,
         authorization: Option<&str>,
+        peer: Option<std::net::SocketAddr>,
         role: Role,
     ) -> Result<Option<Identity>, Denied> {
         if !self.enabled() {
-            return if role == Role::Viewer {
-                Ok(None)
+            if role == Role::Viewer {
+                return Ok(None);
+            }
+            return if peer.is_some_and(|p| p.ip().is_loopback()) {
+                Ok(Some(Identity {
+                    name: self.local_user.clone(),
+                    role: Role::Approver,
+                    services: Vec::new(),
+                    max_criticality: None,
+                }))
             } else {
                 Err(Denied::Unauthenticated(
-                    "commands need an identity: configure auth.operators (see the README's Team service section)".into(),
+                    "no operators are configured, so commands are taken from loopback only: configure auth.operators".into(),
                 ))
             };
         }
@@ -222,7 +243,8 @@ mod tests {
     fn op(name: &str, role: Role, token: &str) -> OperatorConfig {
         OperatorConfig {
             name: name.into(),
-            role,
+            roles: vec![role],
+            token: None,
             token_sha256: Some(
                 sha256(token.as_bytes())
                     .iter()
@@ -246,7 +268,9 @@ mod tests {
         Authorizer::new(
             &AuthConfig {
                 operators: vec![op("alice", Role::Approver, "a-token"), viewer, pay, env_op],
+                ..AuthConfig::default()
             },
+            "local",
             &|v| (v == "EVE_TOKEN").then(|| "e-token".to_string()),
         )
         .expect("operators")
@@ -270,17 +294,21 @@ mod tests {
             a.identify(Some("Basic a-token")),
             Err(Denied::Unauthenticated(_))
         ));
-        assert!(a.require(Some("Bearer a-token"), Role::Approver).is_ok());
-        let denied = a.require(Some("Bearer v-token"), Role::Approver);
+        assert!(a
+            .require(Some("Bearer a-token"), None, Role::Approver)
+            .is_ok());
+        let denied = a.require(Some("Bearer v-token"), None, Role::Approver);
         assert!(
             matches!(&denied, Err(Denied::Forbidden(m)) if m.contains("vic is a viewer")),
             "{denied:?}"
         );
         assert!(matches!(
-            a.require(Some("Bearer e-token"), Role::Approver),
+            a.require(Some("Bearer e-token"), None, Role::Approver),
             Err(Denied::Forbidden(_))
         ));
-        assert!(a.require(Some("Bearer e-token"), Role::Operator).is_ok());
+        assert!(a
+            .require(Some("Bearer e-token"), None, Role::Operator)
+            .is_ok());
     }
 
     #[test]
@@ -302,11 +330,20 @@ mod tests {
     }
 
     #[test]
-    fn without_operators_reads_are_open_and_commands_refused() {
-        let a = Authorizer::new(&AuthConfig::default(), &|_| None).expect("empty");
-        assert_eq!(a.require(None, Role::Viewer), Ok(None));
+    fn without_operators_reads_are_open_and_commands_come_from_loopback_as_the_local_user() {
+        let a = Authorizer::new(&AuthConfig::default(), "dana", &|_| None).expect("empty");
+        assert_eq!(a.require(None, None, Role::Viewer), Ok(None));
+        let local = a.require(None, "127.0.0.1:5000".parse().ok(), Role::Approver);
+        assert_eq!(
+            local.ok().flatten().map(|i| i.name),
+            Some("dana".to_string())
+        );
         assert!(matches!(
-            a.require(Some("Bearer x"), Role::Operator),
+            a.require(
+                Some("Bearer x"),
+                "10.0.0.7:5000".parse().ok(),
+                Role::Operator
+            ),
             Err(Denied::Unauthenticated(_))
         ));
     }
@@ -316,10 +353,17 @@ mod tests {
         let mut o = op("eve", Role::Operator, "");
         o.token_sha256 = None;
         o.token_env = Some("EVE_TOKEN".into());
-        let err = Authorizer::new(&AuthConfig { operators: vec![o] }, &|_| None)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = Authorizer::new(
+            &AuthConfig {
+                operators: vec![o],
+                ..AuthConfig::default()
+            },
+            "local",
+            &|_| None,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("EVE_TOKEN") && err.contains("eve"), "{err}");
     }
 

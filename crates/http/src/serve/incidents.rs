@@ -3,7 +3,7 @@
 
 use super::auth::role_name;
 use super::{bearer, denied, lock, Decision, Shared};
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// `GET /api/incidents`: every incident, live and finished, oldest first.
 pub(super) async fn list(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Err(d) = s.auth.require(bearer(&headers), Role::Viewer) {
+    if let Err(d) = s.auth.require(bearer(&headers), None, Role::Viewer) {
         return denied(&d).into_response();
     }
     let views = lock(&s.state).incidents();
@@ -27,7 +27,7 @@ pub(super) async fn one(
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(d) = s.auth.require(bearer(&headers), Role::Viewer) {
+    if let Err(d) = s.auth.require(bearer(&headers), None, Role::Viewer) {
         return denied(&d).into_response();
     }
     let projection = s.desk.stream().projection();
@@ -49,7 +49,7 @@ pub(super) async fn one(
 /// `GET /api/whoami`: the identity a token maps to (cockpits show it, and check a token before
 /// the operator needs it).
 pub(super) async fn whoami(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match s.auth.require(bearer(&headers), Role::Viewer) {
+    match s.auth.require(bearer(&headers), None, Role::Viewer) {
         Ok(Some(who)) => Json(serde_json::json!({
             "name": who.name,
             "role": role_name(who.role),
@@ -82,6 +82,7 @@ fn role_for(verb: &str) -> Option<Role> {
 pub(super) async fn command(
     State(s): State<Arc<Shared>>,
     UrlPath((incident, verb)): UrlPath<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Option<Json<Decision>>,
 ) -> (StatusCode, Json<serde_json::Value>) {
@@ -91,7 +92,7 @@ pub(super) async fn command(
             Json(serde_json::json!({"error": "use /approve, /reject, /pause, /resume or /abort"})),
         );
     };
-    let who = match s.auth.require(bearer(&headers), role) {
+    let who = match s.auth.require(bearer(&headers), Some(peer), role) {
         Ok(Some(w)) => w,
         Ok(None) => {
             return denied(&super::auth::Denied::Unauthenticated(

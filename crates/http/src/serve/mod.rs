@@ -16,7 +16,7 @@ pub mod state;
 use crate::{alertmanager_hook, HttpServer};
 use anyhow::{Context, Result};
 use auth::{Authorizer, Denied};
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub(crate) auth: Authorizer,
     /// Every streamed event, fanned out to SSE clients (bounded per client).
     pub(crate) live: broadcast::Sender<Arc<Streamed>>,
+    /// Set when the server stops, so open event streams end and the shutdown is not held up.
+    pub(crate) closing: tokio::sync::watch::Sender<bool>,
     inbox: Arc<AlertInbox>,
     /// Service criticality from the fleet file, for allow-lists by criticality.
     pub(crate) criticality: std::collections::BTreeMap<String, f64>,
@@ -85,7 +87,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 async fn api_state(State(s): State<Arc<Shared>>, headers: HeaderMap) -> axum::response::Response {
-    if let Err(d) = s.auth.require(bearer(&headers), Role::Viewer) {
+    if let Err(d) = s.auth.require(bearer(&headers), None, Role::Viewer) {
         return denied(&d).into_response();
     }
     let st = lock(&s.state).clone();
@@ -179,11 +181,12 @@ pub(crate) struct Decision {
 async fn decide_recovery(
     State(s): State<Arc<Shared>>,
     UrlPath((id, verb)): UrlPath<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Option<Json<Decision>>,
 ) -> (StatusCode, Json<serde_json::Value>) {
     use ccp_cicd_recovery::exec::GateAnswer;
-    let actor = match s.auth.require(bearer(&headers), Role::Approver) {
+    let actor = match s.auth.require(bearer(&headers), Some(peer), Role::Approver) {
         Ok(who) => who.map(|w| w.name).unwrap_or_default(),
         Err(d) => return denied(&d),
     };
@@ -231,7 +234,17 @@ async fn decide_recovery(
 pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
     let cfg = opts.run.config.clone();
     let spec = app::load_fleet_spec(&cfg)?;
-    let auth = Authorizer::new(&cfg.auth, &|v| std::env::var(v).ok())?;
+    let local_user = cfg
+        .actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "local".into());
+    let auth = Authorizer::new(&cfg.auth, &local_user, &|v| std::env::var(v).ok())?;
+    if !auth.enabled() {
+        eprintln!(
+            "ccp serve: no auth.operators: commands are taken from loopback only, recorded as {local_user}"
+        );
+    }
     let inbox = app::alert_inbox(&cfg, &spec);
     let recoveries = if cfg.recovery.enabled {
         let pipeline_audit = cfg.audit_path(&opts.run.state_dir);
@@ -260,6 +273,7 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Re
         desk,
         auth,
         live,
+        closing: tokio::sync::watch::channel(false).0,
         inbox: inbox.clone(),
         criticality: spec
             .services
@@ -317,6 +331,7 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Re
     // Stop the desk: running pipelines stop at their next safe point (a live canary rolls
     // back, otherwise the incident escalates) and the audit log says why.
     shared.desk.shutdown("ccp serve is shutting down");
+    let _ = shared.closing.send(true);
     // Let the fan-out print the last events before the process ends.
     let latest = shared.desk.stream().latest();
     for _ in 0..50 {

@@ -32,6 +32,7 @@ fn sse_of(s: &Streamed) -> SseEvent {
 struct Follow {
     backlog: std::vec::IntoIter<Streamed>,
     live: Receiver<Arc<Streamed>>,
+    closing: tokio::sync::watch::Receiver<bool>,
     last: u64,
     done: bool,
 }
@@ -42,7 +43,7 @@ pub(super) async fn events(
     headers: HeaderMap,
     Query(q): Query<Since>,
 ) -> Response {
-    if let Err(d) = s.auth.require(bearer(&headers), Role::Viewer) {
+    if let Err(d) = s.auth.require(bearer(&headers), None, Role::Viewer) {
         return denied(&d).into_response();
     }
     let header_id = headers
@@ -67,6 +68,7 @@ pub(super) async fn events(
     let state = Follow {
         backlog: backlog.into_iter(),
         live,
+        closing: s.closing.subscribe(),
         last,
         done: false,
     };
@@ -79,7 +81,11 @@ pub(super) async fn events(
             return Some((Ok::<_, std::convert::Infallible>(ev), st));
         }
         loop {
-            match st.live.recv().await {
+            let next = tokio::select! {
+                n = st.live.recv() => n,
+                _ = st.closing.changed() => return None,
+            };
+            match next {
                 Ok(x) if x.id <= st.last => continue,
                 Ok(x) => {
                     st.last = x.id;
