@@ -198,18 +198,26 @@ fn a_team_desk_runs_two_incidents_at_once_with_identities_and_the_two_person_rul
                 assert_eq!(code, 202, "{why}");
                 let (code, why) = call(&addr, "POST", &path, Some("alice-token"), "{}");
                 assert_eq!(code, 409, "the same person twice: {why}");
-                let (_, one) = call(
-                    &addr,
-                    "GET",
-                    &format!("/api/incidents/{cat}"),
-                    Some("vera-token"),
-                    "",
-                );
-                assert_eq!(
-                    one["incident"]["approved_by"],
-                    serde_json::json!(["alice"]),
-                    "{one}"
-                );
+                // The first approval shows as soon as the pipeline has recorded it.
+                let wait = Instant::now() + Duration::from_secs(20);
+                let one = loop {
+                    let (_, one) = call(
+                        &addr,
+                        "GET",
+                        &format!("/api/incidents/{cat}"),
+                        Some("vera-token"),
+                        "",
+                    );
+                    if one["incident"]["approved_by"] == serde_json::json!(["alice"]) {
+                        break one;
+                    }
+                    assert!(
+                        Instant::now() < wait,
+                        "alice's approval never showed: {}",
+                        one["incident"]
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                };
                 assert_eq!(one["incident"]["approvals_required"], 2);
                 // The actor is the token's identity; the body's is ignored.
                 let (code, why) = call(
@@ -371,11 +379,16 @@ fn a_team_desk_runs_two_incidents_at_once_with_identities_and_the_two_person_rul
         "the same event under the same id"
     );
 
-    let (code, metrics) = {
+    // The finished pipeline leaves the running set at the dispatcher's next tick.
+    let wait = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
         let r = common::http::request(&addr, "GET", "/metrics", &[], b"");
-        (r.status, r.body)
+        assert_eq!(r.status, 200);
+        if r.body.contains("ccp_incidents_running 0\n") || Instant::now() > wait {
+            break r.body;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     };
-    assert_eq!(code, 200);
     assert!(metrics.contains("ccp_incidents_running 0\n"), "{metrics}");
     assert!(
         metrics.contains("ccp_incidents_max_concurrent 3\n"),

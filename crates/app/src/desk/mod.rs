@@ -133,6 +133,9 @@ struct Shared {
     stream: EventStream,
     stop: AtomicBool,
     ended: Mutex<usize>,
+    /// Approvals delivered per incident: a second one from the same person is refused at once,
+    /// even before the pipeline has recorded the first.
+    approvers: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// A running desk. Dropping it does not stop the pipelines: call [`Desk::shutdown`].
@@ -186,6 +189,7 @@ impl Desk {
             stream: EventStream::new(),
             stop: AtomicBool::new(false),
             ended: Mutex::new(0),
+            approvers: Mutex::new(BTreeMap::new()),
         });
         let bus = EventBus::new();
         let hub = spawn_hub(bus.clone(), shared.clone(), opts.approval)?;
@@ -260,15 +264,20 @@ impl Desk {
                 "{incident} is not waiting for approval"
             )));
         }
+        let running = lock(&self.shared.running);
         if let (Command::Approve { actor, .. }, Some(a)) = (&cmd, &state.approval) {
-            if a.approved_by.contains(actor) {
+            let mut given = lock(&self.shared.approvers);
+            let mine = given.entry(incident.to_string()).or_default();
+            if a.approved_by.contains(actor) || mine.contains(actor) {
                 return Err(CommandRefused::NothingWaiting(format!(
                     "{actor} has already approved {incident}: the two-person rule needs {} different approvers",
                     a.required
                 )));
             }
+            if running.contains_key(incident) {
+                mine.insert(actor.clone());
+            }
         }
-        let running = lock(&self.shared.running);
         match running.get(incident) {
             Some(r) if r.commands.send(cmd).is_ok() => Ok(()),
             _ => Err(CommandRefused::NothingWaiting(format!(
@@ -544,6 +553,7 @@ fn dispatch(mut t: Template, shared: Arc<Shared>) {
                     }
                 }
                 drop(cooling);
+                lock(&shared.approvers).remove(&id);
                 lock(&shared.finished).insert(id, r.service);
                 *lock(&shared.ended) += 1;
             }
@@ -702,6 +712,7 @@ mod tests {
             stream: EventStream::new(),
             stop: AtomicBool::new(false),
             ended: Mutex::new(0),
+            approvers: Mutex::new(BTreeMap::new()),
         }
     }
 

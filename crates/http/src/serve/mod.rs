@@ -240,11 +240,7 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Re
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "local".into());
     let auth = Authorizer::new(&cfg.auth, &local_user, &|v| std::env::var(v).ok())?;
-    if !auth.enabled() {
-        eprintln!(
-            "ccp serve: no auth.operators: commands are taken from loopback only, recorded as {local_user}"
-        );
-    }
+
     let inbox = app::alert_inbox(&cfg, &spec);
     let recoveries = if cfg.recovery.enabled {
         let pipeline_audit = cfg.audit_path(&opts.run.state_dir);
@@ -322,6 +318,13 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Re
         );
     let server = HttpServer::start(&opts.listen, router)?;
     ready(server.addr());
+    if !shared.auth.enabled() {
+        // Not eprintln!: a supervisor that closed our stderr must not make this panic.
+        let _ = writeln!(
+            std::io::stderr(),
+            "ccp serve: no auth.operators: commands are taken from loopback only, recorded as {local_user}"
+        );
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     spawn_signal_watcher(stop.clone());
