@@ -49,6 +49,17 @@ pub(crate) enum Cmd {
         #[arg(long, default_value = "realtime")]
         pace: String,
     },
+    /// The cockpit over a running `ccp serve`: every incident, live, with your identity.
+    Attach {
+        /// The server, e.g. http://127.0.0.1:9099.
+        url: String,
+        /// Environment variable holding your bearer token.
+        #[arg(long, default_value = "CCP_TOKEN", value_name = "VAR")]
+        token_env: String,
+        /// Watch only: every command key is refused.
+        #[arg(long)]
+        read_only: bool,
+    },
     /// The simulated fleet as a process: Prometheus exporter and deploy target for the real chain.
     Fleet {
         #[command(subcommand)]

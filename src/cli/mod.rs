@@ -2,6 +2,7 @@
 
 mod analysis;
 mod args;
+mod attach;
 mod audit;
 mod bench;
 mod fleet;
@@ -107,6 +108,11 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
         Some(Cmd::Demo(args)) => session::run(args, cli.config.as_deref(), state_dir, false),
         Some(Cmd::Run(args)) => session::run_configured(args, cli.config.as_deref(), state_dir),
         Some(Cmd::Fleet { cmd }) => fleet::command(cmd),
+        Some(Cmd::Attach {
+            url,
+            token_env,
+            read_only,
+        }) => attach::command(&url, &token_env, read_only, cli.config.as_deref()),
         Some(Cmd::Serve {
             listen,
             auto_approve,

@@ -3,6 +3,7 @@
 
 pub mod alertmanager_poller;
 pub mod command_checks;
+pub mod desk_client;
 pub mod embedded;
 pub mod fleet_policy;
 pub mod git_history;

@@ -117,6 +117,14 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         | Action::Bottom => {
             let filter = ui.filter.clone();
             ui.panes.get_mut(ui.focus).on_action(action, vm, &filter);
+            if ui.focus == Pane::Incidents && vm.incidents().len() > 1 {
+                // Picking an incident switches every pane to it.
+                let row = ui.panes.get(Pane::Incidents).selected();
+                if let Some(i) = vm.incidents().get(row) {
+                    ui.focus_incident = Some(i.id.clone());
+                    ui.say(format!("showing {} ({})", i.id, i.service), Status::Info);
+                }
+            }
         }
         Action::Open => {
             if ui.overlay.is_none() {
@@ -151,7 +159,7 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
 /// Quit, asking first while an operation is in flight (every quit path comes here: `q`,
 /// Ctrl-C, `:q`, `:quit`).
 fn ask_to_quit(ui: &mut UiState, vm: &ViewModel) {
-    if vm.operation_in_flight() && ui.replay_pos.is_none() {
+    if vm.operation_in_flight() && ui.replay_pos.is_none() && ui.attached.is_none() {
         ui.overlay = Some(Overlay::ConfirmQuit);
     } else {
         ui.quit = true;

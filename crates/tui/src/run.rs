@@ -125,7 +125,53 @@ fn install_panic_hook(mouse: bool) {
 enum Wake {
     Pipeline(Box<Event>),
     PipelineGone,
+    Remote(RemoteMsg),
     Term(TermEvent),
+}
+
+/// What the link to a server reports to an attached cockpit.
+#[derive(Debug)]
+pub enum RemoteMsg {
+    /// Connected (again).
+    Up,
+    /// The link is down and being retried; why, in words.
+    Down(String),
+    /// The server's stream started over: forget what is shown.
+    Reset,
+    /// One event.
+    Event(Box<Event>),
+    /// What became of a command sent earlier: `Ok(what was done)` or `Err(why it was refused)`.
+    Answer(Result<String, String>),
+}
+
+/// Where an attached cockpit's commands go: the server, under the operator's token. `send`
+/// must not block (the cockpit's loop calls it); the outcome comes back as
+/// [`RemoteMsg::Answer`].
+pub trait CommandSink: Send + Sync {
+    /// Queue `cmd` for `incident`; `Err` only when it cannot even be queued.
+    fn send(&self, incident: &str, cmd: &Command) -> Result<(), String>;
+}
+
+/// A server to attach to.
+pub struct Remote {
+    /// Events and link changes, from the stream follower.
+    pub events: std::sync::mpsc::Receiver<RemoteMsg>,
+    /// Commands out.
+    pub sink: Arc<dyn CommandSink>,
+    /// The server's URL, for the status bar.
+    pub url: String,
+    /// Refuse every command key (k9s' `--readonly`).
+    pub read_only: bool,
+}
+
+/// Where commands go from this cockpit.
+enum Out {
+    /// The pipeline in this process.
+    Local(std::sync::mpsc::Sender<Command>),
+    /// A server.
+    Remote(Arc<dyn CommandSink>),
+    /// Nowhere (a replay).
+    Nowhere,
 }
 
 /// Where the cockpit's events come from.
@@ -137,6 +183,8 @@ enum Source {
     },
     /// A recorded run (audit log): read-only, stepped with ← / →.
     Replay { events: Vec<Event> },
+    /// A running `ccp serve`: every incident's events stream in, commands go over HTTP.
+    Attached(Remote),
 }
 
 /// Run the cockpit over a started-or-not pipeline until the operator quits. Returns the run's
@@ -144,6 +192,13 @@ enum Source {
 pub fn run(handle: AppHandle, opts: CockpitOptions) -> Result<Option<Outcome>> {
     let commands = handle.command_sender();
     cockpit(Source::Live { handle, commands }, opts)
+}
+
+/// Attach to a running server: the same cockpit over its event stream, every incident in the
+/// Incidents pane (picking one switches every pane to it). Quitting detaches; the operations go
+/// on at the server.
+pub fn attach(remote: Remote, opts: CockpitOptions) -> Result<()> {
+    cockpit(Source::Attached(remote), opts).map(|_| ())
 }
 
 /// Replay recorded events in the cockpit: the same panes as live, stepped one event at a time
@@ -201,7 +256,14 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
         } => {
             spawn_pipeline_forwarder(handle.subscribe(), tx.clone());
             handle.start();
-            (Some(commands), Vec::new(), Some(handle))
+            (Out::Local(commands), Vec::new(), Some(handle))
+        }
+        Source::Attached(remote) => {
+            ui.attached = Some(remote.url.clone());
+            ui.read_only = remote.read_only;
+            ui.link_down = Some(format!("connecting to {}…", remote.url));
+            spawn_remote_forwarder(remote.events, tx.clone());
+            (Out::Remote(remote.sink), Vec::new(), None)
         }
         Source::Replay { events } => {
             ui.replay_pos = Some(0);
@@ -211,7 +273,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                 format!("replay of {} events: → step forward, ← back", events.len()),
                 Status::Info,
             );
-            (None, events, None)
+            (Out::Nowhere, events, None)
         }
     };
     let mut shown = 0usize;
@@ -244,6 +306,10 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                     dirty = true;
                 }
             }
+            if vm.focus != ui.focus_incident {
+                vm.focus.clone_from(&ui.focus_incident);
+                dirty = true;
+            }
             if dirty && !terminal_gone {
                 let wait = frame_gap.saturating_sub(last_draw.elapsed());
                 if !wait.is_zero() {
@@ -263,8 +329,8 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
             if ui.quit {
                 let running = vm.run().finished.is_none() && vm.run().state.is_some() && !pipeline_gone;
                 match quitting_since {
-                    None if running && commands.is_some() => {
-                        if let Some(c) = &commands {
+                    None if running && matches!(commands, Out::Local(_)) => {
+                        if let Out::Local(c) = &commands {
                             let _ = c.send(Command::Abort {
                                 actor: ui.actor.clone(),
                                 reason: ui.quit_reason.clone(),
@@ -282,7 +348,7 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                     _ => break,
                 }
             }
-            let animating = commands.is_some()
+            let animating = !matches!(commands, Out::Nowhere)
                 && vm.run().finished.is_none()
                 && vm.run().state.is_some()
                 && !vm.run().paused
@@ -325,9 +391,13 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
                     Wake::PipelineGone => {
                         pipeline_gone = true;
                     }
+                    Wake::Remote(msg) => {
+                        on_remote(&mut ui, &mut vm, msg);
+                        dirty = true;
+                    }
                     Wake::Term(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
                         for eff in input::on_key(&mut ui, &vm, k) {
-                            apply_effect(&mut ui, commands.as_ref(), eff);
+                            apply_effect(&mut ui, &vm, &commands, eff);
                         }
                         dirty = true;
                     }
@@ -368,19 +438,59 @@ fn replayed(events: &[Event], pos: usize) -> ViewModel {
     vm
 }
 
-fn apply_effect(
-    ui: &mut UiState,
-    commands: Option<&std::sync::mpsc::Sender<Command>>,
-    eff: Effect,
-) {
+/// A message from the server link: events fold in; a lost link is said and holds commands.
+fn on_remote(ui: &mut UiState, vm: &mut ViewModel, msg: RemoteMsg) {
+    let url = ui.attached.clone().unwrap_or_default();
+    match msg {
+        RemoteMsg::Up => {
+            if ui.link_down.take().is_some() {
+                ui.say(format!("connected to {url}"), Status::Ok);
+            }
+        }
+        RemoteMsg::Down(why) => {
+            ui.link_down = Some(format!(
+                "link to {url} lost ({why}); reconnecting — what is shown may be stale, commands are held"
+            ));
+        }
+        RemoteMsg::Reset => {
+            *vm = ViewModel::default();
+            ui.say("the server's stream started over: reloading", Status::Warn);
+        }
+        RemoteMsg::Event(ev) => {
+            vm.apply(&ev);
+            input::after_event(ui, vm);
+        }
+        RemoteMsg::Answer(Ok(done)) => ui.say(done, Status::Info),
+        RemoteMsg::Answer(Err(why)) => ui.say(format!("refused: {why}"), Status::Bad),
+    }
+}
+
+fn apply_effect(ui: &mut UiState, vm: &ViewModel, out: &Out, eff: Effect) {
     match eff {
-        Effect::Send(cmd) => match commands {
-            Some(c) => {
+        Effect::Send(cmd) => match out {
+            Out::Local(c) => {
                 if c.send(cmd).is_err() {
                     ui.say("the pipeline has finished; nothing to send", Status::Muted);
                 }
             }
-            None => ui.say(
+            Out::Remote(_) if ui.read_only => ui.say(
+                "read-only cockpit: nothing can be approved or changed from here",
+                Status::Warn,
+            ),
+            Out::Remote(_) if ui.link_down.is_some() => ui.say(
+                "not sent: the link to the server is down, so what is shown may be stale",
+                Status::Bad,
+            ),
+            Out::Remote(sink) => {
+                let Some(inc) = vm.active_incident() else {
+                    ui.say("no incident to send that to", Status::Muted);
+                    return;
+                };
+                if let Err(why) = sink.send(&inc.id, &cmd) {
+                    ui.say(format!("not sent: {why}"), Status::Bad);
+                }
+            }
+            Out::Nowhere => ui.say(
                 "this is a replay: nothing can be approved or changed",
                 Status::Warn,
             ),
@@ -395,6 +505,22 @@ fn apply_effect(
             Err(e) => ui.say(e.to_string(), Status::Bad),
         },
     }
+}
+
+fn spawn_remote_forwarder(
+    events: std::sync::mpsc::Receiver<RemoteMsg>,
+    tx: mpsc::UnboundedSender<Wake>,
+) {
+    std::thread::Builder::new()
+        .name("ccp-remote".into())
+        .spawn(move || {
+            for m in events {
+                if tx.send(Wake::Remote(m)).is_err() {
+                    return;
+                }
+            }
+        })
+        .ok();
 }
 
 fn spawn_pipeline_forwarder(

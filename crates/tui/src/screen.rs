@@ -160,6 +160,22 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     }
     let sep = || Span::styled(" │ ", theme.status(Status::Muted));
     let mut spans: Vec<Span> = Vec::new();
+    if let Some(down) = &ui.link_down {
+        spans.push(Span::styled(
+            format!(" ⚠ {down} "),
+            theme
+                .status(Status::Bad)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+        spans.push(sep());
+    }
+    if ui.read_only {
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            theme.status(Status::Info).add_modifier(Modifier::REVERSED),
+        ));
+        spans.push(sep());
+    }
     if let Some(alarm) = &ui.alarm {
         spans.push(Span::styled(
             format!(" ⚠ {alarm} "),
@@ -209,9 +225,24 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         spans.push(sep());
         spans.push(Span::raw(inc.id.clone()));
     }
+    let others_waiting = vm
+        .incidents()
+        .iter()
+        .filter(|i| i.approval.is_some() && Some(i.id.as_str()) != vm.active_incident().map(|a| a.id.as_str()))
+        .count();
+    if others_waiting > 0 {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("{others_waiting} other incident(s) await approval (Incidents pane)"),
+            theme.status(Status::Warn).add_modifier(Modifier::BOLD),
+        ));
+    }
     spans.push(sep());
     spans.push(Span::styled(
-        format!("pace {}", ui.pace),
+        match &ui.attached {
+            Some(url) => format!("{url} as {} ({})", ui.actor, ui.pace),
+            None => format!("pace {}", ui.pace),
+        },
         theme.status(Status::Muted),
     ));
     if vm.now_ms() > 0 {

@@ -76,6 +76,15 @@ pub struct UiState {
     /// A finding that makes everything shown untrustworthy (a broken audit chain): drawn first
     /// in the status bar, in alarm colours, for as long as the cockpit runs.
     pub alarm: Option<String>,
+    /// Attached to a server (`ccp attach`): its URL. Quitting then only detaches; the
+    /// operation goes on at the server.
+    pub attached: Option<String>,
+    /// `--read-only`: every command key is refused, and the status bar says so.
+    pub read_only: bool,
+    /// The incident the operator picked in the Incidents pane; `None` follows the newest.
+    pub focus_incident: Option<String>,
+    /// The link to the server is down: what is shown may be stale, so commands are held.
+    pub link_down: Option<String>,
 }
 
 impl UiState {
@@ -109,6 +118,10 @@ impl UiState {
             quit: false,
             quit_reason: "the operator quit the cockpit".into(),
             alarm: None,
+            attached: None,
+            read_only: false,
+            focus_incident: None,
+            link_down: None,
         }
     }
 

@@ -42,6 +42,8 @@ pub struct ViewModel {
     pub timeline: Vec<TimelineEntry>,
     /// Bumped on every applied event, so the loop redraws only on change.
     pub version: u64,
+    /// The incident every pane shows, picked in the Incidents pane; `None` shows the newest.
+    pub focus: Option<String>,
 }
 
 /// What the panes show before any incident has opened.
@@ -55,9 +57,10 @@ impl ViewModel {
         self.projection.apply(ev);
     }
 
-    /// The incident on screen (the newest), or an empty one before any opened.
+    /// The incident on screen (the picked one, else the newest), or an empty one before any
+    /// opened.
     pub fn run(&self) -> &IncidentState {
-        self.projection.latest().unwrap_or(&NO_INCIDENT)
+        self.active_incident().unwrap_or(&NO_INCIDENT)
     }
 
     /// Incidents, oldest first.
@@ -65,9 +68,12 @@ impl ViewModel {
         self.projection.incidents()
     }
 
-    /// The incident on screen (the newest), if one has opened.
+    /// The incident on screen (the picked one, else the newest), if one has opened.
     pub fn active_incident(&self) -> Option<&IncidentState> {
-        self.projection.latest()
+        self.focus
+            .as_deref()
+            .and_then(|id| self.projection.get(id))
+            .or_else(|| self.projection.latest())
     }
 
     /// Services with their health, as last reported.

@@ -30,6 +30,7 @@ fn sse_of(s: &Streamed) -> SseEvent {
 }
 
 struct Follow {
+    reset: Option<SseEvent>,
     backlog: std::vec::IntoIter<Streamed>,
     live: Receiver<Arc<Streamed>>,
     closing: tokio::sync::watch::Receiver<bool>,
@@ -50,7 +51,13 @@ pub(super) async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let after = header_id.or(q.since).unwrap_or(0);
+    let mut after = header_id.or(q.since).unwrap_or(0);
+    // A resume point beyond the newest id comes from before a restart: this server's stream
+    // started over, so the client is told to forget what it shows and gets everything again.
+    let restarted = after > s.desk.stream().latest();
+    if restarted {
+        after = 0;
+    }
     // Subscribe before reading the history: anything numbered after the history was read
     // arrives live; anything in both is skipped by id.
     let live = s.live.subscribe();
@@ -65,7 +72,9 @@ pub(super) async fn events(
         }
     };
     let last = backlog.last().map(|x| x.id).unwrap_or(after);
+    let reset = restarted.then(|| SseEvent::default().event("reset").data("{}"));
     let state = Follow {
+        reset,
         backlog: backlog.into_iter(),
         live,
         closing: s.closing.subscribe(),
@@ -75,6 +84,9 @@ pub(super) async fn events(
     let body = stream::unfold(state, |mut st| async move {
         if st.done {
             return None;
+        }
+        if let Some(r) = st.reset.take() {
+            return Some((Ok(r), st));
         }
         if let Some(x) = st.backlog.next() {
             let ev = sse_of(&x);

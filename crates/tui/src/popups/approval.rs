@@ -28,8 +28,10 @@ pub fn draw(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
         .collect();
     let reasons_h: usize = reasons.iter().map(Vec::len).sum();
     let has_cause = usize::from(!vm.run().rca.is_empty());
-    // title line + reasons + blank + risk/patch/gates(+cause) + comment box + keys + borders
-    let h = (1 + reasons_h + 1 + 3 + has_cause + 3 + 1 + 2) as u16;
+    let two_person = usize::from(req.required > 1);
+    // title line + reasons + blank + risk/patch/gates(+cause)(+approvals) + comment box + keys
+    // + borders
+    let h = (1 + reasons_h + 1 + 3 + has_cause + two_person + 3 + 1 + 2) as u16;
     let r = centered(area, w, h.min(area.height));
     f.render_widget(Clear, r);
     let id = vm
@@ -99,6 +101,24 @@ pub fn draw(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
                 ),
                 iw.saturating_sub(9),
             )),
+        ]));
+    }
+    if req.required > 1 {
+        let given = req.approved_by.len();
+        let who = if req.approved_by.is_empty() {
+            "none yet".to_string()
+        } else {
+            format!("by {}", req.approved_by.join(", "))
+        };
+        lines.push(Line::from(vec![
+            Span::styled("approvals", theme.status(Status::Muted)),
+            Span::styled(
+                truncate(
+                    &format!(" {given} of {} approvals ({who}): two-person rule", req.required),
+                    iw.saturating_sub(9),
+                ),
+                theme.status(Status::Warn).add_modifier(Modifier::BOLD),
+            ),
         ]));
     }
     let text_h = lines.len() as u16;
