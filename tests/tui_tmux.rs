@@ -6,16 +6,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// One tmux server per test (own socket), killed on drop.
+mod common;
+
+use common::tmux::Pane;
+
+/// The cockpit in a tmux pane with its own state directory.
 struct Tmux {
-    socket: String,
+    pane: Pane,
     state: tempfile::TempDir,
 }
 
 impl Tmux {
     fn start(name: &str, w: u16, h: u16, args: &str) -> Tmux {
         let state = tempfile::tempdir().expect("temp dir");
-        let socket = format!("ccp-e2e-{name}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_ccp");
         let args = args.replace("{state}", &state.path().display().to_string());
         let cmd = format!(
@@ -24,69 +27,26 @@ impl Tmux {
             root = env!("CARGO_MANIFEST_DIR"),
             state = state.path().display(),
         );
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "e2e",
-            ])
-            .args(["-x", &w.to_string(), "-y", &h.to_string(), &cmd])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "tmux could not start (is tmux installed? tests/run.sh installs it)"
-        );
-        Tmux { socket, state }
+        Tmux {
+            pane: Pane::spawn(name, w, h, &cmd),
+            state,
+        }
     }
 
     fn capture(&self) -> String {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "e2e"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
+        self.pane.capture()
     }
 
     fn keys(&self, keys: &[&str]) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "e2e"])
-            .args(keys)
-            .status();
+        self.pane.keys(keys)
     }
 
-    /// Wait until the screen contains `text`; panic with the last screen otherwise.
     fn wait_for(&self, text: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out after {timeout:?} waiting for {text:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
+        self.pane.wait_for(text, timeout)
     }
 
     fn audit(&self) -> PathBuf {
         self.state.path().join("audit.jsonl")
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
     }
 }
 
@@ -368,9 +328,7 @@ fn colon_q_asks_before_quitting_mid_run() {
 fn a_closed_terminal_stops_the_pipeline_and_says_so() {
     let t = Tmux::start("hup", 120, 34, "demo --pace fast --seed 15");
     t.wait_for("Approval required", MINUTE);
-    let _ = Command::new("tmux")
-        .args(["-L", &t.socket, "kill-server"])
-        .status();
+    t.pane.kill();
     let start = Instant::now();
     let fin = loop {
         let fin = audit_records(&t.audit(), "finished");

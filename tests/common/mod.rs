@@ -6,6 +6,7 @@ pub mod cockpit;
 pub mod fleet;
 pub mod http;
 pub mod serve;
+pub mod tmux;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -100,7 +100,13 @@ impl DeskClient {
             .auth(self.commands.post(url))
             .json(&body)
             .send()
-            .map_err(|e| Refused(format!("not sent, {} unreachable: {}", self.base, e.without_url())))?;
+            .map_err(|e| {
+                Refused(format!(
+                    "not sent, {} unreachable: {}",
+                    self.base,
+                    e.without_url()
+                ))
+            })?;
         let status = r.status().as_u16();
         if status == 202 {
             return Ok(());
@@ -258,4 +264,3 @@ fn message(status: u16, v: &serde_json::Value) -> String {
         format!("{what}: {said}")
     }
 }
-

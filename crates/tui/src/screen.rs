@@ -228,19 +228,34 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     let others_waiting = vm
         .incidents()
         .iter()
-        .filter(|i| i.approval.is_some() && Some(i.id.as_str()) != vm.active_incident().map(|a| a.id.as_str()))
+        .filter(|i| {
+            i.approval.is_some()
+                && Some(i.id.as_str()) != vm.active_incident().map(|a| a.id.as_str())
+        })
         .count();
     if others_waiting > 0 {
         spans.push(sep());
         spans.push(Span::styled(
-            format!("{others_waiting} other incident(s) await approval (Incidents pane)"),
+            format!("+{others_waiting} awaiting approval"),
             theme.status(Status::Warn).add_modifier(Modifier::BOLD),
         ));
+    }
+    // What just happened comes before the details that change least (where, clock, lock): a
+    // narrow terminal cuts those, never the answer to the key just pressed.
+    if let Some((msg, st)) = &ui.flash {
+        spans.push(sep());
+        spans.push(Span::styled(msg.clone(), theme.status(*st)));
     }
     spans.push(sep());
     spans.push(Span::styled(
         match &ui.attached {
-            Some(url) => format!("{url} as {} ({})", ui.actor, ui.pace),
+            Some(url) => format!(
+                "{}@{} ({})",
+                ui.actor,
+                url.trim_start_matches("http://")
+                    .trim_start_matches("https://"),
+                ui.pace
+            ),
             None => format!("pace {}", ui.pace),
         },
         theme.status(Status::Muted),
@@ -260,10 +275,6 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
             format!("🔒 {} #{}", l.resource, l.fence),
             theme.status(Status::Info),
         ));
-    }
-    if let Some((msg, st)) = &ui.flash {
-        spans.push(sep());
-        spans.push(Span::styled(msg.clone(), theme.status(*st)));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let hints = format!(" {} ", hint_text(&status_hints(vm, ui)));

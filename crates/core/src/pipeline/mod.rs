@@ -259,7 +259,9 @@ impl Pipeline {
     /// Audit, then publish. A failing audit log stops the run: we never act unrecorded.
     pub(crate) fn emit(&mut self, kind: EventKind) -> Step<()> {
         let actor = match &kind {
-            EventKind::Approval { actor, .. } => actor.clone(),
+            EventKind::Approval { actor, .. } | EventKind::ApprovalCounted { actor, .. } => {
+                actor.clone()
+            }
             EventKind::PipelinePaused { by } | EventKind::PipelineResumed { by } => by.clone(),
             _ => "ccp".to_string(),
         };

@@ -114,7 +114,10 @@ pub fn draw(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
             Span::styled("approvals", theme.status(Status::Muted)),
             Span::styled(
                 truncate(
-                    &format!(" {given} of {} approvals ({who}): two-person rule", req.required),
+                    &format!(
+                        " {given} of {} approvals ({who}): two-person rule",
+                        req.required
+                    ),
                     iw.saturating_sub(9),
                 ),
                 theme.status(Status::Warn).add_modifier(Modifier::BOLD),
