@@ -88,8 +88,8 @@ fn attached_cockpits_share_one_desk_with_identities() {
 
     // bob gives the second approval: the rollout starts, every cockpit sees it.
     b.keys(&["a"]);
-    c.wait_for("CANARY_", WAIT);
-    a.wait_for("CANARY_", WAIT);
+    c.wait_for("% of traffic on the", WAIT);
+    a.wait_for("% of traffic on the", WAIT);
 
     // The audit log names the two identities, never a token.
     let audit = std::fs::read_to_string(dir.path().join("state/audit.jsonl")).expect("audit log");
@@ -114,5 +114,50 @@ fn attached_cockpits_share_one_desk_with_identities() {
     // Quitting an attached cockpit only detaches: the operations go on at the server.
     c.keys(&["q"]);
     c.wait_for("EXIT=0", Duration::from_secs(20));
-    a.wait_for("CANARY_", WAIT);
+    a.wait_for("CANARY_50", WAIT);
+}
+
+/// A free loopback port (bound, then released for the server to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+fn a_server_killed_mid_rollout_recovers_and_attached_cockpits_reconnect() {
+    if !common::python_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "environment: production\nauth:\n  two_person_rule: none\n  operators:\n    - {{ name: alice, roles: [approver], token_sha256: \"{a}\" }}\n",
+        a = sha("alice-token-e2e"),
+    );
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut served =
+        common::serve::Served::start_at(dir.path(), &config, "realtime", Stdio::null(), &listen);
+    let a = cockpit("restart-a", &listen, "alice-token-e2e", "");
+    a.wait_for("Approval required", WAIT);
+    a.keys(&["a"]);
+    a.wait_for("% of traffic on the", WAIT);
+
+    // The server dies mid-rollout: the cockpit says its picture may be stale.
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    a.wait_for("reconnecting", Duration::from_secs(20));
+
+    // Restarted on the same port: crash recovery rolls the canary back, the cockpit reconnects,
+    // reloads, shows how the interrupted incident ended, and follows the new one.
+    let _again =
+        common::serve::Served::start_at(dir.path(), &config, "realtime", Stdio::null(), &listen);
+    let screen = a.wait_for("ROLLED_BACK", WAIT);
+    assert!(!screen.contains("reconnecting"), "{screen}");
+    let audit = std::fs::read_to_string(dir.path().join("state/audit.jsonl")).expect("audit");
+    assert!(
+        audit.contains("recovered after a crash"),
+        "crash recovery ran"
+    );
+    a.wait_for("Approval required", WAIT);
 }

@@ -16,17 +16,15 @@ impl Served {
     /// state in `dir/state`, the repository's demo as its fleet. `stdout` is for tests that read
     /// the event stream. Returns once the address is printed.
     pub fn start(dir: &Path, config: &str, pace: &str, stdout: Stdio) -> Served {
+        Self::start_at(dir, config, pace, stdout, "127.0.0.1:0")
+    }
+
+    /// Like [`Served::start`] on a given address (a restart on the same port).
+    pub fn start_at(dir: &Path, config: &str, pace: &str, stdout: Stdio, listen: &str) -> Served {
         let cfg = dir.join("ccp.yaml");
         std::fs::write(&cfg, config).expect("write config");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ccp"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--pace",
-                pace,
-                "--config",
-            ])
+            .args(["serve", "--listen", listen, "--pace", pace, "--config"])
             .arg(&cfg)
             .env("CCP_STATE_DIR", dir.join("state"))
             .env("CCP_DEMO_DIR", super::demo_dir())
@@ -34,10 +32,15 @@ impl Served {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start ccp serve");
+        // Crash recovery may report before the server listens: read up to the listening line.
         let mut line = String::new();
-        BufReader::new(child.stderr.take().expect("stderr piped"))
-            .read_line(&mut line)
-            .expect("read the listening line");
+        let mut err = BufReader::new(child.stderr.take().expect("stderr piped"));
+        while !line.contains("listening on") {
+            line.clear();
+            if err.read_line(&mut line).expect("read stderr") == 0 {
+                panic!("ccp serve ended before listening");
+            }
+        }
         let addr = line
             .trim()
             .rsplit("http://")

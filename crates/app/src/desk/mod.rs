@@ -147,6 +147,9 @@ pub struct Desk {
     pub audit_path: PathBuf,
     /// Pipelines allowed at once.
     pub max_concurrent: usize,
+    /// Last stream id read back from the audit log at start (events up to it happened before
+    /// this process).
+    pub history_end: u64,
     _keep: Mutex<Vec<Box<dyn std::any::Any + Send>>>,
 }
 
@@ -186,11 +189,17 @@ impl Desk {
             cooling: Mutex::new(BTreeSet::new()),
             joined_total: Mutex::new(0),
             finished: Mutex::new(BTreeMap::new()),
-            stream: EventStream::new(),
+            stream: EventStream::starting_at(
+                u64::try_from(ccp_core::clock::wall_now_ms())
+                    .unwrap_or(1)
+                    .saturating_mul(1000),
+            ),
             stop: AtomicBool::new(false),
             ended: Mutex::new(0),
             approvers: Mutex::new(BTreeMap::new()),
         });
+        seed_from_audit(&shared.stream, &audit_path);
+        let history_end = shared.stream.latest();
         let bus = EventBus::new();
         let hub = spawn_hub(bus.clone(), shared.clone(), opts.approval)?;
         let mut settings = crate::settings_from(&cfg, seed);
@@ -231,6 +240,7 @@ impl Desk {
             hub: Mutex::new(Some(hub)),
             audit_path,
             max_concurrent,
+            history_end,
             _keep: Mutex::new(built.keep),
         })
     }
@@ -674,6 +684,28 @@ fn spawn_hub(
             }
         })
         .context("starting the event hub")
+}
+
+/// Put the audit log's events (the newest [`stream::HISTORY_LIMIT`]) into the stream before
+/// anything new: a restarted service shows every incident it handled, with how each ended
+/// (crash recovery has appended the ends of those a crash interrupted), and cockpits that
+/// reattach see the same picture as before.
+fn seed_from_audit(stream: &EventStream, audit: &std::path::Path) {
+    let Ok(records) = ccp_audit::read_records(audit) else {
+        return;
+    };
+    let events: Vec<Event> = records
+        .iter()
+        .filter_map(ccp_audit::replay::event_of)
+        .collect();
+    let skip = events.len().saturating_sub(stream::HISTORY_LIMIT);
+    let n = events.len() - skip;
+    for ev in events.into_iter().skip(skip) {
+        stream.push(ev);
+    }
+    if n > 0 {
+        tracing::info!(events = n, "event stream seeded from the audit log");
+    }
 }
 
 /// Every event the desk's stream holds for `incident`, as plain events.

@@ -48,9 +48,18 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// An empty stream.
+    /// An empty stream whose first id is 1.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty stream whose first id is `first`. A service numbers from its start time, so
+    /// ids grow across restarts and a client resuming from before a restart is told to reload
+    /// instead of silently skipping the new server's first events.
+    pub fn starting_at(first: u64) -> Self {
+        let s = Self::default();
+        s.guard().next_id = first.saturating_sub(1);
+        s
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -79,7 +88,7 @@ impl EventStream {
     pub fn since(&self, after: u64) -> Result<Vec<Streamed>, TooOld> {
         let g = self.guard();
         let oldest = g.history.front().map(|s| s.id).unwrap_or(g.next_id + 1);
-        if after + 1 < oldest && after < g.next_id {
+        if after > 0 && after + 1 < oldest && after < g.next_id {
             return Err(TooOld {
                 asked: after,
                 oldest,
@@ -172,5 +181,22 @@ mod tests {
         assert_eq!(err.oldest, 6);
         assert!(s.since(5).is_ok(), "the oldest kept follows 5 directly");
         assert!(s.since(s.latest()).is_ok_and(|v| v.is_empty()));
+        assert_eq!(
+            s.since(0).map(|v| v.len()).ok(),
+            Some(HISTORY_LIMIT),
+            "0 = all kept"
+        );
+    }
+
+    #[test]
+    fn a_restarted_stream_numbers_above_the_old_one_and_refuses_old_resume_points() {
+        let s = EventStream::starting_at(5_000);
+        assert_eq!(s.push(ev("A", 0)), 5_000);
+        assert_eq!(s.push(ev("A", 1)), 5_001);
+        assert!(
+            s.since(17).is_err(),
+            "a resume point from before the restart"
+        );
+        assert_eq!(s.since(0).map(|v| v.len()).ok(), Some(2));
     }
 }

@@ -366,7 +366,10 @@ fn spawn_fanout(shared: Arc<Shared>) -> Result<()> {
                     st.apply(&s.event);
                     st.seen = s.id;
                 }
-                if let Ok(line) = serde_json::to_string(&s.event) {
+                // Events read back from the audit log at start are not news: only this
+                // process's events go to stdout.
+                let news = s.id > shared.desk.history_end;
+                if let Some(line) = news.then(|| serde_json::to_string(&s.event).ok()).flatten() {
                     let mut out = stdout.lock();
                     let _ = writeln!(out, "{line}");
                     let _ = out.flush();
