@@ -115,7 +115,7 @@ pub(super) fn command(
         Remote {
             events: rx,
             sink: Arc::new(ServerSink(std::sync::Mutex::new(commands))),
-            url: url.to_string(),
+            url: Some(url.to_string()),
             read_only,
         },
         ccp_tui::run::CockpitOptions {

@@ -5,7 +5,7 @@ use anyhow::Result;
 use ccp_adapters::embedded::paced_clock::Pace;
 use ccp_app::RunOptions;
 use ccp_config::Config;
-use ccp_core::events::AutoAnswer;
+use ccp_core::events::{AutoAnswer, Command};
 use ccp_headless as headless;
 use ccp_headless::ApprovalMode;
 use ccp_headless::Format;
@@ -18,6 +18,7 @@ use ccp_tui::theme::Theme;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use super::args::{DemoArgs, SessionArgs};
 use super::{actor_of, load_config};
@@ -40,7 +41,123 @@ pub(super) fn run_configured(
         session: args,
         ..DemoArgs::default()
     };
+    if !headless {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            return desk_cockpit(&demo_args, path, state_dir);
+        }
+    }
     run(demo_args, Some(path), state_dir, !headless)
+}
+
+/// `ccp run` in a terminal: the cockpit over an incident desk in this process, so alerts keep
+/// being handled, concurrently, for as long as it runs (the headless form handles one incident
+/// and exits with its outcome; `ccp serve` is the long-running headless service).
+fn desk_cockpit(args: &DemoArgs, config: &Path, state_dir: &Path) -> Result<ExitCode> {
+    use ccp_app::desk::{Desk, DeskOptions};
+    use ccp_tui::run::{CommandSink, Remote, RemoteMsg};
+    let cfg = match load_config(Some(config)) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let state_dir = cfg
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir.to_path_buf());
+    super::recover::recover_on_start(&cfg, &state_dir)?;
+    let actor = actor_of(&cfg);
+    let opts = RunOptions {
+        seed: args.seed,
+        pace: Pace::Realtime,
+        inject_failure: None,
+        state_dir,
+        config: cfg.clone(),
+    };
+    let (inbox, _receiver) = match opts.config.alerts.listen.as_deref() {
+        Some(listen) => {
+            let inbox =
+                ccp_app::alert_inbox(&opts.config, &ccp_app::load_fleet_spec(&opts.config)?);
+            let receiver = HttpServer::start(
+                listen,
+                alertmanager_hook::router(inbox.clone(), opts.config.webhooks.max_body_bytes),
+            )?;
+            (Some(inbox), Some(receiver))
+        }
+        None => (None, None),
+    };
+    let desk = Arc::new(Desk::start(DeskOptions {
+        run: opts,
+        approval: ccp_app::ServeApproval::Http,
+        inbox,
+        stop_after: None,
+    })?);
+    let audit_path = desk.audit_path.clone();
+    let (tx, rx) = std::sync::mpsc::channel::<RemoteMsg>();
+
+    /// Commands from this terminal, recorded as its local user.
+    struct LocalSink {
+        desk: Arc<Desk>,
+        answers: std::sync::Mutex<std::sync::mpsc::Sender<RemoteMsg>>,
+    }
+    impl CommandSink for LocalSink {
+        fn send(&self, incident: &str, cmd: &Command) -> Result<(), String> {
+            let answer = self
+                .desk
+                .command(incident, cmd.clone())
+                .map(|()| format!("sent to {incident}"))
+                .map_err(|e| e.to_string());
+            if let Ok(tx) = self.answers.lock() {
+                let _ = tx.send(RemoteMsg::Answer(answer));
+            }
+            Ok(())
+        }
+    }
+    let sink = Arc::new(LocalSink {
+        desk: desk.clone(),
+        answers: std::sync::Mutex::new(tx.clone()),
+    });
+    let Ok((backlog, live)) = desk.stream().follow(0) else {
+        anyhow::bail!("internal: the incident desk's stream refused its start");
+    };
+    std::thread::Builder::new()
+        .name("ccp-desk-events".into())
+        .spawn(move || {
+            for s in backlog.into_iter().chain(live) {
+                if tx.send(RemoteMsg::Event(Box::new(s.event))).is_err() {
+                    return;
+                }
+            }
+        })?;
+    let result = ccp_tui::run::attach(
+        Remote {
+            events: rx,
+            sink,
+            url: None,
+            read_only: false,
+        },
+        CockpitOptions {
+            themes: cockpit_themes(&cfg)?,
+            pace: "realtime".into(),
+            actor,
+            fps: cfg.tui.fps,
+            mouse: cfg.tui.mouse,
+            record: args.session.record.clone(),
+            alarm: None,
+        },
+    );
+    // The operations end with this process: each stops at its next safe point (a live canary
+    // rolls back) and says so in the audit log.
+    let n = desk.running();
+    if n > 0 {
+        eprintln!(
+            "ccp: stopping {n} operation(s) at their next safe point (a live canary is rolled back)…"
+        );
+    }
+    desk.shutdown(&actor_of(&cfg), "the operator closed the cockpit");
+    result?;
+    println!("audit log: {}", audit_path.display());
+    println!("{}", anchor_line(&audit_path));
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn run(

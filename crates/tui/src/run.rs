@@ -158,8 +158,9 @@ pub struct Remote {
     pub events: std::sync::mpsc::Receiver<RemoteMsg>,
     /// Commands out.
     pub sink: Arc<dyn CommandSink>,
-    /// The server's URL, for the status bar.
-    pub url: String,
+    /// The server's URL, for the status bar; `None` for a desk in this process (`ccp run`),
+    /// whose operations end with the cockpit, so quitting asks first as with one pipeline.
+    pub url: Option<String>,
     /// Refuse every command key (k9s' `--readonly`).
     pub read_only: bool,
 }
@@ -259,9 +260,9 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
             (Out::Local(commands), Vec::new(), Some(handle))
         }
         Source::Attached(remote) => {
-            ui.attached = Some(remote.url.clone());
+            ui.link_down = remote.url.as_ref().map(|u| format!("connecting to {u}…"));
+            ui.attached = remote.url;
             ui.read_only = remote.read_only;
-            ui.link_down = Some(format!("connecting to {}…", remote.url));
             spawn_remote_forwarder(remote.events, tx.clone());
             (Out::Remote(remote.sink), Vec::new(), None)
         }

@@ -304,16 +304,22 @@ impl Desk {
     }
 
     /// Stop taking alerts, abort every running pipeline at its next safe point (a live canary
-    /// rolls back; otherwise it escalates), and wait until each has said how it ended.
-    pub fn shutdown(&self, why: &str) {
+    /// rolls back; otherwise it escalates) in `actor`'s name, and wait until each has said how
+    /// it ended.
+    pub fn shutdown(&self, actor: &str, why: &str) {
         self.shared.stop.store(true, Ordering::SeqCst);
         for r in lock(&self.shared.running).values() {
             let _ = r.commands.send(Command::Abort {
-                actor: "ccp-serve".into(),
+                actor: actor.to_string(),
                 reason: why.to_string(),
             });
         }
         self.join();
+    }
+
+    /// Pipelines running now (what a shutdown will have to stop).
+    pub fn running(&self) -> usize {
+        lock(&self.shared.running).len()
     }
 
     /// Wait for the dispatcher (it ends on shutdown or after `stop_after` incidents) and for
