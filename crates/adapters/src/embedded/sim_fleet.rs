@@ -484,7 +484,12 @@ impl MetricsSource for SimFleet {
         from_ms: Millis,
         to_ms: Millis,
     ) -> PortResult<Vec<Sample>> {
-        let s = self.spec_of(service)?;
+        // A service the graph knows but the fleet does not (added by other tooling) is
+        // unobserved, like a datastore that exports nothing: no samples, never an error.
+        let Ok(s) = self.spec_of(service) else {
+            tracing::debug!(service, "not in the fleet file: unobserved");
+            return Ok(Vec::new());
+        };
         let st = self.lock();
         if self.metrics_out(&st, service, self.clock.now_ms()) {
             return Err(PortError::new(
@@ -622,6 +627,14 @@ mod tests {
             START_MS + to_s * 1000,
         )
         .expect("samples")
+    }
+
+    #[test]
+    fn a_service_only_the_graph_knows_is_unobserved_not_an_error() {
+        let (f, _) = fleet("[]");
+        let got = f.samples("billing-batch", Cohort::All, START_MS - 60_000, START_MS);
+        assert_eq!(got.map(|v| v.len()).ok(), Some(0));
+        assert!(!read(&f, Cohort::All, -60, 0).is_empty(), "known services still report");
     }
 
     /// CPU milliseconds per request over a window.

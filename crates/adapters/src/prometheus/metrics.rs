@@ -388,6 +388,12 @@ impl MetricsSource for PrometheusMetrics {
         from_ms: Millis,
         to_ms: Millis,
     ) -> PortResult<Vec<Sample>> {
+        if !self.services.iter().any(|s| s == service) {
+            // Known to the graph (other tooling added it) but not to the fleet file: nobody
+            // said how to query it, so it is unobserved, like a store that exports nothing.
+            tracing::debug!(service, "not in the fleet file: unobserved");
+            return Ok(Vec::new());
+        }
         let now = ccp_core::clock::wall_now_ms();
         self.samples_at(service, cohort, from_ms, to_ms, now)
     }
@@ -396,6 +402,18 @@ impl MetricsSource for PrometheusMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_the_fleet_file_does_not_name_is_unobserved_without_asking_prometheus() {
+        // Port 9 (discard) on loopback: asking it would fail, so Ok(empty) proves no query ran.
+        let client = PromClient::new("http://127.0.0.1:9", std::time::Duration::from_millis(200))
+            .expect("client");
+        let m = PrometheusMetrics::new(client, vec!["api".into()], &BTreeMap::new())
+            .expect("metrics");
+        let got = m.samples("billing-batch", Cohort::All, 0, 60_000);
+        assert_eq!(got.map(|v| v.len()).ok(), Some(0));
+        assert!(m.samples("api", Cohort::All, 0, 60_000).is_err(), "known ones are queried");
+    }
 
     #[test]
     fn service_names_cannot_break_out_of_the_label_string() {
