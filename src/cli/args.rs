@@ -112,6 +112,10 @@ pub(crate) enum Cmd {
         /// (incidents per topology × red herring).
         #[arg(long, value_name = "PER_CELL", num_args = 0..=1, default_missing_value = "50")]
         rca: Option<usize>,
+        /// Measure the team service instead: stream latency with 1 and N attached clients, and
+        /// alert ingest while three pipelines run (N clients, default 100).
+        #[arg(long, value_name = "CLIENTS", num_args = 0..=1, default_missing_value = "100")]
+        desk: Option<usize>,
         /// JSON output.
         #[arg(long)]
         json: bool,

@@ -5,6 +5,7 @@ mod args;
 mod attach;
 mod audit;
 mod bench;
+mod bench_desk;
 mod fleet;
 mod graph;
 mod inject;
@@ -150,8 +151,10 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             mw,
             redis,
             rca,
+            desk,
             json,
         }) => match (judge, render) {
+            _ if desk.is_some() => bench_desk::bench_desk(desk.unwrap_or(100), json),
             _ if locks => bench::bench_locks(redis, cli.config.as_deref(), json),
             _ if mw.is_some() => bench::bench_mw(mw.as_deref(), runs),
             _ if rca.is_some() => bench::bench_rca(rca.unwrap_or(50), json),

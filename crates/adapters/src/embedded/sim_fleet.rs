@@ -634,7 +634,10 @@ mod tests {
         let (f, _) = fleet("[]");
         let got = f.samples("billing-batch", Cohort::All, START_MS - 60_000, START_MS);
         assert_eq!(got.map(|v| v.len()).ok(), Some(0));
-        assert!(!read(&f, Cohort::All, -60, 0).is_empty(), "known services still report");
+        assert!(
+            !read(&f, Cohort::All, -60, 0).is_empty(),
+            "known services still report"
+        );
     }
 
     /// CPU milliseconds per request over a window.

@@ -408,11 +408,14 @@ mod tests {
         // Port 9 (discard) on loopback: asking it would fail, so Ok(empty) proves no query ran.
         let client = PromClient::new("http://127.0.0.1:9", std::time::Duration::from_millis(200))
             .expect("client");
-        let m = PrometheusMetrics::new(client, vec!["api".into()], &BTreeMap::new())
-            .expect("metrics");
+        let m =
+            PrometheusMetrics::new(client, vec!["api".into()], &BTreeMap::new()).expect("metrics");
         let got = m.samples("billing-batch", Cohort::All, 0, 60_000);
         assert_eq!(got.map(|v| v.len()).ok(), Some(0));
-        assert!(m.samples("api", Cohort::All, 0, 60_000).is_err(), "known ones are queried");
+        assert!(
+            m.samples("api", Cohort::All, 0, 60_000).is_err(),
+            "known ones are queried"
+        );
     }
 
     #[test]

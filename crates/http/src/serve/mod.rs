@@ -333,7 +333,9 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(std::net::SocketAddr)) -> Re
     }
     // Stop the desk: running pipelines stop at their next safe point (a live canary rolls
     // back, otherwise the incident escalates) and the audit log says why.
-    shared.desk.shutdown("ccp-serve", "ccp serve is shutting down");
+    shared
+        .desk
+        .shutdown("ccp-serve", "ccp serve is shutting down");
     let _ = shared.closing.send(true);
     // Let the fan-out print the last events before the process ends.
     let latest = shared.desk.stream().latest();
