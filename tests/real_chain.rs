@@ -285,7 +285,7 @@ fn prometheus_samples_match_the_fleet_and_gaps_stay_gaps() {
     // Bad template: the server's own words.
     let mut bad = BTreeMap::new();
     bad.insert("requests".to_string(), "sum(rate(x[5s]".to_string());
-    let e = PrometheusMetrics::new(client, vec![], &bad)
+    let e = PrometheusMetrics::new(client, vec!["quiet-front".into()], &bad)
         .unwrap()
         .samples("quiet-front", Cohort::All, now - 5_000, now)
         .unwrap_err()
