@@ -6,6 +6,7 @@ use super::load_config;
 use super::session::cockpit_themes;
 use anyhow::Result;
 use ccp_adapters::desk_client::{DeskClient, Link};
+use ccp_app::desk::DeskSnapshot;
 use ccp_core::events::Command;
 use ccp_tui::run::{CommandSink, Remote, RemoteMsg};
 use std::path::Path;
@@ -63,6 +64,31 @@ fn spawn_sender(
     Ok(tx)
 }
 
+/// The server's running set and queue (not events: they change without one), every 2 s.
+fn spawn_desk_poller(
+    client: Arc<DeskClient>,
+    out: std::sync::mpsc::Sender<RemoteMsg>,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
+    std::thread::Builder::new()
+        .name("ccp-attach-desk".into())
+        .spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let snap = client
+                    .state()
+                    .ok()
+                    .and_then(|st| serde_json::from_value::<DeskSnapshot>(st).ok());
+                if let Some(d) = snap {
+                    if out.send(RemoteMsg::Desk(d.line())).is_err() {
+                        return;
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+        })?;
+    Ok(())
+}
+
 /// `ccp attach`: exit 2 when the server refuses the token or cannot be reached at start.
 pub(super) fn command(
     url: &str,
@@ -96,6 +122,7 @@ pub(super) fn command(
     client.clone().follow(link_tx, stop.clone())?;
     let (tx, rx) = std::sync::mpsc::channel::<RemoteMsg>();
     let commands = spawn_sender(client.clone(), tx.clone())?;
+    spawn_desk_poller(client.clone(), tx.clone(), stop.clone())?;
     std::thread::Builder::new()
         .name("ccp-attach-map".into())
         .spawn(move || {

@@ -93,6 +93,7 @@ fn desk_cockpit(args: &DemoArgs, config: &Path, state_dir: &Path) -> Result<Exit
     })?);
     let audit_path = desk.audit_path.clone();
     let (tx, rx) = std::sync::mpsc::channel::<RemoteMsg>();
+    let desk_tx = tx.clone();
 
     /// Commands from this terminal, recorded as its local user.
     struct LocalSink {
@@ -128,6 +129,20 @@ fn desk_cockpit(args: &DemoArgs, config: &Path, state_dir: &Path) -> Result<Exit
                 }
             }
         })?;
+    {
+        let desk = desk.clone();
+        std::thread::Builder::new()
+            .name("ccp-desk-line".into())
+            .spawn(move || loop {
+                if desk_tx
+                    .send(RemoteMsg::Desk(desk.snapshot().line()))
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            })?;
+    }
     let result = ccp_tui::run::attach(
         Remote {
             events: rx,

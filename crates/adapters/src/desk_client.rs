@@ -71,10 +71,10 @@ impl DeskClient {
         }
     }
 
-    /// Who the token says we are (`GET /api/whoami`): name and role, for the status bar.
-    pub fn whoami(&self) -> Result<(Option<String>, String), Refused> {
+    /// `GET path` as JSON, or the server's refusal in words.
+    fn get_json(&self, path: &str) -> Result<serde_json::Value, Refused> {
         let r = self
-            .auth(self.commands.get(format!("{}/api/whoami", self.base)))
+            .auth(self.commands.get(format!("{}{path}", self.base)))
             .send()
             .map_err(|e| Refused(format!("cannot reach {}: {}", self.base, e.without_url())))?;
         let status = r.status().as_u16();
@@ -82,10 +82,21 @@ impl DeskClient {
         if status != 200 {
             return Err(Refused(message(status, &v)));
         }
+        Ok(v)
+    }
+
+    /// Who the token says we are (`GET /api/whoami`): name and role, for the status bar.
+    pub fn whoami(&self) -> Result<(Option<String>, String), Refused> {
+        let v = self.get_json("/api/whoami")?;
         Ok((
             v["name"].as_str().map(str::to_string),
             v["role"].as_str().unwrap_or("viewer").to_string(),
         ))
+    }
+
+    /// `GET /api/state`: the server's running set, queue, incidents and KPIs.
+    pub fn state(&self) -> Result<serde_json::Value, Refused> {
+        self.get_json("/api/state")
     }
 
     /// `POST /api/incidents/{incident}/{verb}` with `body`; the server's refusal in words.

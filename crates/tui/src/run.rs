@@ -142,6 +142,8 @@ pub enum RemoteMsg {
     Event(Box<Event>),
     /// What became of a command sent earlier: `Ok(what was done)` or `Err(why it was refused)`.
     Answer(Result<String, String>),
+    /// The desk's running set and queue in one line (`2 running · 1 queued: api`).
+    Desk(String),
 }
 
 /// Where an attached cockpit's commands go: the server, under the operator's token. `send`
@@ -454,7 +456,9 @@ fn on_remote(ui: &mut UiState, vm: &mut ViewModel, msg: RemoteMsg) {
             ));
         }
         RemoteMsg::Reset => {
+            let desk = vm.desk.take();
             *vm = ViewModel::default();
+            vm.desk = desk;
             ui.say("the server's stream started over: reloading", Status::Warn);
         }
         RemoteMsg::Event(ev) => {
@@ -462,6 +466,7 @@ fn on_remote(ui: &mut UiState, vm: &mut ViewModel, msg: RemoteMsg) {
             input::after_event(ui, vm);
         }
         RemoteMsg::Answer(Ok(done)) => ui.say(done, Status::Info),
+        RemoteMsg::Desk(line) => vm.desk = Some(line),
         RemoteMsg::Answer(Err(why)) => ui.say(format!("refused: {why}"), Status::Bad),
     }
 }

@@ -44,6 +44,9 @@ pub struct ViewModel {
     pub version: u64,
     /// The incident every pane shows, picked in the Incidents pane; `None` shows the newest.
     pub focus: Option<String>,
+    /// What a desk of concurrent incidents reports beside its events (`2 running · 1 queued:
+    /// api`), for the Incidents pane's title; `None` with a single pipeline.
+    pub desk: Option<String>,
 }
 
 /// What the panes show before any incident has opened.

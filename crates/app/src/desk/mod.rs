@@ -63,7 +63,7 @@ struct Queued {
 }
 
 /// What `/api/state`, `/metrics` and the cockpit show of the desk.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct DeskSnapshot {
     /// Incidents running now, oldest first.
     pub running: Vec<RunningInfo>,
@@ -78,8 +78,20 @@ pub struct DeskSnapshot {
     pub alerts_joined: u64,
 }
 
+impl DeskSnapshot {
+    /// The running set and the queue in one line, for a cockpit: `2 running · 1 queued: api`.
+    pub fn line(&self) -> String {
+        let mut s = format!("{} running", self.running.len());
+        if !self.queued.is_empty() {
+            let names: Vec<&str> = self.queued.iter().map(|q| q.service.as_str()).collect();
+            s.push_str(&format!(" · {} queued: {}", names.len(), names.join(", ")));
+        }
+        s
+    }
+}
+
 /// One running incident.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct RunningInfo {
     /// Incident id.
     pub incident: String,
@@ -90,7 +102,7 @@ pub struct RunningInfo {
 }
 
 /// One queued service.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct QueuedInfo {
     /// Service.
     pub service: String,
@@ -726,18 +738,9 @@ pub fn events_of(stream: &EventStream, incident: &str) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ccp_core::domain::Severity;
 
     fn alert(service: &str, name: &str) -> Alert {
-        Alert {
-            name: name.into(),
-            service: service.into(),
-            severity: Severity::High,
-            value: 0.2,
-            threshold: 0.02,
-            source: "test".into(),
-            at_ms: 0,
-        }
+        routed::test_alert(service, name)
     }
 
     fn shared() -> Shared {

@@ -60,21 +60,26 @@ impl AuditLog for SharedAudit {
     }
 }
 
+/// An alert for unit tests of the desk.
+#[cfg(test)]
+pub(crate) fn test_alert(service: &str, name: &str) -> Alert {
+    Alert {
+        name: name.into(),
+        service: service.into(),
+        severity: ccp_core::domain::Severity::High,
+        value: 0.2,
+        threshold: 0.02,
+        source: "test".into(),
+        at_ms: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ccp_core::domain::Severity;
 
     fn alert(service: &str) -> Alert {
-        Alert {
-            name: "HighErrorRate".into(),
-            service: service.into(),
-            severity: Severity::High,
-            value: 0.2,
-            threshold: 0.02,
-            source: "test".into(),
-            at_ms: 0,
-        }
+        test_alert(service, "HighErrorRate")
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 use super::{list_hints, Component, Hint, PaneView};
 use crate::pane::Pane;
+use crate::theme::{Status, Theme};
 use crate::view_model::ViewModel;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::text::Span;
 
 /// Incident list; its selection picks the incident whose details Enter shows.
 #[derive(Debug, Default, Clone)]
@@ -27,6 +29,12 @@ impl Component for IncidentsPane {
 
     fn select(&mut self, row: usize) {
         self.selected = row;
+    }
+
+    fn title_extra(&self, vm: &ViewModel, theme: &Theme) -> Option<Span<'static>> {
+        vm.desk
+            .as_ref()
+            .map(|d| Span::styled(d.clone(), theme.status(Status::Muted)))
     }
 
     fn draw(&self, buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
