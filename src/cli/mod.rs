@@ -144,11 +144,13 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             mw,
             redis,
             rca,
+            rca_fit,
             json,
         }) => match (judge, render) {
             _ if locks => bench::bench_locks(redis, cli.config.as_deref(), json),
             _ if mw.is_some() => bench::bench_mw(mw.as_deref(), runs),
             _ if rca.is_some() => bench::bench_rca(rca.unwrap_or(50), json),
+            _ if rca_fit.is_some() => bench::bench_rca_fit(rca_fit.unwrap_or(20)),
             (Some(trials), _) => bench::bench_judge(trials, json),
             (None, Some(frames)) => bench::bench_render(frames, json),
             (None, None) => bench::command(runs, json),
