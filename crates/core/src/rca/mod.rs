@@ -146,6 +146,8 @@ pub struct RcaResult {
 
 /// Blame mass below this is noise: such services are not candidates.
 const MIN_MASS: f64 = 0.05;
+/// A silent service some caller points at is a candidate from this share of the largest mass.
+const SILENT_RELATIVE: f64 = 0.05;
 /// Candidates reported at most (confidences are still computed over all of them): on a large
 /// graph thousands of victims carry a little blame, and nobody reads past the first few.
 pub const MAX_CANDIDATES: usize = 20;
@@ -211,6 +213,11 @@ pub fn rank_detailed(
     // Cold start: nothing moved against a history (there is none, or too little), yet services
     // alert. They are the candidates, from what there is.
     let cold = !bl.iter().any(|x| x.mass >= MIN_MASS) && named.iter().all(|&x| x <= 0.0);
+    let max_mass = bl
+        .iter()
+        .map(|x| x.mass)
+        .filter(|m| m.is_finite())
+        .fold(0.0f64, f64::max);
     // Weights for every service with blame; evidence only for those reported.
     let mut scored: Vec<Scored> = Vec::new();
     for (id, name) in g.names.iter().enumerate() {
@@ -222,8 +229,14 @@ pub fn rank_detailed(
         if cold && alerts.contains_key(name.as_str()) {
             mass = mass.max(calibrate::ALERT_ONLY_MASS);
         }
-        // NaN-safe: a non-finite mass is no candidate.
-        if mass.is_nan() || mass < MIN_MASS {
+        // NaN-safe: a non-finite mass is no candidate. A silent dependency some caller points
+        // at stays a (weak) candidate even below the floor: it cannot be ruled out.
+        let silent_floor = if !an[id].observed && blame.support > 0.0 {
+            MIN_MASS.min(SILENT_RELATIVE * max_mass)
+        } else {
+            MIN_MASS
+        };
+        if mass.is_nan() || mass < silent_floor || mass <= 0.0 {
             continue;
         }
         let reference = blame.onset.unwrap_or(start);
