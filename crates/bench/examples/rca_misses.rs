@@ -1,21 +1,23 @@
-use ccp_bench::synth::{self, LogMode};
-use ccp_core::rca::rank_detailed;
+//! Confident misses on the tuning seed (20261124), for reading; never the bench's seed.
+use ccp_bench::synth::{self, Conditions, LogMode, Topology};
+use ccp_core::rca::{calibrate, rank_detailed};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let which = args.get(1).map(String::as_str).unwrap_or("hard");
     let suite = match which {
-        "hardpub" => synth::hard_published_suite(10, 20261124, LogMode::None),
+        "hardpub" => synth::suite_with(&Topology::PUBLISHED, 20, 20261124, &Conditions::HARD),
         "hardlogs" => synth::hard_suite(10, 20261124, LogMode::NameDependency),
         _ => synth::hard_suite(10, 20261124, LogMode::None),
     };
-    let filter = args.get(2).cloned().unwrap_or_default();
     for inc in &suite {
-        if !format!("{:?}", inc.herring).contains(&filter) {
-            continue;
-        }
-        let (r, f) = rank_detailed(&inc.bundle, None);
+        let (r, f) = rank_detailed(&inc.bundle, Some(&calibrate::COEFFICIENTS));
         let pos = r.candidates.iter().position(|c| c.service == inc.root);
-        if pos.is_some_and(|p| p < 3) {
+        let conf = r.candidates.first().map_or(0.0, |c| c.confidence);
+        if pos == Some(0)
+            || conf < 0.4
+            || !format!("{:?}", inc.topology)
+                .contains(args.get(2).map(String::as_str).unwrap_or(""))
+        {
             continue;
         }
         let callers: Vec<&str> = inc
@@ -34,7 +36,7 @@ fn main() {
             callers,
             pos
         );
-        for c in r.candidates.iter().take(4) {
+        for c in r.candidates.iter().take(3) {
             println!(
                 "   {:.3} {} | {}",
                 c.confidence,
@@ -43,7 +45,7 @@ fn main() {
             );
         }
         if let Some(f) = f {
-            println!("   hist {} gaps {:.2}", f.history_points, f.gap_fraction);
+            println!("   {:?}", f);
         }
     }
 }

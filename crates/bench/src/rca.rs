@@ -404,12 +404,39 @@ pub fn tuning_set(per_cell: usize, seed: u64) -> Vec<synth::Incident> {
             &Conditions::HARD.with_logs(logs),
         ));
     }
+    // Each hardship alone too, so the map learns what each one costs rather than what they
+    // cost together (a short history without gaps, gaps without a short history).
+    let variants = [
+        Conditions {
+            history_points: Some(6),
+            gap_rate: 0.0,
+            ..Conditions::HARD
+        },
+        Conditions {
+            history_points: Some(24),
+            gap_rate: 0.2,
+            ..Conditions::HARD
+        },
+        Conditions {
+            gap_rate: 0.1,
+            ..Conditions::STANDARD
+        },
+        Conditions {
+            history_points: Some(12),
+            ..Conditions::STANDARD
+        },
+    ];
+    for (i, c) in variants.iter().enumerate() {
+        let s = seed.wrapping_add(1 + i as u64);
+        all.extend(synth::suite_with(&Topology::ALL, per_cell / 2, s, c));
+        all.extend(synth::suite_with(&Topology::PUBLISHED, per_cell / 2, s, c));
+    }
     all
 }
 
 /// Fit the calibration map: logistic regression of "top candidate is the root" on the raw
-/// ranking's features, by Newton's method with a small ridge (so a feature that never varies
-/// stays at zero). Returns the coefficients and the training incidents' count.
+/// ranking's features, by Newton's method with a ridge toward the identity map (so a feature that
+/// never varies keeps its identity weight). Returns the coefficients and the training incidents' count.
 pub fn fit(per_cell: usize, seed: u64) -> ([f64; calibrate::FEATURES], usize) {
     const K: usize = calibrate::FEATURES;
     let rows: Vec<([f64; K], f64)> = tuning_set(per_cell, seed)
@@ -435,8 +462,8 @@ pub fn fit(per_cell: usize, seed: u64) -> ([f64; calibrate::FEATURES], usize) {
             }
         }
         for i in 0..K {
-            grad[i] += 1e-2 * (w[i] - calibrate::IDENTITY[i]);
-            hess[i][i] += 1e-2;
+            grad[i] += RIDGE * (w[i] - calibrate::IDENTITY[i]);
+            hess[i][i] += RIDGE;
         }
         let Some(step) = solve(hess, grad) else {
             break;
@@ -452,6 +479,10 @@ pub fn fit(per_cell: usize, seed: u64) -> ([f64; calibrate::FEATURES], usize) {
     }
     (w, rows.len())
 }
+
+/// Ridge toward the identity map: keeps a coefficient moderate where the tuning data has few
+/// cases (an extreme weight there would not hold on other data).
+const RIDGE: f64 = 2.0;
 
 /// Gaussian elimination with partial pivoting; `None` when singular.
 fn solve<const K: usize>(mut a: [[f64; K]; K], mut b: [f64; K]) -> Option<[f64; K]> {

@@ -134,6 +134,12 @@ pub struct Features {
     pub adjacent_runner_up: bool,
     /// Adjacent and one of the two is silent: the tie metrics cannot break.
     pub silent_pair: bool,
+    /// A silent pair whose silent member has one observed anomalous caller only, the other one:
+    /// "the store failed" and "its one caller failed" then predict exactly the same data.
+    pub single_witness: bool,
+    /// The silent member of the pair has no caller but the other member at all: no second
+    /// witness can ever exist (a store private to one service).
+    pub sole_caller: bool,
     /// How strongly logs name the top, in [0,1].
     pub named_top: f64,
     /// How strongly the top's own logs name another service, in [0,1].
@@ -145,7 +151,7 @@ pub struct Features {
 }
 
 /// Length of [`Features::vector`].
-pub const FEATURES: usize = 10;
+pub const FEATURES: usize = 13;
 
 fn logit(p: f64) -> f64 {
     let p = if p.is_finite() {
@@ -170,6 +176,9 @@ impl Features {
             self.gap_fraction.clamp(0.0, 1.0),
             b(self.inferred_top),
             b(self.silent_pair),
+            b(self.single_witness),
+            b(self.single_witness) * logit(self.raw_top),
+            b(self.sole_caller),
             self.named_top.clamp(0.0, 1.0),
             self.top_names_other.clamp(0.0, 1.0),
             b(!self.deploy_data),
@@ -178,13 +187,18 @@ impl Features {
 }
 
 /// The identity map: the raw top share, unchanged.
-pub const IDENTITY: [f64; FEATURES] = [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+pub const IDENTITY: [f64; FEATURES] = [
+    0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+];
 
 /// The calibration map (logistic regression of "the top candidate is the root" on
 /// [`Features::vector`]). Fitted by `ccp bench --rca-fit` on the *tuning* seed 20261124 only
 /// (standard and hard conditions, generated and three published topologies); reported on the
 /// held-out seed 20261125 and on hotel reservation, which the fit never saw.
-pub const COEFFICIENTS: [f64; FEATURES] = IDENTITY;
+pub const COEFFICIENTS: [f64; FEATURES] = [
+    -0.5762, 1.5460, 1.1560, -0.4450, -0.1679, 1.2316, -0.2385, 1.4700, -0.6894, -1.2128, -0.5462,
+    -2.1355, 0.0,
+];
 
 /// The top probability the map gives.
 pub fn calibrated_top(f: &Features, map: &[f64; FEATURES]) -> f64 {

@@ -295,14 +295,40 @@ pub fn rank_detailed(
         });
         let silent_pair =
             adjacent && second.is_some_and(|s| !an[top.id].observed || !an[s.id].observed);
+        // The silent member of a silent pair and the other one (its caller, if the pair is
+        // caller and silent callee).
+        let pair = second.filter(|_| silent_pair).map(|s| {
+            if an[top.id].observed {
+                (s.id, top.id)
+            } else {
+                (top.id, s.id)
+            }
+        });
+        let single_witness = pair.is_some_and(|(silent, other)| {
+            g.callers[silent].contains(&other)
+                && !g.callers[silent]
+                    .iter()
+                    .any(|&p| p != other && an[p].score >= anomaly::MIN_ANOMALY)
+        });
+        let sole_caller =
+            single_witness && pair.is_some_and(|(silent, other)| g.callers[silent] == [other]);
+        // A store private to one service and that service predict the same data whichever
+        // failed: unless a log names one of them, their shares are one share, split evenly.
+        let tie = sole_caller && named[top.id] <= 0.0 && names[top.id] <= 0.0;
+        let raw_top = match second {
+            Some(s) if tie => (top.candidate.confidence + s.candidate.confidence) / 2.0,
+            _ => top.candidate.confidence,
+        };
         calibrate::Features {
-            raw_top: top.candidate.confidence,
+            raw_top,
             raw_second: second.map_or(0.0, |s| s.candidate.confidence),
             history_points: history_points(b, bl[top.id].onset.unwrap_or(start) - 1.0),
             gap_fraction: gap_fraction(b),
             inferred_top: !an[top.id].observed,
             adjacent_runner_up: adjacent,
             silent_pair,
+            single_witness,
+            sole_caller,
             named_top: named[top.id],
             top_names_other: names[top.id],
             deploy_data: b.has_deploy_data(),
