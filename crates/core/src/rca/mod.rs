@@ -543,9 +543,32 @@ mod tests {
         .expect("bundle parses")
     }
 
+    /// The seed bundle with 20 more points of its first value before each series: a history
+    /// long enough to be sure of.
+    fn long_seed_bundle() -> RcaBundle {
+        let mut b = seed_bundle();
+        for m in b.metrics.values_mut() {
+            for s in m.values_mut() {
+                let (t0, v0) = s[0];
+                let before: Vec<(f64, f64)> =
+                    (1..=20).rev().map(|i| (t0 - 10.0 * i as f64, v0)).collect();
+                s.splice(0..0, before);
+            }
+        }
+        b
+    }
+
     #[test]
     fn callee_fault_outranks_its_callers() {
-        let r = rank(&seed_bundle());
+        // One point before the incident: the right service, but too little history to be sure.
+        let short = rank(&seed_bundle());
+        assert_eq!(short.candidates[0].service, "payments");
+        assert!(
+            short.candidates[0].confidence <= calibrate::NO_HISTORY_CAP,
+            "{:?}",
+            short.candidates[0]
+        );
+        let r = rank(&long_seed_bundle());
         assert_eq!(r.candidates[0].service, "payments");
         assert_eq!(r.candidates[0].commit.as_deref(), Some("a1b2c3d"));
         assert!(r.candidates[0].confidence > 0.8, "{:?}", r.candidates[0]);
@@ -560,7 +583,7 @@ mod tests {
 
     #[test]
     fn missing_parts_lower_confidence_without_failing() {
-        let mut b = seed_bundle();
+        let mut b = long_seed_bundle();
         let full = rank(&b).candidates[0].confidence;
         b.deploys = None;
         b.alerts.clear();
@@ -607,6 +630,84 @@ mod tests {
             unknown.justification.inputs.get("deploy_data"),
             Some(&serde_json::Value::Bool(false))
         );
+    }
+
+    /// A bundle with 0–3 points of history per series (the fleet, Prometheus and ccp started
+    /// within a second): nothing can move against a baseline, yet `api` alerts. It is ranked,
+    /// below the approval threshold, with the reason in its evidence; an error log naming its
+    /// dependency moves the blame there, still below the threshold.
+    #[test]
+    fn cold_start_ranks_the_alerting_service_below_the_approval_threshold() {
+        for points in 0..=3usize {
+            let series: Vec<(f64, f64)> = (0..points)
+                .map(|i| (1_699_999_990.0 + 5.0 * i as f64, 0.2))
+                .collect();
+            let mut b = RcaBundle {
+                incident_start: 1_700_000_000,
+                services: ["web", "api", "db"]
+                    .iter()
+                    .map(|n| BundleService {
+                        name: (*n).into(),
+                        criticality: 0.5,
+                    })
+                    .collect(),
+                edges: vec![
+                    BundleEdge {
+                        from: "web".into(),
+                        to: "api".into(),
+                    },
+                    BundleEdge {
+                        from: "api".into(),
+                        to: "db".into(),
+                    },
+                ],
+                metrics: BTreeMap::from([(
+                    "api".to_string(),
+                    BTreeMap::from([("error_rate".to_string(), series)]),
+                )]),
+                deploys: Some(Vec::new()),
+                alerts: vec![BundleAlert {
+                    service: "api".into(),
+                    name: "incident".into(),
+                    at: 1_700_000_000,
+                    severity: "critical".into(),
+                }],
+                ..RcaBundle::default()
+            };
+            let r = rank(&b);
+            let top = &r.candidates[0];
+            assert_eq!(top.service, "api", "{points} points: {:?}", r.candidates);
+            assert!(top.confidence < 0.7, "{points} points: {top:?}");
+            assert!(top.confidence > 0.0, "{points} points: {top:?}");
+            assert!(
+                top.evidence
+                    .iter()
+                    .any(|e| e.starts_with("no usable history before the incident")),
+                "{:?}",
+                top.evidence
+            );
+            b.logs.insert(
+                "api".into(),
+                vec![BundleLogLine {
+                    at: None,
+                    text: r#"psycopg2.OperationalError: could not connect to server "db""#.into(),
+                }],
+            );
+            let r = rank(&b);
+            assert_eq!(r.candidates[0].service, "db", "{:?}", r.candidates);
+            assert!(r.candidates[0].confidence < 0.7, "{:?}", r.candidates[0]);
+            assert!(r.candidates[0]
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("api's error log names it (by host name")));
+        }
+        // Nothing alerting and nothing moved: no candidate, and the pipeline escalates.
+        assert!(rank(&RcaBundle {
+            incident_start: 1_700_000_000,
+            ..RcaBundle::default()
+        })
+        .candidates
+        .is_empty());
     }
 
     #[test]
