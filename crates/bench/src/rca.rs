@@ -493,10 +493,11 @@ fn solve<const K: usize>(mut a: [[f64; K]; K], mut b: [f64; K]) -> Option<[f64; 
         }
         a.swap(c, p);
         b.swap(c, p);
+        let pivot = a[c];
         for r in c + 1..K {
-            let f = a[r][c] / a[c][c];
-            for k in c..K {
-                a[r][k] -= f * a[c][k];
+            let f = a[r][c] / pivot[c];
+            for (x, p) in a[r][c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
             }
             b[r] -= f * b[c];
         }
