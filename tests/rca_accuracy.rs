@@ -132,3 +132,21 @@ fn logs_that_point_nowhere_change_nothing() {
     }
     assert!(with_logs > quiet.len() / 2, "{with_logs}");
 }
+
+/// The calibration map in `rca/calibrate.rs` is what `ccp bench --rca-fit` fits on the tuning
+/// seed, and nothing else: refitting gives the same coefficients (to the four decimals pasted).
+#[test]
+fn the_calibration_map_is_the_tuning_seeds_fit() {
+    let (w, n) = ccp_bench::rca::fit(20, SEED);
+    assert!(n > 5_000, "{n}");
+    for (i, (got, baked)) in w
+        .iter()
+        .zip(ccp_core::rca::calibrate::COEFFICIENTS)
+        .enumerate()
+    {
+        assert!(
+            (got - baked).abs() < 1e-3,
+            "coefficient {i}: fit {got:.4}, baked {baked:.4}"
+        );
+    }
+}
