@@ -455,6 +455,37 @@ mod tests {
     }
 
     #[test]
+    fn hostile_text_is_read_without_panicking() {
+        let g = graph();
+        for text in [
+            "ünïcödé “redis-cart”:6379 ✓ → postgres-primary:5432",
+            ":::::::::6379",
+            "redis-cart:99999999999999999999",
+            "\u{0}\u{1}redis-cart\u{7f}",
+            "",
+            "..........",
+            "é:6379",
+        ] {
+            let f = findings(&g, &one("checkout", text), 1000);
+            assert!(f
+                .iter()
+                .all(|x| x.to != x.from && x.excerpt.chars().count() <= 160));
+        }
+        let named: Vec<String> = findings(
+            &g,
+            &one(
+                "checkout",
+                "ünïcödé “redis-cart”:6379 ✓ → postgres-primary:5432",
+            ),
+            1000,
+        )
+        .into_iter()
+        .map(|f| g.names[f.to].clone())
+        .collect();
+        assert_eq!(named, ["postgres-primary", "redis-cart"]);
+    }
+
+    #[test]
     fn parsing_is_bounded() {
         let g = graph();
         let huge = format!("{} redis-cart:6379", "x".repeat(MAX_LINE_CHARS * 3));

@@ -495,6 +495,15 @@ fn justify(
         calibrate::SHARPNESS,
         calibrate::SHARPNESS
     ))
+    .constraint(format!(
+        "error logs: a dependency named by host, port or client library gains up to {} log-odds, the service naming it loses up to {}",
+        calibrate::LOG_NAMED_WEIGHT,
+        calibrate::LOG_NAMES_PENALTY
+    ))
+    .constraint(format!(
+        "top confidence = calibration map fitted on tuning incidents (raw share, runner-up, history, gaps, silent pairs, logs); at most {} without usable history",
+        calibrate::NO_HISTORY_CAP
+    ))
     .confidence(top.map(|t| t.confidence).unwrap_or(0.0));
     if let Some(s) = c.first() {
         j = j.factor(
