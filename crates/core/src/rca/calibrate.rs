@@ -151,7 +151,7 @@ pub struct Features {
 }
 
 /// Length of [`Features::vector`].
-pub const FEATURES: usize = 13;
+pub const FEATURES: usize = 14;
 
 fn logit(p: f64) -> f64 {
     let p = if p.is_finite() {
@@ -179,6 +179,7 @@ impl Features {
             b(self.single_witness),
             b(self.single_witness) * logit(self.raw_top),
             b(self.sole_caller),
+            b(self.sole_caller && self.inferred_top),
             self.named_top.clamp(0.0, 1.0),
             self.top_names_other.clamp(0.0, 1.0),
             b(!self.deploy_data),
@@ -188,7 +189,7 @@ impl Features {
 
 /// The identity map: the raw top share, unchanged.
 pub const IDENTITY: [f64; FEATURES] = [
-    0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 ];
 
 /// The calibration map (logistic regression of "the top candidate is the root" on
@@ -196,8 +197,8 @@ pub const IDENTITY: [f64; FEATURES] = [
 /// (standard and hard conditions, generated and three published topologies); reported on the
 /// held-out seed 20261125 and on hotel reservation, which the fit never saw.
 pub const COEFFICIENTS: [f64; FEATURES] = [
-    -0.5762, 1.5460, 1.1560, -0.4450, -0.1679, 1.2316, -0.2385, 1.4700, -0.6894, -1.2128, -0.5462,
-    -2.1355, 0.0,
+    -0.8833, 1.6562, 1.9937, -0.4568, -0.2366, 2.0445, -0.6506, 1.9799, -0.7283, -0.8981, -1.5350,
+    -0.6694, -2.1913, 0.0,
 ];
 
 /// The top probability the map gives.
