@@ -116,6 +116,10 @@ pub(crate) enum Cmd {
         /// alert ingest while three pipelines run (N clients, default 100).
         #[arg(long, value_name = "CLIENTS", num_args = 0..=1, default_missing_value = "100")]
         desk: Option<usize>,
+        /// Fit the RCA calibration map on the tuning seed's incidents (incidents per cell) and
+        /// print its coefficients, to be pasted into `crates/core/src/rca/calibrate.rs`.
+        #[arg(long, value_name = "PER_CELL", num_args = 0..=1, default_missing_value = "20")]
+        rca_fit: Option<usize>,
         /// JSON output.
         #[arg(long)]
         json: bool,

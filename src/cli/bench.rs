@@ -80,6 +80,19 @@ pub(super) fn bench_rca(per_cell: usize, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ccp bench --rca-fit`: fit the RCA calibration map on the tuning seed (20261124) only; the
+/// bench reports it on the held-out seed (20261125).
+pub(super) fn bench_rca_fit(per_cell: usize) -> Result<ExitCode> {
+    let (w, n) = ccp_bench::rca::fit(per_cell, 20261124);
+    println!("calibration map fitted on {n} tuning incidents (seed 20261124):");
+    let body: Vec<String> = w.iter().map(|x| format!("{x:.4}")).collect();
+    println!(
+        "pub const COEFFICIENTS: [f64; FEATURES] = [{}];",
+        body.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(super) fn bench_render(frames: usize, json: bool) -> Result<ExitCode> {
     let r = ccp_bench::render(frames)?;
     if json {

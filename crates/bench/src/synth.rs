@@ -10,7 +10,9 @@
 //! Poisson request counts, binomial errors, log-normal p99 noise. Datastores and queues export
 //! no metrics at all with probability 0.6. Red herrings are layered on top.
 
-use ccp_core::rca::{BundleAlert, BundleDeploy, BundleEdge, BundleService, RcaBundle};
+use ccp_core::rca::{
+    BundleAlert, BundleDeploy, BundleEdge, BundleLogLine, BundleService, RcaBundle,
+};
 use ccp_core::stats::rng::Rng;
 use std::collections::BTreeMap;
 
@@ -22,6 +24,80 @@ const HISTORY_S: i64 = 600;
 const START: i64 = 1_700_000_000;
 /// Chance a datastore/queue exports metrics at all.
 const DATASTORE_EXPORTS: f64 = 0.4;
+
+/// What error logs the generated services write (the bundle's `logs` part).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogMode {
+    /// No logs in the bundle: metrics, deploys and alerts only.
+    None,
+    /// Affected callers log the error of the dependency the fault reached them through (host
+    /// name, connection string, client library or port), as real clients do; the root logs its
+    /// own stack trace; a few healthy services log unrelated warnings.
+    NameDependency,
+    /// Affected services log errors that name nothing useful (generic 500s, own-code stack
+    /// traces, addresses outside the graph): logs must then not hurt.
+    Unhelpful,
+}
+
+/// The conditions an incident is generated under. [`Conditions::STANDARD`] is the suite the
+/// ranker was built against; [`Conditions::HARD`] is the harder kind of issue 25, fixed before
+/// the ranker was measured on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conditions {
+    /// Points of history before the fault's onset; `None`: the standard 600 s window.
+    pub history_points: Option<usize>,
+    /// Range of the share of a callee's extra errors/latency a caller sees.
+    pub share: (f64, f64),
+    /// Range of the per-edge propagation delay, seconds.
+    pub delay_s: (f64, f64),
+    /// Chance a datastore/queue exports metrics.
+    pub datastore_exports: f64,
+    /// Noisy healthy services added to every incident (beyond the red herring).
+    pub noisy_healthy: usize,
+    /// Fraction of metric points missing (scrape gaps).
+    pub gap_rate: f64,
+    /// Chance a service root is deployed before its onset (where the herring allows it).
+    pub root_deploy: f64,
+    /// Chance each caller of the root gets a deploy 0–10 min before the onset.
+    pub caller_deploy: f64,
+    /// What the services log.
+    pub logs: LogMode,
+}
+
+impl Conditions {
+    /// The suite of BENCHMARKS.md's 2026-11-23 entry: 600 s of history, no gaps.
+    pub const STANDARD: Conditions = Conditions {
+        history_points: None,
+        share: (0.2, 1.0),
+        delay_s: (0.0, 20.0),
+        datastore_exports: DATASTORE_EXPORTS,
+        noisy_healthy: 0,
+        gap_rate: 0.0,
+        root_deploy: 1.0,
+        caller_deploy: 0.0,
+        logs: LogMode::None,
+    };
+
+    /// Issue 25's harder incidents: 12 points of history before the onset, weaker and later
+    /// propagation, ~90 % of datastores silent, two noisy healthy services, 10 % scrape gaps,
+    /// the root deployed half the time and each of its callers deployed half the time.
+    pub const HARD: Conditions = Conditions {
+        history_points: Some(12),
+        share: (0.1, 0.7),
+        delay_s: (5.0, 45.0),
+        datastore_exports: 0.1,
+        noisy_healthy: 2,
+        gap_rate: 0.1,
+        root_deploy: 0.5,
+        caller_deploy: 0.5,
+        logs: LogMode::None,
+    };
+
+    /// The same conditions with another log mode.
+    pub const fn with_logs(self, logs: LogMode) -> Conditions {
+        Conditions { logs, ..self }
+    }
+}
 
 /// Shapes of call graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,6 +118,9 @@ pub enum Topology {
     SockShop,
     /// DeathStarBench's social network: 13 services over Redis, Memcached, MongoDB and RabbitMQ.
     SocialNetwork,
+    /// DeathStarBench's hotel reservation: 8 services, most stores with a single caller (only in
+    /// the hard suite, so the published suite's figures stay comparable).
+    HotelReservation,
 }
 
 /// Caller → callees of published microservice benchmarks, as their manifests wire them (only
@@ -159,6 +238,21 @@ const SOCIAL_NETWORK: &[(&str, &[&str])] = &[
     ("media-service", &["media-memcached", "media-mongodb"]),
 ];
 
+/// See [`ONLINE_BOUTIQUE`]. Every Memcached and MongoDB instance here has exactly one caller.
+const HOTEL_RESERVATION: &[(&str, &[&str])] = &[
+    (
+        "frontend",
+        &["search", "profile", "recommendation", "user", "reservation"],
+    ),
+    ("search", &["geo", "rate"]),
+    ("geo", &["mongodb-geo"]),
+    ("rate", &["memcached-rate", "mongodb-rate"]),
+    ("profile", &["memcached-profile", "mongodb-profile"]),
+    ("recommendation", &["mongodb-recommendation"]),
+    ("user", &["mongodb-user"]),
+    ("reservation", &["memcached-reserve", "mongodb-reservation"]),
+];
+
 /// Whether a published topology's node is a datastore or queue, by its name.
 fn is_store_name(name: &str) -> bool {
     ["-db", "redis", "mongodb", "memcached", "rabbitmq"]
@@ -172,6 +266,14 @@ impl Topology {
         Topology::OnlineBoutique,
         Topology::SockShop,
         Topology::SocialNetwork,
+    ];
+
+    /// Published topologies of the hard suite: the three above and hotel reservation.
+    pub const HARD_PUBLISHED: [Topology; 4] = [
+        Topology::OnlineBoutique,
+        Topology::SockShop,
+        Topology::SocialNetwork,
+        Topology::HotelReservation,
     ];
 
     /// Every generated topology, in report order.
@@ -194,6 +296,7 @@ impl Topology {
             Topology::OnlineBoutique => "online-boutique",
             Topology::SockShop => "sock-shop",
             Topology::SocialNetwork => "social-network",
+            Topology::HotelReservation => "hotel-reservation",
         }
     }
 }
@@ -269,6 +372,8 @@ struct Spec {
     edges: Vec<(usize, usize)>,
     services: usize,
     stores: usize,
+    /// Chance a datastore exports metrics.
+    exports: f64,
 }
 
 fn uniform(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
@@ -280,12 +385,13 @@ fn int(rng: &mut Rng, lo: usize, hi_inclusive: usize) -> usize {
 }
 
 impl Spec {
-    fn new() -> Self {
+    fn new(exports: f64) -> Self {
         Spec {
             nodes: Vec::new(),
             edges: Vec::new(),
             services: 0,
             stores: 0,
+            exports,
         }
     }
 
@@ -293,7 +399,7 @@ impl Spec {
         self.nodes.push(Node {
             name,
             datastore,
-            exports: !datastore || rng.next_f64() < DATASTORE_EXPORTS,
+            exports: !datastore || rng.next_f64() < self.exports,
             rps: uniform(rng, 20.0, 400.0),
             base_err: uniform(rng, 0.0005, 0.02),
             base_p99: uniform(rng, 10.0, 400.0),
@@ -360,8 +466,12 @@ impl Spec {
 }
 
 /// A published topology's nodes and calls, in table order (so seeds give the same incident).
-fn published(table: &[(&'static str, &'static [&'static str])], rng: &mut Rng) -> Spec {
-    let mut s = Spec::new();
+fn published(
+    table: &[(&'static str, &'static [&'static str])],
+    rng: &mut Rng,
+    exports: f64,
+) -> Spec {
+    let mut s = Spec::new(exports);
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     let mut id = |s: &mut Spec, rng: &mut Rng, name: &'static str| -> usize {
         if let Some(&i) = ids.get(name) {
@@ -381,12 +491,13 @@ fn published(table: &[(&'static str, &'static [&'static str])], rng: &mut Rng) -
     s
 }
 
-fn topology(t: Topology, rng: &mut Rng) -> Spec {
-    let mut s = Spec::new();
+fn topology(t: Topology, rng: &mut Rng, exports: f64) -> Spec {
+    let mut s = Spec::new(exports);
     match t {
-        Topology::OnlineBoutique => return published(ONLINE_BOUTIQUE, rng),
-        Topology::SockShop => return published(SOCK_SHOP, rng),
-        Topology::SocialNetwork => return published(SOCIAL_NETWORK, rng),
+        Topology::OnlineBoutique => return published(ONLINE_BOUTIQUE, rng, exports),
+        Topology::SockShop => return published(SOCK_SHOP, rng, exports),
+        Topology::SocialNetwork => return published(SOCIAL_NETWORK, rng, exports),
+        Topology::HotelReservation => return published(HOTEL_RESERVATION, rng, exports),
         Topology::Chain => {
             let len = int(rng, 4, 7);
             let ids: Vec<usize> = (0..len).map(|_| s.svc(rng)).collect();
@@ -471,16 +582,18 @@ struct Effect {
     err: f64,
     lat: f64,
     onset: Option<f64>,
+    /// The callee the fault reached this node through (what its error logs name).
+    via: Option<usize>,
 }
 
 /// Propagate the root's fault to every caller, callees first (the generated graphs are DAGs).
-fn propagate(s: &Spec, root: usize, fault: Effect, rng: &mut Rng) -> Vec<Effect> {
+fn propagate(s: &Spec, root: usize, fault: Effect, rng: &mut Rng, c: &Conditions) -> Vec<Effect> {
     let n = s.nodes.len();
     let mut callers: Vec<Vec<(usize, f64, f64, f64)>> = vec![Vec::new(); n];
     for &(from, to) in &s.edges {
-        let share = uniform(rng, 0.2, 1.0);
+        let share = uniform(rng, c.share.0, c.share.1);
         let attenuation = uniform(rng, 0.6, 1.0);
-        let delay = uniform(rng, 0.0, 20.0);
+        let delay = uniform(rng, c.delay_s.0, c.delay_s.1);
         callers[to].push((from, share, attenuation, delay));
     }
     let mut eff = vec![Effect::default(); n];
@@ -502,15 +615,20 @@ fn propagate(s: &Spec, root: usize, fault: Effect, rng: &mut Rng) -> Vec<Effect>
                     err: share * att * e.err,
                     lat: share * e.lat,
                     onset: Some(on + delay),
+                    via: Some(c),
                 };
                 let cur = &mut eff[p];
                 let mut changed = false;
                 if cand.err > cur.err + 1e-12 {
                     cur.err = cand.err;
+                    cur.via = cand.via;
                     changed = true;
                 }
                 if cand.lat > cur.lat + 1e-9 {
                     cur.lat = cand.lat;
+                    if cur.via.is_none() || cand.err >= cur.err {
+                        cur.via = cand.via;
+                    }
                     changed = true;
                 }
                 if cur.onset.is_none_or(|o| cand.onset.is_some_and(|x| x < o)) {
@@ -529,10 +647,16 @@ fn propagate(s: &Spec, root: usize, fault: Effect, rng: &mut Rng) -> Vec<Effect>
     eff
 }
 
-fn series(node: &Node, eff: &Effect, end: i64, rng: &mut Rng) -> BTreeMap<String, Vec<(f64, f64)>> {
+fn series(
+    node: &Node,
+    eff: &Effect,
+    (first, end): (i64, i64),
+    gap_rate: f64,
+    rng: &mut Rng,
+) -> BTreeMap<String, Vec<(f64, f64)>> {
     let mut err = Vec::new();
     let mut p99 = Vec::new();
-    let mut t = START - HISTORY_S;
+    let mut t = first;
     while t <= end {
         let tf = t as f64;
         let active = eff.onset.is_some_and(|o| tf >= o);
@@ -551,7 +675,12 @@ fn series(node: &Node, eff: &Effect, end: i64, rng: &mut Rng) -> BTreeMap<String
         if node.noisy && rng.next_f64() < 0.05 {
             lat *= 4.0;
         }
-        p99.push((tf, lat));
+        // A scrape gap loses the point of both series (one scrape carries both).
+        if gap_rate <= 0.0 || rng.next_f64() >= gap_rate {
+            p99.push((tf, lat));
+        } else {
+            err.pop();
+        }
         t += STEP_S;
     }
     BTreeMap::from([
@@ -578,7 +707,13 @@ fn pick(rng: &mut Rng, from: &[usize]) -> Option<usize> {
     (!from.is_empty()).then(|| from[rng.below(from.len() as u64) as usize])
 }
 
-fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) -> Incident {
+fn incident(
+    mut s: Spec,
+    topology: Topology,
+    herring: Herring,
+    rng: &mut Rng,
+    c: &Conditions,
+) -> Incident {
     let n = s.nodes.len();
     let all: Vec<usize> = (0..n).collect();
     let services: Vec<usize> = all
@@ -621,8 +756,9 @@ fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) ->
             0.0
         },
         onset: Some(onset),
+        via: None,
     };
-    let eff = propagate(&s, root, fault, rng);
+    let eff = propagate(&s, root, fault, rng, c);
     let affected = |i: usize| eff[i].onset.is_some();
     let healthy: Vec<usize> = services.iter().copied().filter(|&i| !affected(i)).collect();
     let mut deploys = Vec::new();
@@ -633,7 +769,8 @@ fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) ->
         }
     }
     let root_deployed = !s.nodes[root].datastore
-        && !matches!(herring, Herring::RootNoDeploy | Herring::CallerDeploy);
+        && !matches!(herring, Herring::RootNoDeploy | Herring::CallerDeploy)
+        && (c.root_deploy >= 1.0 || rng.next_f64() < c.root_deploy);
     if root_deployed {
         let at = onset - uniform(rng, 60.0, 1_800.0);
         deploys.push(deploy(rng, &s.nodes[root].name, at, (5, 400)));
@@ -663,12 +800,41 @@ fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) ->
         }
         _ => {}
     }
+    if c.caller_deploy > 0.0 {
+        for p in s.callers(root) {
+            if !s.nodes[p].datastore && rng.next_f64() < c.caller_deploy {
+                let at = onset - uniform(rng, 0.0, 600.0);
+                deploys.push(deploy(rng, &s.nodes[p].name, at, (5, 400)));
+            }
+        }
+    }
+    for _ in 0..c.noisy_healthy {
+        let quiet: Vec<usize> = healthy
+            .iter()
+            .copied()
+            .filter(|&i| !s.nodes[i].noisy)
+            .collect();
+        if let Some(i) = pick(rng, &quiet) {
+            s.nodes[i].noisy = true;
+        }
+    }
     let end = START + STEP_S * rng.below(4) as i64;
+    let first = match c.history_points {
+        None => START - HISTORY_S,
+        Some(k) => {
+            // The last point before the onset, then k − 1 more before it.
+            let pre = ((START as f64 - onset) / STEP_S as f64).ceil() as i64;
+            START - (pre + k.max(1) as i64 - 1) * STEP_S
+        }
+    };
     let mut metrics = BTreeMap::new();
     let mut alerts = Vec::new();
     for (i, node) in s.nodes.iter().enumerate() {
         if node.exports {
-            metrics.insert(node.name.clone(), series(node, &eff[i], end, rng));
+            metrics.insert(
+                node.name.clone(),
+                series(node, &eff[i], (first, end), c.gap_rate, rng),
+            );
         }
         let e = &eff[i];
         let loud = e.err >= 0.02 || e.lat >= 0.5 * node.base_p99;
@@ -707,6 +873,10 @@ fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) ->
         deploys: Some(deploys),
         alerts,
         trace_files: Vec::new(),
+        logs: match c.logs {
+            LogMode::None => BTreeMap::new(),
+            mode => logs(&s, &eff, root, (first, end), mode, rng),
+        },
     };
     Incident {
         bundle,
@@ -718,29 +888,70 @@ fn incident(mut s: Spec, topology: Topology, herring: Herring, rng: &mut Rng) ->
 
 /// One incident of the given shape and red herring; the same seed gives the same incident.
 pub fn generate(topology_kind: Topology, herring: Herring, seed: u64) -> Incident {
+    generate_with(topology_kind, herring, seed, &Conditions::STANDARD)
+}
+
+/// One incident under the given conditions; the same seed gives the same incident.
+pub fn generate_with(
+    topology_kind: Topology,
+    herring: Herring,
+    seed: u64,
+    c: &Conditions,
+) -> Incident {
     let mut rng = Rng::new(seed);
-    let spec = topology(topology_kind, &mut rng);
-    incident(spec, topology_kind, herring, &mut rng)
+    let spec = topology(topology_kind, &mut rng, c.datastore_exports);
+    incident(spec, topology_kind, herring, &mut rng, c)
 }
 
 /// `per_cell` incidents for every generated topology × red herring, seeds derived from `seed`.
 pub fn suite(per_cell: usize, seed: u64) -> Vec<Incident> {
-    cells(&Topology::ALL, per_cell, seed)
+    cells(&Topology::ALL, per_cell, seed, &Conditions::STANDARD)
 }
 
 /// `per_cell` incidents for every published topology × red herring.
 pub fn published_suite(per_cell: usize, seed: u64) -> Vec<Incident> {
-    cells(&Topology::PUBLISHED, per_cell, seed)
+    cells(&Topology::PUBLISHED, per_cell, seed, &Conditions::STANDARD)
 }
 
-fn cells(topologies: &[Topology], per_cell: usize, seed: u64) -> Vec<Incident> {
+/// `per_cell` incidents for every generated topology × red herring under hard conditions.
+pub fn hard_suite(per_cell: usize, seed: u64, logs: LogMode) -> Vec<Incident> {
+    cells(
+        &Topology::ALL,
+        per_cell,
+        seed,
+        &Conditions::HARD.with_logs(logs),
+    )
+}
+
+/// `per_cell` incidents for every published topology (hotel reservation included) × red
+/// herring under hard conditions.
+pub fn hard_published_suite(per_cell: usize, seed: u64, logs: LogMode) -> Vec<Incident> {
+    cells(
+        &Topology::HARD_PUBLISHED,
+        per_cell,
+        seed,
+        &Conditions::HARD.with_logs(logs),
+    )
+}
+
+/// `per_cell` incidents for every given topology × red herring under the given conditions.
+pub fn suite_with(
+    topologies: &[Topology],
+    per_cell: usize,
+    seed: u64,
+    c: &Conditions,
+) -> Vec<Incident> {
+    cells(topologies, per_cell, seed, c)
+}
+
+fn cells(topologies: &[Topology], per_cell: usize, seed: u64, c: &Conditions) -> Vec<Incident> {
     let base = Rng::new(seed);
     let mut out = Vec::new();
     for (ti, &t) in topologies.iter().enumerate() {
         for (hi, h) in Herring::ALL.into_iter().enumerate() {
             for k in 0..per_cell {
                 let stream = ((ti * 16 + hi) * 100_000 + k) as u64;
-                out.push(generate(t, h, base.fork(stream).next_u64()));
+                out.push(generate_with(t, h, base.fork(stream).next_u64(), c));
             }
         }
     }
@@ -751,7 +962,7 @@ fn cells(topologies: &[Topology], per_cell: usize, seed: u64) -> Vec<Incident> {
 /// datastores) with one incident in it: the scale test for `rank`.
 pub fn large(services: usize, edges: usize, seed: u64) -> Incident {
     let mut rng = Rng::new(seed);
-    let mut s = Spec::new();
+    let mut s = Spec::new(DATASTORE_EXPORTS);
     let n = services.max(2);
     for i in 0..n {
         if i >= n - n / 10 {
@@ -772,7 +983,129 @@ pub fn large(services: usize, edges: usize, seed: u64) -> Incident {
             s.edges.push((a, b));
         }
     }
-    incident(s, Topology::Mesh40, Herring::None, &mut rng)
+    incident(
+        s,
+        Topology::Mesh40,
+        Herring::None,
+        &mut rng,
+        &Conditions::STANDARD,
+    )
+}
+
+/// What a client library says when the dependency `to` fails, in one of the ways real clients
+/// say it: by host name (sometimes a cluster DNS name), connection string, client library or
+/// port on a bare address.
+fn dependency_error(rng: &mut Rng, to: &str, timeout: bool) -> String {
+    let ip = format!("10.0.{}.{}", rng.below(8), 2 + rng.below(250));
+    let host = if rng.next_f64() < 0.3 {
+        format!("{to}.default.svc.cluster.local")
+    } else {
+        to.to_string()
+    };
+    let kind = if to.contains("redis") || to.starts_with("cache") {
+        "redis"
+    } else if to.contains("memcached") {
+        "memcached"
+    } else if to.contains("mongo") {
+        "mongo"
+    } else if to.contains("rabbitmq") || to.starts_with("queue") {
+        "amqp"
+    } else if to.contains("-db") || to.starts_with("db") {
+        "postgres"
+    } else {
+        "service"
+    };
+    let k = rng.below(3);
+    match (kind, k) {
+        ("redis", 0) => format!("redis.exceptions.ConnectionError: Error 111 connecting to {host}:6379. Connection refused."),
+        ("redis", 1) => format!("Error: connect ECONNREFUSED {ip}:6379\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)"),
+        ("redis", _) => "redis.exceptions.TimeoutError: Timeout reading from socket".to_string(),
+        ("memcached", 0) => format!("pymemcache.exceptions.MemcacheUnexpectedCloseError: connection to {host}:11211 closed"),
+        ("memcached", _) => format!("memcache: dial tcp {ip}:11211: i/o timeout"),
+        ("mongo", 0) => format!("pymongo.errors.ServerSelectionTimeoutError: {host}:27017: timed out"),
+        ("mongo", 1) => format!("MongoTimeoutError: Server selection timed out after 30000 ms ({host}:27017)"),
+        ("mongo", _) => format!("server selection error: context deadline exceeded, current topology: {{ Type: Unknown, Servers: [{{ Addr: {ip}:27017, Type: Unknown }}] }}"),
+        ("amqp", 0) => format!("pika.exceptions.AMQPConnectionError: Connection to {host}:5672 failed"),
+        ("amqp", _) => format!("Error: connect ECONNREFUSED {ip}:5672"),
+        ("postgres", 0) => format!("psycopg2.OperationalError: could not connect to server \"{host}\": Connection refused"),
+        ("postgres", 1) => format!("sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at \"{host}\" ({ip}), port 5432 failed: timeout expired"),
+        ("postgres", _) => format!("org.postgresql.util.PSQLException: Connection to {ip}:5432 refused."),
+        (_, 0) if timeout => format!("java.net.SocketTimeoutException: Read timed out\n\tat java.net.SocketInputStream.read(SocketInputStream.java:171)\n\tat com.example.client.Http.get(Http.java:88) GET http://{host}:8080/api/v1/items"),
+        (_, 0) => format!("requests.exceptions.ConnectionError: HTTPConnectionPool(host='{host}', port=8080): Max retries exceeded with url: /api"),
+        (_, 1) => format!("grpc._channel._InactiveRpcError: status = StatusCode.UNAVAILABLE, details = \"failed to connect to all addresses; last error: {host}:50051\""),
+        _ => format!("upstream connect error or disconnect/reset before headers. reset reason: connection failure, upstream: {host}"),
+    }
+}
+
+/// An error that names no dependency: a handler's own bug, a generic 500, an address outside
+/// the graph.
+fn own_error(rng: &mut Rng, service: &str) -> String {
+    match rng.below(4) {
+        0 => format!(
+            "Traceback (most recent call last):\n  File \"/app/{service}/src/module_{}.py\", line {}, in handle\n    item = order[\"sku\"]\nKeyError: 'sku'",
+            rng.below(8),
+            10 + rng.below(200)
+        ),
+        1 => "ERROR request failed: 500 Internal Server Error".to_string(),
+        2 => "java.lang.NullPointerException\n\tat com.example.Handler.handle(Handler.java:88)".to_string(),
+        _ => format!("dial tcp 10.9.{}.{}:9999: connect: connection refused", rng.below(8), 2 + rng.below(250)),
+    }
+}
+
+/// The error logs of an incident: per service, 1–3 lines during its episode, and unrelated
+/// warnings of a few healthy services anywhere in the window.
+fn logs(
+    s: &Spec,
+    eff: &[Effect],
+    root: usize,
+    (first, end): (i64, i64),
+    mode: LogMode,
+    rng: &mut Rng,
+) -> BTreeMap<String, Vec<BundleLogLine>> {
+    let mut out: BTreeMap<String, Vec<BundleLogLine>> = BTreeMap::new();
+    for (i, node) in s.nodes.iter().enumerate() {
+        let e = &eff[i];
+        let mut lines = Vec::new();
+        if let Some(on) = e.onset {
+            let loud = e.err >= 0.005 || e.lat >= 0.2 * node.base_p99;
+            // Datastores do not write application error logs the bundle would carry.
+            let p = if node.datastore {
+                0.0
+            } else if loud {
+                0.8
+            } else {
+                0.3
+            };
+            if rng.next_f64() < p {
+                for _ in 0..1 + rng.below(3) {
+                    let at = uniform(rng, on, end as f64).round() as i64;
+                    let text = match (mode, e.via) {
+                        (LogMode::NameDependency, Some(v)) if i != root => {
+                            dependency_error(rng, &s.nodes[v].name, e.err < 0.005)
+                        }
+                        _ => own_error(rng, &node.name),
+                    };
+                    lines.push(BundleLogLine { at: Some(at), text });
+                }
+            }
+        } else if !node.datastore && rng.next_f64() < 0.15 {
+            // A healthy service's unrelated warning, naming one of its (healthy) callees.
+            let callees: Vec<usize> = s.edges.iter().filter(|x| x.0 == i).map(|x| x.1).collect();
+            let at = rng.below((end - first).max(1) as u64) as i64 + first;
+            let text = match (mode, pick(rng, &callees)) {
+                (LogMode::NameDependency, Some(c)) => format!(
+                    "WARN retrying request to {} (attempt 1 of 3)",
+                    s.nodes[c].name
+                ),
+                _ => own_error(rng, &node.name),
+            };
+            lines.push(BundleLogLine { at: Some(at), text });
+        }
+        if !lines.is_empty() {
+            out.insert(node.name.clone(), lines);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -234,12 +234,25 @@ impl Pipeline {
                 });
             }
         }
+        // The error-log port's recent errors: stack-trace files for change evidence, and the
+        // texts themselves so the ranker can read which dependency a caller's errors name. The
+        // port gives no timestamps: its errors are recent by contract.
         let mut trace_files = Vec::new();
+        let mut logs = BTreeMap::new();
         for n in &nodes {
-            for text in self.ports.errors.recent_errors(&n.name).unwrap_or_default() {
-                if let Ok(t) = localize::parse_trace(&text) {
+            let texts = self.ports.errors.recent_errors(&n.name).unwrap_or_default();
+            for text in &texts {
+                if let Ok(t) = localize::parse_trace(text) {
                     trace_files.extend(t.frames.iter().map(|f| f.file.clone()));
                 }
+            }
+            if !texts.is_empty() {
+                let lines: Vec<rca::BundleLogLine> = texts
+                    .into_iter()
+                    .take(rca::logs::MAX_ENTRIES)
+                    .map(|text| rca::BundleLogLine { at: None, text })
+                    .collect();
+                logs.insert(n.name.clone(), lines);
             }
         }
         let alerts = self
@@ -270,6 +283,7 @@ impl Pipeline {
             deploys: Some(deploys),
             alerts,
             trace_files,
+            logs,
         })
     }
 

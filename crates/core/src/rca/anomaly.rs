@@ -187,6 +187,36 @@ pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<M
         (n / 3).max(MIN_BASELINE_POINTS.min(n / 2)).max(1)
     }
     .min(n - 1);
+    let first = judge(name, pts, start, base_len);
+    // A short history holds the fault's first points in the baseline window itself (the guard
+    // is 60 s, a detection can take longer). When the change point falls inside the baseline
+    // and enough points precede it, judge again against those points only: the median and MAD
+    // of a clean baseline, not of one already half in the episode.
+    match first.onset_index {
+        Some(k) if k < base_len && k >= MIN_BASELINE_POINTS && n < LONG_SERIES => {
+            let second = judge(name, pts, start, k);
+            if second.anomaly.score >= first.anomaly.score {
+                Some(second.anomaly)
+            } else {
+                Some(first.anomaly)
+            }
+        }
+        _ => Some(first.anomaly),
+    }
+}
+
+/// Series at least this long have enough clean baseline that one pass is robust.
+const LONG_SERIES: usize = 40;
+
+/// A verdict and where its episode starts.
+struct Judged {
+    anomaly: MetricAnomaly,
+    onset_index: Option<usize>,
+}
+
+/// Score a clean, sorted series of at least two points against its first `base_len` points.
+fn judge(name: &str, pts: &[(f64, f64)], start: f64, base_len: usize) -> Judged {
+    let n = pts.len();
     let mut base: Vec<f64> = pts[..base_len].iter().map(|p| p.1).collect();
     let med = median(&mut base);
     base.iter_mut().for_each(|x| *x = (*x - med).abs());
@@ -240,7 +270,10 @@ pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<M
         current: pts[n - 1].1,
     };
     if best_k >= n || best_sum < CUSUM_THRESHOLD || n - best_k < need {
-        return Some(out);
+        return Judged {
+            anomaly: out,
+            onset_index: None,
+        };
     }
     let mut ep: Vec<f64> = z[best_k..].to_vec();
     ep.sort_by(f64::total_cmp);
@@ -254,7 +287,10 @@ pub fn metric_anomaly(name: &str, series: &[(f64, f64)], start: f64) -> Option<M
     } else {
         0.0
     };
-    Some(out)
+    Judged {
+        anomaly: out,
+        onset_index: Some(best_k),
+    }
 }
 
 /// Anomalies below this are noise.

@@ -71,6 +71,165 @@ pub fn confidences(weights: &[f64], null_weight: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Log-odds added to a service named as failing by other services' error logs (at full
+/// strength: a loud direct caller naming it by host in several entries).
+pub const LOG_NAMED_WEIGHT: f64 = 2.0;
+/// Log-odds removed from a service whose own errors name a dependency as failing: it is
+/// probably that dependency's victim.
+pub const LOG_NAMES_PENALTY: f64 = 1.5;
+/// Blame mass a service named by logs gets at least (times the naming strength): a silent store
+/// named by its caller is a candidate even when its callers barely moved.
+pub const NAMED_MASS: f64 = 0.3;
+/// Blame mass of an alerting service when nothing moved against a history (cold start).
+pub const ALERT_ONLY_MASS: f64 = 0.2;
+/// Top confidence at most when there is no usable history (cold start, or fewer than three
+/// points before the onset): below `approval.min_rca_confidence`, so a human confirms.
+pub const NO_HISTORY_CAP: f64 = 0.5;
+/// A logging service that is itself neither anomalous nor alerting counts this much: healthy
+/// services log unrelated retries all the time.
+const QUIET_LOGGER: f64 = 0.25;
+
+/// How strongly one service's logs name another, in [0,1]: a loud caller, a direct dependency,
+/// a host name and several entries count most.
+pub fn log_strength(loud: bool, direct: bool, how: super::logs::How, entries: usize) -> f64 {
+    use super::logs::How;
+    let who = if loud { 1.0 } else { QUIET_LOGGER };
+    let edge = if direct { 1.0 } else { 0.5 };
+    let way = match how {
+        How::Host => 1.0,
+        How::Port => 0.8,
+        How::Library => 0.6,
+    };
+    let n = i32::try_from(entries.min(16)).unwrap_or(16);
+    who * edge * way * (1.0 - 0.4f64.powi(n))
+}
+
+/// Log-odds from logs: raised when named (`named` in [0,1]), lowered when naming another.
+pub fn log_odds(named: f64, names: f64) -> f64 {
+    let ok = |x: f64| {
+        if x.is_finite() {
+            x.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    LOG_NAMED_WEIGHT * ok(named) - LOG_NAMES_PENALTY * ok(names)
+}
+
+/// What the calibration map reads about a ranking: the raw shares and what makes them more or
+/// less trustworthy than they look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features {
+    /// The top candidate's raw share.
+    pub raw_top: f64,
+    /// The runner-up's raw share (0 without one).
+    pub raw_second: f64,
+    /// Pre-incident points (median over series of the points before the top's onset).
+    pub history_points: f64,
+    /// Fraction of metric points missing.
+    pub gap_fraction: f64,
+    /// Whether the top exports no metrics (its anomaly is inferred).
+    pub inferred_top: bool,
+    /// Whether the runner-up calls the top or is called by it.
+    pub adjacent_runner_up: bool,
+    /// Adjacent and one of the two is silent: the tie metrics cannot break.
+    pub silent_pair: bool,
+    /// A silent pair whose silent member has one observed anomalous caller only, the other one:
+    /// "the store failed" and "its one caller failed" then predict exactly the same data.
+    pub single_witness: bool,
+    /// The silent member of the pair has no caller but the other member at all: no second
+    /// witness can ever exist (a store private to one service).
+    pub sole_caller: bool,
+    /// How strongly logs name the top, in [0,1].
+    pub named_top: f64,
+    /// How strongly the top's own logs name another service, in [0,1].
+    pub top_names_other: f64,
+    /// Whether the bundle has deploy data.
+    pub deploy_data: bool,
+    /// Nothing moved against a history: alert-only ranking.
+    pub cold: bool,
+}
+
+/// Length of [`Features::vector`].
+pub const FEATURES: usize = 14;
+
+fn logit(p: f64) -> f64 {
+    let p = if p.is_finite() {
+        p.clamp(1e-3, 1.0 - 1e-3)
+    } else {
+        0.5
+    };
+    (p / (1.0 - p)).ln()
+}
+
+impl Features {
+    /// The map's inputs: bias, logit of the raw top share, the runner-up's share, shortness of
+    /// the history (1 with none, 0 from 20 points on), gaps, and the indicators.
+    pub fn vector(&self) -> [f64; FEATURES] {
+        let b = |x: bool| f64::from(u8::from(x));
+        let short = ((20.0 - self.history_points) / 20.0).clamp(0.0, 1.0);
+        [
+            1.0,
+            logit(self.raw_top),
+            self.raw_second.clamp(0.0, 1.0),
+            short,
+            self.gap_fraction.clamp(0.0, 1.0),
+            b(self.inferred_top),
+            b(self.silent_pair),
+            b(self.single_witness),
+            b(self.single_witness) * logit(self.raw_top),
+            b(self.sole_caller),
+            b(self.sole_caller && self.inferred_top),
+            self.named_top.clamp(0.0, 1.0),
+            self.top_names_other.clamp(0.0, 1.0),
+            b(!self.deploy_data),
+        ]
+    }
+}
+
+/// The identity map: the raw top share, unchanged.
+pub const IDENTITY: [f64; FEATURES] = [
+    0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+];
+
+/// The calibration map (logistic regression of "the top candidate is the root" on
+/// [`Features::vector`]). Fitted by `ccp bench --rca-fit` on the *tuning* seed 20261124 only
+/// (standard and hard conditions, generated and three published topologies); reported on the
+/// held-out seed 20261125 and on hotel reservation, which the fit never saw.
+pub const COEFFICIENTS: [f64; FEATURES] = [
+    -0.8833, 1.6562, 1.9937, -0.4568, -0.2366, 2.0445, -0.6506, 1.9799, -0.7283, -0.8981, -1.5350,
+    -0.6694, -2.1913, 0.0,
+];
+
+/// The top probability the map gives.
+pub fn calibrated_top(f: &Features, map: &[f64; FEATURES]) -> f64 {
+    let z: f64 = f.vector().iter().zip(map).map(|(x, w)| x * w).sum();
+    let p = 1.0 / (1.0 + (-z).exp());
+    let p = if p.is_finite() { p } else { 0.0 };
+    if f.cold || f.history_points < 3.0 {
+        p.min(NO_HISTORY_CAP)
+    } else {
+        p
+    }
+}
+
+/// Every candidate's confidence after the map: the top gets [`calibrated_top`]; the others keep
+/// their proportions, scaled so that none passes the top and the sum stays within 1.
+pub fn recalibrate(raw: &[f64], f: &Features, map: &[f64; FEATURES]) -> Vec<f64> {
+    let Some(&top) = raw.first() else {
+        return Vec::new();
+    };
+    let new_top = calibrated_top(f, map);
+    let rest: f64 = raw[1..].iter().filter(|x| x.is_finite()).sum();
+    let mut k = if top > 0.0 { new_top / top } else { 1.0 };
+    if rest > 0.0 {
+        k = k.min((1.0 - new_top).max(0.0) / rest);
+    }
+    std::iter::once(new_top)
+        .chain(raw[1..].iter().map(|&x| (x * k).clamp(0.0, new_top)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

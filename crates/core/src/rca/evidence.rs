@@ -92,10 +92,25 @@ pub fn origin(g: &Graph, an: &[ServiceAnomaly], bl: &[Blame], s: usize, start: f
         _ if g.callees[s].is_empty() => {
             "it calls nothing in the graph: the fault cannot come from a dependency".into()
         }
-        _ => format!(
-            "its dependencies look healthy ({}): the fault originates here",
-            list(g, &g.callees[s])
-        ),
+        _ => {
+            let (seen, silent): (Vec<usize>, Vec<usize>) =
+                g.callees[s].iter().partition(|&&c| an[c].observed);
+            match (seen.is_empty(), silent.is_empty()) {
+                (false, true) => format!(
+                    "its dependencies look healthy ({}): the fault originates here",
+                    list(g, &seen)
+                ),
+                (true, _) => format!(
+                    "its dependencies export no metrics ({}): the fault is here or in them",
+                    list(g, &silent)
+                ),
+                (false, false) => format!(
+                    "its observed dependencies look healthy ({}); {} export(s) no metrics: the fault is here or there",
+                    list(g, &seen),
+                    list(g, &silent)
+                ),
+            }
+        }
     }
 }
 

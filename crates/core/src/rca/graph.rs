@@ -24,7 +24,7 @@ const ONSET_TOLERANCE_S: f64 = 20.0;
 /// Beyond the tolerance, an explanation decays with this time constant (seconds).
 const ONSET_DECAY_S: f64 = 30.0;
 /// A caller counts as "pointing at" an unobserved callee from this much unexplained anomaly.
-const POINTING: f64 = 0.3;
+const POINTING: f64 = 0.1;
 /// An observed dependency explaining at least this share makes the caller a victim.
 const EXPLAINED: f64 = 0.5;
 /// A pointing caller's anomaly counts fully toward the support from this score on.

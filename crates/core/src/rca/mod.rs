@@ -19,6 +19,7 @@ pub mod calibrate;
 pub mod change;
 mod evidence;
 pub mod graph;
+pub mod logs;
 
 use crate::domain::RcaCandidate;
 use crate::explain::Justification;
@@ -78,7 +79,19 @@ pub struct BundleAlert {
     pub severity: String,
 }
 
-/// The Contract's RCA bundle, plus optional stack-trace files. Unknown fields are ignored.
+/// One error line or stack trace a service logged: what an on-call engineer reads to tell "the
+/// store failed" from "its caller failed".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleLogLine {
+    /// When (unix seconds); absent when the source does not say (then it is taken as recent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
+    /// The line, or a whole stack trace (newlines kept).
+    pub text: String,
+}
+
+/// The Contract's RCA bundle, plus optional stack-trace files and error logs. Unknown fields
+/// are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RcaBundle {
     /// Incident start (unix seconds).
@@ -103,6 +116,11 @@ pub struct RcaBundle {
     /// Files named in the stack trace (repository-relative or absolute).
     #[serde(default)]
     pub trace_files: Vec<String>,
+    /// service → its recent error lines or stack traces. Optional: when a caller's errors name
+    /// the dependency that failed (host, connection string, client library, port), that
+    /// dependency is raised and the caller lowered. Parsing is bounded (see [`logs`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub logs: BTreeMap<String, Vec<BundleLogLine>>,
 }
 
 impl RcaBundle {
@@ -128,6 +146,8 @@ pub struct RcaResult {
 
 /// Blame mass below this is noise: such services are not candidates.
 const MIN_MASS: f64 = 0.05;
+/// A silent service some caller points at is a candidate from this share of the largest mass.
+const SILENT_RELATIVE: f64 = 0.05;
 /// Candidates reported at most (confidences are still computed over all of them): on a large
 /// graph thousands of victims carry a little blame, and nobody reads past the first few.
 pub const MAX_CANDIDATES: usize = 20;
@@ -139,14 +159,27 @@ struct Scored {
     candidate: RcaCandidate,
 }
 
-/// Rank root-cause candidates. Services with no anomaly (observed or inferred) are left out.
+/// Rank root-cause candidates. Services with no anomaly (observed, inferred or named by a
+/// caller's error log) are left out, except that while some service is alerting there is
+/// always a candidate: with no usable history the alerting services are ranked from their
+/// alerts, logs and deploys, at a confidence that says a human has to look.
 pub fn rank(b: &RcaBundle) -> RcaResult {
+    rank_detailed(b, Some(&calibrate::COEFFICIENTS)).0
+}
+
+/// [`rank`], with the calibration map to apply (`None`: the raw shares, for fitting one) and the
+/// features the map read for the top candidate.
+pub fn rank_detailed(
+    b: &RcaBundle,
+    map: Option<&[f64; calibrate::FEATURES]>,
+) -> (RcaResult, Option<calibrate::Features>) {
     let start = b.incident_start as f64;
     let g = graph::Graph::build(
         b.services
             .iter()
             .map(|s| s.name.as_str())
-            .chain(b.metrics.keys().map(String::as_str)),
+            .chain(b.metrics.keys().map(String::as_str))
+            .chain(b.alerts.iter().map(|a| a.service.as_str())),
         b.edges.iter().map(|e| (e.from.as_str(), e.to.as_str())),
     );
     let an: Vec<anomaly::ServiceAnomaly> = g
@@ -163,19 +196,54 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
     for a in &b.alerts {
         alerts.entry(a.service.as_str()).or_insert(a);
     }
+    let found = logs::findings(&g, &b.logs, b.incident_start);
+    let loud: Vec<bool> = g
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| an[i].score >= anomaly::MIN_ANOMALY || alerts.contains_key(n.as_str()))
+        .collect();
+    let mut named = vec![0.0f64; g.len()];
+    let mut names = vec![0.0f64; g.len()];
+    for f in &found {
+        let s = calibrate::log_strength(loud[f.from], f.direct, f.how, f.entries);
+        named[f.to] = 1.0 - (1.0 - named[f.to]) * (1.0 - s);
+        names[f.from] = names[f.from].max(s);
+    }
+    // Cold start: nothing moved against a history (there is none, or too little), yet services
+    // alert. They are the candidates, from what there is.
+    let cold = !bl.iter().any(|x| x.mass >= MIN_MASS) && named.iter().all(|&x| x <= 0.0);
+    let max_mass = bl
+        .iter()
+        .map(|x| x.mass)
+        .filter(|m| m.is_finite())
+        .fold(0.0f64, f64::max);
     // Weights for every service with blame; evidence only for those reported.
     let mut scored: Vec<Scored> = Vec::new();
     for (id, name) in g.names.iter().enumerate() {
         let blame = &bl[id];
-        // NaN-safe: a non-finite mass is no candidate.
-        if blame.mass.is_nan() || blame.mass < MIN_MASS {
+        let mut mass = blame.mass;
+        if named[id] > 0.0 {
+            mass = mass.max(calibrate::NAMED_MASS * named[id]);
+        }
+        if cold && alerts.contains_key(name.as_str()) {
+            mass = mass.max(calibrate::ALERT_ONLY_MASS);
+        }
+        // NaN-safe: a non-finite mass is no candidate. A silent dependency some caller points
+        // at stays a (weak) candidate even below the floor: it cannot be ruled out.
+        let silent_floor = if !an[id].observed && blame.support > 0.0 {
+            MIN_MASS.min(SILENT_RELATIVE * max_mass)
+        } else {
+            MIN_MASS
+        };
+        if mass.is_nan() || mass < silent_floor || mass <= 0.0 {
             continue;
         }
         let reference = blame.onset.unwrap_or(start);
         let own = deploys.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let change = change::best_change(own, reference, &b.trace_files);
         let weight = calibrate::weight(
-            blame.mass,
+            mass,
             match &change {
                 Some(c) => Some((c.score, c.recency)),
                 // Without deploy data, absence of a deploy says nothing.
@@ -184,7 +252,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
             },
             alerts.contains_key(name.as_str()),
             !an[id].observed,
-        );
+        ) * calibrate::log_odds(named[id], names[id]).exp();
         scored.push(Scored {
             id,
             weight,
@@ -211,7 +279,7 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         .iter_mut()
         .zip(calibrate::confidences(&weights, null))
     {
-        s.candidate.confidence = (c * 1000.0).round() / 1000.0;
+        s.candidate.confidence = c;
     }
     scored.sort_by(|x, y| {
         y.candidate
@@ -220,6 +288,65 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
             .then(y.weight.total_cmp(&x.weight))
             .then_with(|| x.candidate.service.cmp(&y.candidate.service))
     });
+    let features = scored.first().map(|top| {
+        let second = scored.get(1);
+        let adjacent = second.is_some_and(|s| {
+            g.callees[top.id].contains(&s.id) || g.callers[top.id].contains(&s.id)
+        });
+        let silent_pair =
+            adjacent && second.is_some_and(|s| !an[top.id].observed || !an[s.id].observed);
+        // The silent member of a silent pair and the other one (its caller, if the pair is
+        // caller and silent callee).
+        let pair = second.filter(|_| silent_pair).map(|s| {
+            if an[top.id].observed {
+                (s.id, top.id)
+            } else {
+                (top.id, s.id)
+            }
+        });
+        let single_witness = pair.is_some_and(|(silent, other)| {
+            g.callers[silent].contains(&other)
+                && !g.callers[silent]
+                    .iter()
+                    .any(|&p| p != other && an[p].score >= anomaly::MIN_ANOMALY)
+        });
+        let sole_caller =
+            single_witness && pair.is_some_and(|(silent, other)| g.callers[silent] == [other]);
+        // A store private to one service and that service predict the same data whichever
+        // failed: unless a log names one of them, their shares are one share, split evenly.
+        let tie = sole_caller && named[top.id] <= 0.0 && names[top.id] <= 0.0;
+        let raw_top = match second {
+            Some(s) if tie => (top.candidate.confidence + s.candidate.confidence) / 2.0,
+            _ => top.candidate.confidence,
+        };
+        calibrate::Features {
+            raw_top,
+            raw_second: second.map_or(0.0, |s| s.candidate.confidence),
+            history_points: history_points(b, bl[top.id].onset.unwrap_or(start) - 1.0),
+            gap_fraction: gap_fraction(b),
+            inferred_top: !an[top.id].observed,
+            adjacent_runner_up: adjacent,
+            silent_pair,
+            single_witness,
+            sole_caller,
+            named_top: named[top.id],
+            top_names_other: names[top.id],
+            deploy_data: b.has_deploy_data(),
+            cold,
+        }
+    });
+    if let (Some(map), Some(f)) = (map, &features) {
+        let confs: Vec<f64> = scored.iter().map(|s| s.candidate.confidence).collect();
+        for (s, c) in scored
+            .iter_mut()
+            .zip(calibrate::recalibrate(&confs, f, map))
+        {
+            s.candidate.confidence = c;
+        }
+    }
+    for s in &mut scored {
+        s.candidate.confidence = (s.candidate.confidence * 1000.0).round() / 1000.0;
+    }
     let omitted = scored.len().saturating_sub(MAX_CANDIDATES);
     scored.truncate(MAX_CANDIDATES);
     for s in &mut scored {
@@ -234,6 +361,24 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         evidence.push(evidence::origin(&g, &an, &bl, id, start));
         if let Some(v) = evidence::victims(&g, &an, &bl, id) {
             evidence.push(v);
+        }
+        let mut by_logs: Vec<&logs::Finding> = found.iter().filter(|f| f.to == id).collect();
+        by_logs.sort_by(|a, b| b.how.cmp(&a.how).then(b.entries.cmp(&a.entries)));
+        for f in by_logs.iter().take(2) {
+            evidence.push(logs::describe_named(&g, f));
+        }
+        if let Some(f) = found
+            .iter()
+            .filter(|f| f.from == id)
+            .max_by(|a, b| a.how.cmp(&b.how).then(a.entries.cmp(&b.entries)))
+        {
+            evidence.push(logs::describe_names(&g, f));
+        }
+        if cold {
+            evidence.push(
+                "no usable history before the incident: ranked from its alert, logs and deploys only; a human has to confirm"
+                    .into(),
+            );
         }
         if !change_line.is_empty() {
             evidence.extend(change_line);
@@ -252,11 +397,64 @@ pub fn rank(b: &RcaBundle) -> RcaResult {
         }
         s.candidate.evidence = evidence;
     }
-    let justification = justify(b, &g, &an, &scored).input("candidates_not_reported", omitted);
-    RcaResult {
-        candidates: scored.into_iter().map(|s| s.candidate).collect(),
-        justification,
+    let mut justification = justify(b, &g, &an, &scored)
+        .input("candidates_not_reported", omitted)
+        .input("log_findings", found.len());
+    if let Some(f) = &features {
+        justification = justification
+            .input("history_points", f.history_points)
+            .input("gap_fraction", (f.gap_fraction * 1000.0).round() / 1000.0)
+            .input("cold_start", f.cold);
     }
+    (
+        RcaResult {
+            candidates: scored.into_iter().map(|s| s.candidate).collect(),
+            justification,
+        },
+        features,
+    )
+}
+
+/// Pre-incident points: the median, over observed series, of the points before `before`.
+fn history_points(b: &RcaBundle, before: f64) -> f64 {
+    let mut counts: Vec<usize> = b
+        .metrics
+        .values()
+        .flat_map(|m| m.values())
+        .map(|s| s.iter().filter(|p| p.0 < before).count())
+        .collect();
+    if counts.is_empty() {
+        return 0.0;
+    }
+    counts.sort_unstable();
+    counts[(counts.len() - 1) / 2] as f64
+}
+
+/// Fraction of metric points missing (scrape gaps): per series, the points a regular grid at its
+/// median spacing would hold and are absent; the median over series.
+fn gap_fraction(b: &RcaBundle) -> f64 {
+    let mut fr: Vec<f64> = b
+        .metrics
+        .values()
+        .flat_map(|m| m.values())
+        .filter(|s| s.len() >= 3)
+        .map(|s| {
+            let mut steps: Vec<f64> = s.windows(2).map(|w| w[1].0 - w[0].0).collect();
+            steps.sort_by(f64::total_cmp);
+            let step = steps[(steps.len() - 1) / 2];
+            let span = s[s.len() - 1].0 - s[0].0;
+            if !(step > 0.0 && span.is_finite()) {
+                return 0.0;
+            }
+            let expected = (span / step).round() + 1.0;
+            ((expected - s.len() as f64) / expected.max(1.0)).clamp(0.0, 1.0)
+        })
+        .collect();
+    if fr.is_empty() {
+        return 0.0;
+    }
+    fr.sort_by(f64::total_cmp);
+    fr[(fr.len() - 1) / 2]
 }
 
 fn justify(
@@ -296,6 +494,15 @@ fn justify(
         calibrate::SHARPNESS,
         calibrate::SHARPNESS,
         calibrate::SHARPNESS
+    ))
+    .constraint(format!(
+        "error logs: a dependency named by host, port or client library gains up to {} log-odds, the service naming it loses up to {}",
+        calibrate::LOG_NAMED_WEIGHT,
+        calibrate::LOG_NAMES_PENALTY
+    ))
+    .constraint(format!(
+        "top confidence = calibration map fitted on tuning incidents (raw share, runner-up, history, gaps, silent pairs, logs); at most {} without usable history",
+        calibrate::NO_HISTORY_CAP
     ))
     .confidence(top.map(|t| t.confidence).unwrap_or(0.0));
     if let Some(s) = c.first() {
@@ -345,9 +552,32 @@ mod tests {
         .expect("bundle parses")
     }
 
+    /// The seed bundle with 20 more points of its first value before each series: a history
+    /// long enough to be sure of.
+    fn long_seed_bundle() -> RcaBundle {
+        let mut b = seed_bundle();
+        for m in b.metrics.values_mut() {
+            for s in m.values_mut() {
+                let (t0, v0) = s[0];
+                let before: Vec<(f64, f64)> =
+                    (1..=20).rev().map(|i| (t0 - 10.0 * i as f64, v0)).collect();
+                s.splice(0..0, before);
+            }
+        }
+        b
+    }
+
     #[test]
     fn callee_fault_outranks_its_callers() {
-        let r = rank(&seed_bundle());
+        // One point before the incident: the right service, but too little history to be sure.
+        let short = rank(&seed_bundle());
+        assert_eq!(short.candidates[0].service, "payments");
+        assert!(
+            short.candidates[0].confidence <= calibrate::NO_HISTORY_CAP,
+            "{:?}",
+            short.candidates[0]
+        );
+        let r = rank(&long_seed_bundle());
         assert_eq!(r.candidates[0].service, "payments");
         assert_eq!(r.candidates[0].commit.as_deref(), Some("a1b2c3d"));
         assert!(r.candidates[0].confidence > 0.8, "{:?}", r.candidates[0]);
@@ -362,7 +592,7 @@ mod tests {
 
     #[test]
     fn missing_parts_lower_confidence_without_failing() {
-        let mut b = seed_bundle();
+        let mut b = long_seed_bundle();
         let full = rank(&b).candidates[0].confidence;
         b.deploys = None;
         b.alerts.clear();
@@ -409,6 +639,84 @@ mod tests {
             unknown.justification.inputs.get("deploy_data"),
             Some(&serde_json::Value::Bool(false))
         );
+    }
+
+    /// A bundle with 0–3 points of history per series (the fleet, Prometheus and ccp started
+    /// within a second): nothing can move against a baseline, yet `api` alerts. It is ranked,
+    /// below the approval threshold, with the reason in its evidence; an error log naming its
+    /// dependency moves the blame there, still below the threshold.
+    #[test]
+    fn cold_start_ranks_the_alerting_service_below_the_approval_threshold() {
+        for points in 0..=3usize {
+            let series: Vec<(f64, f64)> = (0..points)
+                .map(|i| (1_699_999_990.0 + 5.0 * i as f64, 0.2))
+                .collect();
+            let mut b = RcaBundle {
+                incident_start: 1_700_000_000,
+                services: ["web", "api", "db"]
+                    .iter()
+                    .map(|n| BundleService {
+                        name: (*n).into(),
+                        criticality: 0.5,
+                    })
+                    .collect(),
+                edges: vec![
+                    BundleEdge {
+                        from: "web".into(),
+                        to: "api".into(),
+                    },
+                    BundleEdge {
+                        from: "api".into(),
+                        to: "db".into(),
+                    },
+                ],
+                metrics: BTreeMap::from([(
+                    "api".to_string(),
+                    BTreeMap::from([("error_rate".to_string(), series)]),
+                )]),
+                deploys: Some(Vec::new()),
+                alerts: vec![BundleAlert {
+                    service: "api".into(),
+                    name: "incident".into(),
+                    at: 1_700_000_000,
+                    severity: "critical".into(),
+                }],
+                ..RcaBundle::default()
+            };
+            let r = rank(&b);
+            let top = &r.candidates[0];
+            assert_eq!(top.service, "api", "{points} points: {:?}", r.candidates);
+            assert!(top.confidence < 0.7, "{points} points: {top:?}");
+            assert!(top.confidence > 0.0, "{points} points: {top:?}");
+            assert!(
+                top.evidence
+                    .iter()
+                    .any(|e| e.starts_with("no usable history before the incident")),
+                "{:?}",
+                top.evidence
+            );
+            b.logs.insert(
+                "api".into(),
+                vec![BundleLogLine {
+                    at: None,
+                    text: r#"psycopg2.OperationalError: could not connect to server "db""#.into(),
+                }],
+            );
+            let r = rank(&b);
+            assert_eq!(r.candidates[0].service, "db", "{:?}", r.candidates);
+            assert!(r.candidates[0].confidence < 0.7, "{:?}", r.candidates[0]);
+            assert!(r.candidates[0]
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("api's error log names it (by host name")));
+        }
+        // Nothing alerting and nothing moved: no candidate, and the pipeline escalates.
+        assert!(rank(&RcaBundle {
+            incident_start: 1_700_000_000,
+            ..RcaBundle::default()
+        })
+        .candidates
+        .is_empty());
     }
 
     #[test]
