@@ -88,6 +88,8 @@ fn mask(s: &str) -> String {
         (r"\b\d{2}:\d{2}:\d{2}\b", "##:##:##"),
         // A clock cut at the right edge of a narrow screen.
         (r"(?m)\b\d{1,2}:\d{0,2}(:\d{0,2})?$", "##:##"),
+        // A clock cut by a dialog's left edge: the hour's digits left of the border.
+        (r"([│┃])\d{1,2}(:\d{0,2})*([║╔╚])", "$1#$3"),
     ];
     let mut out = s.to_string();
     for (re, with) in rules {
