@@ -325,10 +325,41 @@ fn wait_for_quiet_alertmanager(url: &str) {
 #[test]
 fn alertmanager_webhook_to_resolved_incident_through_prometheus() {
     let Some(s) = servers() else { return };
+    // Healthy for 25 s, then the demo's bug: RCA compares the incident with that history.
+    let warm = resolve_through_the_real_chain(&s, "e2e", 25);
+    assert!(
+        warm.iter().all(|e| e["type"] != "awaiting_approval"),
+        "with history, staging needs no human"
+    );
+    // Started all at once, as the README writes it: the bug is live from the first scrape, so
+    // there is no healthy history to compare with. RCA ranks from what there is (the alerting
+    // service, its traceback, the recent deploy) with low confidence and asks a human (answered
+    // here by --auto-approve) instead of escalating.
+    let cold = resolve_through_the_real_chain(&s, "cold", 0);
+    let asked: Vec<&serde_json::Value> = cold
+        .iter()
+        .filter(|e| e["type"] == "awaiting_approval")
+        .collect();
+    assert_eq!(asked.len(), 1, "cold start pauses for a human once");
+    assert!(
+        asked[0]["rules"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x["rule"] == "low_rca_confidence")),
+        "{:?}",
+        asked[0]
+    );
+}
+
+/// One `ccp run` of the real chain, on a fleet whose bug starts `fault_delay_s` after it does,
+/// to a resolved incident: checked on the way, and its events returned.
+fn resolve_through_the_real_chain(
+    s: &Servers,
+    name: &str,
+    fault_delay_s: u32,
+) -> Vec<serde_json::Value> {
     wait_for_quiet_alertmanager(&s.alertmanager);
     let dir = tempfile::tempdir().unwrap();
-    // Healthy for 25 s, then the demo's bug: RCA compares the incident with that history.
-    let fleet = start_fleet(&s, "e2e", None, dir.path(), 25);
+    let fleet = start_fleet(s, name, None, dir.path(), fault_delay_s);
     let exe = env!("CARGO_BIN_EXE_ccp");
     let config = dir.path().join("ccp.yaml");
     std::fs::write(
@@ -410,9 +441,11 @@ verification:
     let q = PromClient::new(&s.prometheus, Duration::from_secs(5))
         .unwrap()
         .query(
-            r#"ccp_fleet_canary_percent{service="payment-service",ccp_test="e2e"}"#,
+            &format!(r#"ccp_fleet_canary_percent{{service="payment-service",ccp_test="{name}"}}"#),
             now_ms() as f64 / 1000.0,
         )
         .unwrap();
     assert_eq!(q[0].points[0].1, 100.0, "{q:?}");
+    drop(fleet);
+    events
 }
