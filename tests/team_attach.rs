@@ -66,6 +66,11 @@ fn attached_cockpits_share_one_desk_with_identities() {
     b.wait_for("Approval required", WAIT);
     let screen = c.wait_for("READ-ONLY", WAIT);
     assert!(screen.contains("vera@"), "{screen}");
+    let screen = c.wait_for("read-only: watching", WAIT);
+    assert!(
+        !screen.contains("[a] approve") && !screen.contains("a approve"),
+        "a read-only cockpit offers no approve key:\n{screen}"
+    );
     let a_screen = a.wait_for("payment-service", WAIT);
     assert!(
         a_screen.contains("catalog-service"),

@@ -292,6 +292,24 @@ fn status_bar(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
 /// The keys worth knowing now: the approval's while one waits, else the focused pane's own and
 /// the few global ones, printed from the keymap.
 fn status_hints(vm: &ViewModel, ui: &UiState) -> Vec<Hint> {
+    let mut h = all_status_hints(vm, ui);
+    if ui.read_only {
+        // A read-only cockpit offers no key that would act.
+        h.retain(|(a, _)| {
+            !matches!(
+                a,
+                Action::Approve
+                    | Action::Reject
+                    | Action::Comment
+                    | Action::PauseResume
+                    | Action::Abort
+            )
+        });
+    }
+    h
+}
+
+fn all_status_hints(vm: &ViewModel, ui: &UiState) -> Vec<Hint> {
     if vm.run().approval.is_some() {
         return vec![
             (Action::Approve, "approve"),

@@ -159,6 +159,22 @@ pub fn draw(f: &mut Frame, area: Rect, vm: &ViewModel, ui: &UiState) {
     }
     f.render_widget(&ta, comment);
     let actor = ui.actor.clone();
+    if ui.read_only {
+        // A read-only cockpit watches: the keys that would act are not offered at all.
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(
+                    "read-only: watching; approvers answer from their own cockpits   ",
+                    theme.status(Status::Muted),
+                ),
+                key("Esc", theme),
+                Span::raw(" hide   "),
+                Span::styled(format!("as {actor}"), theme.status(Status::Muted)),
+            ])),
+            keys,
+        );
+        return;
+    }
     f.render_widget(
         Paragraph::new(Line::from(vec![
             key("a", theme),
