@@ -102,3 +102,36 @@ fn a_busy_port_is_an_error_at_start() {
         "{e:#}"
     );
 }
+
+/// A full inbox answers 503 with Retry-After (Alertmanager retries 5xx) and records nothing of
+/// the refused delivery; the service's memory stays bounded whatever a sender does.
+#[test]
+fn a_full_inbox_answers_503_with_retry_after_and_records_nothing() {
+    let inbox = Arc::new(AlertInbox::with_capacity(LabelMapping::default(), 1));
+    let server = HttpServer::start(
+        "127.0.0.1:0",
+        alertmanager_hook::router(inbox.clone(), 4096),
+    )
+    .unwrap();
+    let addr = server.addr();
+    assert_eq!(
+        post(addr, "/webhooks/alertmanager", payload("firing").as_bytes()).0,
+        200
+    );
+    let second = payload("firing").replace("\"f1\"", "\"f2\"");
+    let r = common::http::request(
+        addr,
+        "POST",
+        "/webhooks/alertmanager",
+        &[],
+        second.as_bytes(),
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("inbox is full"), "{}", r.body);
+    assert!(
+        r.head.to_ascii_lowercase().contains("retry-after: 30"),
+        "{}",
+        r.head
+    );
+    assert_eq!(inbox.pending(), 1, "the refused alert was not recorded");
+}

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,11 +14,24 @@ use std::sync::Arc;
 /// Largest accepted webhook body; Alertmanager's biggest groups stay far below it.
 pub const DEFAULT_MAX_BODY: usize = 1 << 20;
 
-async fn receive(State(inbox): State<Arc<AlertInbox>>, body: Bytes) -> impl IntoResponse {
+async fn receive(State(inbox): State<Arc<AlertInbox>>, body: Bytes) -> axum::response::Response {
     match parse_webhook(&body) {
         Ok(p) => {
             let now = ccp_core::clock::wall_now_ms();
-            let receipt = inbox.receive(&p.alerts, now);
+            let receipt = match inbox.receive(&p.alerts, now) {
+                Ok(r) => r,
+                Err(full) => {
+                    // Alertmanager retries a 5xx: nothing is lost, and nothing grows past the
+                    // bound meanwhile.
+                    tracing::warn!("refused Alertmanager webhook: {full}");
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [(header::RETRY_AFTER, "30")],
+                        Json(serde_json::json!({ "error": full.to_string() })),
+                    )
+                        .into_response();
+                }
+            };
             tracing::info!(
                 group = p.group_key,
                 new = receipt.new,
@@ -28,7 +41,7 @@ async fn receive(State(inbox): State<Arc<AlertInbox>>, body: Bytes) -> impl Into
                 truncated = p.truncated_alerts,
                 "Alertmanager webhook"
             );
-            (StatusCode::OK, Json(serde_json::json!(receipt)))
+            (StatusCode::OK, Json(serde_json::json!(receipt))).into_response()
         }
         Err(e) => {
             tracing::warn!("refused Alertmanager webhook: {e}");
@@ -36,6 +49,7 @@ async fn receive(State(inbox): State<Arc<AlertInbox>>, body: Bytes) -> impl Into
                 StatusCode::BAD_REQUEST,
                 Json(serde_json::json!({ "error": e.to_string() })),
             )
+                .into_response()
         }
     }
 }

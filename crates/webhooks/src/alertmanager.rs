@@ -219,27 +219,73 @@ struct InboxState {
     resolved: Vec<Alert>,
 }
 
+/// Alerts an inbox tracks at most (firing, or resolved and not yet forgotten). Far above any
+/// real fleet's; a sender that would go past it is asked to retry later instead of growing the
+/// service's memory without bound.
+pub const INBOX_CAPACITY: usize = 10_000;
+
+/// The inbox is full: nothing of the delivery was recorded; retry later.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the alert inbox is full ({tracked} alerts tracked, at most {capacity}); nothing of this delivery was recorded, retry later")]
+pub struct InboxFull {
+    /// Alerts tracked now.
+    pub tracked: usize,
+    /// The bound.
+    pub capacity: usize,
+}
+
 /// Alerts received from Alertmanager, waiting for the pipeline to poll them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AlertInbox {
     map: LabelMapping,
     state: Mutex<InboxState>,
+    capacity: usize,
+}
+
+impl Default for AlertInbox {
+    fn default() -> Self {
+        Self::new(LabelMapping::default())
+    }
 }
 
 impl AlertInbox {
     /// An empty inbox with a label mapping.
     pub fn new(map: LabelMapping) -> Self {
+        Self::with_capacity(map, INBOX_CAPACITY)
+    }
+
+    /// An empty inbox tracking at most `capacity` alerts.
+    pub fn with_capacity(map: LabelMapping, capacity: usize) -> Self {
         Self {
             map,
             state: Mutex::new(InboxState::default()),
+            capacity,
         }
     }
 
     /// Record a batch of alerts (a webhook's or an API poll's). Re-sends are counted, not
-    /// queued again.
-    pub fn receive(&self, alerts: &[AmAlert], now_ms: Millis) -> Receipt {
-        let mut r = Receipt::default();
+    /// queued again. A batch that would take the inbox past its capacity is refused whole,
+    /// after forgetting alerts that resolved (they need no tracking once delivered or moot).
+    pub fn receive(&self, alerts: &[AmAlert], now_ms: Millis) -> Result<Receipt, InboxFull> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh: std::collections::HashSet<String> = alerts
+            .iter()
+            .map(fingerprint_of)
+            .filter(|fp| !st.entries.contains_key(fp))
+            .collect();
+        if st.entries.len() + fresh.len() > self.capacity {
+            let InboxState {
+                entries, pending, ..
+            } = &mut *st;
+            entries.retain(|fp, e| e.firing || pending.contains(fp));
+            if st.entries.len() + fresh.len() > self.capacity {
+                return Err(InboxFull {
+                    tracked: st.entries.len(),
+                    capacity: self.capacity,
+                });
+            }
+        }
+        let mut r = Receipt::default();
         for a in alerts {
             let fp = fingerprint_of(a);
             let alert = match to_alert(a, &self.map, now_ms) {
@@ -286,7 +332,7 @@ impl AlertInbox {
                 None => r.resolved += 1,
             }
         }
-        r
+        Ok(r)
     }
 
     /// Alerts still firing that the pipeline has not taken yet.
@@ -328,8 +374,11 @@ impl AlertInbox {
                 })
                 .collect()
         };
-        self.receive(active, now_ms);
-        self.receive(&gone, now_ms);
+        for batch in [active, &gone[..]] {
+            if let Err(e) = self.receive(batch, now_ms) {
+                tracing::warn!("Alertmanager poll: {e}");
+            }
+        }
     }
 }
 
@@ -373,9 +422,9 @@ mod tests {
     fn firing_alert_becomes_one_incident_alert() {
         let inbox = AlertInbox::default();
         let p = parse_webhook(payload("firing", "abc", "payment-service").as_bytes()).unwrap();
-        assert_eq!(inbox.receive(&p.alerts, 0).new, 1);
+        assert_eq!(inbox.receive(&p.alerts, 0).expect("room").new, 1);
         // Re-sent on group_interval: not a second alert.
-        let again = inbox.receive(&p.alerts, 0);
+        let again = inbox.receive(&p.alerts, 0).expect("room");
         assert_eq!((again.new, again.duplicate), (0, 1));
         let got = inbox.poll(0).unwrap();
         assert_eq!(got.len(), 1);
@@ -406,8 +455,8 @@ mod tests {
         let inbox = AlertInbox::default();
         let f = parse_webhook(payload("firing", "a1", "api").as_bytes()).unwrap();
         let r = parse_webhook(payload("resolved", "a1", "api").as_bytes()).unwrap();
-        inbox.receive(&f.alerts, 0);
-        assert_eq!(inbox.receive(&r.alerts, 0).resolved, 1);
+        inbox.receive(&f.alerts, 0).expect("room");
+        assert_eq!(inbox.receive(&r.alerts, 0).expect("room").resolved, 1);
         assert!(inbox.poll(0).unwrap().is_empty());
         assert!(inbox.resolved().is_empty());
     }
@@ -417,14 +466,14 @@ mod tests {
         let inbox = AlertInbox::default();
         let f = parse_webhook(payload("firing", "a2", "api").as_bytes()).unwrap();
         let r = parse_webhook(payload("resolved", "a2", "api").as_bytes()).unwrap();
-        inbox.receive(&f.alerts, 0);
+        inbox.receive(&f.alerts, 0).expect("room");
         assert_eq!(inbox.poll(0).unwrap().len(), 1);
-        inbox.receive(&r.alerts, 0);
-        inbox.receive(&r.alerts, 0);
+        inbox.receive(&r.alerts, 0).expect("room");
+        inbox.receive(&r.alerts, 0).expect("room");
         assert_eq!(inbox.resolved().len(), 1);
         assert!(inbox.resolved().is_empty());
         // Firing again is a new episode.
-        assert_eq!(inbox.receive(&f.alerts, 0).new, 1);
+        assert_eq!(inbox.receive(&f.alerts, 0).expect("room").new, 1);
         assert_eq!(inbox.poll(0).unwrap().len(), 1);
     }
 
@@ -449,7 +498,7 @@ mod tests {
         let inbox = AlertInbox::default();
         let body = r#"{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"X"}}]}"#;
         let p = parse_webhook(body.as_bytes()).unwrap();
-        let r = inbox.receive(&p.alerts, 0);
+        let r = inbox.receive(&p.alerts, 0).expect("room");
         assert_eq!(r.new, 0);
         assert!(
             r.ignored[0].contains("no `service` label"),
@@ -459,13 +508,37 @@ mod tests {
     }
 
     #[test]
+    fn a_full_inbox_refuses_a_delivery_whole_after_forgetting_resolved_alerts() {
+        let inbox = AlertInbox::with_capacity(LabelMapping::default(), 2);
+        let a = parse_webhook(payload("firing", "a1", "api").as_bytes()).expect("a");
+        let b = parse_webhook(payload("firing", "b1", "api").as_bytes()).expect("b");
+        let c = parse_webhook(payload("firing", "c1", "api").as_bytes()).expect("c");
+        inbox.receive(&a.alerts, 0).expect("room");
+        inbox.receive(&b.alerts, 0).expect("room");
+        let full = inbox.receive(&c.alerts, 0).expect_err("full");
+        assert_eq!((full.tracked, full.capacity), (2, 2));
+        assert_eq!(
+            inbox.pending(),
+            2,
+            "nothing of the refused delivery was recorded"
+        );
+        // Re-sends of tracked alerts still count: they add nothing.
+        assert_eq!(inbox.receive(&a.alerts, 0).expect("re-send").duplicate, 1);
+        // Once a delivered alert resolves it is forgotten when room is needed.
+        let _ = inbox.poll(0);
+        let gone = parse_webhook(payload("resolved", "a1", "api").as_bytes()).expect("r");
+        inbox.receive(&gone.alerts, 0).expect("room");
+        assert_eq!(inbox.receive(&c.alerts, 0).expect("room now").new, 1);
+    }
+
+    #[test]
     fn alerts_about_unknown_services_are_ignored_with_a_reason() {
         let inbox = AlertInbox::new(LabelMapping {
             known_services: ["api".to_string()].into_iter().collect(),
             ..LabelMapping::default()
         });
         let p = parse_webhook(payload("firing", "u1", "elsewhere").as_bytes()).unwrap();
-        let r = inbox.receive(&p.alerts, 0);
+        let r = inbox.receive(&p.alerts, 0).expect("room");
         assert_eq!(r.new, 0);
         assert!(
             r.ignored[0].contains("`elsewhere`, which is not in the fleet file"),
@@ -473,7 +546,7 @@ mod tests {
             r.ignored
         );
         let p = parse_webhook(payload("firing", "u2", "api").as_bytes()).unwrap();
-        assert_eq!(inbox.receive(&p.alerts, 0).new, 1);
+        assert_eq!(inbox.receive(&p.alerts, 0).expect("room").new, 1);
     }
 
     #[test]
