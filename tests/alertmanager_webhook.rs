@@ -135,3 +135,35 @@ fn a_full_inbox_answers_503_with_retry_after_and_records_nothing() {
     );
     assert_eq!(inbox.pending(), 1, "the refused alert was not recorded");
 }
+
+/// A client that sends its headers a byte at a time (slowloris) cannot hold a connection: the
+/// server closes it once the header deadline passes, and keeps answering everyone else.
+#[test]
+fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use std::io::{Read, Write};
+    let inbox = Arc::new(AlertInbox::new(LabelMapping::default()));
+    let server = HttpServer::start("127.0.0.1:0", alertmanager_hook::router(inbox, 4096)).unwrap();
+    let addr = server.addr();
+    let mut slow = std::net::TcpStream::connect(addr).expect("connect");
+    slow.write_all(b"POST /webhooks/alertmanager HTTP/1.1\r\nHost: x\r\n")
+        .expect("first bytes");
+    // Others are served meanwhile.
+    assert_eq!(
+        post(addr, "/webhooks/alertmanager", payload("firing").as_bytes()).0,
+        200
+    );
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let mut buf = Vec::new();
+    // EOF (Ok) means the server closed it; a read timeout (Err) means it was still held.
+    let closed = slow.read_to_end(&mut buf);
+    assert!(
+        closed.is_ok(),
+        "the half-sent request still held its connection: {closed:?}"
+    );
+    let reply = String::from_utf8_lossy(&buf);
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 408"),
+        "closed without serving the half-sent request: {reply}"
+    );
+}

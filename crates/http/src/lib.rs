@@ -2,6 +2,7 @@
 //! the pipeline thread and the cockpit never wait on the network. `ccp run` mounts the
 //! Alertmanager receiver; `ccp serve` adds its own routes to the same router.
 
+mod accept;
 pub mod alertmanager_hook;
 pub mod ci_hooks;
 pub mod same_origin;
@@ -49,19 +50,7 @@ impl HttpServer {
                             return;
                         }
                     };
-                    // Peers' addresses reach handlers: without operators, commands are taken
-                    // from loopback only.
-                    let served = axum::serve(
-                        listener,
-                        router.into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-                    if let Err(e) = served {
-                        tracing::error!("HTTP server stopped: {e}");
-                    }
+                    accept::serve(listener, router, rx).await;
                 });
             })
             .context("starting the HTTP thread")?;
