@@ -357,8 +357,21 @@ fn a_team_desk_runs_two_incidents_at_once_with_identities_and_the_two_person_rul
         !audit.contains("mallory") && !audit.contains("\"root\""),
         "a forged actor reached the audit log"
     );
-    for t in ["alice-token", "bob-token", "vera-token", "oscar-token"] {
+    // No token anywhere the service writes: audit log, its log file, its event stream.
+    let log = std::fs::read_to_string(dir.path().join("state/ccp.log")).unwrap_or_default();
+    assert!(
+        log.contains("command delivered"),
+        "the log file is the one written: {log}"
+    );
+    for t in [
+        "alice-token",
+        "bob-token",
+        "vera-token",
+        "oscar-token",
+        "not-a-token",
+    ] {
         assert!(!audit.contains(t), "a token reached the audit log");
+        assert!(!log.contains(t), "a token reached the log file");
     }
 
     // The stream: every event once, numbered consecutively; a resume picks up exactly after its id.
