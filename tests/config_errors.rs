@@ -490,3 +490,25 @@ fn a_value_in_a_type_error_is_never_echoed_it_may_be_a_secret() {
         assert!(shown.starts_with("ccp.yaml:"), "still positioned: {shown}");
     }
 }
+
+/// A missing recovery rules file is said once, with its path, not once per layer of the error.
+#[test]
+fn a_missing_rules_file_is_reported_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("ccp.yaml");
+    std::fs::write(&cfg, "recovery:\n  rules: /nope/rules.yaml\n").expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ccp"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&cfg)
+        .env("CCP_STATE_DIR", dir.path().join("state"))
+        .output()
+        .expect("run ccp serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nope/rules.yaml: cannot read config file"),
+        "{err}"
+    );
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert_eq!(err.matches("/nope/rules.yaml").count(), 1, "{err}");
+}

@@ -89,9 +89,9 @@ fn check(files: &[PathBuf]) -> ExitCode {
     let mut code = ExitCode::SUCCESS;
     for f in files {
         let result = std::fs::read_to_string(f)
-            .map_err(|source| ConfigError::Read {
+            .map_err(|error| ConfigError::Read {
                 path: f.clone(),
-                source,
+                error,
             })
             .and_then(|text| {
                 let name = f.display().to_string();

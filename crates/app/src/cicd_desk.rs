@@ -129,13 +129,13 @@ pub struct RecoveryDesk {
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
     /// A rule or tree file is invalid (`file:line:col: message`).
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ccp_config::ConfigError),
     /// `recovery.actions` cannot run scripts.
-    #[error("{0}")]
+    #[error(transparent)]
     Actions(#[from] ccp_adapters::recovery_scripts::ScriptActionsError),
     /// The recovery audit log cannot be opened (or its chain is broken).
-    #[error("{0}")]
+    #[error(transparent)]
     Audit(#[from] ccp_audit::AuditError),
 }
 

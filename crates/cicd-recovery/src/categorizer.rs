@@ -126,9 +126,9 @@ impl Categorizer {
 
     /// The embedded rules extended by the operator's file `path`.
     pub fn with_user_file(path: &std::path::Path) -> Result<Categorizer, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let mut c = Categorizer::embedded()?;
         c.extend_from_str(&text, &path.display().to_string(), true)?;

@@ -474,9 +474,9 @@ impl Tree {
 
     /// Read and validate the tree file at `path`.
     pub fn from_file(path: &Path) -> Result<Tree, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Tree::from_str(&text, &path.display().to_string())
     }

@@ -64,13 +64,13 @@ pub enum ErrorKind {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read at all (missing, permissions, not UTF-8).
-    #[error("{}: cannot read config file: {source}", path.display())]
+    #[error("{}: cannot read config file: {error}", path.display())]
     Read {
         /// The path the operator asked for, as given.
         path: PathBuf,
-        /// The underlying operating-system error.
-        #[source]
-        source: io::Error,
+        /// The underlying operating-system error. Said in the message and not chained as a
+        /// source, so a report of the chain says it once.
+        error: io::Error,
     },
     /// A problem at a known place in the file.
     #[error("{file}:{}:{}: {message}", pos.line, pos.col)]
@@ -129,7 +129,7 @@ impl ConfigError {
     pub fn message(&self) -> String {
         match self {
             ConfigError::At { message, .. } => message.clone(),
-            ConfigError::Read { source, .. } => format!("cannot read config file: {source}"),
+            ConfigError::Read { error, .. } => format!("cannot read config file: {error}"),
         }
     }
 }

@@ -26,9 +26,9 @@ pub fn process_env(name: &str) -> Option<String> {
 /// This is what the cockpit runs at start; an unreadable file is an error
 /// naming the path.
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     load_str(&text, &path.display().to_string(), &process_env)
 }
