@@ -228,7 +228,14 @@ fn audit_replay_steps_through_a_recorded_run() {
         48,
         &format!("audit replay {}", log.display()),
     );
-    t.wait_for("replay of", MINUTE);
+    // It opens on the end: the run as it finished.
+    let screen = t.wait_for("replay of", MINUTE);
+    assert!(
+        screen.contains("CLOSED"),
+        "opens on the last event:\n{screen}"
+    );
+    t.keys(&["Home"]);
+    t.wait_for("replay 0/", MINUTE);
     for _ in 0..6 {
         t.keys(&["Right"]);
     }
@@ -239,6 +246,10 @@ fn audit_replay_steps_through_a_recorded_run() {
     );
     assert!(!screen.contains("CLOSED · resolved"), "{screen}");
     t.keys(&["Left"]);
+    t.wait_for("replay 5/", MINUTE);
+    t.keys(&["PageDown"]);
+    t.wait_for("replay 15/", MINUTE);
+    t.keys(&["PageUp"]);
     t.wait_for("replay 5/", MINUTE);
     // Approving in a replay changes nothing.
     t.keys(&["a"]);
@@ -265,6 +276,7 @@ fn replay_of_a_tampered_log_shows_the_broken_chain() {
     );
     let screen = t.wait_for("AUDIT CHAIN BROKEN", MINUTE);
     assert!(screen.contains("seq 9"), "{screen}");
+    t.keys(&["Home"]);
     for _ in 0..3 {
         t.keys(&["Right"]);
     }

@@ -60,6 +60,20 @@ pub fn on_key(ui: &mut UiState, vm: &ViewModel, key: KeyEvent) -> Vec<Effect> {
         ui.say("abort cancelled: the operation goes on", Status::Info);
         return vec![];
     }
+    if ui.replay_pos.is_some() && ui.overlay.is_none() {
+        // In a replay these keys move through time; j/k/g/G still move within panes.
+        let jump = match key.code {
+            KeyCode::Home => Some(Jump::To(0)),
+            KeyCode::End => Some(Jump::To(ui.replay_len)),
+            KeyCode::PageUp => Some(Jump::By(-10)),
+            KeyCode::PageDown => Some(Jump::By(10)),
+            _ => None,
+        };
+        if let Some(j) = jump {
+            replay_jump(ui, j);
+            return vec![];
+        }
+    }
     let Some(action) = action_for(&key) else {
         return vec![];
     };
@@ -223,20 +237,34 @@ fn pause_resume(ui: &mut UiState, vm: &ViewModel, pause: bool) -> Vec<Effect> {
     })]
 }
 
+/// A move through a replay's time.
+enum Jump {
+    /// To this many events shown.
+    To(usize),
+    /// Forward (or back, negative) by this many events.
+    By(i64),
+}
+
+fn replay_jump(ui: &mut UiState, j: Jump) {
+    let Some(pos) = ui.replay_pos else { return };
+    let next = match j {
+        Jump::To(n) => n,
+        Jump::By(d) => (pos as i64 + d).max(0) as usize,
+    }
+    .min(ui.replay_len);
+    ui.replay_pos = Some(next);
+    ui.say(
+        format!(
+            "replay {next}/{} (← / → · Home / End · PgUp / PgDn)",
+            ui.replay_len
+        ),
+        Status::Info,
+    );
+}
+
 fn step(ui: &mut UiState, forward: bool) {
     match ui.replay_pos {
-        Some(pos) => {
-            let next = if forward {
-                (pos + 1).min(ui.replay_len)
-            } else {
-                pos.saturating_sub(1)
-            };
-            ui.replay_pos = Some(next);
-            ui.say(
-                format!("replay {next}/{} (← / →)", ui.replay_len),
-                Status::Info,
-            );
-        }
+        Some(_) => replay_jump(ui, Jump::By(if forward { 1 } else { -1 })),
         None => ui.say(
             "← / → step through time in replay (ccp audit replay)",
             Status::Muted,

@@ -269,11 +269,16 @@ fn cockpit(source: Source, opts: CockpitOptions) -> Result<Option<Outcome>> {
             (Out::Remote(remote.sink), Vec::new(), None)
         }
         Source::Replay { events } => {
-            ui.replay_pos = Some(0);
+            // Open on the end, as the log stands: what happened is the first question; how
+            // it got there is a step back away.
+            ui.replay_pos = Some(events.len());
             ui.replay_len = events.len();
             ui.follow = false;
             ui.say(
-                format!("replay of {} events: → step forward, ← back", events.len()),
+                format!(
+                    "replay of {} events, shown at the end: ← back · → forward · Home first · End last · PgUp/PgDn 10",
+                    events.len()
+                ),
                 Status::Info,
             );
             (Out::Nowhere, events, None)
