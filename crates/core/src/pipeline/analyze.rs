@@ -66,6 +66,7 @@ impl Pipeline {
         };
         let first = alerts[0].clone();
         for a in alerts {
+            self.found.alerts.push(a.clone());
             self.emit(EventKind::AlertReceived { alert: a })?;
         }
         let error_rate = if first.name == "HighErrorRate" {
@@ -255,6 +256,8 @@ impl Pipeline {
                 logs.insert(n.name.clone(), lines);
             }
         }
+        // The incident's own alert first, then every other alert it opened with: in an alert
+        // storm without history, which alerting services call which is the evidence there is.
         let alerts = self
             .found
             .incident
@@ -265,6 +268,12 @@ impl Pipeline {
                 at: i.opened_at_ms / 1000,
                 severity: i.severity.as_str().into(),
             })
+            .chain(self.found.alerts.iter().map(|a| BundleAlert {
+                service: a.service.clone(),
+                name: a.name.clone(),
+                at: a.at_ms / 1000,
+                severity: a.severity.as_str().into(),
+            }))
             .collect();
         Ok(RcaBundle {
             incident_start: now / 1000,

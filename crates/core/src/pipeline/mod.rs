@@ -114,6 +114,8 @@ pub(crate) type Step<T> = Result<T, Stop>;
 #[derive(Debug, Default)]
 pub(crate) struct Findings {
     pub(crate) incident: Option<Incident>,
+    /// The alerts the incident opened with (the storm, when callers alert too).
+    pub(crate) alerts: Vec<crate::domain::Alert>,
     pub(crate) rca: Vec<RcaCandidate>,
     pub(crate) location: Option<CodeLocation>,
     pub(crate) plan: Option<FixPlan>,

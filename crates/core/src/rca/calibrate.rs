@@ -197,8 +197,8 @@ pub const IDENTITY: [f64; FEATURES] = [
 /// (standard and hard conditions, generated and three published topologies); reported on the
 /// held-out seed 20261125 and on hotel reservation, which the fit never saw.
 pub const COEFFICIENTS: [f64; FEATURES] = [
-    -0.8833, 1.6562, 1.9937, -0.4568, -0.2366, 2.0445, -0.6506, 1.9799, -0.7283, -0.8981, -1.5350,
-    -0.6694, -2.1913, 0.0,
+    -0.8458, 1.6465, 2.0527, -0.4915, -0.2975, 2.0359, -0.6764, 1.9714, -0.7147, -0.8986, -1.5361,
+    -0.6690, -2.1953, 0.0,
 ];
 
 /// The top probability the map gives.

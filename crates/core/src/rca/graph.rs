@@ -76,6 +76,24 @@ impl Graph {
         g
     }
 
+    /// Whether `to` is reachable from `from` through calls (a callee, or a callee's…).
+    pub fn reaches(&self, from: usize, to: usize) -> bool {
+        let mut seen = vec![false; self.len()];
+        let mut todo = vec![from];
+        while let Some(n) = todo.pop() {
+            for &c in self.callees.get(n).map(Vec::as_slice).unwrap_or(&[]) {
+                if c == to {
+                    return true;
+                }
+                if !seen[c] {
+                    seen[c] = true;
+                    todo.push(c);
+                }
+            }
+        }
+        false
+    }
+
     /// Number of services.
     pub fn len(&self) -> usize {
         self.names.len()

@@ -144,6 +144,10 @@ pub struct RcaResult {
     pub justification: Justification,
 }
 
+/// In a cold start, the part of an alerting service's weight kept when a service it calls alerts
+/// too (it is probably that one's symptom).
+const COLD_SYMPTOM_SHARE: f64 = 0.3;
+
 /// Blame mass below this is noise: such services are not candidates.
 const MIN_MASS: f64 = 0.05;
 /// A silent service some caller points at is a candidate from this share of the largest mass.
@@ -227,7 +231,18 @@ pub fn rank_detailed(
             mass = mass.max(calibrate::NAMED_MASS * named[id]);
         }
         if cold && alerts.contains_key(name.as_str()) {
-            mass = mass.max(calibrate::ALERT_ONLY_MASS);
+            // A service whose callees alert too is more likely their symptom than the cause:
+            // the alerting service furthest down the calls leads, as an on-call engineer reads
+            // an alert storm.
+            let symptom = alerts.keys().any(|other| {
+                *other != name.as_str()
+                    && g.names
+                        .iter()
+                        .position(|n| n == other)
+                        .is_some_and(|o| g.reaches(id, o))
+            });
+            let share = if symptom { COLD_SYMPTOM_SHARE } else { 1.0 };
+            mass = mass.max(calibrate::ALERT_ONLY_MASS * share);
         }
         // NaN-safe: a non-finite mass is no candidate. A silent dependency some caller points
         // at stays a (weak) candidate even below the floor: it cannot be ruled out.
@@ -710,6 +725,41 @@ mod tests {
                 .iter()
                 .any(|e| e.starts_with("api's error log names it (by host name")));
         }
+        // An alert storm with no history: the caller's alert is read as its callee's symptom.
+        let storm = RcaBundle {
+            incident_start: 1_700_000_000,
+            services: ["web", "api", "db"]
+                .iter()
+                .map(|n| BundleService {
+                    name: (*n).into(),
+                    criticality: 0.5,
+                })
+                .collect(),
+            edges: vec![
+                BundleEdge {
+                    from: "web".into(),
+                    to: "api".into(),
+                },
+                BundleEdge {
+                    from: "api".into(),
+                    to: "db".into(),
+                },
+            ],
+            deploys: Some(Vec::new()),
+            alerts: ["web", "api"]
+                .iter()
+                .map(|s| BundleAlert {
+                    service: (*s).into(),
+                    name: "HighErrorRate".into(),
+                    at: 1_700_000_000,
+                    severity: "critical".into(),
+                })
+                .collect(),
+            ..RcaBundle::default()
+        };
+        let r = rank(&storm);
+        assert_eq!(r.candidates[0].service, "api", "{:?}", r.candidates);
+        assert!(r.candidates[0].confidence < 0.7, "{:?}", r.candidates[0]);
         // Nothing alerting and nothing moved: no candidate, and the pipeline escalates.
         assert!(rank(&RcaBundle {
             incident_start: 1_700_000_000,
