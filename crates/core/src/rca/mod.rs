@@ -656,6 +656,27 @@ mod tests {
         );
     }
 
+    /// web → api → db, criticality 0.5 each: the cold-start tests' fleet.
+    fn chain_services() -> Vec<BundleService> {
+        ["web", "api", "db"]
+            .iter()
+            .map(|n| BundleService {
+                name: (*n).into(),
+                criticality: 0.5,
+            })
+            .collect()
+    }
+
+    fn chain_edges() -> Vec<BundleEdge> {
+        [("web", "api"), ("api", "db")]
+            .iter()
+            .map(|(f, t)| BundleEdge {
+                from: (*f).into(),
+                to: (*t).into(),
+            })
+            .collect()
+    }
+
     /// A bundle with 0–3 points of history per series (the fleet, Prometheus and ccp started
     /// within a second): nothing can move against a baseline, yet `api` alerts. It is ranked,
     /// below the approval threshold, with the reason in its evidence; an error log naming its
@@ -668,23 +689,8 @@ mod tests {
                 .collect();
             let mut b = RcaBundle {
                 incident_start: 1_700_000_000,
-                services: ["web", "api", "db"]
-                    .iter()
-                    .map(|n| BundleService {
-                        name: (*n).into(),
-                        criticality: 0.5,
-                    })
-                    .collect(),
-                edges: vec![
-                    BundleEdge {
-                        from: "web".into(),
-                        to: "api".into(),
-                    },
-                    BundleEdge {
-                        from: "api".into(),
-                        to: "db".into(),
-                    },
-                ],
+                services: chain_services(),
+                edges: chain_edges(),
                 metrics: BTreeMap::from([(
                     "api".to_string(),
                     BTreeMap::from([("error_rate".to_string(), series)]),
@@ -728,23 +734,8 @@ mod tests {
         // An alert storm with no history: the caller's alert is read as its callee's symptom.
         let storm = RcaBundle {
             incident_start: 1_700_000_000,
-            services: ["web", "api", "db"]
-                .iter()
-                .map(|n| BundleService {
-                    name: (*n).into(),
-                    criticality: 0.5,
-                })
-                .collect(),
-            edges: vec![
-                BundleEdge {
-                    from: "web".into(),
-                    to: "api".into(),
-                },
-                BundleEdge {
-                    from: "api".into(),
-                    to: "db".into(),
-                },
-            ],
+            services: chain_services(),
+            edges: chain_edges(),
             deploys: Some(Vec::new()),
             alerts: ["web", "api"]
                 .iter()
