@@ -105,7 +105,8 @@ impl Kind {
         match self {
             Kind::Postgres => &["psycopg", "postgresql", "psqlexception", "pq: ", "asyncpg"],
             Kind::Mysql => &["mysql", "mariadb"],
-            Kind::Redis => &["redis.exceptions", "redis::", "ioredis", "jedis", "redis:"],
+            // `redis:` also covers the Rust client's RedisError paths (matching is by substring).
+            Kind::Redis => &["redis.exceptions", "ioredis", "jedis", "redis:"],
             Kind::Memcached => &["memcache"],
             Kind::Mongo => &[
                 "pymongo",
