@@ -83,7 +83,7 @@ fn defaults_match_the_documented_values() {
     assert_eq!(c.locks.ttl_ms, 30_000);
     assert_eq!(c.deploy.steps, vec![10, 50, 100]);
     assert_eq!(c.deploy.strategy, DeployStrategy::Canary);
-    assert_eq!(c.verification.bootstrap_resamples, 2000);
+    assert_eq!(c.verification.bootstrap_resamples, 0);
     assert_eq!(c.approval.timeout_s, 900);
     assert_eq!(c.webhooks.max_body_bytes, 1_048_576);
     assert!(c.notifications.slack.is_none());

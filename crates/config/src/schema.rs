@@ -712,8 +712,8 @@ pub struct VerificationConfig {
     pub window_s: u64,
     /// Samples needed before any verdict; low-traffic services need fewer.
     pub min_samples: usize,
-    /// Bootstrap resamples for confidence intervals; more is steadier but
-    /// slower.
+    /// Bootstrap resamples for the extra median-shift interval; 0 (the default) skips it,
+    /// because the Mann–Whitney interval every metric gets needs no resampling.
     pub bootstrap_resamples: usize,
     /// Score (0..100) at or above which the fix passes.
     pub pass_score: f64,
@@ -733,7 +733,7 @@ impl Default for VerificationConfig {
             alpha: 0.05,
             window_s: 30,
             min_samples: 10,
-            bootstrap_resamples: 2000,
+            bootstrap_resamples: 0,
             pass_score: 75.0,
             marginal_score: 50.0,
             tolerance: 0.2,

@@ -503,7 +503,7 @@ fn metric_table(o: &mut String, ms: &[MetricResult]) {
     }
     let _ = writeln!(
         o,
-        "| Metric | Verdict | Class | Weight | n (b/c) | Baseline median | Canary median | Effect | CI95 | U | p | p adjusted | Welch t | Welch p | Bad direction |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| Metric | Verdict | Class | Weight | n (b/c) | Baseline median | Canary median | Median shift | HL shift [95 % CI] | U | p | p adjusted | Welch t | Welch p | Bad direction |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for m in ms {
         let verdict = super::build::wire_str(&m.verdict);
@@ -523,9 +523,11 @@ fn metric_table(o: &mut String, ms: &[MetricResult]) {
             opt_num(m.baseline_median),
             opt_num(m.canary_median),
             opt_num(m.effect),
-            m.ci95
-                .map(|[a, b]| format!("[{}, {}]", num(a), num(b)))
-                .unwrap_or_else(|| "—".into()),
+            match (m.hodges_lehmann, m.ci95) {
+                (Some(hl), Some([a, b])) => format!("{} [{}, {}]", num(hl), num(a), num(b)),
+                (None, Some([a, b])) => format!("[{}, {}]", num(a), num(b)),
+                _ => "—".into(),
+            },
             opt_num(m.mann_whitney_u),
             m.p_exact
                 .map(|p| format!("{} (exact)", num(p)))

@@ -55,7 +55,30 @@ pub fn quantile(xs: &[f64], q: f64) -> Option<f64> {
 /// n). The judge compares medians because they are robust to the latency
 /// outliers that dominate means.
 pub fn median(xs: &[f64]) -> Option<f64> {
-    quantile(xs, 0.5)
+    if xs.is_empty() {
+        return None;
+    }
+    Some(median_in_place(&mut xs.to_vec()))
+}
+
+/// Type-7 median of a scratch buffer, reordering it in place.
+///
+/// Why selection instead of sorting: it is O(n) rather than O(n log n), and the judge takes
+/// two medians of 100 000 values per metric, the bootstrap two per resample. The even-n
+/// formula is the same as `quantile_sorted`, so results are bit-identical to sorting.
+pub(crate) fn median_in_place(buf: &mut [f64]) -> f64 {
+    if buf.is_empty() {
+        return f64::NAN;
+    }
+    let mid = buf.len() / 2;
+    let odd = buf.len() % 2 == 1;
+    let (left, upper, _) = buf.select_nth_unstable_by(mid, f64::total_cmp);
+    let upper = *upper;
+    if odd {
+        return upper;
+    }
+    let lower = left.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
+    lower + 0.5 * (upper - lower)
 }
 
 /// 99th percentile: the tail latency SLOs are usually written against.
@@ -66,6 +89,15 @@ pub fn p99(xs: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selected_median_is_the_sorted_type_7_median() {
+        let mut rng = crate::stats::rng::Rng::new(4);
+        for n in 1..60 {
+            let xs: Vec<f64> = (0..n).map(|_| rng.normal(0.0, 1.0).round()).collect();
+            assert_eq!(median(&xs), quantile_sorted(&sorted(&xs), 0.5), "n={n}");
+        }
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-12 * b.abs().max(1.0)

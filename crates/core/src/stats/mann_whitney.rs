@@ -87,7 +87,7 @@ const PARALLEL_SORT_MIN: usize = 20_000;
 
 /// An integer whose order is the floats' total order, with −0.0 folded into +0.0 so the two
 /// zeros tie, as they compare equal.
-fn order_key(x: f64) -> u64 {
+pub(crate) fn order_key(x: f64) -> u64 {
     let bits = (x + 0.0).to_bits();
     if bits >> 63 == 1 {
         !bits
@@ -284,7 +284,7 @@ fn exact_two_sided_p(n1: usize, n2: usize, u: f64) -> f64 {
 /// only subtraction (`− q^{n+i}` term) occurs for k ≥ n+i, where the
 /// coefficients are of the same magnitude as the result, so no significant
 /// cancellation occurs (checked against exact integer counts in the tests).
-fn u_null_pmf(m: usize, n: usize, max_k: usize) -> Vec<f64> {
+pub(crate) fn u_null_pmf(m: usize, n: usize, max_k: usize) -> Vec<f64> {
     let len = max_k + 1;
     let mut prev = vec![0.0; len];
     let mut next = vec![0.0; len];

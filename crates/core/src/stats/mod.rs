@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod describe;
 mod explain;
 pub mod files;
+pub mod hodges_lehmann;
 pub mod judge;
 pub mod mann_whitney;
 pub mod proportion;

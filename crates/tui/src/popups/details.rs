@@ -318,10 +318,14 @@ fn detail_lines(
                 )));
                 l.push(Line::from(format!("  {}", v.reason)));
                 for m in &v.metrics {
-                    let o =
-                        |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+                    // Four significant digits: the evidence must fit one line of the popup.
+                    let o = |x: Option<f64>| x.map(sig4).unwrap_or_else(|| "—".into());
+                    let ci = m
+                        .ci95
+                        .map(|[a, b]| format!("[{}, {}]", sig4(a), sig4(b)))
+                        .unwrap_or_else(|| "—".into());
                     l.push(Line::from(format!(
-                        "  {:<12} n={}/{}  U={} p={}  t={} p={}  effect={}  CI95={}",
+                        "  {:<14} n={}/{} U={} p={} t={} p={} Δmedian={} HL={} CI95={ci}",
                         m.name,
                         m.n_baseline,
                         m.n_canary,
@@ -330,9 +334,7 @@ fn detail_lines(
                         o(m.welch_t),
                         o(m.welch_p),
                         o(m.effect),
-                        m.ci95
-                            .map(|c| format!("[{:.4}, {:.4}]", c[0], c[1]))
-                            .unwrap_or_else(|| "—".into()),
+                        o(m.hodges_lehmann),
                     )));
                     l.push(Line::from(Span::styled(
                         format!("    {}", m.reason),
@@ -367,5 +369,23 @@ fn detail_lines(
             }
             (format!("event {}", e.seq), l)
         }
+    }
+}
+
+/// A number with four significant digits, without trailing zeros (`1157`, `0.6942`, `3.1e-12`).
+fn sig4(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&magnitude) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - magnitude).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
