@@ -103,6 +103,35 @@ fn every_scenario_behaves_as_expected() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// `ccp inject` with these scenario names, as JSON rows.
+fn inject_rows(names: &[&str]) -> Vec<Value> {
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["inject", "--json"]).env("CCP_STATE_DIR", state.path());
+    for n in names {
+        cmd.args(["--scenario", n]);
+    }
+    let out = cmd.output().expect("run ccp inject");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    doc["scenarios"].as_array().expect("scenarios").clone()
+}
+
+#[test]
+fn scenarios_run_side_by_side_give_the_serial_results_in_order() {
+    if !python_or_skip() {
+        return;
+    }
+    // Several scenarios in one process run on every core; one per process runs alone.
+    let names = ["null_pointer", "gate_cooldown", "canary_latency", "human_override"];
+    let together = inject_rows(&names);
+    let alone: Vec<Value> = names.iter().flat_map(|n| inject_rows(&[n])).collect();
+    assert_eq!(together.len(), names.len());
+    for ((t, a), n) in together.iter().zip(&alone).zip(names) {
+        assert_eq!(t["name"], n, "rows keep the order asked for");
+        assert_eq!(t, a, "{n}: concurrent and serial runs differ");
+    }
+}
+
 #[test]
 fn an_unknown_scenario_is_refused_with_the_known_names() {
     let out = Command::new(BIN)

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use ccp_config::Config;
-use ccp_drills::{self as scenarios, InjectEnv, ScenarioResult};
+use ccp_drills::{self as scenarios, InjectEnv, Scenario, ScenarioResult};
 use std::io::Write;
 
 /// Seed of the fleet noise for `ccp inject` unless `--seed` says otherwise: the matrix is
@@ -54,15 +54,11 @@ pub fn inject(
         config: cfg.clone(),
         seed,
     };
-    let mut results: Vec<ScenarioResult> = Vec::new();
-    for s in chosen {
-        tracing::info!(scenario = s.name, "injecting");
-        let r = s.run(&env);
-        if !json {
-            print_row(&r, out)?;
-        }
-        results.push(r);
-    }
+    let results = run_concurrently(
+        &chosen,
+        &env,
+        |r| if json { Ok(()) } else { print_row(r, out) },
+    )?;
     let passed = results.iter().filter(|r| r.pass).count();
     if json {
         let doc = serde_json::json!({
@@ -80,6 +76,51 @@ pub fn inject(
         )?;
     }
     Ok(passed == results.len())
+}
+
+/// Runs the scenarios on as many threads as there are cores and hands each result to `report`
+/// in the scenarios' order, as soon as it and every one before it are done.
+///
+/// Why this is safe: every scenario builds its own world (fleet, ports, state directory,
+/// seeded noise) and shares nothing with another, so the results are those of a serial run; the
+/// order of the rows is kept so that output is the same too.
+fn run_concurrently(
+    chosen: &[&Scenario],
+    env: &InjectEnv,
+    mut report: impl FnMut(&ScenarioResult) -> Result<()>,
+) -> Result<Vec<ScenarioResult>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, chosen.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut slots: Vec<Option<ScenarioResult>> = chosen.iter().map(|_| None).collect();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(s) = chosen.get(i) else { break };
+                tracing::info!(scenario = s.name, "injecting");
+                if tx.send((i, s.run(env))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut reported = 0;
+        for (i, r) in rx {
+            slots[i] = Some(r);
+            while let Some(Some(r)) = slots.get(reported) {
+                report(r)?;
+                reported += 1;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// `ccp inject --chaos --duration S`: random failures for S seconds, then the KPIs. True when

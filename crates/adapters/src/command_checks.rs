@@ -267,7 +267,7 @@ fn expand(template: &str, work: &Workspace) -> String {
         .replace("{root}", &shell_quote(&path_text(&work.root)))
         .replace(
             "{python}",
-            &shell_quote(&python_checks::python_interpreter()),
+            &shell_quote(&python_checks::python_program(&work.cwd)),
         )
 }
 

@@ -4,6 +4,7 @@
 //! The interpreter is `python3` from PATH, or whatever `CCP_PYTHON` names (e.g. a virtualenv's).
 //! Bytecode writing is disabled so gates leave no `__pycache__` behind.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
@@ -72,6 +73,53 @@ pub fn python_interpreter() -> String {
         .ok()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "python3".to_string())
+}
+
+/// The program that starts Python for a command run in `dir`.
+///
+/// Why resolve: a version manager's `python3` is a shim (pyenv's is a bash script that runs
+/// half a dozen more) that costs a third of a second per start before Python itself starts;
+/// the gates and the probe start Python four times per run. A bare name is resolved once per
+/// process to the interpreter it starts (`sys.executable`), unless `dir` or a parent pins a
+/// version (`.python-version`, `.tool-versions`), where the shim must decide per directory.
+/// A path in `$CCP_PYTHON` is used as it is; a name that cannot be resolved is left for the
+/// spawn to report.
+pub fn python_program(dir: &Path) -> String {
+    let name = python_interpreter();
+    if name.contains('/') || pins_a_python(dir) {
+        return name;
+    }
+    resolved_interpreter(&name).unwrap_or(name)
+}
+
+/// Whether `dir` or an ancestor holds a version manager's pin file.
+fn pins_a_python(dir: &Path) -> bool {
+    dir.ancestors()
+        .any(|d| d.join(".python-version").exists() || d.join(".tool-versions").exists())
+}
+
+/// `sys.executable` of the interpreter `name` starts, asked once per name and process.
+fn resolved_interpreter(name: &str) -> Option<String> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Option<String>>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(known) = cache.lock().ok()?.get(name) {
+        return known.clone();
+    }
+    let answer = Command::new(name)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|text| text.trim().to_string())
+        .filter(|path| path.starts_with('/') && Path::new(path).is_file());
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(name.to_string(), answer.clone());
+    }
+    answer
 }
 
 /// Whether the interpreter can be started at all; lets callers (and tests) skip Python gates
@@ -432,7 +480,7 @@ fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
 
 /// A Python command in `dir` with bytecode writing off and stdin closed.
 pub(crate) fn python_command(dir: &Path) -> Command {
-    let mut command = Command::new(python_interpreter());
+    let mut command = Command::new(python_program(dir));
     command
         .arg("-B")
         .current_dir(dir)
@@ -542,6 +590,28 @@ mod tests {
         }
         eprintln!("skipping: {} is not available", python_interpreter());
         true
+    }
+
+    #[test]
+    fn a_bare_python_is_resolved_once_unless_a_directory_pins_a_version() {
+        if skip_without_python() || python_interpreter().contains('/') {
+            return;
+        }
+        let plain = tempfile::tempdir().expect("tempdir");
+        let resolved = python_program(plain.path());
+        assert!(resolved.starts_with('/'), "{resolved}");
+        assert_eq!(
+            python_program(plain.path()),
+            resolved,
+            "asked once, same answer"
+        );
+        let pinned = tempfile::tempdir().expect("tempdir");
+        fs::write(pinned.path().join(".python-version"), "3.11\n").expect("pin");
+        fs::create_dir(pinned.path().join("svc")).expect("svc");
+        assert_eq!(
+            python_program(&pinned.path().join("svc")),
+            python_interpreter()
+        );
     }
 
     #[test]
