@@ -107,7 +107,8 @@ fn every_scenario_behaves_as_expected() {
 fn inject_rows(names: &[&str]) -> Vec<Value> {
     let state = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::new(BIN);
-    cmd.args(["inject", "--json"]).env("CCP_STATE_DIR", state.path());
+    cmd.args(["inject", "--json"])
+        .env("CCP_STATE_DIR", state.path());
     for n in names {
         cmd.args(["--scenario", n]);
     }
@@ -122,7 +123,12 @@ fn scenarios_run_side_by_side_give_the_serial_results_in_order() {
         return;
     }
     // Several scenarios in one process run on every core; one per process runs alone.
-    let names = ["null_pointer", "gate_cooldown", "canary_latency", "human_override"];
+    let names = [
+        "null_pointer",
+        "gate_cooldown",
+        "canary_latency",
+        "human_override",
+    ];
     let together = inject_rows(&names);
     let alone: Vec<Value> = names.iter().flat_map(|n| inject_rows(&[n])).collect();
     assert_eq!(together.len(), names.len());

@@ -99,11 +99,17 @@ pub(super) fn bench_render(frames: usize, json: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("cockpit frame render, {frames} frames per size (median):");
+    println!("cockpit frame render, {frames} frames per size (median µs):");
+    println!("     size   live frame (draw)    unchanged   paragraph floor   live/floor");
     for s in r {
         println!(
-            "  {:>7}  cockpit frame {:>8.1} µs (of which draw {:>7.1} µs)   baseline {:>8.1} µs (plain full-screen paragraph)   ratio {:.2}",
-            s.size, s.cockpit_us_median, s.draw_only_us_median, s.baseline_us_median, s.ratio
+            "  {:>7}   {:>8.1} ({:>7.1})   {:>9.1}   {:>15.1}   {:>10.2}",
+            s.size,
+            s.cockpit_us_median,
+            s.draw_only_us_median,
+            s.unchanged_us_median,
+            s.baseline_us_median,
+            s.ratio
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -115,19 +115,26 @@ pub fn run(runs: usize) -> Result<BenchReport> {
 pub struct RenderSize {
     /// Columns × rows.
     pub size: String,
-    /// Median µs to draw one cockpit frame (all panes, final state of a resolved run).
+    /// Median µs of a live frame: one more event of the demo run folded in, then the whole
+    /// cockpit drawn and flushed. What the loop pays while a rollout moves.
     pub cockpit_us_median: f64,
-    /// Median µs to draw the same size filled with one plain paragraph: the floor every frame pays.
+    /// Median µs of a frame drawn again with nothing new (a key that changes nothing, a resize
+    /// back): the panes whose inputs did not change are copied from the last drawing.
+    pub unchanged_us_median: f64,
+    /// Median µs to draw the same size filled with one plain paragraph, drawn again each frame
+    /// on its own terminal: the floor every frame of any ratatui app pays.
     pub baseline_us_median: f64,
-    /// cockpit / baseline.
+    /// live frame / baseline.
     pub ratio: f64,
-    /// Median µs spent inside the cockpit's `draw` only (what our code costs, without ratatui's
-    /// buffer reset, diff and backend write that every frame of any app pays).
+    /// Median µs spent inside the cockpit's `draw` only on a live frame (what our code costs,
+    /// without ratatui's buffer reset, diff and backend write).
     pub draw_only_us_median: f64,
 }
 
-/// Time the cockpit's `draw` into a `TestBackend` at 200×60 and 80×24 against a plain
-/// full-screen paragraph of the same size, measured in the same run.
+/// Time cockpit frames into a `TestBackend` at 200×60, 120×34 and 80×24 against a plain
+/// full-screen paragraph of the same size, measured in the same run. Each of the three draws
+/// on its own terminal, so each frame's diff is against its own previous frame, as in the
+/// real loop.
 pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
     use ccp_tui::draw::DrawCache;
     use ccp_tui::screen::draw;
@@ -152,36 +159,61 @@ pub fn render(frames: usize) -> Result<Vec<RenderSize>> {
             comment: String::new(),
         })
     })?;
-    let mut vm = ViewModel::default();
-    events.iter().for_each(|e| vm.apply(e));
     let ui = UiState::new(vec![Theme::default_dark()], "instant", "bench");
-    let cache = DrawCache::new();
     let mut out = Vec::new();
-    for (w, h) in [(200u16, 60u16), (80, 24)] {
+    for (w, h) in [(200u16, 60u16), (120, 34), (80, 24)] {
         // Every cell written once, no wrapping: the floor of filling this screen.
         let text = vec!["x".repeat(usize::from(w)); usize::from(h)].join("\n");
-        let mut term = Terminal::new(TestBackend::new(w, h))?;
-        // Warm the diff highlight cache: steady-state frames reuse it.
-        term.draw(|f| draw(f, &vm, &ui, &cache))?;
-        let mut cockpit = Vec::with_capacity(frames);
-        let mut base = Vec::with_capacity(frames);
-        let mut inner = Vec::with_capacity(frames);
+        let mut floor_term = Terminal::new(TestBackend::new(w, h))?;
+        let mut live_term = Terminal::new(TestBackend::new(w, h))?;
+        let mut still_term = Terminal::new(TestBackend::new(w, h))?;
+        let (live_cache, still_cache) = (DrawCache::new(), DrawCache::new());
+        // The live frames replay the run from its middle, one event per frame, and start over
+        // at the end: every frame has something new, as during a rollout.
+        let start = events.len() / 2;
+        let fold = |upto: usize| {
+            let mut vm = ViewModel::default();
+            events[..upto].iter().for_each(|e| vm.apply(e));
+            vm
+        };
+        let mut live_vm = fold(start);
+        let mut next = start;
+        let done_vm = fold(events.len());
+        still_term.draw(|f| draw(f, &done_vm, &ui, &still_cache))?;
+        let (mut live, mut still, mut base, mut inner) = (
+            Vec::with_capacity(frames),
+            Vec::with_capacity(frames),
+            Vec::with_capacity(frames),
+            Vec::with_capacity(frames),
+        );
         for _ in 0..frames.max(1) {
             let t = Instant::now();
-            term.draw(|f| f.render_widget(Paragraph::new(text.as_str()), f.area()))?;
+            floor_term.draw(|f| f.render_widget(Paragraph::new(text.as_str()), f.area()))?;
             base.push(t.elapsed().as_secs_f64() * 1e6);
+
+            if next == events.len() {
+                live_vm = fold(start);
+                next = start;
+            }
+            live_vm.apply(&events[next]);
+            next += 1;
             let t = Instant::now();
-            term.draw(|f| {
+            live_term.draw(|f| {
                 let d = Instant::now();
-                draw(f, &vm, &ui, &cache);
+                draw(f, &live_vm, &ui, &live_cache);
                 inner.push(d.elapsed().as_secs_f64() * 1e6);
             })?;
-            cockpit.push(t.elapsed().as_secs_f64() * 1e6);
+            live.push(t.elapsed().as_secs_f64() * 1e6);
+
+            let t = Instant::now();
+            still_term.draw(|f| draw(f, &done_vm, &ui, &still_cache))?;
+            still.push(t.elapsed().as_secs_f64() * 1e6);
         }
-        let (c, b) = (median(cockpit), median(base));
+        let (c, b) = (median(live), median(base));
         out.push(RenderSize {
             size: format!("{w}x{h}"),
             cockpit_us_median: c,
+            unchanged_us_median: median(still),
             baseline_us_median: b,
             ratio: if b > 0.0 { c / b } else { 0.0 },
             draw_only_us_median: median(inner),

@@ -2,7 +2,7 @@
 //! radius marked; the selection walks the services in reading order.
 
 use super::{Component, Hint, PaneView};
-use crate::draw::graph::{blast_radius, draw_graph, navigation_order, GraphInput};
+use crate::draw::graph::{navigation_order, GraphInput};
 use crate::keymap::Action;
 use crate::pane::Pane;
 use crate::theme::{Status, Theme};
@@ -46,24 +46,23 @@ impl Component for GraphPane {
     }
 
     fn draw(&self, buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
-        let order = navigation_order(vm.services(), vm.edges());
+        let cache = view.cache;
+        let order = cache.graph_order(vm.services(), vm.edges());
         let root = vm.root_service();
-        let blast = root
-            .map(|r| blast_radius(r, vm.edges()))
-            .unwrap_or_default();
+        let blast = root.map(|r| cache.blast_radius(r, vm.edges()));
         let selected = if view.focused {
             order.get(self.selected).map(String::as_str)
         } else {
             None
         };
-        draw_graph(
+        cache.draw_graph(
             buf,
             area,
             &GraphInput {
                 services: vm.services(),
                 edges: vm.edges(),
                 root,
-                blast: &blast,
+                blast: blast.as_deref().map_or(&[], Vec::as_slice),
                 selected,
             },
             view.theme,

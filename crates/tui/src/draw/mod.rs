@@ -14,14 +14,28 @@ pub mod timeline;
 
 use crate::highlight::Highlighter;
 use crate::theme::Theme;
+use ccp_core::domain::ServiceHealth;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
 use ratatui::text::Line;
 use std::cell::RefCell;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 /// Memo for expensive, deterministic rendering (syntax highlighting). Keyed by the inputs, so
 /// using it never changes what is drawn, only how fast.
 pub struct DrawCache {
     highlighter: Highlighter,
     diff: RefCell<Option<(String, String, Vec<Line<'static>>)>>,
+    /// Reading order of the graph's services, by topology (names and calls): computing it
+    /// lays the graph out, the dearest part of the pane.
+    graph_order: RefCell<Option<(u64, Rc<Vec<String>>)>>,
+    /// Transitive callers of the root cause, by root and calls.
+    blast: RefCell<Option<(u64, Rc<Vec<String>>)>>,
+    /// The graph pane's cells, by everything they are drawn from: a frame where no service's
+    /// health, the root or the selection changed copies them instead of drawing.
+    graph_cells: RefCell<Option<(u64, Buffer)>>,
 }
 
 impl Default for DrawCache {
@@ -36,9 +50,99 @@ impl DrawCache {
         Self {
             highlighter: Highlighter::new(),
             diff: RefCell::new(None),
+            graph_order: RefCell::new(None),
+            blast: RefCell::new(None),
+            graph_cells: RefCell::new(None),
         }
     }
 
+    /// [`graph::navigation_order`], computed once per topology.
+    pub fn graph_order(
+        &self,
+        services: &[ServiceHealth],
+        edges: &[(String, String)],
+    ) -> Rc<Vec<String>> {
+        let key = fingerprint(|h| {
+            services.iter().for_each(|s| s.name.hash(h));
+            edges.hash(h);
+        });
+        memo(&self.graph_order, key, || {
+            graph::navigation_order(services, edges)
+        })
+    }
+
+    /// [`graph::blast_radius`], computed once per root and calls.
+    pub fn blast_radius(&self, root: &str, edges: &[(String, String)]) -> Rc<Vec<String>> {
+        let key = fingerprint(|h| {
+            root.hash(h);
+            edges.hash(h);
+        });
+        memo(&self.blast, key, || graph::blast_radius(root, edges))
+    }
+
+    /// [`graph::draw_graph`], drawn once per distinct input, area and theme and copied after.
+    pub fn draw_graph(&self, buf: &mut Buffer, area: Rect, g: &graph::GraphInput, theme: &Theme) {
+        let area = area.intersection(buf.area);
+        let key = fingerprint(|h| {
+            area.hash(h);
+            theme.name.hash(h);
+            theme.monochrome.hash(h);
+            for s in g.services {
+                s.name.hash(h);
+                s.unhealthy.hash(h);
+                for x in [s.criticality, s.error_rate, s.latency_p99_ms] {
+                    x.to_bits().hash(h);
+                }
+            }
+            g.edges.hash(h);
+            g.root.hash(h);
+            g.blast.hash(h);
+            g.selected.hash(h);
+        });
+        let mut cached = self.graph_cells.borrow_mut();
+        if !matches!(cached.as_ref(), Some((k, _)) if *k == key) {
+            let mut cells = Buffer::empty(area);
+            graph::draw_graph(&mut cells, area, g, theme);
+            *cached = Some((key, cells));
+        }
+        if let Some((_, cells)) = cached.as_ref() {
+            copy_cells(cells, buf, area);
+        }
+    }
+}
+
+/// A 64-bit digest of what `feed` hashes: the key of a memo.
+fn fingerprint(feed: impl FnOnce(&mut DefaultHasher)) -> u64 {
+    let mut h = DefaultHasher::new();
+    feed(&mut h);
+    h.finish()
+}
+
+/// The memo's value for `key`, computing and keeping it on a miss.
+fn memo<T>(slot: &RefCell<Option<(u64, Rc<T>)>>, key: u64, make: impl FnOnce() -> T) -> Rc<T> {
+    if let Some((k, v)) = slot.borrow().as_ref() {
+        if *k == key {
+            return v.clone();
+        }
+    }
+    let v = Rc::new(make());
+    *slot.borrow_mut() = Some((key, v.clone()));
+    v
+}
+
+/// Copies `area` of `from` (a buffer covering it) onto `to`.
+fn copy_cells(from: &Buffer, to: &mut Buffer, area: Rect) {
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let p = Position { x, y };
+            if let (Some(src), Some(dst)) = (from.cell(p), to.cell_mut(p)) {
+                dst.clone_from(src);
+            }
+        }
+    }
+}
+
+impl DrawCache {
     /// Highlighted diff lines for a diff under a theme, computed once per pair.
     pub fn diff_lines(&self, diff: &str, theme: &Theme) -> Vec<Line<'static>> {
         let key = format!("{}|{}", theme.name, theme.monochrome);

@@ -521,3 +521,62 @@ fn demo_fleet_dumps() {
     let _ = render(&input, 98, 26, &theme);
     println!("one 98x26 frame: {:?}", start.elapsed());
 }
+
+#[test]
+fn the_cached_drawing_is_the_drawing_and_follows_every_input() {
+    let theme = Theme::default_dark();
+    let services = vec![
+        svc("web", 0.0, false),
+        svc("api", 0.2, true),
+        svc("db", 0.0, false),
+    ];
+    let calls = edges(&[("web", "api"), ("api", "db")]);
+    let blast = vec!["web".to_string()];
+    fn input<'a>(
+        services: &'a [ServiceHealth],
+        calls: &'a [(String, String)],
+        blast: &'a [String],
+        selected: Option<&'a str>,
+    ) -> GraphInput<'a> {
+        GraphInput {
+            services,
+            edges: calls,
+            root: Some("api"),
+            blast,
+            selected,
+        }
+    }
+    let cache = crate::draw::DrawCache::new();
+    // Drawn into a pane offset from the origin, over cells that held something else.
+    let area = Rect::new(3, 2, 60, 16);
+    let cached = |inp: &GraphInput| {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 20));
+        buf.set_string(0, 0, "x".repeat(70 * 20), Style::default());
+        cache.draw_graph(&mut buf, area, inp, &theme);
+        buf
+    };
+    let direct = |inp: &GraphInput| {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 20));
+        buf.set_string(0, 0, "x".repeat(70 * 20), Style::default());
+        draw_graph(&mut buf, area, inp, &theme);
+        buf
+    };
+    let first = input(&services, &calls, &blast, None);
+    assert_eq!(cached(&first), direct(&first));
+    assert_eq!(
+        cached(&first),
+        direct(&first),
+        "a hit copies the same cells"
+    );
+    let selected = input(&services, &calls, &blast, Some("db"));
+    assert_eq!(
+        cached(&selected),
+        direct(&selected),
+        "the selection is part of the key"
+    );
+    let mut healed = services.clone();
+    healed[1] = svc("api", 0.0, false);
+    let after = input(&healed, &calls, &blast, None);
+    assert_eq!(cached(&after), direct(&after), "health is part of the key");
+    assert_ne!(direct(&after), direct(&first));
+}
