@@ -6,6 +6,7 @@
 //! deliberately a pure function of the bytes so that `ccp audit verify`, the
 //! append path and the independent Python verifier all agree.
 
+use super::fast::{Canonicalizer, FastRecord};
 use super::jcs::{canonicalize, JcsError};
 use super::parse::parse_json;
 use super::AuditError;
@@ -94,6 +95,21 @@ fn to_hex(bytes: &[u8]) -> String {
         s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     s
+}
+
+/// [`compute_hash`] over an already canonical record, as lowercase hex bytes
+/// (no allocation: the fast path calls this once per line).
+fn hash_hex(prev: &[u8], canonical: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update(canonical);
+    let mut hex = [0u8; 64];
+    for (i, b) in hasher.finalize().iter().enumerate() {
+        hex[2 * i] = DIGITS[usize::from(b >> 4)];
+        hex[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    hex
 }
 
 /// Why verification stopped at a line.
@@ -294,6 +310,7 @@ pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
         next_seq: 0,
         last_hash: GENESIS_PREV.to_string(),
     };
+    let mut fast = FastChecker::default();
     let mut buf = Vec::new();
     let mut line_no: u64 = 0;
     loop {
@@ -317,6 +334,9 @@ pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
         } else {
             &buf[..]
         };
+        if terminated && fast.check(body, &mut state) {
+            continue;
+        }
         match check_line(body, terminated, &state) {
             Ok(hash) => {
                 state.next_seq += 1;
@@ -329,6 +349,46 @@ pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
         records: state.next_seq,
         last_hash: state.last_hash,
     }
+}
+
+/// The fast path of [`check_line`] (see [`super::fast`]) with its buffers.
+#[derive(Default)]
+struct FastChecker {
+    canon: Canonicalizer,
+    out: Vec<u8>,
+}
+
+impl FastChecker {
+    /// If the complete line `body` verifies against `state` by the fast path,
+    /// advance `state` past it and return true. False says nothing about the
+    /// line: the caller must then judge it with [`check_line`].
+    fn check(&mut self, body: &[u8], state: &mut ChainState) -> bool {
+        self.out.clear();
+        let Some(rec) = self.canon.record(body, &mut self.out) else {
+            return false;
+        };
+        chain_fast(body, &rec, &self.out, state)
+    }
+}
+
+/// Chain one fast-parsed line (`canonical` is its JCS form without `hash`)
+/// onto `state`; false, leaving `state` alone, if seq, prev or hash disagree.
+fn chain_fast(body: &[u8], rec: &FastRecord, canonical: &[u8], state: &mut ChainState) -> bool {
+    let (Some(prev), Some(stored)) = (body.get(rec.prev.clone()), body.get(rec.hash.clone()))
+    else {
+        return false;
+    };
+    if rec.seq != state.next_seq || prev != state.last_hash.as_bytes() {
+        return false;
+    }
+    let hex = hash_hex(prev, canonical);
+    if hex[..] != *stored {
+        return false;
+    }
+    state.next_seq += 1;
+    state.last_hash.clear();
+    state.last_hash.extend(hex.iter().map(|&b| char::from(b)));
+    true
 }
 
 fn broken(state: &ChainState, line: u64, seq: u64, reason: BreakReason) -> VerifyReport {
