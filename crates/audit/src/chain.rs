@@ -305,6 +305,11 @@ pub(super) type LineFault = (u64, BreakReason);
 ///
 /// Reads raw bytes (not `lines()`) so that a final line without `\n` — the
 /// signature of a torn write — is detected instead of silently accepted.
+///
+/// Each complete line is first tried on the allocation-free fast path
+/// (`fast.rs`), which only ever confirms a line that verifies; every
+/// other line goes through `check_line`, so findings and messages are
+/// exactly those of the reference path.
 pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
     let mut state = ChainState {
         next_seq: 0,
