@@ -328,9 +328,7 @@ impl Reader<'_, '_> {
     fn string(&mut self, key: bool) -> Option<Kind> {
         self.pos += 1;
         let start = self.pos;
-        while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
-            self.pos += 1;
-        }
+        self.pos += plain_run(&self.s[self.pos..]);
         match self.peek()? {
             b'"' => {
                 // No escapes, no control characters: the source text is the JCS text.
@@ -377,9 +375,7 @@ impl Reader<'_, '_> {
     fn decode_rest(&mut self, start: usize, decoded: &mut String) -> Option<usize> {
         let mut run = start;
         loop {
-            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
-                self.pos += 1;
-            }
+            self.pos += plain_run(&self.s[self.pos..]);
             decoded.push_str(&self.text[run..self.pos]);
             match self.peek()? {
                 b'"' => {
@@ -505,13 +501,57 @@ impl Reader<'_, '_> {
 
 /// JCS member order: compare names as sequences of UTF-16 code units.
 ///
-/// For ASCII names (nearly all) that is plain byte order, which is cheaper.
+/// UTF-8 byte order is code point order, and UTF-16 order differs from it
+/// only where a character U+E000..U+FFFF (UTF-8 lead byte `EE`/`EF`) meets
+/// one above U+FFFF (lead `F0`..`F4`, a surrogate pair in UTF-16, which sorts
+/// first). So one byte comparison, corrected for that case at the first
+/// difference, gives the UTF-16 order without transcoding.
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        a.as_bytes().cmp(b.as_bytes())
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let Some((&x, &y)) = a.iter().zip(b).find(|(x, y)| x != y) else {
+        return a.len().cmp(&b.len());
+    };
+    let astral = |c: u8| c >= 0xF0;
+    let high_bmp = |c: u8| c == 0xEE || c == 0xEF;
+    if astral(x) && high_bmp(y) {
+        Ordering::Less
+    } else if high_bmp(x) && astral(y) {
+        Ordering::Greater
     } else {
-        a.encode_utf16().cmp(b.encode_utf16())
+        x.cmp(&y)
     }
+}
+
+/// Length of the leading run of `s` that a string copies as is: up to the
+/// first `"`, `\` or control character (or the end).
+///
+/// Eight bytes at a time with the classic "has a zero/less-than byte" bit
+/// tricks, which never miss a hit; the byte loop then finds it exactly.
+fn plain_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    for chunk in s.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let hit = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        if hit & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&b) = s.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// A decoded string with exactly [`super::jcs`]'s escaping: `"`, `\` and
@@ -748,6 +788,61 @@ mod tests {
                 .starts_with("broken at seq 3 (line 4): hash mismatch"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn utf16_order_matches_transcoding() {
+        let chars = [
+            "",
+            "a",
+            "A",
+            "\r",
+            "1",
+            "\u{7f}",
+            "\u{80}",
+            "é",
+            "ö",
+            "\u{7ff}",
+            "\u{800}",
+            "€",
+            "\u{d7ff}",
+            "\u{e000}",
+            "דּ",
+            "\u{ffff}",
+            "\u{10000}",
+            "😀",
+            "\u{10ffff}",
+        ];
+        for a in chars {
+            for b in chars {
+                for (x, y) in [
+                    (a.to_string(), b.to_string()),
+                    (format!("k{a}z"), format!("k{b}")),
+                    (format!("{a}{b}"), format!("{b}{a}")),
+                ] {
+                    assert_eq!(
+                        utf16_cmp(&x, &y),
+                        x.encode_utf16().cmp(y.encode_utf16()),
+                        "{x:?} {y:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        for len in 0..40 {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..=len {
+                    let mut s: Vec<u8> = (0..len).map(|i| b"ab\x7f\xc3\xa9 /z"[i % 8]).collect();
+                    if at < len {
+                        s[at] = stop;
+                    }
+                    assert_eq!(plain_run(&s), at, "{s:?}");
+                }
+            }
+        }
     }
 
     struct Rng(u64);
