@@ -6,6 +6,7 @@
 //! deliberately a pure function of the bytes so that `ccp audit verify`, the
 //! append path and the independent Python verifier all agree.
 
+use super::fast::{Canonicalizer, FastRecord};
 use super::jcs::{canonicalize, JcsError};
 use super::parse::parse_json;
 use super::AuditError;
@@ -94,6 +95,21 @@ fn to_hex(bytes: &[u8]) -> String {
         s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     s
+}
+
+/// [`compute_hash`] over an already canonical record, as lowercase hex bytes
+/// (no allocation: the fast path calls this once per line).
+fn hash_hex(prev: &[u8], canonical: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update(canonical);
+    let mut hex = [0u8; 64];
+    for (i, b) in hasher.finalize().iter().enumerate() {
+        hex[2 * i] = DIGITS[usize::from(b >> 4)];
+        hex[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    hex
 }
 
 /// Why verification stopped at a line.
@@ -289,11 +305,17 @@ pub(super) type LineFault = (u64, BreakReason);
 ///
 /// Reads raw bytes (not `lines()`) so that a final line without `\n` — the
 /// signature of a torn write — is detected instead of silently accepted.
+///
+/// Each complete line is first tried on the allocation-free fast path
+/// (`fast.rs`), which only ever confirms a line that verifies; every
+/// other line goes through `check_line`, so findings and messages are
+/// exactly those of the reference path.
 pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
     let mut state = ChainState {
         next_seq: 0,
         last_hash: GENESIS_PREV.to_string(),
     };
+    let mut fast = FastChecker::default();
     let mut buf = Vec::new();
     let mut line_no: u64 = 0;
     loop {
@@ -317,6 +339,9 @@ pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
         } else {
             &buf[..]
         };
+        if terminated && fast.check(body, &mut state) {
+            continue;
+        }
         match check_line(body, terminated, &state) {
             Ok(hash) => {
                 state.next_seq += 1;
@@ -329,6 +354,46 @@ pub fn verify_lines(mut reader: impl BufRead) -> VerifyReport {
         records: state.next_seq,
         last_hash: state.last_hash,
     }
+}
+
+/// The fast path of [`check_line`] (see [`super::fast`]) with its buffers.
+#[derive(Default)]
+struct FastChecker {
+    canon: Canonicalizer,
+    out: Vec<u8>,
+}
+
+impl FastChecker {
+    /// If the complete line `body` verifies against `state` by the fast path,
+    /// advance `state` past it and return true. False says nothing about the
+    /// line: the caller must then judge it with [`check_line`].
+    fn check(&mut self, body: &[u8], state: &mut ChainState) -> bool {
+        self.out.clear();
+        let Some(rec) = self.canon.record(body, &mut self.out) else {
+            return false;
+        };
+        chain_fast(body, &rec, &self.out, state)
+    }
+}
+
+/// Chain one fast-parsed line (`canonical` is its JCS form without `hash`)
+/// onto `state`; false, leaving `state` alone, if seq, prev or hash disagree.
+fn chain_fast(body: &[u8], rec: &FastRecord, canonical: &[u8], state: &mut ChainState) -> bool {
+    let (Some(prev), Some(stored)) = (body.get(rec.prev.clone()), body.get(rec.hash.clone()))
+    else {
+        return false;
+    };
+    if rec.seq != state.next_seq || prev != state.last_hash.as_bytes() {
+        return false;
+    }
+    let hex = hash_hex(prev, canonical);
+    if hex[..] != *stored {
+        return false;
+    }
+    state.next_seq += 1;
+    state.last_hash.clear();
+    state.last_hash.extend(hex.iter().map(|&b| char::from(b)));
+    true
 }
 
 fn broken(state: &ChainState, line: u64, seq: u64, reason: BreakReason) -> VerifyReport {
@@ -470,5 +535,141 @@ mod distinct_tests {
             distinct("abcdef0123456789", "0bcdef0123456789").0,
             "abcdef012345"
         );
+    }
+}
+
+#[cfg(test)]
+mod fast_path_equivalence_tests {
+    use super::*;
+    use crate::FileAuditLog;
+    use serde_json::json;
+
+    /// Verification as it was before the fast path: every line through
+    /// [`check_line`]. The fast path must never change a report.
+    fn reference_verify(text: &[u8]) -> VerifyReport {
+        let mut state = ChainState {
+            next_seq: 0,
+            last_hash: GENESIS_PREV.to_string(),
+        };
+        let mut line_no = 0;
+        for chunk in text.split_inclusive(|&b| b == b'\n') {
+            line_no += 1;
+            let terminated = chunk.last() == Some(&b'\n');
+            let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+            match check_line(body, terminated, &state) {
+                Ok(hash) => {
+                    state.next_seq += 1;
+                    state.last_hash = hash;
+                }
+                Err((seq, reason)) => return broken(&state, line_no, seq, reason),
+            }
+        }
+        VerifyReport::Intact {
+            records: state.next_seq,
+            last_hash: state.last_hash,
+        }
+    }
+
+    fn sample_log() -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = FileAuditLog::open(&path, false).unwrap();
+        for i in 0..6u64 {
+            let data = json!({
+                "incident": format!("INC-{i}"),
+                "value": 0.1 + 0.2, "huge": 1e21, "neg_zero": -0.0, "whole": 2.0,
+                "n": i, "neg": -(i as i64), "max": u64::MAX,
+                "text": "héllo — 世界 😀 \u{1} \"q\" \\ / \u{e000}",
+                "nested": {"z": [1, 2.5, {"b": null, "a": true}], "ä": {}, "\u{10000}": "astral"},
+            });
+            log.append(&format!("2024-05-01T03:0{i}:00Z"), "ccp", "kind", data)
+                .unwrap();
+        }
+        std::fs::read(&path).unwrap()
+    }
+
+    /// Random edits of a valid log (byte changes, deletions, insertions, cut
+    /// tails, duplicated or swapped lines) get exactly the reference report.
+    #[test]
+    fn fast_path_never_changes_a_report() {
+        let log = sample_log();
+        assert_eq!(verify_lines(&log[..]), reference_verify(&log));
+        assert!(verify_lines(&log[..]).is_intact());
+        const BYTES: &[u8] = b"01ae-+.E\"\\/:,{}[] \n\tnu";
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut broken_kinds = std::collections::BTreeSet::new();
+        for _ in 0..4000 {
+            let mut text = log.clone();
+            for _ in 0..1 + next(2) {
+                if text.is_empty() {
+                    break;
+                }
+                let at = next(text.len());
+                match next(7) {
+                    0 | 1 => text[at] = BYTES[next(BYTES.len())],
+                    6 => {
+                        // A field changed in type or spelling, in one line.
+                        const EDITS: &[(&str, &str)] = &[
+                            ("\"seq\":", "\"seq\":1.5,\"s\":"),
+                            ("\"seq\":", "\"seq\":-"),
+                            ("\"ts\":\"", "\"ts\":0,\"t\":\""),
+                            ("\"prev\":\"", "\"prev\":null,\"p\":\""),
+                            ("\"hash\":\"", "\"hash\":[],\"h\":\""),
+                            ("\"prev\":\"", "\"prev\":\"\\u0030"),
+                            ("\"data\":", "\"data\":1,\"d\":"),
+                            ("\"actor\"", "\"act\\u006fr\""),
+                        ];
+                        let (from, to) = EDITS[next(EDITS.len())];
+                        let mut lines: Vec<Vec<u8>> = text
+                            .split_inclusive(|&b| b == b'\n')
+                            .map(<[u8]>::to_vec)
+                            .collect();
+                        let i = next(lines.len());
+                        let edited = String::from_utf8_lossy(&lines[i]).replacen(from, to, 1);
+                        lines[i] = edited.into_bytes();
+                        text = lines.concat();
+                    }
+                    2 => {
+                        text.remove(at);
+                    }
+                    3 => text.insert(at, BYTES[next(BYTES.len())]),
+                    4 => text.truncate(at),
+                    _ => {
+                        let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+                        let (a, b) = (next(lines.len()), next(lines.len()));
+                        let mut l = lines.clone();
+                        l.swap(a, b);
+                        l.insert(a, lines[b]);
+                        text = l.concat();
+                    }
+                }
+            }
+            let (got, want) = (verify_lines(&text[..]), reference_verify(&text));
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(&text));
+            if let VerifyReport::Broken { reason, .. } = &want {
+                broken_kinds.insert(reason.label());
+            }
+        }
+        // The edits reach every kind of finding a line can have.
+        for label in [
+            "torn line",
+            "unparsable line",
+            "missing field",
+            "invalid field",
+            "seq out of order",
+            "prev mismatch",
+            "hash mismatch",
+        ] {
+            assert!(
+                broken_kinds.contains(label),
+                "{label} never produced: {broken_kinds:?}"
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! log is reported and never truncated or repaired.
 
 mod chain;
+mod fast;
 mod file_log;
 mod jcs;
 mod parse;
