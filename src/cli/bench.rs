@@ -131,6 +131,10 @@ pub(super) fn command(runs: usize, json: bool) -> Result<ExitCode> {
         r.baseline_ms_median
     );
     println!("  total / baseline  {:>8.2}", r.ratio_total_to_baseline);
+    println!(
+        "  alert → decision  {:>8.1} ms   (DETECTED until the gates passed, less the probe, tests and linters it ran)",
+        r.decision_compute_ms_median
+    );
     println!("  compute per state:");
     for (k, v) in &r.stage_ms_median {
         println!("    {k:<24} {v:>8.2} ms");

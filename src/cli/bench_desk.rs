@@ -178,31 +178,170 @@ fn stream_run(dir: &Path, config: &str, clients: usize) -> Result<(Vec<f64>, usi
     Ok((lat, events, d))
 }
 
-/// Alertmanager webhooks accepted per second over `secs` seconds.
-fn ingest_rate(addr: &str, secs: f64) -> f64 {
-    let start = Instant::now();
-    let mut ok = 0u64;
-    let mut n = 0u64;
-    while start.elapsed().as_secs_f64() < secs {
-        n += 1;
-        let body = format!(
-            r#"{{"version":"4","status":"firing","receiver":"ccp","alerts":[{{"status":"firing","labels":{{"alertname":"HighLatency","service":"payment-service","severity":"warning"}},"annotations":{{"value":"900","threshold":"500"}},"startsAt":"2026-12-07T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"bench-{n}"}}]}}"#
-        );
-        let Ok(mut t) = TcpStream::connect(addr) else {
-            continue;
-        };
-        let _ = write!(
-            t,
-            "POST /webhooks/alertmanager HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+/// One keep-alive HTTP/1.1 connection: send a request, read one response (status, body).
+struct KeepAlive {
+    stream: BufReader<TcpStream>,
+    addr: String,
+}
+
+impl KeepAlive {
+    fn connect(addr: &str) -> Result<Self> {
+        let stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Self {
+            stream: BufReader::new(stream),
+            addr: addr.to_string(),
+        })
+    }
+
+    fn request(&mut self, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
             body.len()
         );
-        let mut reply = String::new();
-        let _ = t.read_to_string(&mut reply);
-        if reply.starts_with("HTTP/1.1 200") {
-            ok += 1;
+        let w = self.stream.get_mut();
+        w.write_all(head.as_bytes())?;
+        w.write_all(body.as_bytes())?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line)?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("no status line: {line:?}"))?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line)?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
         }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body)?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
-    ok as f64 / start.elapsed().as_secs_f64()
+}
+
+/// What an ingest run did, from the sender's side and the server's account.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Ingest {
+    /// Webhook posts answered 200 per second.
+    posts_per_s: f64,
+    /// Posts sent, and how many were answered 200 and 503.
+    posts: u64,
+    ok: u64,
+    refused: u64,
+    /// Alerts carried by every post sent.
+    alerts_sent: u64,
+    /// The server's `ccp_alertmanager_alerts_total`, summed over results: equal to `alerts_sent`
+    /// when nothing was lost.
+    alerts_accounted: u64,
+    /// `/healthz` latency on its own connection during the load, µs.
+    healthz_p50_us: f64,
+    healthz_p99_us: f64,
+}
+
+/// Sum of a counter family's rows in a Prometheus text exposition.
+fn counter_sum(exposition: &str, name: &str) -> u64 {
+    exposition
+        .lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// `clients` keep-alive senders post Alertmanager webhooks for `secs` seconds, as `ab -k` does,
+/// but every post fires an alert never seen before (its own fingerprint, services in turn) and
+/// resolves the one it fired 64 posts earlier, so the set of firing alerts stays bounded as in
+/// a flapping fleet. A separate connection times `/healthz` meanwhile.
+fn ingest(addr: &str, services: &[String], clients: usize, secs: f64) -> Result<Ingest> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let stop = AtomicBool::new(false);
+    let (posts, ok, refused, alerts) = (
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    );
+    let alert = |fp: &str, service: &str, status: &str| {
+        format!(
+            r#"{{"status":"{status}","labels":{{"alertname":"HighLatency","service":"{service}","severity":"warning"}},"annotations":{{"value":"900","threshold":"500"}},"startsAt":"2026-12-07T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"{fp}"}}"#
+        )
+    };
+    let start = Instant::now();
+    let mut health = Vec::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let mut senders = Vec::new();
+        for c in 0..clients {
+            let (stop, posts, ok, refused, alerts) = (&stop, &posts, &ok, &refused, &alerts);
+            let alert = &alert;
+            senders.push(scope.spawn(move || -> Result<()> {
+                let mut conn = KeepAlive::connect(addr)?;
+                let mut n = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let service = &services[(c + n) % services.len()];
+                    let mut items = vec![alert(&format!("load-{c}-{n}"), service, "firing")];
+                    if n >= 64 {
+                        let old = &services[(c + n - 64) % services.len()];
+                        items.push(alert(&format!("load-{c}-{}", n - 64), old, "resolved"));
+                    }
+                    let body = format!(
+                        r#"{{"version":"4","status":"firing","receiver":"ccp","groupKey":"load","alerts":[{}]}}"#,
+                        items.join(",")
+                    );
+                    let (status, _) = conn.request("POST", "/webhooks/alertmanager", &body)?;
+                    posts.fetch_add(1, Ordering::Relaxed);
+                    alerts.fetch_add(items.len() as u64, Ordering::Relaxed);
+                    match status {
+                        200 => ok.fetch_add(1, Ordering::Relaxed),
+                        503 => refused.fetch_add(1, Ordering::Relaxed),
+                        other => bail!("webhook answered {other}"),
+                    };
+                    n += 1;
+                }
+                Ok(())
+            }));
+        }
+        let mut probe = KeepAlive::connect(addr)?;
+        while start.elapsed().as_secs_f64() < secs {
+            let t = Instant::now();
+            let (status, _) = probe.request("GET", "/healthz", "")?;
+            if status != 200 {
+                bail!("/healthz answered {status} under load");
+            }
+            health.push(t.elapsed().as_secs_f64() * 1e6);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stop.store(true, Ordering::Relaxed);
+        for s in senders {
+            s.join()
+                .map_err(|_| anyhow::anyhow!("a sender panicked"))??;
+        }
+        Ok(())
+    })?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let (_, metrics) = KeepAlive::connect(addr)?.request("GET", "/metrics", "")?;
+    let ok = ok.into_inner();
+    Ok(Ingest {
+        posts_per_s: ok as f64 / elapsed,
+        posts: posts.into_inner(),
+        ok,
+        refused: refused.into_inner(),
+        alerts_sent: alerts.into_inner(),
+        alerts_accounted: counter_sum(&metrics, "ccp_alertmanager_alerts_total"),
+        healthz_p50_us: pct(&mut health.clone(), 0.5),
+        healthz_p99_us: pct(&mut health, 0.99),
+    })
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -214,39 +353,69 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[i.min(v.len() - 1)]
 }
 
-/// `ccp bench --desk N`.
-pub(super) fn bench_desk(clients: usize, json: bool) -> Result<ExitCode> {
-    let tmp = tempfile::tempdir()?;
-    let fleet = fleet_with_three_failures(tmp.path())?;
+/// Senders of the ingest runs: `ab -k -c 16`'s concurrency.
+const INGEST_CLIENTS: usize = 16;
+
+/// The desk's configuration on the three-failure fleet, and the fleet's service names.
+fn desk_config(dir: &Path) -> Result<(String, Vec<String>)> {
+    let fleet = fleet_with_three_failures(dir)?;
+    let spec = ccp_adapters::embedded::fleet_spec::FleetSpec::load(&fleet)?;
+    let services = spec.services.iter().map(|s| s.name.clone()).collect();
     let config = format!(
         "environment: production\nmetrics:\n  fleet: \"{}\"\nlocks:\n  max_concurrent_operations: 3\n",
         fleet.display()
     );
-    let base_dir = tempfile::tempdir()?;
-    let (mut one, one_events, _) = stream_run(base_dir.path(), &config, 1)?;
-    let many_dir = tempfile::tempdir()?;
-    let (mut many, many_events, dropped) = stream_run(many_dir.path(), &config, clients)?;
+    Ok((config, services))
+}
 
-    // Ingest: idle server (detection off, no incident) vs three pipelines running.
+/// Alert ingest against an idle server (detection off: the baseline) and against one running
+/// three pipelines, `secs` seconds each, in the same run.
+pub(super) fn ingest_pair(secs: f64) -> Result<serde_json::Value> {
+    let tmp = tempfile::tempdir()?;
+    let (config, services) = desk_config(tmp.path())?;
     let idle_dir = tempfile::tempdir()?;
     let idle = serve(
         idle_dir.path(),
-        "detection:\n  enabled: false\n",
+        &format!("{config}detection:\n  enabled: false\n"),
         Stdio::null(),
     )?;
-    let idle_rate = ingest_rate(&idle.addr, 3.0);
+    let idle_run = ingest(&idle.addr, &services, INGEST_CLIENTS, secs)?;
     drop(idle);
     let busy_dir = tempfile::tempdir()?;
     let busy = serve(busy_dir.path(), &config, Stdio::null())?;
     std::thread::sleep(Duration::from_secs(3));
-    let busy_rate = ingest_rate(&busy.addr, 3.0);
+    let running = KeepAlive::connect(&busy.addr)?
+        .request("GET", "/api/state", "")
+        .map(|(_, body)| body)
+        .unwrap_or_default();
+    let busy_run = ingest(&busy.addr, &services, INGEST_CLIENTS, secs)?;
     drop(busy);
+    Ok(serde_json::json!({
+        "clients": INGEST_CLIENTS,
+        "seconds": secs,
+        "idle": idle_run,
+        "three_pipelines": busy_run,
+        "pipelines_running_at_start": serde_json::from_str::<serde_json::Value>(&running)
+            .ok()
+            .and_then(|v| v["running"].as_array().map(Vec::len)),
+    }))
+}
+
+/// `ccp bench --desk N`.
+pub(super) fn bench_desk(clients: usize, json: bool) -> Result<ExitCode> {
+    let tmp = tempfile::tempdir()?;
+    let (config, _) = desk_config(tmp.path())?;
+    let base_dir = tempfile::tempdir()?;
+    let (mut one, one_events, _) = stream_run(base_dir.path(), &config, 1)?;
+    let many_dir = tempfile::tempdir()?;
+    let (mut many, many_events, dropped) = stream_run(many_dir.path(), &config, clients)?;
+    let ingest = ingest_pair(3.0)?;
 
     let r = serde_json::json!({
         "clients": clients,
         "baseline_1_client": {"events": one_events, "p50_us": pct(&mut one, 0.5), "p99_us": pct(&mut one, 0.99), "max_us": pct(&mut one, 1.0)},
         "n_clients": {"events": many_events, "p50_us": pct(&mut many, 0.5), "p99_us": pct(&mut many, 0.99), "max_us": pct(&mut many, 1.0), "dropped_clients": dropped},
-        "ingest_per_s": {"idle": idle_rate, "three_pipelines": busy_rate},
+        "ingest": ingest,
     });
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -271,9 +440,26 @@ pub(super) fn bench_desk(clients: usize, json: bool) -> Result<ExitCode> {
         ratio("p50_us"),
         ratio("p99_us"),
     );
-    println!(
-        "  Alertmanager webhooks accepted: idle {idle_rate:.0}/s, with three pipelines running {busy_rate:.0}/s (ratio {:.2})",
-        busy_rate / idle_rate
-    );
+    print_ingest(&r["ingest"]);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ingest lines of a report.
+pub(super) fn print_ingest(i: &serde_json::Value) {
+    for (label, run) in [
+        ("idle server", &i["idle"]),
+        ("three pipelines", &i["three_pipelines"]),
+    ] {
+        println!(
+            "  Alertmanager webhooks, {} keep-alive senders, distinct alerts, {label}: {:.0} posts/s ({} ok, {} refused); alerts sent {} = accounted in /metrics {}; /healthz p50 {:.0} µs p99 {:.0} µs",
+            i["clients"],
+            run["posts_per_s"].as_f64().unwrap_or(f64::NAN),
+            run["ok"],
+            run["refused"],
+            run["alerts_sent"],
+            run["alerts_accounted"],
+            run["healthz_p50_us"].as_f64().unwrap_or(f64::NAN),
+            run["healthz_p99_us"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
 }

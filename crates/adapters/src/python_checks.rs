@@ -522,9 +522,11 @@ pub(crate) fn run_with_timeout(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
+    let started = std::time::Instant::now();
     let stdout = spawn_reader(child.stdout.take());
     let stderr = spawn_reader(child.stderr.take());
     let (status, timed_out) = wait_or_kill(&mut child, timeout);
+    crate::subprocess::note_external(started);
     Ok(ProcessOutput {
         status,
         stdout: join_reader(stdout),

@@ -164,9 +164,44 @@ impl ProcessGroup {
     }
 }
 
+/// The most recent external commands' wall-time intervals, newest last (at most
+/// [`INTERVALS_KEPT`]). Why: the pipeline's own compute is measured by taking the time its
+/// commands (tests, linters, the probe) spent away from it; a long-running service keeps only
+/// the last few so nothing grows.
+static EXTERNAL: std::sync::Mutex<std::collections::VecDeque<(Instant, Instant)>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// How many intervals [`EXTERNAL`] keeps.
+const INTERVALS_KEPT: usize = 1024;
+
+/// Notes that an external command ran from `start` until now.
+pub fn note_external(start: Instant) {
+    let mut kept = EXTERNAL.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() == INTERVALS_KEPT {
+        kept.pop_front();
+    }
+    kept.push_back((start, Instant::now()));
+}
+
+/// External command time inside `[from, to]`: the part of every noted interval that overlaps
+/// the window.
+pub fn external_time_between(from: Instant, to: Instant) -> Duration {
+    let kept = EXTERNAL.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter()
+        .map(|&(a, b)| b.min(to).saturating_duration_since(a.max(from)))
+        .sum()
+}
+
 /// Run `cmd` in its own process group with stdin closed, capture its output, and stop the group
 /// at the deadline. Errors only when the command cannot be started.
 pub fn run_bounded(cmd: &mut Command, limits: &Limits) -> std::io::Result<Finished> {
+    let started = Instant::now();
+    let finished = run_bounded_untimed(cmd, limits);
+    note_external(started);
+    finished
+}
+
+fn run_bounded_untimed(cmd: &mut Command, limits: &Limits) -> std::io::Result<Finished> {
     let (reader, writer) = output_pipe()?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(writer.try_clone()?))

@@ -33,6 +33,10 @@ pub struct BenchReport {
     pub stage_ms_median: BTreeMap<String, f64>,
     /// Median of the baseline: one unit-test run of the demo service.
     pub baseline_ms_median: f64,
+    /// Median ms from DETECTED to the gates passed (the state after GATES_PASSED begins), less
+    /// the time external commands (the probe, tests, linters) ran inside that window: what the
+    /// pipeline itself spends deciding.
+    pub decision_compute_ms_median: f64,
     /// total / baseline.
     pub ratio_total_to_baseline: f64,
 }
@@ -57,6 +61,7 @@ pub fn run(runs: usize) -> Result<BenchReport> {
     let mut totals = Vec::new();
     let mut baselines = Vec::new();
     let mut stages: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut decisions = Vec::new();
     for i in 0..runs.max(1) {
         let t = Instant::now();
         let outcome = python_checks::run_unit_tests(&service, Duration::from_secs(120));
@@ -75,13 +80,19 @@ pub fn run(runs: usize) -> Result<BenchReport> {
         };
         let t = Instant::now();
         let handle = app::start(&opts)?;
+        let mut lines = TimedLines::default();
         let (outcome, report) = headless::run(
             handle,
             Format::Json,
             ApprovalMode::Auto(ccp_core::events::AutoAnswer::Approve),
-            &mut std::io::sink(),
+            &mut lines,
         )?;
         totals.push(ms(t.elapsed()));
+        decisions.push(
+            lines
+                .decision_compute_ms()
+                .context("no DETECTED … GATES_PASSED in the run")?,
+        );
         anyhow::ensure!(
             outcome == Outcome::Resolved,
             "benchmark run {i} ended {}",
@@ -107,7 +118,61 @@ pub fn run(runs: usize) -> Result<BenchReport> {
         stage_ms_median: stages.into_iter().map(|(k, v)| (k, median(v))).collect(),
         baseline_ms_median: base,
         ratio_total_to_baseline: if base > 0.0 { total / base } else { 0.0 },
+        decision_compute_ms_median: median(decisions),
     })
+}
+
+/// The headless run's JSON lines with the instant each arrived: when the pipeline entered each
+/// state, to the event loop's resolution.
+#[derive(Default)]
+struct TimedLines {
+    pending: Vec<u8>,
+    lines: Vec<(Instant, String)>,
+}
+
+impl std::io::Write for TimedLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            self.lines
+                .push((Instant::now(), String::from_utf8_lossy(&line).into_owned()));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl TimedLines {
+    /// When the first event matching `hit` arrived.
+    fn first(&self, hit: impl Fn(&serde_json::Value) -> bool) -> Option<Instant> {
+        self.lines.iter().find_map(|(at, line)| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            hit(&v).then_some(*at)
+        })
+    }
+
+    /// When the run entered `state`.
+    fn entered(&self, state: &str) -> Option<Instant> {
+        self.first(|v| v["type"] == "state_changed" && v["to"] == state)
+    }
+
+    /// The incident opening (it opens in DETECTED) → leaving GATES_PASSED, less external
+    /// commands.
+    fn decision_compute_ms(&self) -> Option<f64> {
+        let from = self.first(|v| v["type"] == "incident_opened")?;
+        let gates = self.entered("GATES_PASSED")?;
+        let to = self
+            .lines
+            .iter()
+            .filter(|(at, _)| *at > gates)
+            .find_map(|(at, line)| line.contains("\"state_changed\"").then_some(*at))?;
+        let external = ccp_adapters::subprocess::external_time_between(from, to);
+        Some(ms(to.duration_since(from).saturating_sub(external)))
+    }
 }
 
 /// Frame-render timings at one terminal size.

@@ -210,8 +210,26 @@ struct Entry {
     delivered: bool,
 }
 
+/// Every alert an inbox was ever handed, by what became of it: the `/metrics` account that lets
+/// a sender check nothing it posted was lost (`new + duplicate + resolved + ignored + refused`
+/// is every alert delivered).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InboxCounts {
+    /// Firing alerts seen for the first time (or firing again after resolving).
+    pub new: u64,
+    /// Re-sends of alerts already firing.
+    pub duplicate: u64,
+    /// Resolutions, including of alerts never seen firing.
+    pub resolved: u64,
+    /// Alerts that could not be used (no service label, …).
+    pub ignored: u64,
+    /// Alerts in deliveries refused whole because the inbox was full (the sender retries).
+    pub refused: u64,
+}
+
 #[derive(Debug, Default)]
 struct InboxState {
+    counts: InboxCounts,
     entries: HashMap<String, Entry>,
     /// Fingerprints of firing alerts not yet handed to the pipeline, oldest first.
     pending: VecDeque<String>,
@@ -274,11 +292,11 @@ impl AlertInbox {
             .filter(|fp| !st.entries.contains_key(fp))
             .collect();
         if st.entries.len() + fresh.len() > self.capacity {
-            let InboxState {
-                entries, pending, ..
-            } = &mut *st;
-            entries.retain(|fp, e| e.firing || pending.contains(fp));
+            // Resolved alerts need no tracking: delivered ones are closed through `resolved`,
+            // undelivered ones are moot (`poll` skips what is gone or no longer firing).
+            st.entries.retain(|_, e| e.firing);
             if st.entries.len() + fresh.len() > self.capacity {
+                st.counts.refused += alerts.len() as u64;
                 return Err(InboxFull {
                     tracked: st.entries.len(),
                     capacity: self.capacity,
@@ -332,7 +350,17 @@ impl AlertInbox {
                 None => r.resolved += 1,
             }
         }
+        let c = &mut st.counts;
+        c.new += r.new as u64;
+        c.duplicate += r.duplicate as u64;
+        c.resolved += r.resolved as u64;
+        c.ignored += r.ignored.len() as u64;
         Ok(r)
+    }
+
+    /// What became of every alert handed to the inbox so far.
+    pub fn counts(&self) -> InboxCounts {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).counts
     }
 
     /// Alerts still firing that the pipeline has not taken yet.
@@ -529,6 +557,36 @@ mod tests {
         let gone = parse_webhook(payload("resolved", "a1", "api").as_bytes()).expect("r");
         inbox.receive(&gone.alerts, 0).expect("room");
         assert_eq!(inbox.receive(&c.alerts, 0).expect("room now").new, 1);
+        // Every alert handed over is in the account: a1, b1, c1 new; a1 once re-sent; a1
+        // resolved; c1's first delivery refused.
+        assert_eq!(
+            inbox.counts(),
+            InboxCounts {
+                new: 3,
+                duplicate: 1,
+                resolved: 1,
+                ignored: 0,
+                refused: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_resolved_undelivered_alert_is_forgotten_and_never_delivered() {
+        let inbox = AlertInbox::with_capacity(LabelMapping::default(), 1);
+        let a = parse_webhook(payload("firing", "a1", "api").as_bytes()).expect("a");
+        let gone = parse_webhook(payload("resolved", "a1", "api").as_bytes()).expect("r");
+        let b = parse_webhook(payload("firing", "b1", "web").as_bytes()).expect("b");
+        inbox.receive(&a.alerts, 0).expect("room");
+        inbox.receive(&gone.alerts, 0).expect("tracked");
+        // Room is made by forgetting a1, which was never taken and is moot now.
+        inbox.receive(&b.alerts, 0).expect("room after forgetting");
+        let taken = inbox.poll(0).expect("poll");
+        assert_eq!(
+            taken.iter().map(|a| a.service.as_str()).collect::<Vec<_>>(),
+            ["web"]
+        );
+        assert!(inbox.resolved().is_empty(), "a1 never reached a pipeline");
     }
 
     #[test]

@@ -117,6 +117,7 @@ async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
         let chain = ccp_audit::verify_file(&audit).ok();
         let mut body = lock(&shared.state).exposition(chain.as_ref(), shared.inbox.pending());
         body.push_str(&desk_exposition(&shared.desk.snapshot()));
+        body.push_str(&inbox_exposition(&shared.inbox.counts()));
         if let Some(desk) = &shared.recoveries {
             body.push_str(&desk.exposition());
         }
@@ -161,6 +162,27 @@ fn desk_exposition(d: &ccp_app::desk::DeskSnapshot) -> String {
         "Alerts that joined an incident already queued or running instead of opening one.",
         d.alerts_joined,
     );
+    w.finish()
+}
+
+/// The Alertmanager intake's account: every alert posted, by what became of it.
+fn inbox_exposition(c: &ccp_webhooks::alertmanager::InboxCounts) -> String {
+    use ccp_core::exposition::{Exposition, Kind};
+    let mut w = Exposition::default();
+    w.family(
+        "ccp_alertmanager_alerts_total",
+        Kind::Counter,
+        "Alerts delivered by Alertmanager (webhook or poll), by what became of them; refused ones were in deliveries turned away with 503 while the inbox was full.",
+    );
+    for (result, n) in [
+        ("new", c.new),
+        ("duplicate", c.duplicate),
+        ("resolved", c.resolved),
+        ("ignored", c.ignored),
+        ("refused", c.refused),
+    ] {
+        w.row("ccp_alertmanager_alerts_total", &[("result", result)], n);
+    }
     w.finish()
 }
 
