@@ -120,6 +120,10 @@ pub(crate) enum Cmd {
         /// print its coefficients, to be pasted into `crates/core/src/rca/calibrate.rs`.
         #[arg(long, value_name = "PER_CELL", num_args = 0..=1, default_missing_value = "20")]
         rca_fit: Option<usize>,
+        /// Every end-to-end figure in one table beside the tool a user would otherwise run
+        /// (SciPy, sha256sum, a plain ratatui Paragraph), measured in the same run.
+        #[arg(long)]
+        all: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,

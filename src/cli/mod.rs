@@ -5,6 +5,7 @@ mod args;
 mod attach;
 mod audit;
 mod bench;
+mod bench_all;
 mod bench_desk;
 mod fleet;
 mod graph;
@@ -153,8 +154,10 @@ fn dispatch(cli: Cli, state_dir: &Path) -> Result<ExitCode> {
             rca,
             desk,
             rca_fit,
+            all,
             json,
         }) => match (judge, render) {
+            _ if all => bench_all::bench_all(json),
             _ if desk.is_some() => bench_desk::bench_desk(desk.unwrap_or(100), json),
             _ if locks => bench::bench_locks(redis, cli.config.as_deref(), json),
             _ if mw.is_some() => bench::bench_mw(mw.as_deref(), runs),
