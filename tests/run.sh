@@ -24,13 +24,14 @@ VENV="$PWD/target/test-venv"
 # ArcadeDB's PyPI package ships the server jars, its Bolt plugin and a Java 21+ runtime (the graph
 # tests' Bolt server; the machine's Java is too old for it).
 ARCADEDB_PIP_VERSION=26.10.2.post1
-if ! "$VENV/bin/python" -c 'import redis, bandit, aiosmtpd' >/dev/null 2>&1 || [ ! -x "$VENV/bin/ruff" ] \
+if ! "$VENV/bin/python" -c 'import redis, bandit, aiosmtpd, scipy' >/dev/null 2>&1 || [ ! -x "$VENV/bin/ruff" ] \
   || ! "$VENV/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("arcadedb-embedded") != sys.argv[1])' \
     "$ARCADEDB_PIP_VERSION" >/dev/null 2>&1; then
-  echo "tests/run.sh: creating $VENV (redis-py; ruff and bandit for the gate-command tests; ArcadeDB for the graph tests; aiosmtpd for the e-mail notifier)"
+  echo "tests/run.sh: creating $VENV (redis-py; ruff and bandit for the gate-command tests; ArcadeDB for the graph tests; aiosmtpd for the e-mail notifier; SciPy, the peer \`ccp bench --all\` times the judge against)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check 'redis==8.1.0' 'ruff==0.17.5' 'bandit==1.9.4' \
-    "arcadedb-embedded==$ARCADEDB_PIP_VERSION" 'aiosmtpd==1.4.6'
+    "arcadedb-embedded==$ARCADEDB_PIP_VERSION" 'aiosmtpd==1.4.6' \
+    'scipy==1.14.1' 'numpy==2.1.3'
 fi
 export CCP_TEST_PYTHON="$VENV/bin/python"
 

@@ -33,6 +33,25 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
         placeholder(buf, area, msg, theme);
         return;
     };
+    let key = super::fingerprint(|h| {
+        use std::hash::Hash;
+        (&fix.template, &fix.file, fix.line, fix.added, fix.removed).hash(h);
+        (&fix.description, &fix.diff, view.selected).hash(h);
+        (&theme.name, theme.monochrome, area).hash(h);
+    });
+    cache.cells("diff", key, buf, area, |buf, area| {
+        draw_fix(buf, area, fix, view)
+    });
+}
+
+/// The patch with its header, scrolled to the pane's first line.
+fn draw_fix(
+    buf: &mut Buffer,
+    area: Rect,
+    fix: &ccp_core::projection::ProposedFix,
+    view: &PaneView,
+) {
+    let (theme, cache) = (view.theme, view.cache);
     let w = area.width as usize;
     let mut lines = vec![
         Line::from(vec![

@@ -27,7 +27,9 @@ use std::rc::Rc;
 /// using it never changes what is drawn, only how fast.
 pub struct DrawCache {
     highlighter: Highlighter,
-    diff: RefCell<Option<(String, String, Vec<Line<'static>>)>>,
+    diff: RefCell<Option<(String, String, Rc<Vec<Line<'static>>>)>>,
+    /// Panes' cells by a digest of everything they were drawn from (see [`Self::cells`]).
+    panes: RefCell<std::collections::HashMap<&'static str, (u64, Buffer)>>,
     /// Reading order of the graph's services, by topology (names and calls): computing it
     /// lays the graph out, the dearest part of the pane.
     graph_order: RefCell<Option<(u64, Rc<Vec<String>>)>>,
@@ -53,6 +55,34 @@ impl DrawCache {
             graph_order: RefCell::new(None),
             blast: RefCell::new(None),
             graph_cells: RefCell::new(None),
+            panes: RefCell::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Draws `area` of `buf` with `draw`, or copies the cells drawn last time under the same
+    /// `key` (a digest of everything `draw` reads, the area and theme included). Why: a live
+    /// frame follows every event, and most events change one or two panes; the rest are the
+    /// same cells as before.
+    pub fn cells(
+        &self,
+        pane: &'static str,
+        key: u64,
+        buf: &mut Buffer,
+        area: Rect,
+        draw: impl FnOnce(&mut Buffer, Rect),
+    ) {
+        let area = area.intersection(buf.area);
+        let mut panes = self.panes.borrow_mut();
+        let fresh = !matches!(panes.get(pane), Some((k, cells)) if *k == key && cells.area == area);
+        if fresh {
+            let mut cells = Buffer::empty(area);
+            // The cells start as the frame's would: whatever the pane's block left there.
+            copy_cells(buf, &mut cells, area);
+            draw(&mut cells, area);
+            panes.insert(pane, (key, cells));
+        }
+        if let Some((_, cells)) = panes.get(pane) {
+            copy_cells(cells, buf, area);
         }
     }
 
@@ -112,7 +142,7 @@ impl DrawCache {
 }
 
 /// A 64-bit digest of what `feed` hashes: the key of a memo.
-fn fingerprint(feed: impl FnOnce(&mut DefaultHasher)) -> u64 {
+pub fn fingerprint(feed: impl FnOnce(&mut DefaultHasher)) -> u64 {
     let mut h = DefaultHasher::new();
     feed(&mut h);
     h.finish()
@@ -144,14 +174,14 @@ fn copy_cells(from: &Buffer, to: &mut Buffer, area: Rect) {
 
 impl DrawCache {
     /// Highlighted diff lines for a diff under a theme, computed once per pair.
-    pub fn diff_lines(&self, diff: &str, theme: &Theme) -> Vec<Line<'static>> {
+    pub fn diff_lines(&self, diff: &str, theme: &Theme) -> Rc<Vec<Line<'static>>> {
         let key = format!("{}|{}", theme.name, theme.monochrome);
         if let Some((d, k, lines)) = self.diff.borrow().as_ref() {
             if d == diff && *k == key {
                 return lines.clone();
             }
         }
-        let lines = self.highlighter.diff_lines(diff, theme);
+        let lines = Rc::new(self.highlighter.diff_lines(diff, theme));
         *self.diff.borrow_mut() = Some((diff.to_string(), key, lines.clone()));
         lines
     }
