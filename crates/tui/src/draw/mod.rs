@@ -27,7 +27,7 @@ use std::rc::Rc;
 /// using it never changes what is drawn, only how fast.
 pub struct DrawCache {
     highlighter: Highlighter,
-    diff: RefCell<Option<(String, String, Rc<Vec<Line<'static>>>)>>,
+    diff: RefCell<Option<HighlightedDiff>>,
     /// Panes' cells by a digest of everything they were drawn from (see [`Self::cells`]).
     panes: RefCell<std::collections::HashMap<&'static str, (u64, Buffer)>>,
     /// Reading order of the graph's services, by topology (names and calls): computing it
@@ -186,6 +186,9 @@ impl DrawCache {
         lines
     }
 }
+
+/// A diff, the theme key it was highlighted under, and its lines.
+type HighlightedDiff = (String, String, Rc<Vec<Line<'static>>>);
 
 /// What a pane draws with besides the view model: the operator's shared settings and the pane's
 /// own position, so a drawing function never reaches into another pane's state.
