@@ -89,3 +89,39 @@ fn a_tree_with_a_hostile_condition_is_refused_with_a_position() {
         t.len()
     );
 }
+
+#[test]
+fn flow_nesting_past_the_limit_is_refused_where_it_starts() {
+    // 100 000 nested brackets kept libyaml busy for most of a minute before its recursion
+    // limit fired; the pre-scan names the first bracket past the limit without parsing.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("ccp.yaml");
+    let n = 100_000;
+    std::fs::write(
+        &cfg,
+        format!(
+            "environment: staging\ndetection: {}{}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        ),
+    )
+    .expect("config");
+    let o = check(&cfg);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("ccp.yaml:2:112:"), "names file:line:col: {t}");
+    assert!(t.contains("nested more than 100 deep"), "{t}");
+    // The fleet file a config names gets the same check.
+    let fleet = dir.path().join("fleet.yaml");
+    std::fs::write(&fleet, format!("services: {}", "{a: ".repeat(5_000))).expect("fleet");
+    std::fs::write(
+        &cfg,
+        format!("metrics:\n  fleet: \"{}\"\n", fleet.display()),
+    )
+    .expect("cfg");
+    let o = check(&cfg);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("nested more than 100 deep"), "{t}");
+    assert!(t.contains("fleet.yaml"), "{t}");
+}

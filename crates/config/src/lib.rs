@@ -11,6 +11,7 @@
 //! ```
 
 pub mod cicd_recovery;
+mod depth;
 mod error;
 mod hint;
 mod load;
@@ -19,6 +20,7 @@ mod schema;
 mod subst;
 mod validate;
 
+pub use depth::{check_flow_depth, MAX_FLOW_DEPTH};
 pub use error::{ConfigError, ErrorKind, Position};
 pub use hint::levenshtein;
 pub use load::{check_file, load_file, load_str, process_env};

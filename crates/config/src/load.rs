@@ -52,6 +52,7 @@ pub fn load_str(text: &str, file_name: &str, env: EnvLookup<'_>) -> Result<Confi
 fn parse(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     // libyaml skips a byte-order mark without counting a column; so do we.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    crate::depth::check_flow_depth(text)?;
     let sub = substitute(text, env)?;
     let tree: serde_yaml::Value = serde_yaml::from_str(&sub.text)
         .map_err(|e| translate(&e, &sub, text, ErrorKind::Syntax))?;
@@ -327,6 +328,7 @@ pub fn load_yaml_str<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ConfigError> {
     let parse = || {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        crate::depth::check_flow_depth(text)?;
         let sub = substitute(text, env)?;
         let tree: serde_yaml::Value = serde_yaml::from_str(&sub.text)
             .map_err(|e| translate(&e, &sub, text, ErrorKind::Syntax))?;

@@ -327,6 +327,16 @@ impl FleetSpec {
 
     /// Parse and validate fleet YAML; `name` is used in messages.
     pub fn parse(text: &str, name: &str) -> Result<Self, FleetError> {
+        if let Err(ccp_config::ConfigError::At { pos, message, .. }) =
+            ccp_config::check_flow_depth(text)
+        {
+            return Err(FleetError::Parse {
+                path: name.to_string(),
+                line: pos.line,
+                col: pos.col,
+                message,
+            });
+        }
         let spec: FleetSpec = serde_yaml::from_str(text).map_err(|e| {
             let (line, col) = e
                 .location()
