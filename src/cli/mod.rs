@@ -12,6 +12,7 @@ mod graph;
 mod inject;
 mod localize;
 mod lock;
+mod log_file;
 mod recover;
 mod recovery;
 mod serve;
@@ -35,7 +36,8 @@ fn default_state_dir() -> PathBuf {
     }
 }
 
-/// Logs go to a file (`CCP_LOG` or `<state-dir>/ccp.log`), and to stderr only with `-v`.
+/// Logs go to a file (`CCP_LOG` or `<state-dir>/ccp.log`, capped and rotated: see
+/// [`log_file`]), and to stderr only with `-v`.
 fn init_logging(state_dir: &Path, verbose: bool) {
     use tracing_subscriber::{fmt, prelude::*, EnvFilter};
     let path = std::env::var_os("CCP_LOG")
@@ -46,10 +48,7 @@ fn init_logging(state_dir: &Path, verbose: bool) {
     }
     let filter =
         || EnvFilter::try_from_env("CCP_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info"));
-    let file_layer = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let file_layer = log_file::CappedLog::open(&path, log_file::max_bytes_from_env())
         .ok()
         .map(|f| {
             fmt::layer()

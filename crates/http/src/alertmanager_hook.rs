@@ -32,15 +32,27 @@ async fn receive(State(inbox): State<Arc<AlertInbox>>, body: Bytes) -> axum::res
                         .into_response();
                 }
             };
-            tracing::info!(
-                group = p.group_key,
-                new = receipt.new,
-                duplicate = receipt.duplicate,
-                resolved = receipt.resolved,
-                ignored = receipt.ignored.len(),
-                truncated = p.truncated_alerts,
-                "Alertmanager webhook"
-            );
+            // Alertmanager re-sends every group on its repeat interval: a delivery that changed
+            // nothing is logged at debug, so the log holds what happened, not the heartbeat.
+            let changed = receipt.new + receipt.resolved + receipt.ignored.len() > 0;
+            macro_rules! log_receipt {
+                ($level:ident) => {
+                    tracing::$level!(
+                        group = p.group_key,
+                        new = receipt.new,
+                        duplicate = receipt.duplicate,
+                        resolved = receipt.resolved,
+                        ignored = receipt.ignored.len(),
+                        truncated = p.truncated_alerts,
+                        "Alertmanager webhook"
+                    )
+                };
+            }
+            if changed {
+                log_receipt!(info);
+            } else {
+                log_receipt!(debug);
+            }
             (StatusCode::OK, Json(serde_json::json!(receipt))).into_response()
         }
         Err(e) => {
