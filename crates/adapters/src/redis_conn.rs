@@ -92,11 +92,23 @@ impl RedisConn {
         })
     }
 
+    /// What went wrong, in words an on-call engineer acts on: a timeout reads "did not answer
+    /// within 2000 ms", not the socket's "Resource temporarily unavailable (os error 11)".
     fn failed(&self, what: &str, e: &redis::RedisError) -> PortError {
-        PortError::new(
-            self.port,
-            format!("Redis at {} failed while {what}: {e}", self.shown_url),
-        )
+        let url = &self.shown_url;
+        let message = if e.is_timeout() {
+            format!(
+                "Redis at {url} did not answer within {} ms while {what} (connect timeout {} ms): \
+                 the server is overloaded, paused or unreachable",
+                self.timeouts.io.as_millis(),
+                self.timeouts.connect.as_millis()
+            )
+        } else if e.is_connection_refusal() {
+            format!("Redis at {url} refused the connection while {what}: is redis-server running there?")
+        } else {
+            format!("Redis at {url} failed while {what}: {e}")
+        };
+        PortError::new(self.port, message)
     }
 
     /// Every key matching `pattern`, by incremental SCAN (never KEYS, which blocks the server).
@@ -125,6 +137,53 @@ impl RedisConn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_that_never_answers_is_named_as_a_timeout() {
+        // Accepts the connection and then says nothing, as a paused or wedged server does.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let hold = std::thread::spawn(move || {
+            let held = listener.accept();
+            std::thread::sleep(Duration::from_secs(2));
+            drop(held);
+        });
+        let timeouts = RedisTimeouts {
+            connect: Duration::from_millis(300),
+            io: Duration::from_millis(300),
+        };
+        let conn =
+            RedisConn::new(&format!("redis://:hunter2@{addr}"), timeouts, "locks").expect("url");
+        let err = conn
+            .run("pinging", |c| redis::cmd("PING").query::<String>(c))
+            .expect_err("no answer")
+            .to_string();
+        assert!(err.contains("did not answer within 300 ms"), "{err}");
+        assert!(
+            !err.contains("os error 11") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let _ = hold.join();
+    }
+
+    #[test]
+    fn a_refused_connection_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let conn = RedisConn::new(
+            &format!("redis://127.0.0.1:{port}"),
+            RedisTimeouts::default(),
+            "locks",
+        )
+        .expect("url");
+        let err = conn
+            .run("pinging", |c| redis::cmd("PING").query::<String>(c))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("refused the connection"), "{err}");
+    }
 
     #[test]
     fn urls_are_shown_without_passwords() {
