@@ -1,6 +1,7 @@
 //! Hostile input, property-tested: every parser that reads something an outsider controls —
-//! configuration, stack traces, RCA bundles, canary samples, Alertmanager and CI/CD webhook
-//! payloads, the audit log, the fleet file — must answer garbage with a value or a clear error,
+//! configuration, decision trees and their expressions, stack traces, RCA bundles, canary
+//! samples and sample files, Alertmanager and CI/CD webhook payloads, the audit log, the fleet
+//! file — must answer garbage with a value or a clear error,
 //! never a panic, and what it returns must still make sense (confidences in [0,1], p-values in
 //! [0,1], a bad signature refused).
 //!
@@ -253,6 +254,92 @@ fn bundle() -> impl Strategy<Value = RcaBundle> {
             });
             serde_json::from_value(json).expect("the generator writes the bundle format")
         })
+}
+
+/// Pieces of decision trees and their `if:` expressions.
+const TREE: &[&str] = &[
+    "name: t\n",
+    "priority: 1\n",
+    "match:\n  categories: [network]\n",
+    "start: c\n",
+    "nodes:\n",
+    "  c:\n",
+    "    type: condition\n",
+    "    type: escalate\n",
+    "    type: action\n",
+    "    if: '",
+    "'\n",
+    "    then: done\n",
+    "    else: c\n",
+    "  done:\n",
+    "    to: oncall\n",
+    "    reason: x\n",
+    "attempt < 3",
+    " && ",
+    " || ",
+    "!",
+    "(",
+    ")",
+    "category == \"network\"",
+    "1e999",
+    "[",
+    "{",
+    "\n",
+];
+
+/// Pieces of `ccp judge` sample files.
+const SAMPLES: &[&str] = &[
+    "{\"metrics\": {",
+    "\"latency_ms\": [",
+    "\"error_rate\": [",
+    "1.5, ",
+    "-0, ",
+    "1e308, ",
+    "NaN",
+    "]",
+    "}",
+    ", \"config\": {\"latency_ms\": {\"direction\": \"decrease_is_bad\", \"weight\": ",
+    "1e300",
+    "0",
+    "\"tolerance\": -1",
+    "}}",
+    "[",
+    "{",
+];
+
+proptest! {
+    #[test]
+    fn decision_trees_never_panic(text in tokens(TREE)) {
+        if let Err(e) = ccp_cicd_recovery::tree::Tree::from_str(&text, "tree.yaml") {
+            prop_assert!(e.to_string().starts_with("tree.yaml:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn expressions_never_panic(text in tokens(TREE)) {
+        let _ = ccp_cicd_recovery::expr::parse(&text);
+    }
+
+    #[test]
+    fn sample_files_never_panic(b in tokens(SAMPLES), c in tokens(SAMPLES)) {
+        let parse = |t: &str| serde_json::from_str::<ccp_core::stats::SampleFile>(t);
+        if let (Ok(b), Ok(c)) = (parse(&b), parse(&c)) {
+            if let Ok(j) = ccp_core::stats::judge_files(&b, &c, &JudgeConfig::default()) {
+                prop_assert!((0.0..=100.0).contains(&j.score), "score {}", j.score);
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_of_any_depth_is_answered_quickly(depth in 0usize..5_000, open in "[\\[{]") {
+        let close = if open == "[" { "]" } else { "}" };
+        let text = format!("detection: {}{}", open.repeat(depth), close.repeat(depth));
+        let r = ccp_config::load_str(&text, "deep.yaml", &|_| None);
+        if depth > ccp_config::MAX_FLOW_DEPTH {
+            let e = r.expect_err("too deep").to_string();
+            prop_assert!(e.contains("nested more than"), "{e}");
+        }
+    }
 }
 
 proptest! {
