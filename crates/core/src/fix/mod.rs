@@ -4,15 +4,27 @@
 //! adapters write files and run the gates. That keeps every template testable without Python,
 //! git or a file system, and makes "what exactly will be changed" a value that can be audited.
 
+mod circuit_breaker;
+mod code;
 pub mod diff;
+mod error_handling;
 mod inject;
 mod null_check;
+mod null_guard;
 mod pysource;
+mod rank;
+mod resource_leak;
+mod retry;
+mod stmt;
+mod template;
+mod timeout;
 
 use serde::{Deserialize, Serialize};
 
 pub use inject::{inject_regression, INJECTED_HELPER, INJECTION_MARKER};
 pub use null_check::{null_check, TEMPLATE as NULL_CHECK_TEMPLATE};
+pub use rank::{rank, Candidate, Ranking, Refused};
+pub use template::{templates, FixInput, FixTemplate, Language, Patch, Refusal, SignalKind};
 
 /// A proposed fix for one file. Carries both full texts (so gates can run on the patched copy
 /// without re-applying the diff) and the diff (what a human reviews and the audit log keeps).
@@ -130,3 +142,5 @@ pub enum FixError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod template_tests;
