@@ -134,6 +134,15 @@ impl Code {
             .unwrap_or(self.lines.len())
     }
 
+    /// Index of the first code line after header `h` that is not indented deeper than `h`: the
+    /// end of the header's body (its closing brace, or the next top-level statement).
+    pub fn body_end(&self, h: usize) -> usize {
+        let w = self.width(h);
+        (h + 1..self.lines.len())
+            .find(|i| !self.is_blank(*i) && self.width(*i) <= w)
+            .unwrap_or(self.lines.len())
+    }
+
     /// Header line of the function around `idx`, walking outwards through enclosing headers.
     pub fn function_header(&self, idx: usize) -> Option<usize> {
         let mut at = idx;

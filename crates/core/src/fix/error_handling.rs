@@ -52,7 +52,12 @@ pub fn error_handling(input: &FixInput<'_>) -> Result<Patch, Refusal> {
         Language::JavaScript | Language::TypeScript => js(&mut code, idx, input)?,
         Language::Rust => rust(&mut code, idx, input)?,
     };
-    let rationale = format!("`{}` failed at {}:{}; {how}.", short_type(input.error_type), input.file, input.line);
+    let rationale = format!(
+        "the statement at {}:{} failed with `{}`; {how}.",
+        input.file,
+        input.line,
+        short_type(input.error_type)
+    );
     Ok(Patch::new(NAME, input, code.render(), rationale, 0.55 * certainty))
 }
 
@@ -168,8 +173,8 @@ fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, 
         code.ensure_import("logging");
     }
     let typed = match domain {
-        Some(d) if d == raise => format!("re-raised as the module's own `{d}` (with the cause chained)"),
-        _ => "re-raised as `RuntimeError` with the cause chained (the module defines no domain error, so callers may still need a handler)".to_string(),
+        Some(d) if d == raise => format!("re-raises it as the module's own `{d}` (with the cause chained)"),
+        _ => "re-raises it as `RuntimeError` with the cause chained (the module defines no domain error, so callers may still need a handler)".to_string(),
     };
     Ok((format!("it now catches `{catch}`, logs it with the function and location, and {typed}"), certainty))
 }

@@ -154,7 +154,7 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
     };
     let rationale = format!(
         "`{}` was {null} at {}:{}; the statement now runs only when `{condition}`; {logged}.",
-        receivers.join("`, `"),
+        receivers.join("` or `"),
         input.file,
         input.line
     );

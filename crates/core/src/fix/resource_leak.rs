@@ -8,7 +8,7 @@
 //! function (returned or stored), because closing it then would break its user.
 
 use super::code::{find_word, indented, Code};
-use super::stmt::{classify, used_later, StmtKind};
+use super::stmt::{classify, StmtKind};
 use super::template::{unsupported, FixInput, FixTemplate, Language, Patch, Refusal, SignalKind};
 
 /// Template name recorded in [`Patch::template`].
@@ -120,7 +120,8 @@ fn rest_of_block(code: &Code, idx: usize, name: &str) -> Result<(usize, usize), 
             });
         }
     }
-    if end > 0 && end < code.lines.len() && code.lang == Language::Python && used_later(code, end - 1, name) {
+    let fn_end = code.function_header(idx).map_or(code.lines.len(), |h| code.body_end(h));
+    if code.lang == Language::Python && (end..fn_end).any(|i| find_word(&code.masked[i], name).is_some()) {
         return Err(Refusal::ResourceEscapes {
             name: name.to_string(),
             why: "it is used after the block it is opened in".into(),
@@ -198,7 +199,7 @@ fn go(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String, Re
         }
     };
     let header = code.function_header(idx).unwrap_or(0);
-    let fn_end = code.block_end(header.max(idx.min(header)));
+    let fn_end = code.body_end(header);
     if (header..fn_end.min(code.lines.len())).any(|i| code.code(i) == format!("defer {closer}")) {
         return Err(Refusal::AlreadyApplied {
             why: format!("the function already has `defer {closer}`"),

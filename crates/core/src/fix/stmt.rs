@@ -136,7 +136,7 @@ fn split_names(text: &str) -> Vec<String> {
 /// moves the crash or breaks compilation.
 pub(crate) fn used_later(code: &Code, idx: usize, name: &str) -> bool {
     let end = match code.function_header(idx) {
-        Some(h) => code.block_end(h),
+        Some(h) => code.body_end(h),
         None => code.lines.len(),
     };
     (idx + 1..end.min(code.lines.len())).any(|i| {
