@@ -26,9 +26,18 @@ impl FixTemplate for CircuitBreaker {
 
     fn signal_fit(&self, signal: SignalKind) -> (f64, &'static str) {
         match signal {
-            SignalKind::Saturation => (0.8, "failing fast frees the threads and connections a failing dependency holds"),
-            SignalKind::Errors => (0.7, "a breaker turns a failing dependency's errors into fast, bounded failures"),
-            SignalKind::Latency => (0.7, "a breaker stops waiting on a dependency that is timing out"),
+            SignalKind::Saturation => (
+                0.8,
+                "failing fast frees the threads and connections a failing dependency holds",
+            ),
+            SignalKind::Errors => (
+                0.7,
+                "a breaker turns a failing dependency's errors into fast, bounded failures",
+            ),
+            SignalKind::Latency => (
+                0.7,
+                "a breaker stops waiting on a dependency that is timing out",
+            ),
         }
     }
 
@@ -40,7 +49,11 @@ impl FixTemplate for CircuitBreaker {
 /// Put the dependency call at the culprit line behind a circuit breaker.
 pub fn circuit_breaker(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     if input.language == Language::Rust {
-        return Err(unsupported(NAME, input.language, "no Rust breaker crate is common enough to assume; not templated yet"));
+        return Err(unsupported(
+            NAME,
+            input.language,
+            "no Rust breaker crate is common enough to assume; not templated yet",
+        ));
     }
     let mut code = Code::parse(input.source, input.language);
     let idx = code.culprit(input.line)?;
@@ -49,16 +62,24 @@ pub fn circuit_breaker(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     } else {
         code.require_one_line(idx, input.line)?;
     }
-    let nearby = (idx.saturating_sub(3)..idx + 1).any(|i| code.masked[i].contains("ccpBreaker") || code.masked[i].contains("_ccp_breaker") || code.masked[i].contains("CCP_BREAKER"));
+    let nearby = (idx.saturating_sub(4)..(idx + 2).min(code.lines.len())).any(|i| {
+        code.masked[i].contains("ccpBreaker")
+            || code.masked[i].contains("_ccp_breaker")
+            || code.masked[i].contains("CCP_BREAKER")
+    });
     if nearby {
-        return Err(Refusal::AlreadyApplied { why: "the call is already behind the ccp circuit breaker".into() });
+        return Err(Refusal::AlreadyApplied {
+            why: "the call is already behind the ccp circuit breaker".into(),
+        });
     }
     let dep = dependency_call(&code, idx).ok_or_else(|| Refusal::NoDependencyCall {
         why: "no HTTP or database client call the template knows is on the line".into(),
     })?;
     let kind = classify(&code, idx);
     if matches!(kind, StmtKind::Header | StmtKind::Throw) {
-        return Err(Refusal::UnsafeStatement { why: "the call sits in a block header or a throw; wrap it by hand".into() });
+        return Err(Refusal::UnsafeStatement {
+            why: "the call sits in a block header or a throw; wrap it by hand".into(),
+        });
     }
     let name = file_stem(input.file).to_string();
     let how = match input.language {
@@ -105,7 +126,12 @@ _ccp_breaker = _CcpCircuitBreaker()
 
 fn python(code: &mut Code, idx: usize, dep: &DepCall, name: &str) -> String {
     let line = code.lines[idx].clone();
-    let new = format!("{}_ccp_breaker.call(lambda: {}){}", &line[..dep.call.start], dep.call.text(&line), &line[dep.call.close + 1..]);
+    let new = format!(
+        "{}_ccp_breaker.call(lambda: {}){}",
+        &line[..dep.call.start],
+        dep.call.text(&line),
+        &line[dep.call.close + 1..]
+    );
     code.splice(idx..idx + 1, vec![new]);
     if code.file_contains("_ccp_breaker = ") {
         return "it now goes through the module's existing `_ccp_breaker`.".into();
@@ -115,7 +141,10 @@ fn python(code: &mut Code, idx: usize, dep: &DepCall, name: &str) -> String {
     let unit = code.unit();
     let mut helper = vec![String::new(), String::new()];
     if library {
-        helper.push(format!("_ccp_breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30, name=\"{}\")", quoted(name)));
+        helper.push(format!(
+            "_ccp_breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30, name=\"{}\")",
+            quoted(name)
+        ));
     } else {
         helper.extend(helper_lines(PY_HELPER, "", &unit));
     }
@@ -180,7 +209,9 @@ fn java(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<Stri
         format!("{unit}{stmt}"),
         format!("{unit}CCP_BREAKER.onSuccess(System.nanoTime() - ccpStart, TimeUnit.NANOSECONDS);"),
         "} catch (Throwable t) {".to_string(),
-        format!("{unit}CCP_BREAKER.onError(System.nanoTime() - ccpStart, TimeUnit.NANOSECONDS, t);"),
+        format!(
+            "{unit}CCP_BREAKER.onError(System.nanoTime() - ccpStart, TimeUnit.NANOSECONDS, t);"
+        ),
         format!("{unit}throw t;"),
         "}".to_string(),
     ] {
@@ -191,8 +222,14 @@ fn java(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<Stri
     if !code.file_contains("CCP_BREAKER = ") {
         if library {
             let class_line = (0..code.lines.len())
-                .find(|i| code.width(*i) == 0 && super::code::has_word(&code.masked[*i], "class") && code.masked[*i].trim_end().ends_with('{'))
-                .ok_or_else(|| Refusal::UnsafeStatement { why: "no one-line top-level class header to add the breaker field to".into() })?;
+                .find(|i| {
+                    code.width(*i) == 0
+                        && super::code::has_word(&code.masked[*i], "class")
+                        && code.masked[*i].trim_end().ends_with('{')
+                })
+                .ok_or_else(|| Refusal::UnsafeStatement {
+                    why: "no one-line top-level class header to add the breaker field to".into(),
+                })?;
             code.insert(
                 class_line + 1,
                 vec![format!("{unit}private static final CircuitBreaker CCP_BREAKER = CircuitBreaker.ofDefaults(\"{}\");", quoted(name)), String::new()],
@@ -255,7 +292,9 @@ fn go(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<String
     let results = super::error_handling::go_result_types(code, idx)?;
     let assigns_err = match kind {
         StmtKind::Declaration { names, .. } => names.iter().any(|n| n == "err"),
-        _ => code.masked[idx].find(" = ").is_some_and(|at| super::code::find_word(&code.masked[idx][..at], "err").is_some()),
+        _ => code.masked[idx]
+            .find(" = ")
+            .is_some_and(|at| super::code::find_word(&code.masked[idx][..at], "err").is_some()),
     };
     if !assigns_err {
         return Err(Refusal::UnsafeStatement {
@@ -269,7 +308,10 @@ fn go(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<String
             stmt = stmt.replacen(":=", "=", 1); // `err := f()` would redeclare the breaker's err
         }
     }
-    let mut ret: Vec<String> = results[..results.len() - 1].iter().map(|t| super::error_handling::go_zero_value(t)).collect();
+    let mut ret: Vec<String> = results[..results.len() - 1]
+        .iter()
+        .map(|t| super::error_handling::go_zero_value(t))
+        .collect();
     ret.push("err".into());
     code.splice(
         idx..idx + 1,
@@ -283,12 +325,24 @@ fn go(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<String
         ],
     );
     let packages = super::null_guard::go_package_names(code);
-    let gobreaker = code.lines.iter().find(|l| l.contains("\"github.com/sony/gobreaker")).cloned();
+    let gobreaker = code
+        .lines
+        .iter()
+        .find(|l| l.contains("\"github.com/sony/gobreaker"))
+        .cloned();
     if !code.file_contains("ccpBreaker = ") {
         match &gobreaker {
             Some(import) => {
-                let generic = if import.contains("gobreaker/v2") { "[any]" } else { "" };
-                let at = code.lines.iter().position(|l| l.trim() == ")" || l.starts_with("import \"")).map_or(1, |p| p + 1);
+                let generic = if import.contains("gobreaker/v2") {
+                    "[any]"
+                } else {
+                    ""
+                };
+                let at = code
+                    .lines
+                    .iter()
+                    .position(|l| l.trim() == ")" || l.starts_with("import \""))
+                    .map_or(1, |p| p + 1);
                 code.insert(
                     at,
                     vec![String::new(), format!("var ccpBreaker = gobreaker.NewTwoStepCircuitBreaker{generic}(gobreaker.Settings{{Name: \"{}\"}})", quoted(name))],
@@ -317,7 +371,8 @@ fn go(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<String
     })
 }
 
-const JS_HELPER: &str = "// Opens after 5 consecutive failures and fails fast for 30 s, so a failing dependency is not
+const JS_HELPER: &str =
+    "// Opens after 5 consecutive failures and fails fast for 30 s, so a failing dependency is not
 // hammered; same `fire` call as opossum (ccp circuit_breaker).
 const ccpBreaker = (() => {
 {I}let failures = 0;
@@ -344,7 +399,12 @@ const ccpBreaker = (() => {
 fn js(code: &mut Code, idx: usize, dep: &DepCall, typescript: bool) -> Result<String, Refusal> {
     require_awaited(code, idx, &dep.call)?;
     let line = code.lines[idx].clone();
-    let new = format!("{}ccpBreaker.fire(() => {}){}", &line[..dep.call.start], dep.call.text(&line), &line[dep.call.close + 1..]);
+    let new = format!(
+        "{}ccpBreaker.fire(() => {}){}",
+        &line[..dep.call.start],
+        dep.call.text(&line),
+        &line[dep.call.close + 1..]
+    );
     code.splice(idx..idx + 1, vec![new]);
     let opossum = code
         .lines
@@ -352,8 +412,14 @@ fn js(code: &mut Code, idx: usize, dep: &DepCall, typescript: bool) -> Result<St
         .find(|l| l.contains("'opossum'") || l.contains("\"opossum\""))
         .and_then(|l| {
             let l = l.trim_start();
-            let rest = l.strip_prefix("import ").or_else(|| l.split_once(' ').map(|(_, r)| r))?;
-            let name: String = rest.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$').collect();
+            let rest = l
+                .strip_prefix("import ")
+                .or_else(|| l.split_once(' ').map(|(_, r)| r))?;
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+                .collect();
             (!name.is_empty()).then_some(name)
         });
     if !code.file_contains("ccpBreaker = ") {
@@ -362,12 +428,19 @@ fn js(code: &mut Code, idx: usize, dep: &DepCall, typescript: bool) -> Result<St
         let mut helper = vec![String::new()];
         match &opossum {
             Some(class) => {
-                let call_ty = if typescript { ": () => Promise<unknown>" } else { "" };
+                let call_ty = if typescript {
+                    ": () => Promise<unknown>"
+                } else {
+                    ""
+                };
                 helper.push(format!("const ccpBreaker = new {class}((call{call_ty}) => call(), {{ resetTimeout: 30000 }});"));
             }
             None => {
                 let text = if typescript {
-                    JS_HELPER.replace("async fire(call) {", "async fire<T>(call: () => Promise<T>): Promise<T> {")
+                    JS_HELPER.replace(
+                        "async fire(call) {",
+                        "async fire<T>(call: () => Promise<T>): Promise<T> {",
+                    )
                 } else {
                     JS_HELPER.to_string()
                 };

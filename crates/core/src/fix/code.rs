@@ -34,7 +34,11 @@ impl Code {
             .iter()
             .map(|b| if b.is_ascii() { *b as char } else { '_' })
             .collect();
-        let eol = if source.contains("\r\n") { "\r\n" } else { "\n" };
+        let eol = if source.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
         let trailing_newline = source.ends_with('\n');
         let body = |t: &str| -> Vec<String> {
             let t = t.strip_suffix('\n').unwrap_or(t);
@@ -208,7 +212,12 @@ impl Code {
     }
 
     /// Python: refuse multi-line statements (the new templates rewrite one line).
-    pub fn require_one_line_python(&self, source: &str, idx: usize, line: u32) -> Result<(), Refusal> {
+    pub fn require_one_line_python(
+        &self,
+        source: &str,
+        idx: usize,
+        line: u32,
+    ) -> Result<(), Refusal> {
         let py = PySource::parse(source);
         match py.statement_at(idx).map(|s| py.statements[s]) {
             Some(s) if s.first == idx && s.last == idx => Ok(()),
@@ -243,7 +252,9 @@ impl Code {
     pub fn ensure_import(&mut self, what: &str) -> bool {
         match self.lang {
             Language::Python => self.ensure_python_import(what),
-            Language::Java => self.ensure_line_import(&format!("import {what};"), "import ", "package "),
+            Language::Java => {
+                self.ensure_line_import(&format!("import {what};"), "import ", "package ")
+            }
             Language::Rust => self.ensure_line_import(&format!("use {what};"), "use ", "//!"),
             Language::Go => self.ensure_go_import(what),
             Language::JavaScript | Language::TypeScript => false,
@@ -253,11 +264,9 @@ impl Code {
     fn ensure_python_import(&mut self, module: &str) -> bool {
         let stmt = format!("import {module}");
         let from = format!("from {module} import");
-        if self
-            .lines
-            .iter()
-            .any(|l| l.trim_end() == stmt || l.starts_with(&format!("{stmt} ")) || l.starts_with(&from))
-        {
+        if self.lines.iter().any(|l| {
+            l.trim_end() == stmt || l.starts_with(&format!("{stmt} ")) || l.starts_with(&from)
+        }) {
             return false;
         }
         let last_import = (0..self.lines.len())
@@ -277,7 +286,10 @@ impl Code {
     /// Past a shebang, encoding line, comments and a module docstring.
     fn python_header_end(&self) -> usize {
         let mut i = 0;
-        while i < self.lines.len() && (self.is_blank(i) && !self.lines[i].trim().is_empty() || self.lines[i].trim().is_empty()) {
+        while i < self.lines.len()
+            && (self.is_blank(i) && !self.lines[i].trim().is_empty()
+                || self.lines[i].trim().is_empty())
+        {
             i += 1;
         }
         let l = self.lines.get(i).map(|l| l.trim_start()).unwrap_or("");
@@ -365,7 +377,9 @@ impl Code {
                 }
                 _ => {
                     l.starts_with("import ")
-                        || ((l.starts_with("const ") || l.starts_with("let ") || l.starts_with("var "))
+                        || ((l.starts_with("const ")
+                            || l.starts_with("let ")
+                            || l.starts_with("var "))
                             && l.contains("require("))
                 }
             }
@@ -392,8 +406,20 @@ impl Code {
 }
 
 const CONTROL_WORDS: [&str; 14] = [
-    "if", "for", "while", "switch", "catch", "try", "else", "do", "synchronized", "return",
-    "finally", "}", "case", "static",
+    "if",
+    "for",
+    "while",
+    "switch",
+    "catch",
+    "try",
+    "else",
+    "do",
+    "synchronized",
+    "return",
+    "finally",
+    "}",
+    "case",
+    "static",
 ];
 
 /// Blank string and comment contents of C-family source (Java, Go, JavaScript, Rust), keeping
@@ -618,7 +644,9 @@ pub(crate) fn calls(masked: &str) -> Vec<Call> {
             continue;
         }
         let mut s = open;
-        while s > 0 && (is_ident(b[s - 1]) || b[s - 1] == b'.' || b[s - 1] == b':' || b[s - 1] == b'?') {
+        while s > 0
+            && (is_ident(b[s - 1]) || b[s - 1] == b'.' || b[s - 1] == b':' || b[s - 1] == b'?')
+        {
             s -= 1;
         }
         while s < open && !is_ident(b[s]) {

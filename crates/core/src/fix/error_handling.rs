@@ -58,19 +58,32 @@ pub fn error_handling(input: &FixInput<'_>) -> Result<Patch, Refusal> {
         input.line,
         short_type(input.error_type)
     );
-    Ok(Patch::new(NAME, input, code.render(), rationale, 0.55 * certainty))
+    Ok(Patch::new(
+        NAME,
+        input,
+        code.render(),
+        rationale,
+        0.55 * certainty,
+    ))
 }
 
 fn short_type(error_type: &str) -> &str {
     let t = error_type.rsplit('.').next().unwrap_or(error_type);
-    if t.is_empty() { "the statement" } else { t }
+    if t.is_empty() {
+        "the statement"
+    } else {
+        t
+    }
 }
 
 /// Name of the function around `idx`, for messages.
 fn function_name(code: &Code, idx: usize) -> Result<String, Refusal> {
-    let header = code.function_header(idx).ok_or_else(|| Refusal::UnsafeStatement {
-        why: "the statement is not inside a function; there is no caller to hand an error to".into(),
-    })?;
+    let header = code
+        .function_header(idx)
+        .ok_or_else(|| Refusal::UnsafeStatement {
+            why: "the statement is not inside a function; there is no caller to hand an error to"
+                .into(),
+        })?;
     let h = code.code(header);
     let before_paren = match code.lang {
         Language::Go => {
@@ -90,7 +103,11 @@ fn function_name(code: &Code, idx: usize) -> Result<String, Refusal> {
         .next()
         .unwrap_or("")
         .to_string();
-    Ok(if name.is_empty() { "the handler".to_string() } else { name })
+    Ok(if name.is_empty() {
+        "the handler".to_string()
+    } else {
+        name
+    })
 }
 
 fn already_in_try(code: &Code, idx: usize) -> Result<(), Refusal> {
@@ -98,7 +115,10 @@ fn already_in_try(code: &Code, idx: usize) -> Result<(), Refusal> {
         let head = code.code(h);
         if head == "try:" || head.starts_with("try {") || head.starts_with("try (") {
             return Err(Refusal::AlreadyApplied {
-                why: format!("the statement already sits in the `try` block at line {}", h + 1),
+                why: format!(
+                    "the statement already sits in the `try` block at line {}",
+                    h + 1
+                ),
             });
         }
     }
@@ -110,13 +130,26 @@ fn already_in_try(code: &Code, idx: usize) -> Result<(), Refusal> {
 fn domain_error(code: &Code, suffixes: &[&str], skip_prefix: &str) -> Option<String> {
     for (i, l) in code.masked.iter().enumerate() {
         let t = l.trim();
-        let candidate = if t.starts_with("class ") || t.starts_with("export class ") || t.contains(" class ") {
-            t.split("class ").nth(1).map(|r| r.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or(""))
-        } else if t.starts_with("import ") && !code.lines[i].contains(skip_prefix) {
-            code.lines[i].trim_end_matches(';').rsplit(['.', ' ', '{', ',']).find(|w| !w.trim().is_empty() && !w.contains('\'') && !w.contains('"') && !w.contains('}'))
-        } else {
-            None
-        };
+        let candidate =
+            if t.starts_with("class ") || t.starts_with("export class ") || t.contains(" class ") {
+                t.split("class ").nth(1).map(|r| {
+                    r.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or("")
+                })
+            } else if t.starts_with("import ") && !code.lines[i].contains(skip_prefix) {
+                code.lines[i]
+                    .trim_end_matches(';')
+                    .rsplit(['.', ' ', '{', ','])
+                    .find(|w| {
+                        !w.trim().is_empty()
+                            && !w.contains('\'')
+                            && !w.contains('"')
+                            && !w.contains('}')
+                    })
+            } else {
+                None
+            };
         if let Some(c) = candidate {
             if suffixes.iter().any(|s| c.ends_with(s) && c.len() > s.len()) {
                 return Some(c.to_string());
@@ -127,9 +160,22 @@ fn domain_error(code: &Code, suffixes: &[&str], skip_prefix: &str) -> Option<Str
 }
 
 const PY_BUILTIN_ERRORS: [&str; 16] = [
-    "KeyError", "ValueError", "TypeError", "IndexError", "AttributeError", "ZeroDivisionError",
-    "LookupError", "RuntimeError", "OSError", "IOError", "ConnectionError", "TimeoutError",
-    "FileNotFoundError", "PermissionError", "UnicodeDecodeError", "ArithmeticError",
+    "KeyError",
+    "ValueError",
+    "TypeError",
+    "IndexError",
+    "AttributeError",
+    "ZeroDivisionError",
+    "LookupError",
+    "RuntimeError",
+    "OSError",
+    "IOError",
+    "ConnectionError",
+    "TimeoutError",
+    "FileNotFoundError",
+    "PermissionError",
+    "UnicodeDecodeError",
+    "ArithmeticError",
 ];
 
 fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64), Refusal> {
@@ -140,7 +186,10 @@ fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, 
     already_in_try(code, idx)?;
     let function = function_name(code, idx)?;
     let short = short_type(input.error_type);
-    let catch = if PY_BUILTIN_ERRORS.contains(&short) || code.masked.iter().any(|l| find_word(l, short).is_some() && (l.starts_with("from ") || l.starts_with("class "))) {
+    let catch = if PY_BUILTIN_ERRORS.contains(&short)
+        || code.masked.iter().any(|l| {
+            find_word(l, short).is_some() && (l.starts_with("from ") || l.starts_with("class "))
+        }) {
         short.to_string()
     } else {
         "Exception".to_string()
@@ -152,7 +201,10 @@ fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, 
     };
     let (indent, unit) = (code.indent(idx).to_string(), code.unit());
     let stmt = code.lines[idx].trim_start().to_string();
-    let context = quoted(&format!("{function}() failed at {}:{}", input.file, input.line));
+    let context = quoted(&format!(
+        "{function}() failed at {}:{}",
+        input.file, input.line
+    ));
     let mut added_import = false;
     let logger = match code.logger() {
         Some(l) => l.to_string(),
@@ -176,22 +228,43 @@ fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, 
         Some(d) if d == raise => format!("re-raises it as the module's own `{d}` (with the cause chained)"),
         _ => "re-raises it as `RuntimeError` with the cause chained (the module defines no domain error, so callers may still need a handler)".to_string(),
     };
-    Ok((format!("it now catches `{catch}`, logs it with the function and location, and {typed}"), certainty))
+    Ok((
+        format!("it now catches `{catch}`, logs it with the function and location, and {typed}"),
+        certainty,
+    ))
 }
 
 const JAVA_LANG: [&str; 14] = [
-    "NullPointerException", "IllegalArgumentException", "IllegalStateException",
-    "ArithmeticException", "ArrayIndexOutOfBoundsException", "IndexOutOfBoundsException",
-    "NumberFormatException", "ClassCastException", "UnsupportedOperationException",
-    "RuntimeException", "Exception", "StringIndexOutOfBoundsException", "SecurityException",
+    "NullPointerException",
+    "IllegalArgumentException",
+    "IllegalStateException",
+    "ArithmeticException",
+    "ArrayIndexOutOfBoundsException",
+    "IndexOutOfBoundsException",
+    "NumberFormatException",
+    "ClassCastException",
+    "UnsupportedOperationException",
+    "RuntimeException",
+    "Exception",
+    "StringIndexOutOfBoundsException",
+    "SecurityException",
     "NegativeArraySizeException",
 ];
 
 /// Split `Type x = value;` into `Type x;` before the wrapper and `x = value;` inside it, when
 /// `x` is read later; `None` when no split is needed. Why: a declaration inside `try { }` is
 /// invisible after it.
-pub(crate) fn split_declaration(code: &Code, idx: usize, kind: &StmtKind) -> Result<Option<(String, String)>, Refusal> {
-    let StmtKind::Declaration { names, target, value } = kind else {
+pub(crate) fn split_declaration(
+    code: &Code,
+    idx: usize,
+    kind: &StmtKind,
+) -> Result<Option<(String, String)>, Refusal> {
+    let StmtKind::Declaration {
+        names,
+        target,
+        value,
+    } = kind
+    else {
         return Ok(None);
     };
     let Some(name) = names.iter().find(|n| used_later(code, idx, n)) else {
@@ -199,7 +272,10 @@ pub(crate) fn split_declaration(code: &Code, idx: usize, kind: &StmtKind) -> Res
     };
     if names.len() != 1 {
         return Err(Refusal::UnsafeStatement {
-            why: format!("it declares several names (`{}`) used later; split the declaration by hand", names.join("`, `")),
+            why: format!(
+                "it declares several names (`{}`) used later; split the declaration by hand",
+                names.join("`, `")
+            ),
         });
     }
     let decl = match code.lang {
@@ -226,7 +302,10 @@ fn java(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f6
     let method = function_name(code, idx)?;
     let split = split_declaration(code, idx, &kind)?;
     let short = short_type(input.error_type).replace('$', ".");
-    let catch = if JAVA_LANG.contains(&short.as_str()) || code.lines.iter().any(|l| l.starts_with("import ") && l.trim_end_matches(';').ends_with(&format!(".{short}"))) {
+    let catch = if JAVA_LANG.contains(&short.as_str())
+        || code.lines.iter().any(|l| {
+            l.starts_with("import ") && l.trim_end_matches(';').ends_with(&format!(".{short}"))
+        }) {
         short
     } else if input.error_type.contains('.') {
         input.error_type.replace('$', ".")
@@ -259,10 +338,16 @@ fn java(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f6
         };
         new.push(format!("{indent}{unit}{call}"));
     }
-    new.push(format!("{indent}{unit}throw new {throw}(\"{context}\", e);"));
+    new.push(format!(
+        "{indent}{unit}throw new {throw}(\"{context}\", e);"
+    ));
     new.push(format!("{indent}}}"));
     code.splice(idx..idx + 1, new);
-    let logged = if code.logger().is_some() { "logs it with the method and location, and " } else { "" };
+    let logged = if code.logger().is_some() {
+        "logs it with the method and location, and "
+    } else {
+        ""
+    };
     Ok((format!("it now catches `{catch}`, {logged}rethrows it as `{throw}` with that context and the cause"), certainty))
 }
 
@@ -276,10 +361,19 @@ fn js(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
     let split = split_declaration(code, idx, &kind)?;
     let domain = domain_error(code, &["Error"], "\u{0}");
     let (indent, unit) = (code.indent(idx).to_string(), code.unit());
-    let context = quoted(&format!("{function} failed at {}:{}", input.file, input.line));
+    let context = quoted(&format!(
+        "{function} failed at {}:{}",
+        input.file, input.line
+    ));
     let (throw, certainty) = match &domain {
-        Some(d) => (format!("throw new {d}(`{context}: ${{String(err)}}`);"), 0.9),
-        None => (format!("throw new Error(\"{context}\", {{ cause: err }});"), 0.7),
+        Some(d) => (
+            format!("throw new {d}(`{context}: ${{String(err)}}`);"),
+            0.9,
+        ),
+        None => (
+            format!("throw new Error(\"{context}\", {{ cause: err }});"),
+            0.7,
+        ),
     };
     let logger = code.logger().unwrap_or("console");
     let stmt = match &split {
@@ -302,17 +396,20 @@ fn js(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
         &indent,
     ));
     code.splice(idx..idx + 1, new);
-    let typed = domain.map_or("rethrows an `Error` carrying that context and the cause".to_string(), |d| {
-        format!("rethrows it as the module's own `{d}`")
-    });
+    let typed = domain.map_or(
+        "rethrows an `Error` carrying that context and the cause".to_string(),
+        |d| format!("rethrows it as the module's own `{d}`"),
+    );
     Ok((format!("it now catches the failure, logs it with the function and location via `{logger}.error`, and {typed}"), certainty))
 }
 
 /// Result types of the Go function around `idx`, if it returns an `error` last.
 pub(crate) fn go_result_types(code: &Code, idx: usize) -> Result<Vec<String>, Refusal> {
-    let header = code.function_header(idx).ok_or_else(|| Refusal::NoErrorChannel {
-        why: "the statement is not inside a function".into(),
-    })?;
+    let header = code
+        .function_header(idx)
+        .ok_or_else(|| Refusal::NoErrorChannel {
+            why: "the statement is not inside a function".into(),
+        })?;
     let h = code.code(header).trim_end_matches('{').trim_end();
     let rest = h.trim_start_matches("func").trim_start();
     let rest = if rest.starts_with('(') {
@@ -320,8 +417,12 @@ pub(crate) fn go_result_types(code: &Code, idx: usize) -> Result<Vec<String>, Re
     } else {
         rest
     };
-    let open = rest.find('(').ok_or_else(|| Refusal::NoErrorChannel { why: "the function header spans lines".into() })?;
-    let close = super::code::matching_close(rest, open).ok_or_else(|| Refusal::NoErrorChannel { why: "the function header spans lines".into() })?;
+    let open = rest.find('(').ok_or_else(|| Refusal::NoErrorChannel {
+        why: "the function header spans lines".into(),
+    })?;
+    let close = super::code::matching_close(rest, open).ok_or_else(|| Refusal::NoErrorChannel {
+        why: "the function header spans lines".into(),
+    })?;
     let results = rest[close + 1..].trim();
     let list: Vec<String> = match results.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
         Some(inner) => inner
@@ -345,21 +446,47 @@ pub(crate) fn go_result_types(code: &Code, idx: usize) -> Result<Vec<String>, Re
 /// The zero value of a Go type, as source.
 pub(crate) fn go_zero_value(ty: &str) -> String {
     const NUMBERS: [&str; 17] = [
-        "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64",
-        "uintptr", "float32", "float64", "byte", "rune", "complex64", "complex128",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "uintptr",
+        "float32",
+        "float64",
+        "byte",
+        "rune",
+        "complex64",
+        "complex128",
     ];
     match ty {
         t if NUMBERS.contains(&t) => "0".into(),
         "string" => "\"\"".into(),
         "bool" => "false".into(),
         "any" | "error" => "nil".into(),
-        t if t.starts_with('*') || t.starts_with("[]") || t.starts_with("map[") || t.starts_with("chan ") || t.starts_with("func(") || t.starts_with("interface") => "nil".into(),
+        t if t.starts_with('*')
+            || t.starts_with("[]")
+            || t.starts_with("map[")
+            || t.starts_with("chan ")
+            || t.starts_with("func(")
+            || t.starts_with("interface") =>
+        {
+            "nil".into()
+        }
         t => format!("*new({t})"),
     }
 }
 
 fn go_return(results: &[String], err: &str) -> String {
-    let mut parts: Vec<String> = results[..results.len() - 1].iter().map(|t| go_zero_value(t)).collect();
+    let mut parts: Vec<String> = results[..results.len() - 1]
+        .iter()
+        .map(|t| go_zero_value(t))
+        .collect();
     parts.push(err.to_string());
     format!("return {}", parts.join(", "))
 }
@@ -375,9 +502,11 @@ fn go(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
     let header = code.function_header(idx).unwrap_or(0);
     let err_declared = (header..idx).any(|i| {
         let l = &code.masked[i];
-        find_word(l, "err").is_some() && (l.contains(":=") || l.contains("err error") || l.contains("var err"))
+        find_word(l, "err").is_some()
+            && (l.contains(":=") || l.contains("err error") || l.contains("var err"))
     });
-    let (new, how): (Vec<String>, String) = if t.starts_with("panic(") || t.starts_with("log.Fatal") {
+    let (new, how): (Vec<String>, String) = if t.starts_with("panic(") || t.starts_with("log.Fatal")
+    {
         let open = masked.find('(').unwrap_or(0);
         let close = super::code::matching_close(&masked, open).unwrap_or(masked.len() - 1);
         let arg = line[open + 1..close].trim().to_string();
@@ -385,23 +514,35 @@ fn go(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
         let wrapped = if is_err {
             format!("fmt.Errorf(\"{}: %w\", {arg})", quoted(&context))
         } else if first_word(t) == "log" && t.contains("Fatalf(") || t.contains("Sprintf(") {
-            let inner = arg.trim_start_matches("fmt.Sprintf(").trim_end_matches(')');
+            let inner = arg
+                .strip_prefix("fmt.Sprintf(")
+                .and_then(|a| a.strip_suffix(')'))
+                .unwrap_or(&arg);
             format!("fmt.Errorf({inner})")
         } else {
             format!("fmt.Errorf(\"{}: %v\", {arg})", quoted(&context))
         };
         (
             vec![format!("{indent}{}", go_return(&results, &wrapped))],
-            "the panic/log.Fatal that killed the process now returns a wrapped error to the caller".to_string(),
+            "the panic/log.Fatal that killed the process now returns a wrapped error to the caller"
+                .to_string(),
         )
     } else if let Some((names, rest)) = go_assignment_with_blank_error(&line, &masked) {
-        let op = if names.len() > 1 || !err_declared { ":=" } else { "=" };
+        let op = if names.len() > 1 || !err_declared {
+            ":="
+        } else {
+            "="
+        };
         let targets = {
             let mut n = names.clone();
             n.push("err".to_string());
             n.join(", ")
         };
-        let op = if names.is_empty() && err_declared { "=" } else { op };
+        let op = if names.is_empty() && err_declared {
+            "="
+        } else {
+            op
+        };
         (
             vec![
                 format!("{indent}{targets} {op} {rest}"),
@@ -437,7 +578,10 @@ fn go_assignment_with_blank_error(line: &str, masked: &str) -> Option<(Vec<Strin
         let p = masked.find(" = ")?;
         Some((p + 1, 1))
     })?;
-    let targets: Vec<String> = masked[..op_at].split(',').map(|s| s.trim().to_string()).collect();
+    let targets: Vec<String> = masked[..op_at]
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
     if targets.last().map(String::as_str) != Some("_") || !masked[op_at..].contains('(') {
         return None;
     }
@@ -462,14 +606,19 @@ fn go_type_assertion(line: &str, masked: &str) -> Option<(String, String, String
     }
     let start = line.len() - line[op + 2..].trim_start().len();
     let v = &line[start..];
-    Some((target.to_string(), v[..dot].to_string(), v[dot + 2..v.len() - 1].to_string()))
+    Some((
+        target.to_string(),
+        v[..dot].to_string(),
+        v[dot + 2..v.len() - 1].to_string(),
+    ))
 }
 
 fn rust(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64), Refusal> {
     let text = input.evidence_text();
     if text.contains("option::unwrap") || text.contains("on a `none` value") {
         return Err(Refusal::EvidenceMismatch {
-            why: "the panic is an `Option` unwrap on `None`; the null_guard template applies".into(),
+            why: "the panic is an `Option` unwrap on `None`; the null_guard template applies"
+                .into(),
         });
     }
     let line = code.lines[idx].clone();
@@ -483,7 +632,11 @@ fn rust(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f6
         }
         many => {
             return Err(Refusal::Ambiguous {
-                candidates: many.iter().map(|(s, e)| line[*s..*e].to_string()).collect::<Vec<_>>().join("`, `"),
+                candidates: many
+                    .iter()
+                    .map(|(s, e)| line[*s..*e].to_string())
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
             })
         }
     };
@@ -496,7 +649,10 @@ fn rust(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f6
     let context = quoted(&format!("{function} at {}:{}", input.file, input.line));
     let ret = rust_return_type(code, idx).unwrap_or_else(|| "()".to_string());
     let compact = ret.replace(' ', "");
-    let (replacement, how, certainty) = if !compact.starts_with("Result<") && !compact.starts_with("anyhow::Result<") && !compact.starts_with("io::Result<") {
+    let (replacement, how, certainty) = if !compact.starts_with("Result<")
+        && !compact.starts_with("anyhow::Result<")
+        && !compact.starts_with("io::Result<")
+    {
         return Err(Refusal::NoErrorChannel {
             why: format!("`{function}` returns `{ret}`, not a Result, so there is no error to return instead of panicking"),
         });
@@ -506,7 +662,9 @@ fn rust(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f6
             "the error is returned to the caller with the function and location instead of panicking",
             1.0,
         )
-    } else if compact.starts_with("anyhow::Result<") || (!compact.contains(',') && code.text_contains("anyhow")) {
+    } else if compact.starts_with("anyhow::Result<")
+        || (!compact.contains(',') && code.text_contains("anyhow"))
+    {
         (
             format!(".map_err(|e| anyhow::anyhow!(\"{context}: {{e}}\"))?"),
             "the error is returned to the caller as an anyhow error with the function and location",

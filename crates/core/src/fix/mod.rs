@@ -141,6 +141,6 @@ pub enum FixError {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod template_tests;
+#[cfg(test)]
+mod tests;

@@ -8,9 +8,9 @@
 //! cannot be null, and when the guard is already there.
 
 use super::code::{expr_start, find_word, first_word, has_word, indented, quoted, Code};
+use super::null_check;
 use super::stmt::{classify, refuse_unwrappable, used_later, StmtKind};
 use super::template::{FixInput, FixTemplate, Language, Patch, Refusal, SignalKind};
-use super::null_check;
 
 /// Template name recorded in [`Patch::template`].
 pub const NAME: &str = "null_guard";
@@ -25,8 +25,14 @@ impl FixTemplate for NullGuard {
 
     fn signal_fit(&self, signal: SignalKind) -> (f64, &'static str) {
         match signal {
-            SignalKind::Errors => (1.0, "a missing value crashes requests: an error-rate signal"),
-            _ => (0.2, "a null dereference shows up as errors, not as latency or saturation"),
+            SignalKind::Errors => (
+                1.0,
+                "a missing value crashes requests: an error-rate signal",
+            ),
+            _ => (
+                0.2,
+                "a null dereference shows up as errors, not as latency or saturation",
+            ),
         }
     }
 
@@ -67,20 +73,29 @@ fn evidence_fit(input: &FixInput<'_>) -> f64 {
 }
 
 fn python(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
+    let code = Code::parse(input.source, Language::Python);
+    let idx = code.culprit(input.line)?;
     let attr = quoted_after(input.message, "attribute '").ok_or_else(|| Refusal::EvidenceMismatch {
         why: "the Python error does not name the attribute looked up on None (expected \"'NoneType' object has no attribute '…'\")".into(),
     })?;
-    let code = Code::parse(input.source, Language::Python);
     let fix = null_check(input.file, input.source, input.line, &attr)?;
-    let idx = code.culprit(input.line)?;
     if let Some(h) = code.enclosing_header(idx) {
         if code.code(h) == format!("if {} is not None:", fix.guarded_expr) {
             return Err(Refusal::AlreadyApplied {
-                why: format!("the statement is already inside `if {} is not None:`", fix.guarded_expr),
+                why: format!(
+                    "the statement is already inside `if {} is not None:`",
+                    fix.guarded_expr
+                ),
             });
         }
     }
-    Ok(Patch::new(NAME, input, fix.new_source, fix.description, evidence))
+    Ok(Patch::new(
+        NAME,
+        input,
+        fix.new_source,
+        fix.description,
+        evidence,
+    ))
 }
 
 /// The text between `prefix` and the next `'` or `"`, e.g. the attribute in an AttributeError.
@@ -115,7 +130,9 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         }
     }
     let blocking = match &kind {
-        StmtKind::Declaration { names, .. } => names.iter().find(|n| used_later(&code, idx, n)).cloned(),
+        StmtKind::Declaration { names, .. } => {
+            names.iter().find(|n| used_later(&code, idx, n)).cloned()
+        }
         _ => None,
     };
     let flows_on = matches!(kind, StmtKind::Return) || blocking.is_some();
@@ -131,7 +148,11 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
     let indent = code.indent(idx).to_string();
     let unit = code.unit();
     let stmt = code.lines[idx].trim_start().to_string();
-    let label = format!("{} is {null}; skipped the statement at line {} (ccp null_guard)", receivers.join(" or "), input.line);
+    let label = format!(
+        "{} is {null}; skipped the statement at line {} (ccp null_guard)",
+        receivers.join(" or "),
+        input.line
+    );
     let log = else_log(&code, &label);
     let open = if lang == Language::Go {
         format!("{indent}if {condition} {{")
@@ -159,7 +180,13 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         input.line
     );
     let certainty = if lang == Language::Go { 0.8 } else { 1.0 };
-    Ok(Patch::new(NAME, input, code.render(), rationale, evidence * certainty))
+    Ok(Patch::new(
+        NAME,
+        input,
+        code.render(),
+        rationale,
+        evidence * certainty,
+    ))
 }
 
 /// The expression that was null, from the message when it names it, else from the line.
@@ -168,7 +195,9 @@ fn receiver(code: &Code, idx: usize, input: &FixInput<'_>) -> Result<String, Ref
     let masked = &code.masked[idx];
     // Java's helpful NPE: `… because "user.email" is null`.
     if let Some(named) = quoted_after(input.message, "because \"") {
-        if named.starts_with("the return value") || input.message.contains("because the return value") {
+        if named.starts_with("the return value")
+            || input.message.contains("because the return value")
+        {
             return Err(Refusal::UnsafeStatement {
                 why: "the null value is a method's return value; guarding it would call the method twice (side effects, different results)".into(),
             });
@@ -188,7 +217,10 @@ fn receiver(code: &Code, idx: usize, input: &FixInput<'_>) -> Result<String, Ref
     let mut optional = false;
     for (dot, _) in masked.match_indices('.') {
         let after = &masked[dot + 1..];
-        let name_len = after.bytes().take_while(|b| super::code::is_ident(*b)).count();
+        let name_len = after
+            .bytes()
+            .take_while(|b| super::code::is_ident(*b))
+            .count();
         if name_len == 0 || attr.as_deref().is_some_and(|a| a != &after[..name_len]) {
             continue;
         }
@@ -198,7 +230,8 @@ fn receiver(code: &Code, idx: usize, input: &FixInput<'_>) -> Result<String, Ref
         }
         let start = expr_start(masked, dot);
         let expr = line[start..dot].trim().to_string();
-        let static_like = expr.starts_with(|c: char| c.is_ascii_uppercase()) || expr == "this" || expr.is_empty();
+        let static_like =
+            expr.starts_with(|c: char| c.is_ascii_uppercase()) || expr == "this" || expr.is_empty();
         if !static_like && !found.contains(&expr) {
             found.push(expr);
         }
@@ -206,7 +239,10 @@ fn receiver(code: &Code, idx: usize, input: &FixInput<'_>) -> Result<String, Ref
     if attr.is_some() {
         // Keep only the outermost receivers when nested (`a` inside `a.b`).
         let all = found.clone();
-        found.retain(|e| !all.iter().any(|o| o != e && o.starts_with(&format!("{e}."))));
+        found.retain(|e| {
+            !all.iter()
+                .any(|o| o != e && o.starts_with(&format!("{e}.")))
+        });
     }
     match found.len() {
         0 if optional => Err(Refusal::AlreadyApplied {
@@ -237,7 +273,9 @@ fn receiver(code: &Code, idx: usize, input: &FixInput<'_>) -> Result<String, Ref
 /// The member the message says was read: JS `(reading 'x')`, `property 'x'`, Java
 /// `Cannot invoke "T.x()"` / `Cannot read field "x"`.
 fn member_from_message(message: &str) -> Option<String> {
-    if let Some(a) = quoted_after(message, "reading '").or_else(|| quoted_after(message, "setting '")) {
+    if let Some(a) =
+        quoted_after(message, "reading '").or_else(|| quoted_after(message, "setting '"))
+    {
         return Some(a);
     }
     if let Some(a) = quoted_after(message, "property '") {
@@ -259,7 +297,9 @@ fn not_nullable(code: &Code, idx: usize, expr: &str) -> Result<(), Refusal> {
     let header = code.function_header(idx).unwrap_or(0);
     for i in header..=idx {
         let l = &code.masked[i];
-        let Some(at) = find_word(l, root) else { continue };
+        let Some(at) = find_word(l, root) else {
+            continue;
+        };
         let before = l[..at].trim_end();
         let after = l[at + root.len()..].trim_start();
         let why = match code.lang {
@@ -284,7 +324,9 @@ fn not_nullable(code: &Code, idx: usize, expr: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-const PRIMITIVES: [&str; 8] = ["int", "long", "double", "float", "boolean", "char", "byte", "short"];
+const PRIMITIVES: [&str; 8] = [
+    "int", "long", "double", "float", "boolean", "char", "byte", "short",
+];
 
 /// Go prints no variable name for nil dereferences, so guard every pointer on the line: the
 /// roots of selector chains that are not package names, and any field the file declares as a
@@ -298,7 +340,9 @@ fn go_receivers(code: &Code, idx: usize) -> Result<Vec<String>, Refusal> {
     let mut skipped: Vec<String> = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if !super::code::is_ident(b[i]) || (i > 0 && (super::code::is_ident(b[i - 1]) || b[i - 1] == b'.')) {
+        if !super::code::is_ident(b[i])
+            || (i > 0 && (super::code::is_ident(b[i - 1]) || b[i - 1] == b'.'))
+        {
             i += 1;
             continue;
         }
@@ -308,7 +352,10 @@ fn go_receivers(code: &Code, idx: usize) -> Result<Vec<String>, Refusal> {
         }
         let chain: Vec<&str> = line[i..end].trim_end_matches('.').split('.').collect();
         i = end;
-        if chain.len() < 2 || packages.iter().any(|p| p == chain[0]) || chain[0].starts_with(|c: char| c.is_ascii_digit()) {
+        if chain.len() < 2
+            || packages.iter().any(|p| p == chain[0])
+            || chain[0].starts_with(|c: char| c.is_ascii_digit())
+        {
             continue;
         }
         if go_value_declared(code, idx, chain[0]) {
@@ -319,7 +366,8 @@ fn go_receivers(code: &Code, idx: usize) -> Result<Vec<String>, Refusal> {
         for k in 1..chain.len() - 1 {
             let field_is_pointer = code.masked.iter().any(|l| {
                 let t = l.trim();
-                t.starts_with(&format!("{} *", chain[k])) || t.starts_with(&format!("{}\t*", chain[k]))
+                t.starts_with(&format!("{} *", chain[k]))
+                    || t.starts_with(&format!("{}\t*", chain[k]))
             });
             let prefix = chain[..=k].join(".");
             if field_is_pointer && !out.contains(&prefix) {
@@ -330,10 +378,13 @@ fn go_receivers(code: &Code, idx: usize) -> Result<Vec<String>, Refusal> {
     if out.is_empty() {
         return Err(match skipped.first() {
             Some(v) => Refusal::NotNullable {
-                why: format!("`{v}` is declared as a struct value, not a pointer; it cannot be nil"),
+                why: format!(
+                    "`{v}` is declared as a struct value, not a pointer; it cannot be nil"
+                ),
             },
             None => Refusal::NoNullableValue {
-                why: "no pointer dereference (`x.field` / `x.Method()` on a variable) on the line".into(),
+                why: "no pointer dereference (`x.field` / `x.Method()` on a variable) on the line"
+                    .into(),
             },
         });
     }
@@ -344,12 +395,18 @@ fn go_value_declared(code: &Code, idx: usize, name: &str) -> bool {
     let header = code.function_header(idx).unwrap_or(0);
     (header..=idx).any(|i| {
         let l = &code.masked[i];
-        let Some(at) = find_word(l, name) else { return false };
+        let Some(at) = find_word(l, name) else {
+            return false;
+        };
         let after = l[at + name.len()..].trim_start();
         let value_literal = after
             .strip_prefix(":=")
             .map(str::trim_start)
-            .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_uppercase()) && v.contains('{') && !v.contains('('));
+            .is_some_and(|v| {
+                v.starts_with(|c: char| c.is_ascii_uppercase())
+                    && v.contains('{')
+                    && !v.contains('(')
+            });
         let value_param = i == header
             && after.starts_with(|c: char| c.is_ascii_uppercase())
             && !after.starts_with("*");
@@ -402,7 +459,11 @@ fn else_log(code: &Code, message: &str) -> Option<String> {
     match code.lang {
         Language::Java => {
             let logger = code.logger()?;
-            let method = if code.text_contains("java.util.logging") { "warning" } else { "warn" };
+            let method = if code.text_contains("java.util.logging") {
+                "warning"
+            } else {
+                "warn"
+            };
             Some(format!("{logger}.{method}(\"{msg}\");"))
         }
         Language::Go => {
@@ -438,7 +499,9 @@ fn js_optional_chain(
     while let Some(p) = masked[from..].find(receiver) {
         let pos = from + p;
         let end = pos + receiver.len();
-        if masked[end..].starts_with('.') && (pos == 0 || !super::code::is_ident(masked.as_bytes()[pos - 1])) {
+        if masked[end..].starts_with('.')
+            && (pos == 0 || !super::code::is_ident(masked.as_bytes()[pos - 1]))
+        {
             at = Some(end);
             break;
         }
@@ -455,7 +518,13 @@ fn js_optional_chain(
         "`{receiver}` was null/undefined at {}:{}; its value flows on (returned or used later), so the statement cannot be skipped: `{receiver}?.` now yields `undefined` instead of throwing, and callers must accept `undefined`.",
         input.file, input.line
     );
-    Ok(Patch::new(NAME, input, code.render(), rationale, evidence * 0.7))
+    Ok(Patch::new(
+        NAME,
+        input,
+        code.render(),
+        rationale,
+        evidence * 0.7,
+    ))
 }
 
 /// Rust: an `Option` `.unwrap()`/`.expect()` at the culprit line becomes `?`, `ok_or…?` or a
@@ -482,7 +551,11 @@ fn rust(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         }
         many => {
             return Err(Refusal::Ambiguous {
-                candidates: many.iter().map(|(s, e)| line[*s..*e].to_string()).collect::<Vec<_>>().join("`, `"),
+                candidates: many
+                    .iter()
+                    .map(|(s, e)| line[*s..*e].to_string())
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
             })
         }
     };
@@ -494,7 +567,10 @@ fn rust(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
     let value_start = expr_start(&masked, start);
     let value = line[value_start..start].trim().to_string();
     let ret = rust_return_type(&code, idx);
-    let msg = quoted(&format!("{value} was None at {}:{} (ccp null_guard)", input.file, input.line));
+    let msg = quoted(&format!(
+        "{value} was None at {}:{} (ccp null_guard)",
+        input.file, input.line
+    ));
     let (new_line, how, certainty) = match ret.as_deref() {
         Some(r) if r.starts_with("Option<") => (
             format!("{}?{}", &line[..start], &line[end..]),
@@ -546,8 +622,17 @@ fn rust(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         }
     };
     code.splice(idx..idx + 1, vec![new_line]);
-    let rationale = format!("`{value}` was None at {}:{} and `.unwrap()` panicked; {how}.", input.file, input.line);
-    Ok(Patch::new(NAME, input, code.render(), rationale, evidence * certainty))
+    let rationale = format!(
+        "`{value}` was None at {}:{} and `.unwrap()` panicked; {how}.",
+        input.file, input.line
+    );
+    Ok(Patch::new(
+        NAME,
+        input,
+        code.render(),
+        rationale,
+        evidence * certainty,
+    ))
 }
 
 /// Byte spans of `.unwrap()` and `.expect(…)` on a masked line.

@@ -24,9 +24,18 @@ impl FixTemplate for ResourceLeak {
 
     fn signal_fit(&self, signal: SignalKind) -> (f64, &'static str) {
         match signal {
-            SignalKind::Saturation => (1.0, "leaked handles exhaust file descriptors and pools: a saturation signal"),
-            SignalKind::Errors => (0.6, "a leak surfaces as errors once the pool or descriptor limit is hit"),
-            SignalKind::Latency => (0.4, "callers queue for a pool drained by leaks, which looks like latency"),
+            SignalKind::Saturation => (
+                1.0,
+                "leaked handles exhaust file descriptors and pools: a saturation signal",
+            ),
+            SignalKind::Errors => (
+                0.6,
+                "a leak surfaces as errors once the pool or descriptor limit is hit",
+            ),
+            SignalKind::Latency => (
+                0.4,
+                "callers queue for a pool drained by leaks, which looks like latency",
+            ),
         }
     }
 
@@ -36,22 +45,57 @@ impl FixTemplate for ResourceLeak {
 }
 
 const PY_OPENERS: [&str; 17] = [
-    "open", "io.open", "socket.socket", "socket.create_connection", "sqlite3.connect",
-    "psycopg2.connect", "pymysql.connect", "urlopen", "urllib.request.urlopen", "request.urlopen",
-    "requests.Session", "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile", "zipfile.ZipFile",
-    "tarfile.open", "gzip.open", "bz2.open",
+    "open",
+    "io.open",
+    "socket.socket",
+    "socket.create_connection",
+    "sqlite3.connect",
+    "psycopg2.connect",
+    "pymysql.connect",
+    "urlopen",
+    "urllib.request.urlopen",
+    "request.urlopen",
+    "requests.Session",
+    "tempfile.NamedTemporaryFile",
+    "tempfile.TemporaryFile",
+    "zipfile.ZipFile",
+    "tarfile.open",
+    "gzip.open",
+    "bz2.open",
 ];
 
 const JAVA_NEW: [&str; 16] = [
-    "FileInputStream", "FileOutputStream", "FileReader", "FileWriter", "BufferedReader",
-    "BufferedWriter", "InputStreamReader", "OutputStreamWriter", "Scanner", "Socket",
-    "ServerSocket", "RandomAccessFile", "ZipFile", "PrintWriter", "ObjectInputStream",
+    "FileInputStream",
+    "FileOutputStream",
+    "FileReader",
+    "FileWriter",
+    "BufferedReader",
+    "BufferedWriter",
+    "InputStreamReader",
+    "OutputStreamWriter",
+    "Scanner",
+    "Socket",
+    "ServerSocket",
+    "RandomAccessFile",
+    "ZipFile",
+    "PrintWriter",
+    "ObjectInputStream",
     "ObjectOutputStream",
 ];
 
 const JAVA_METHODS: [&str; 12] = [
-    "newBufferedReader", "newBufferedWriter", "newInputStream", "newOutputStream", "lines", "list",
-    "walk", "getConnection", "prepareStatement", "createStatement", "executeQuery", "openStream",
+    "newBufferedReader",
+    "newBufferedWriter",
+    "newInputStream",
+    "newOutputStream",
+    "lines",
+    "list",
+    "walk",
+    "getConnection",
+    "prepareStatement",
+    "createStatement",
+    "executeQuery",
+    "openStream",
 ];
 
 /// Close the resource opened at the culprit line on every path.
@@ -65,18 +109,23 @@ pub fn resource_leak(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     }
     let mut code = Code::parse(input.source, input.language);
     let idx = code.culprit(input.line)?;
-    if input.language == Language::Python {
-        code.require_one_line_python(input.source, idx, input.line)?;
-    } else {
-        code.require_one_line(idx, input.line)?;
-    }
     let first = super::code::first_word(code.code(idx));
     if first == "with" || code.code(idx).starts_with("try (") {
         return Err(Refusal::AlreadyApplied {
             why: "the resource is already opened in a `with` / try-with-resources header".into(),
         });
     }
-    let StmtKind::Declaration { names, target, value } = classify(&code, idx) else {
+    if input.language == Language::Python {
+        code.require_one_line_python(input.source, idx, input.line)?;
+    } else {
+        code.require_one_line(idx, input.line)?;
+    }
+    let StmtKind::Declaration {
+        names,
+        target,
+        value,
+    } = classify(&code, idx)
+    else {
         return Err(Refusal::NoResourceOpened {
             why: "the line does not assign an opened resource to a variable".into(),
         });
@@ -85,22 +134,40 @@ pub fn resource_leak(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     let how = match input.language {
         Language::Python => python(&mut code, idx, &name, &value)?,
         Language::Java => java(&mut code, idx, &name, &target, &value)?,
-        Language::Go => go(&mut code, idx, &name, &value)?,
+        Language::Go => go(&mut code, idx, &name, names.len() > 1, &value)?,
         _ => js(&mut code, idx, &name, &value)?,
     };
     let text = input.evidence_text();
     let leak_words = [
-        "too many open files", "emfile", "resourcewarning", "unclosed", "leak", "pool exhausted",
-        "connection pool", "waiting for connection", "remaining connection slots", "pool is full",
+        "too many open files",
+        "emfile",
+        "resourcewarning",
+        "unclosed",
+        "leak",
+        "pool exhausted",
+        "connection pool",
+        "waiting for connection",
+        "remaining connection slots",
+        "pool is full",
     ];
-    let evidence = if leak_words.iter().any(|w| text.contains(w)) { 0.85 } else { 0.45 };
-    let rationale = format!("`{name}` is opened at {}:{} and was not closed on every path; {how}.", input.file, input.line);
+    let evidence = if leak_words.iter().any(|w| text.contains(w)) {
+        0.85
+    } else {
+        0.45
+    };
+    let rationale = format!(
+        "`{name}` is opened at {}:{} and was not closed on every path; {how}.",
+        input.file, input.line
+    );
     Ok(Patch::new(NAME, input, code.render(), rationale, evidence))
 }
 
 /// Callee at the start of an initialiser (`open` in `open(path, "rb")`, after `await`/`new`).
 fn leading_callee(value: &str) -> &str {
-    let v = value.trim_start_matches("await ").trim_start_matches("new ").trim_start();
+    let v = value
+        .trim_start_matches("await ")
+        .trim_start_matches("new ")
+        .trim_start();
     let end = v.find('(').unwrap_or(v.len());
     &v[..end]
 }
@@ -110,8 +177,8 @@ fn rest_of_block(code: &Code, idx: usize, name: &str) -> Result<(usize, usize), 
     let end = code.block_end(idx);
     for i in idx + 1..end {
         let l = code.code(i);
-        let escapes = super::code::first_word(l) == "return" && find_word(l, name).is_some()
-            || super::code::first_word(l) == "yield" && find_word(l, name).is_some()
+        let escapes = matches!(super::code::first_word(l), "return" | "yield")
+            && hands_out(l, name)
             || l.trim_end_matches(';').ends_with(&format!("= {name}"));
         if escapes {
             return Err(Refusal::ResourceEscapes {
@@ -120,8 +187,12 @@ fn rest_of_block(code: &Code, idx: usize, name: &str) -> Result<(usize, usize), 
             });
         }
     }
-    let fn_end = code.function_header(idx).map_or(code.lines.len(), |h| code.body_end(h));
-    if code.lang == Language::Python && (end..fn_end).any(|i| find_word(&code.masked[i], name).is_some()) {
+    let fn_end = code
+        .function_header(idx)
+        .map_or(code.lines.len(), |h| code.body_end(h));
+    if code.lang == Language::Python
+        && (end..fn_end).any(|i| find_word(&code.masked[i], name).is_some())
+    {
         return Err(Refusal::ResourceEscapes {
             name: name.to_string(),
             why: "it is used after the block it is opened in".into(),
@@ -130,12 +201,33 @@ fn rest_of_block(code: &Code, idx: usize, name: &str) -> Result<(usize, usize), 
     Ok((idx + 1, end))
 }
 
+/// Whether `name` appears as a value of its own (not `name.method()` / `name[i]`): returning
+/// or yielding the resource itself hands it to the caller; returning something read from it
+/// does not.
+fn hands_out(line: &str, name: &str) -> bool {
+    let mut from = 0;
+    while let Some(p) = line.get(from..).and_then(|l| find_word(l, name)) {
+        let at = from + p;
+        let next = line[at + name.len()..].trim_start().chars().next();
+        if !matches!(next, Some('.' | '[' | '(')) {
+            return true;
+        }
+        from = at + name.len();
+    }
+    false
+}
+
 /// Lines of the block without the explicit closes the new construct makes redundant.
 fn without_closes(code: &Code, from: usize, to: usize, closes: &[String]) -> Vec<String> {
     let width = code.width(from.saturating_sub(1));
     (from..to)
         .filter(|i| !(code.width(*i) == width && closes.iter().any(|c| code.code(*i) == c)))
-        .map(|i| code.lines[i].strip_prefix(code.indent(from - 1)).unwrap_or(&code.lines[i]).to_string())
+        .map(|i| {
+            code.lines[i]
+                .strip_prefix(code.indent(from - 1))
+                .unwrap_or(&code.lines[i])
+                .to_string()
+        })
         .collect()
 }
 
@@ -159,15 +251,27 @@ fn python(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String
     let mut new = vec![format!("{indent}with {value} as {name}:")];
     new.extend(indented(&body, &format!("{indent}{unit}")));
     let _ = trailing;
-    let keep_blank: Vec<String> = (from..to).rev().take_while(|i| code.lines[*i].trim().is_empty()).map(|_| String::new()).collect();
+    let keep_blank: Vec<String> = (from..to)
+        .rev()
+        .take_while(|i| code.lines[*i].trim().is_empty())
+        .map(|_| String::new())
+        .collect();
     new.extend(keep_blank);
     code.splice(idx..to, new);
     Ok(format!("it is now opened in `with {callee}(…) as {name}:`, which closes it when the block ends, even on an exception"))
 }
 
-fn java(code: &mut Code, idx: usize, name: &str, target: &str, value: &str) -> Result<String, Refusal> {
+fn java(
+    code: &mut Code,
+    idx: usize,
+    name: &str,
+    target: &str,
+    value: &str,
+) -> Result<String, Refusal> {
     let v = value.trim();
-    let is_new = v.strip_prefix("new ").is_some_and(|rest| JAVA_NEW.iter().any(|t| leading_callee(rest).trim() == *t));
+    let is_new = v
+        .strip_prefix("new ")
+        .is_some_and(|rest| JAVA_NEW.iter().any(|t| leading_callee(rest).trim() == *t));
     let method = leading_callee(v).rsplit('.').next().unwrap_or("");
     if !is_new && !JAVA_METHODS.contains(&method) {
         return Err(Refusal::NoResourceOpened {
@@ -184,7 +288,13 @@ fn java(code: &mut Code, idx: usize, name: &str, target: &str, value: &str) -> R
     Ok(format!("it is now declared in a try-with-resources header, so `{name}.close()` runs when the block ends, even on an exception"))
 }
 
-fn go(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String, Refusal> {
+fn go(
+    code: &mut Code,
+    idx: usize,
+    name: &str,
+    has_err: bool,
+    value: &str,
+) -> Result<String, Refusal> {
     let callee = leading_callee(value);
     let method = callee.rsplit('.').next().unwrap_or("");
     let closer = match callee {
@@ -212,14 +322,23 @@ fn go(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String, Re
         Some(n) if code.code(n).starts_with("if err != nil") && code.code(n).ends_with('{') => {
             (n + 1..to).find(|i| code.width(*i) == code.width(n) && code.code(*i) == "}").unwrap_or(idx)
         }
+        _ if has_err => {
+            return Err(Refusal::UnsafeStatement {
+                why: format!("no `if err != nil {{ … }}` follows the open; deferring `{closer}` before the error check would dereference a nil value when the open fails"),
+            })
+        }
         _ => idx,
     };
-    let explicit: Vec<usize> = (insert_after + 1..to).filter(|i| code.width(*i) == code.width(idx) && code.code(*i) == closer).collect();
+    let explicit: Vec<usize> = (insert_after + 1..to)
+        .filter(|i| code.width(*i) == code.width(idx) && code.code(*i) == closer)
+        .collect();
     for i in explicit.iter().rev() {
         code.splice(*i..*i + 1, Vec::new());
     }
     code.insert(insert_after + 1, vec![format!("{indent}defer {closer}")]);
-    Ok(format!("`defer {closer}` now follows the error check, so it is closed on every return path"))
+    Ok(format!(
+        "`defer {closer}` now follows the error check, so it is closed on every return path"
+    ))
 }
 
 fn js(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String, Refusal> {
@@ -239,7 +358,9 @@ fn js(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String, Re
         }
     };
     let (from, to) = rest_of_block(code, idx, name)?;
-    if (from..to).any(|i| code.code(i) == closer) && (from..to).any(|i| code.code(i).starts_with("} finally")) {
+    if (from..to).any(|i| code.code(i) == closer)
+        && (from..to).any(|i| code.code(i).starts_with("} finally"))
+    {
         return Err(Refusal::AlreadyApplied {
             why: format!("`{closer}` already runs in a `finally`"),
         });

@@ -25,8 +25,14 @@ impl FixTemplate for Retry {
 
     fn signal_fit(&self, signal: SignalKind) -> (f64, &'static str) {
         match signal {
-            SignalKind::Errors => (0.8, "transient dependency errors are what bounded retries absorb"),
-            SignalKind::Latency => (0.3, "retries add latency to slow calls rather than removing it"),
+            SignalKind::Errors => (
+                0.8,
+                "transient dependency errors are what bounded retries absorb",
+            ),
+            SignalKind::Latency => (
+                0.3,
+                "retries add latency to slow calls rather than removing it",
+            ),
             SignalKind::Saturation => (0.2, "retries add load to a saturated dependency"),
         }
     }
@@ -64,13 +70,46 @@ pub(crate) fn dependency_call(code: &Code, idx: usize) -> Option<DepCall> {
         let recv = call.receiver().to_string();
         let kind = match code.lang {
             Language::Python if python_http(&call) || m == "urlopen" => Some(DepKind::Http),
-            Language::Python if matches!(m.as_str(), "execute" | "executemany") => Some(DepKind::Sql),
-            Language::Java if matches!(m.as_str(), "send" | "sendAsync") || recv.ends_with("restTemplate") || recv.ends_with("RestTemplate") => Some(DepKind::Http),
+            Language::Python if matches!(m.as_str(), "execute" | "executemany") => {
+                Some(DepKind::Sql)
+            }
+            Language::Java
+                if matches!(m.as_str(), "send" | "sendAsync")
+                    || recv.ends_with("restTemplate")
+                    || recv.ends_with("RestTemplate") =>
+            {
+                Some(DepKind::Http)
+            }
             Language::Java if m.starts_with("execute") => Some(DepKind::Sql),
-            Language::Go if matches!(call.callee.as_str(), "http.Get" | "http.Head" | "http.Post" | "http.PostForm") || m == "Do" && !recv.is_empty() => Some(DepKind::Http),
-            Language::Go if matches!(m.as_str(), "Query" | "QueryRow" | "QueryContext" | "QueryRowContext" | "Exec" | "ExecContext") && !recv.is_empty() => Some(DepKind::Sql),
-            Language::JavaScript | Language::TypeScript if call.callee == "fetch" || recv == "axios" || call.callee == "axios" => Some(DepKind::Http),
-            Language::JavaScript | Language::TypeScript if m == "query" || m == "execute" => Some(DepKind::Sql),
+            Language::Go
+                if matches!(
+                    call.callee.as_str(),
+                    "http.Get" | "http.Head" | "http.Post" | "http.PostForm"
+                ) || m == "Do" && !recv.is_empty() =>
+            {
+                Some(DepKind::Http)
+            }
+            Language::Go
+                if matches!(
+                    m.as_str(),
+                    "Query"
+                        | "QueryRow"
+                        | "QueryContext"
+                        | "QueryRowContext"
+                        | "Exec"
+                        | "ExecContext"
+                ) && !recv.is_empty() =>
+            {
+                Some(DepKind::Sql)
+            }
+            Language::JavaScript | Language::TypeScript
+                if call.callee == "fetch" || recv == "axios" || call.callee == "axios" =>
+            {
+                Some(DepKind::Http)
+            }
+            Language::JavaScript | Language::TypeScript if m == "query" || m == "execute" => {
+                Some(DepKind::Sql)
+            }
             _ => None,
         }?;
         Some(DepCall { call, kind })
@@ -104,15 +143,24 @@ pub(crate) fn idempotency(code: &Code, idx: usize, dep: &DepCall) -> Result<Stri
             if code.lang == Language::Java && m == "executeQuery" {
                 return Ok("JDBC `executeQuery` only runs queries that return rows (reads)".into());
             }
-            if code.lang == Language::Go && m.starts_with("Query") && sql_verb(line).is_none_or(|v| READ_SQL.contains(&v.as_str())) {
+            if code.lang == Language::Go
+                && m.starts_with("Query")
+                && sql_verb(line).is_none_or(|v| READ_SQL.contains(&v.as_str()))
+            {
                 return Ok(format!("Go `{m}` runs a query that returns rows (a read)"));
             }
             let verb = sql_verb(line).or_else(|| sql_verb(&function_text));
             match verb {
-                Some(v) if READ_SQL.contains(&v.as_str()) => Ok(format!("the SQL statement is a read (`{v}`)")),
-                Some(v) if key => Ok(format!("the SQL statement writes (`{v}`) but carries an idempotency key")),
+                Some(v) if READ_SQL.contains(&v.as_str()) => {
+                    Ok(format!("the SQL statement is a read (`{v}`)"))
+                }
+                Some(v) if key => Ok(format!(
+                    "the SQL statement writes (`{v}`) but carries an idempotency key"
+                )),
                 Some(v) => Err(Refusal::NotIdempotent {
-                    why: format!("the SQL statement is a write (`{v}`); repeating it could apply it twice"),
+                    why: format!(
+                        "the SQL statement is a write (`{v}`); repeating it could apply it twice"
+                    ),
                 }),
                 None => Err(Refusal::IdempotencyUnknown { call: call_text }),
             }
@@ -121,21 +169,40 @@ pub(crate) fn idempotency(code: &Code, idx: usize, dep: &DepCall) -> Result<Stri
 }
 
 /// The HTTP verb of the call and where it was read from.
-fn http_verb(code: &Code, idx: usize, dep: &DepCall, function_text: &str) -> Option<(String, String)> {
+fn http_verb(
+    code: &Code,
+    idx: usize,
+    dep: &DepCall,
+    function_text: &str,
+) -> Option<(String, String)> {
     let m = dep.call.method();
     let line = &code.lines[idx];
     let named = ["get", "head", "put", "delete", "options", "post", "patch"];
-    let by_name = |what: &str| Some((m.to_ascii_uppercase(), format!("{what} `{}`", dep.call.callee)));
+    let by_name = |what: &str| {
+        Some((
+            m.to_ascii_uppercase(),
+            format!("{what} `{}`", dep.call.callee),
+        ))
+    };
     match code.lang {
-        Language::Python | Language::JavaScript | Language::TypeScript if named.contains(&m) => by_name("method name"),
+        Language::Python | Language::JavaScript | Language::TypeScript if named.contains(&m) => {
+            by_name("method name")
+        }
         Language::Go if dep.call.callee.starts_with("http.") => {
             let v = m.trim_end_matches("Form").to_ascii_uppercase();
             Some((v, format!("`{}`", dep.call.callee)))
         }
         Language::JavaScript | Language::TypeScript => {
             let text = dep.call.args(line);
-            let verb = quoted_verb_after(text, "method").or_else(|| quoted_verb_after(function_text, "method"));
-            Some(verb.map_or(("GET".into(), "fetch without a `method` option defaults to GET".into()), |v| (v, "its `method` option".into())))
+            let verb = quoted_verb_after(text, "method")
+                .or_else(|| quoted_verb_after(function_text, "method"));
+            Some(verb.map_or(
+                (
+                    "GET".into(),
+                    "fetch without a `method` option defaults to GET".into(),
+                ),
+                |v| (v, "its `method` option".into()),
+            ))
         }
         Language::Java => {
             for v in ["GET", "HEAD", "PUT", "DELETE", "POST", "PATCH"] {
@@ -146,12 +213,20 @@ fn http_verb(code: &Code, idx: usize, dep: &DepCall, function_text: &str) -> Opt
             if let Some(v) = quoted_verb_after(function_text, ".method(") {
                 return Some((v, "the request is built with `.method(…)`".into()));
             }
-            function_text.contains("HttpRequest.newBuilder").then(|| ("GET".into(), "HttpRequest.newBuilder defaults to GET".into()))
+            function_text.contains("HttpRequest.newBuilder").then(|| {
+                (
+                    "GET".into(),
+                    "HttpRequest.newBuilder defaults to GET".into(),
+                )
+            })
         }
         Language::Go => {
             for v in ["GET", "HEAD", "PUT", "DELETE", "POST", "PATCH"] {
                 let constant = format!("http.Method{}{}", &v[..1], v[1..].to_ascii_lowercase());
-                if function_text.contains(&format!("NewRequest(\"{v}\"")) || function_text.contains(&format!(", \"{v}\",")) || function_text.contains(&constant) {
+                if function_text.contains(&format!("NewRequest(\"{v}\""))
+                    || function_text.contains(&format!(", \"{v}\","))
+                    || function_text.contains(&constant)
+                {
                     return Some((v.into(), "the request is built with that method".into()));
                 }
             }
@@ -167,12 +242,21 @@ fn http_verb(code: &Code, idx: usize, dep: &DepCall, function_text: &str) -> Opt
 
 /// The first quoted HTTP verb after `key` in `text`, upper-cased.
 fn quoted_verb_after(text: &str, key: &str) -> Option<String> {
-    let start = if key.is_empty() { 0 } else { text.find(key)? + key.len() };
+    let start = if key.is_empty() {
+        0
+    } else {
+        text.find(key)? + key.len()
+    };
     let rest = &text[start..];
     let q = rest.find(['\'', '"', '`'])?;
-    let word: String = rest[q + 1..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let word: String = rest[q + 1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     let v = word.to_ascii_uppercase();
-    ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH"].contains(&v.as_str()).then_some(v)
+    ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH"]
+        .contains(&v.as_str())
+        .then_some(v)
 }
 
 /// The SQL verb of the first string literal in `text` that starts with one.
@@ -182,7 +266,11 @@ fn sql_verb(text: &str) -> Option<String> {
         "REPLACE", "UPSERT", "CREATE", "DROP", "ALTER", "TRUNCATE",
     ];
     text.match_indices(['"', '\'', '`']).find_map(|(q, _)| {
-        let word: String = text[q + 1..].trim_start().chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let word: String = text[q + 1..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
         let v = word.to_ascii_uppercase();
         VERBS.contains(&v.as_str()).then_some(v)
     })
@@ -192,9 +280,23 @@ fn sql_verb(text: &str) -> Option<String> {
 pub(crate) fn transient(input: &FixInput<'_>) -> bool {
     let text = input.evidence_text();
     [
-        "connection reset", "connection refused", "econnreset", "econnrefused", "503", "502", "504",
-        "429", "unavailable", "temporar", "timed out", "timeout", "connecterror", "connectexception",
-        "broken pipe", "deadline", "transient",
+        "connection reset",
+        "connection refused",
+        "econnreset",
+        "econnrefused",
+        "503",
+        "502",
+        "504",
+        "429",
+        "unavailable",
+        "temporar",
+        "timed out",
+        "timeout",
+        "connecterror",
+        "connectexception",
+        "broken pipe",
+        "deadline",
+        "transient",
     ]
     .iter()
     .any(|w| text.contains(w))
@@ -212,8 +314,13 @@ pub fn retry(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     } else {
         code.require_one_line(idx, input.line)?;
     }
-    if code.masked[idx].contains("ccp_retry(") || code.masked[idx].contains("ccpRetry(") || code.file_contains("ccpBackoff(attempt)") && go_retry_loop_follows(&code, idx) {
-        return Err(Refusal::AlreadyApplied { why: "the call is already wrapped in the ccp retry helper".into() });
+    if code.masked[idx].contains("ccp_retry(")
+        || code.masked[idx].contains("ccpRetry(")
+        || code.file_contains("ccpBackoff(attempt)") && go_retry_loop_follows(&code, idx)
+    {
+        return Err(Refusal::AlreadyApplied {
+            why: "the call is already wrapped in the ccp retry helper".into(),
+        });
     }
     let dep = dependency_call(&code, idx).ok_or_else(|| Refusal::NoDependencyCall {
         why: "no HTTP or database client call the template knows is on the line".into(),
@@ -221,7 +328,9 @@ pub fn retry(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     let decided = idempotency(&code, idx, &dep)?;
     let kind = classify(&code, idx);
     if matches!(kind, StmtKind::Header | StmtKind::Throw) {
-        return Err(Refusal::UnsafeStatement { why: "the call sits in a block header or a throw; wrap it by hand".into() });
+        return Err(Refusal::UnsafeStatement {
+            why: "the call sits in a block header or a throw; wrap it by hand".into(),
+        });
     }
     let how = match input.language {
         Language::Python => python(&mut code, idx, &dep),
@@ -238,7 +347,9 @@ pub fn retry(input: &FixInput<'_>) -> Result<Patch, Refusal> {
 }
 
 fn go_retry_loop_follows(code: &Code, idx: usize) -> bool {
-    code.lines.get(idx + 1).is_some_and(|l| l.contains("for attempt := 1; err != nil"))
+    code.lines
+        .get(idx + 1)
+        .is_some_and(|l| l.contains("for attempt := 1; err != nil"))
 }
 
 const PY_HELPER: &str = "def _ccp_retry(call, attempts=3, base_delay=0.2, max_delay=2.0):
@@ -269,7 +380,12 @@ fn python(code: &mut Code, idx: usize, dep: &DepCall) -> String {
 /// Replace the call's text with `prefix + call + suffix`.
 fn wrap_call(code: &mut Code, idx: usize, call: &Call, prefix: &str, suffix: &str) {
     let line = code.lines[idx].clone();
-    let new = format!("{}{prefix}{}{suffix}{}", &line[..call.start], call.text(&line), &line[call.close + 1..]);
+    let new = format!(
+        "{}{prefix}{}{suffix}{}",
+        &line[..call.start],
+        call.text(&line),
+        &line[call.close + 1..]
+    );
     code.splice(idx..idx + 1, vec![new]);
 }
 
@@ -306,20 +422,31 @@ pub(crate) fn java_class_end(code: &Code) -> Result<usize, Refusal> {
     (0..code.lines.len())
         .rev()
         .find(|i| code.lines[*i].trim_end() == "}")
-        .ok_or_else(|| Refusal::UnsafeStatement { why: "no top-level class closing brace found to add the helper before".into() })
+        .ok_or_else(|| Refusal::UnsafeStatement {
+            why: "no top-level class closing brace found to add the helper before".into(),
+        })
 }
 
 fn java(code: &mut Code, idx: usize, dep: &DepCall) -> Result<String, Refusal> {
-    if code.enclosing_header(idx).is_some_and(|h| code.code(h).starts_with("try")) {
+    if code
+        .enclosing_header(idx)
+        .is_some_and(|h| code.code(h).starts_with("try"))
+    {
         return Err(Refusal::UnsafeStatement {
             why: "the call sits directly in a `try` block whose `catch` may name checked exceptions only this call throws; moving it into a lambda would not compile, wrap it by hand".into(),
         });
     }
-    let statement_is_call = code.code(idx).trim_end_matches(';') == dep.call.text(&code.lines[idx]).trim();
+    let statement_is_call =
+        code.code(idx).trim_end_matches(';') == dep.call.text(&code.lines[idx]).trim();
     if statement_is_call {
         let indent = code.indent(idx).to_string();
         let text = dep.call.text(&code.lines[idx]).to_string();
-        code.splice(idx..idx + 1, vec![format!("{indent}ccpRetry(() -> {{ {text}; return null; }});")]);
+        code.splice(
+            idx..idx + 1,
+            vec![format!(
+                "{indent}ccpRetry(() -> {{ {text}; return null; }});"
+            )],
+        );
     } else {
         wrap_call(code, idx, &dep.call, "ccpRetry(() -> ", ")");
     }
@@ -407,7 +534,9 @@ async function ccpRetry(call, attempts = 3, baseMs = 200, maxMs = 2000) {
 /// JS/TS: the call must be awaited (or returned as a promise), since the helper is async.
 pub(crate) fn require_awaited(code: &Code, idx: usize, call: &Call) -> Result<(), Refusal> {
     let before = code.masked[idx][..call.start].trim_end();
-    if before.ends_with("await") || first_word(code.code(idx)) == "return" && before.ends_with("return") {
+    if before.ends_with("await")
+        || first_word(code.code(idx)) == "return" && before.ends_with("return")
+    {
         Ok(())
     } else {
         Err(Refusal::UnsafeStatement {

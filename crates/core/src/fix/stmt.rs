@@ -82,9 +82,13 @@ fn declaration(code: &Code, idx: usize) -> Option<StmtKind> {
             }
             split_names(words.last()?)
         }
-        Language::Rust if first_word(&target) == "let" => {
-            split_names(target[3..].trim_start().trim_start_matches("mut ").split(':').next()?)
-        }
+        Language::Rust if first_word(&target) == "let" => split_names(
+            target[3..]
+                .trim_start()
+                .trim_start_matches("mut ")
+                .split(':')
+                .next()?,
+        ),
         Language::Python => split_names(&target),
         _ => return None,
     };
@@ -112,7 +116,10 @@ fn assignment_op(masked: &str, lang: Language) -> Option<(usize, usize)> {
                 if prev == b':' && lang == Language::Go {
                     return Some((i - 1, 2));
                 }
-                if matches!(prev, b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b':') {
+                if matches!(
+                    prev,
+                    b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b':'
+                ) {
                     return None;
                 }
                 return Some((i, 1));
@@ -125,7 +132,10 @@ fn assignment_op(masked: &str, lang: Language) -> Option<(usize, usize)> {
 
 fn split_names(text: &str) -> Vec<String> {
     text.split(',')
-        .map(|n| n.trim().trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ' ')))
+        .map(|n| {
+            n.trim()
+                .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ' '))
+        })
         .filter(|n| !n.is_empty() && n.bytes().all(is_ident) && *n != "_")
         .map(str::to_string)
         .collect()

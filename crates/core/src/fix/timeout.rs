@@ -26,9 +26,18 @@ impl FixTemplate for Timeout {
 
     fn signal_fit(&self, signal: SignalKind) -> (f64, &'static str) {
         match signal {
-            SignalKind::Latency => (1.0, "an unbounded call is the classic cause of a latency spike"),
-            SignalKind::Saturation => (0.8, "calls that hang hold threads and connections until the pool runs out"),
-            SignalKind::Errors => (0.6, "timeouts help errors only when the errors are themselves timeouts"),
+            SignalKind::Latency => (
+                1.0,
+                "an unbounded call is the classic cause of a latency spike",
+            ),
+            SignalKind::Saturation => (
+                0.8,
+                "calls that hang hold threads and connections until the pool runs out",
+            ),
+            SignalKind::Errors => (
+                0.6,
+                "timeouts help errors only when the errors are themselves timeouts",
+            ),
         }
     }
 
@@ -120,7 +129,9 @@ fn insert_at(code: &mut Code, idx: usize, at: usize, text: &str) {
     code.splice(idx..idx + 1, vec![new]);
 }
 
-const PY_HTTP_METHODS: [&str; 8] = ["get", "post", "put", "delete", "head", "patch", "options", "request"];
+const PY_HTTP_METHODS: [&str; 8] = [
+    "get", "post", "put", "delete", "head", "patch", "options", "request",
+];
 
 /// Whether a Python callee is an HTTP client call that takes `timeout=`.
 pub(crate) fn python_http(call: &Call) -> bool {
@@ -135,14 +146,21 @@ fn python(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal
         .find(|c| python_http(c) || matches!(c.method(), "urlopen" | "create_connection"))
         .ok_or_else(|| no_parameter(found, &code.lines[idx]))?;
     let args = arg_list(code, idx, call);
-    let positional_timeout = call.method() == "urlopen" && args.iter().filter(|a| !a.contains('=')).count() >= 3
-        || call.method() == "create_connection" && args.iter().filter(|a| !a.contains('=')).count() >= 2;
+    let positional_timeout = call.method() == "urlopen"
+        && args.iter().filter(|a| !a.contains('=')).count() >= 3
+        || call.method() == "create_connection"
+            && args.iter().filter(|a| !a.contains('=')).count() >= 2;
     if args.iter().any(|a| a.starts_with("timeout")) || positional_timeout {
         return Err(already(&call.callee, "a timeout"));
     }
     let sep = if args.is_empty() { "" } else { ", " };
     let callee = call.callee.clone();
-    insert_at(code, idx, call.close, &format!("{sep}timeout={TIMEOUT_SECS}"));
+    insert_at(
+        code,
+        idx,
+        call.close,
+        &format!("{sep}timeout={TIMEOUT_SECS}"),
+    );
     Ok(format!("`{callee}()` now passes `timeout={TIMEOUT_SECS}`"))
 }
 
@@ -152,7 +170,10 @@ fn java(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
     let builder = |code: &mut Code, start: &str, method: &str| -> Result<String, Refusal> {
         let from = masked.find(start).unwrap_or(0);
         if masked[from..].contains(&format!(".{method}(")) {
-            return Err(already(start.trim_end_matches('('), &format!("`.{method}(…)`")));
+            return Err(already(
+                start.trim_end_matches('('),
+                &format!("`.{method}(…)`"),
+            ));
         }
         let build = masked[from..]
             .find(".build()")
@@ -162,7 +183,10 @@ fn java(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
             })?;
         insert_at(code, idx, build, &format!(".{method}({duration})"));
         java_duration_import(code);
-        Ok(format!("the `{}` now sets `.{method}({duration})`", start.trim_end_matches('(')))
+        Ok(format!(
+            "the `{}` now sets `.{method}({duration})`",
+            start.trim_end_matches('(')
+        ))
     };
     if masked.contains("HttpRequest.newBuilder(") {
         return builder(code, "HttpRequest.newBuilder(", "timeout");
@@ -179,7 +203,9 @@ fn java(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
         );
         code.splice(idx..idx + 1, vec![new]);
         java_duration_import(code);
-        return Ok(format!("the HttpClient is now built with `connectTimeout({duration})`"));
+        return Ok(format!(
+            "the HttpClient is now built with `connectTimeout({duration})`"
+        ));
     }
     if let Some(call) = found.iter().find(|c| c.method().starts_with("execute")) {
         let recv = call.receiver().to_string();
@@ -192,10 +218,16 @@ fn java(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
             return Err(already(&recv, "`setQueryTimeout`"));
         }
         let indent = code.indent(idx).to_string();
-        code.insert(idx, vec![format!("{indent}{recv}.setQueryTimeout({TIMEOUT_SECS});")]);
+        code.insert(
+            idx,
+            vec![format!("{indent}{recv}.setQueryTimeout({TIMEOUT_SECS});")],
+        );
         return Ok(format!("the JDBC statement `{recv}` now calls `setQueryTimeout({TIMEOUT_SECS})` (seconds) before `{}`", call.method()));
     }
-    if let Some(call) = found.iter().find(|c| matches!(c.method(), "send" | "sendAsync")) {
+    if let Some(call) = found
+        .iter()
+        .find(|c| matches!(c.method(), "send" | "sendAsync"))
+    {
         return Err(Refusal::NoTimeoutParameter {
             why: format!("`{}` takes no timeout; it belongs on the HttpRequest builder (`.timeout(…)`) where the request is built", call.callee),
         });
@@ -220,49 +252,93 @@ fn go(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
         }
         if masked[p..=close] != *"http.Client{}" {
             return Err(Refusal::NoTimeoutParameter {
-                why: "the http.Client literal has fields; add `Timeout` by hand to keep its layout".into(),
+                why: "the http.Client literal has fields; add `Timeout` by hand to keep its layout"
+                    .into(),
             });
         }
         let new = format!("{}{client}{}", &line[..p], &line[close + 1..]);
         code.splice(idx..idx + 1, vec![new]);
         code.ensure_import("time");
-        return Ok(format!("the http.Client now has `Timeout: {TIMEOUT_SECS} * time.Second`"));
+        return Ok(format!(
+            "the http.Client now has `Timeout: {TIMEOUT_SECS} * time.Second`"
+        ));
     }
     if let Some(call) = found.iter().find(|c| {
-        matches!(c.callee.as_str(), "http.Get" | "http.Head" | "http.Post" | "http.PostForm" | "http.DefaultClient.Do")
+        matches!(
+            c.callee.as_str(),
+            "http.Get" | "http.Head" | "http.Post" | "http.PostForm" | "http.DefaultClient.Do"
+        )
     }) {
         let method = call.method().to_string();
-        let new = format!("{}(&{client}).{method}{}", &line[..call.start], &line[call.open..]);
+        let new = format!(
+            "{}(&{client}).{method}{}",
+            &line[..call.start],
+            &line[call.open..]
+        );
         code.splice(idx..idx + 1, vec![new]);
         code.ensure_import("time");
         return Ok(format!("`{}` (the default client has no timeout) now goes through an `http.Client` with `Timeout: {TIMEOUT_SECS} * time.Second`", call.callee));
     }
     if let Some(call) = found.iter().find(|c| c.callee == "net.Dial") {
-        let new = format!("{}net.DialTimeout({}, {TIMEOUT_SECS}*time.Second){}", &line[..call.start], call.args(&line), &line[call.close + 1..]);
+        let new = format!(
+            "{}net.DialTimeout({}, {TIMEOUT_SECS}*time.Second){}",
+            &line[..call.start],
+            call.args(&line),
+            &line[call.close + 1..]
+        );
         code.splice(idx..idx + 1, vec![new]);
         code.ensure_import("time");
-        return Ok(format!("`net.Dial` became `net.DialTimeout(…, {TIMEOUT_SECS}*time.Second)`"));
+        return Ok(format!(
+            "`net.Dial` became `net.DialTimeout(…, {TIMEOUT_SECS}*time.Second)`"
+        ));
     }
-    if let Some(call) = found.iter().find(|c| matches!(c.method(), "QueryContext" | "QueryRowContext" | "ExecContext")) {
+    if let Some(call) = found.iter().find(|c| {
+        matches!(
+            c.method(),
+            "QueryContext" | "QueryRowContext" | "ExecContext"
+        )
+    }) {
         return Err(Refusal::AlreadyHasTimeout {
-            why: format!("`{}` already takes a context; bound that context's deadline where it is created", call.callee),
+            why: format!(
+                "`{}` already takes a context; bound that context's deadline where it is created",
+                call.callee
+            ),
         });
     }
-    if let Some(call) = found.iter().find(|c| matches!(c.method(), "Query" | "QueryRow" | "Exec") && !c.receiver().is_empty()) {
+    if let Some(call) = found
+        .iter()
+        .find(|c| matches!(c.method(), "Query" | "QueryRow" | "Exec") && !c.receiver().is_empty())
+    {
         if classify(code, idx) == StmtKind::Return {
             return Err(Refusal::UnsafeStatement {
                 why: "the query result is returned; a deferred cancel would end its context while the caller still reads it".into(),
             });
         }
         let header = code.function_header(idx).unwrap_or(0);
-        if (header..idx).any(|i| code.masked[i].contains("context.WithTimeout") || code.masked[i].contains("context.WithDeadline")) {
+        if (header..idx).any(|i| {
+            code.masked[i].contains("context.WithTimeout")
+                || code.masked[i].contains("context.WithDeadline")
+        }) {
             return Err(already("the function", "a context deadline"));
         }
-        let parent = if code.masked[header].contains("ctx context.Context") { "ctx" } else { "context.Background()" };
+        let parent = if code.masked[header].contains("ctx context.Context") {
+            "ctx"
+        } else {
+            "context.Background()"
+        };
         let indent = code.indent(idx).to_string();
         let method = call.method();
-        let new = format!("{}{}Context(timeoutCtx, {}", &line[..call.start], call.callee, &line[call.open + 1..]);
-        let new = if call.args(&line).trim().is_empty() { new.replacen("(timeoutCtx, ", "(timeoutCtx", 1) } else { new };
+        let new = format!(
+            "{}{}Context(timeoutCtx, {}",
+            &line[..call.start],
+            call.callee,
+            &line[call.open + 1..]
+        );
+        let new = if call.args(&line).trim().is_empty() {
+            new.replacen("(timeoutCtx, ", "(timeoutCtx", 1)
+        } else {
+            new
+        };
         code.splice(
             idx..idx + 1,
             vec![
@@ -280,16 +356,27 @@ fn go(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
 
 fn js(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
     let ms = TIMEOUT_SECS * 1000;
-    if let Some(call) = found.iter().find(|c| matches!(c.callee.as_str(), "fetch" | "globalThis.fetch" | "window.fetch")) {
+    if let Some(call) = found.iter().find(|c| {
+        matches!(
+            c.callee.as_str(),
+            "fetch" | "globalThis.fetch" | "window.fetch"
+        )
+    }) {
         let args = arg_list(code, idx, call);
-        if args.iter().any(|a| has_word(a, "signal") || has_word(a, "timeout")) {
+        if args
+            .iter()
+            .any(|a| has_word(a, "signal") || has_word(a, "timeout"))
+        {
             return Err(already("fetch", "an abort signal"));
         }
         let signal = format!("signal: AbortSignal.timeout({ms})");
         return js_options(code, idx, call, &args, 1, &signal)
             .map(|_| format!("`fetch()` now passes `{{ {signal} }}`"));
     }
-    if let Some(call) = found.iter().find(|c| c.receiver() == "axios" || c.callee == "axios") {
+    if let Some(call) = found
+        .iter()
+        .find(|c| c.receiver() == "axios" || c.callee == "axios")
+    {
         let args = arg_list(code, idx, call);
         if args.iter().any(|a| has_word(a, "timeout")) {
             return Err(already(&call.callee, "`timeout`"));
@@ -300,26 +387,41 @@ fn js(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
             _ => 1,
         };
         let option = format!("timeout: {ms}");
-        return js_options(code, idx, call, &args, config_at, &option)
-            .map(|_| format!("`{}()` now passes `{{ {option} }}` (milliseconds)", call.callee));
+        return js_options(code, idx, call, &args, config_at, &option).map(|_| {
+            format!(
+                "`{}()` now passes `{{ {option} }}` (milliseconds)",
+                call.callee
+            )
+        });
     }
     Err(no_parameter(found, &code.lines[idx]))
 }
 
 /// Put `option` into the options argument at position `at`: append an object, extend an object
 /// literal, or spread an options variable into a new object.
-fn js_options(code: &mut Code, idx: usize, call: &Call, args: &[String], at: usize, option: &str) -> Result<(), Refusal> {
+fn js_options(
+    code: &mut Code,
+    idx: usize,
+    call: &Call,
+    args: &[String],
+    at: usize,
+    option: &str,
+) -> Result<(), Refusal> {
     let mut args = args.to_vec();
     if args.len() < at {
         return Err(Refusal::NoTimeoutParameter {
-            why: format!("`{}` has fewer arguments than expected before its options", call.callee),
+            why: format!(
+                "`{}` has fewer arguments than expected before its options",
+                call.callee
+            ),
         });
     }
     if args.len() == at {
         args.push(format!("{{ {option} }}"));
     } else {
         let existing = args[at].clone();
-        args[at] = if let Some(inner) = existing.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        args[at] = if let Some(inner) = existing.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+        {
             if inner.trim().is_empty() {
                 format!("{{ {option} }}")
             } else {
@@ -330,7 +432,12 @@ fn js_options(code: &mut Code, idx: usize, call: &Call, args: &[String], at: usi
         };
     }
     let line = code.lines[idx].clone();
-    let new = format!("{}{}{}", &line[..=call.open], args.join(", "), &line[call.close..]);
+    let new = format!(
+        "{}{}{}",
+        &line[..=call.open],
+        args.join(", "),
+        &line[call.close..]
+    );
     code.splice(idx..idx + 1, vec![new]);
     Ok(())
 }
@@ -342,7 +449,10 @@ fn rust(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
     if masked.contains(".timeout(") {
         return Err(already("the builder", "`.timeout(…)`"));
     }
-    let how = if let Some(call) = found.iter().find(|c| c.callee.ends_with("Client::new") && c.args(&masked).trim().is_empty()) {
+    let how = if let Some(call) = found
+        .iter()
+        .find(|c| c.callee.ends_with("Client::new") && c.args(&masked).trim().is_empty())
+    {
         let path = call.callee.trim_end_matches("::new");
         let new = format!(
             "{}{path}::builder(){timeout}.build().expect(\"HTTP client with a timeout (ccp timeout)\"){}",
@@ -356,10 +466,17 @@ fn rust(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
         insert_at(code, idx, at, &timeout);
         format!("the client builder now sets `{timeout}`")
     } else if let Some(at) = masked.find(".send()") {
-        if found.iter().all(|c| !matches!(c.method(), "get" | "post" | "put" | "delete" | "head" | "patch" | "request")) {
+        if found.iter().all(|c| {
+            !matches!(
+                c.method(),
+                "get" | "post" | "put" | "delete" | "head" | "patch" | "request"
+            )
+        }) {
             return Err(no_parameter(found, &line));
         }
-        if code.masked.iter().any(|l| l.contains("Client::builder()")) && code.file_contains(".timeout(") {
+        if code.masked.iter().any(|l| l.contains("Client::builder()"))
+            && code.file_contains(".timeout(")
+        {
             return Err(already("the client", "a client-wide `.timeout(…)`"));
         }
         insert_at(code, idx, at, &timeout);
@@ -367,7 +484,11 @@ fn rust(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
     } else {
         return Err(no_parameter(found, &line));
     };
-    if !code.lines.iter().any(|l| l.starts_with("use ") && l.contains("Duration")) {
+    if !code
+        .lines
+        .iter()
+        .any(|l| l.starts_with("use ") && l.contains("Duration"))
+    {
         code.ensure_import("std::time::Duration");
     }
     Ok(how)

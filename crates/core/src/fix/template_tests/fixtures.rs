@@ -9,7 +9,14 @@ use super::super::template::{FixInput, Patch, Refusal};
 use super::super::timeout::timeout;
 
 type Template = fn(&FixInput<'_>) -> Result<Patch, Refusal>;
-type Case = (&'static str, Template, &'static str, &'static str, (&'static str, &'static str), u32);
+type Case = (
+    &'static str,
+    Template,
+    &'static str,
+    &'static str,
+    (&'static str, &'static str),
+    u32,
+);
 
 pub const PY_NULL: &str = "import logging
 
@@ -20,7 +27,10 @@ def notify(user):
     send(user.email.strip())
     return True
 ";
-pub const PY_NONE_ERR: (&str, &str) = ("AttributeError", "'NoneType' object has no attribute 'strip'");
+pub const PY_NONE_ERR: (&str, &str) = (
+    "AttributeError",
+    "'NoneType' object has no attribute 'strip'",
+);
 
 pub const JAVA_NULL: &str = "package com.acme;
 
@@ -43,7 +53,10 @@ public class Mailer {
     void audit(User user, int count) {}
 }
 ";
-pub const JAVA_NPE: (&str, &str) = ("java.lang.NullPointerException", "Cannot invoke \"String.trim()\" because \"user.email\" is null");
+pub const JAVA_NPE: (&str, &str) = (
+    "java.lang.NullPointerException",
+    "Cannot invoke \"String.trim()\" because \"user.email\" is null",
+);
 
 pub const GO_NULL: &str = "package main
 
@@ -65,7 +78,10 @@ func show(u User) {
 	fmt.Println(u.Name)
 }
 ";
-pub const GO_NIL: (&str, &str) = ("panic", "runtime error: invalid memory address or nil pointer dereference");
+pub const GO_NIL: (&str, &str) = (
+    "panic",
+    "runtime error: invalid memory address or nil pointer dereference",
+);
 
 pub const JS_NULL: &str = "function greet(user) {
   console.log(user.profile.name.toUpperCase());
@@ -75,7 +91,10 @@ function nameOf(user) {
   return user.profile.name;
 }
 ";
-pub const JS_UNDEF: (&str, &str) = ("TypeError", "Cannot read properties of undefined (reading 'name')");
+pub const JS_UNDEF: (&str, &str) = (
+    "TypeError",
+    "Cannot read properties of undefined (reading 'name')",
+);
 
 pub const RS_NULL: &str = "fn first_word(text: &str) -> Option<String> {
     let word = text.split_whitespace().next().unwrap();
@@ -157,7 +176,10 @@ def fetch(url):
     resp = requests.get(url)
     return json.loads(resp.text)
 ";
-pub const TIMEOUT_ERR: (&str, &str) = ("requests.exceptions.ReadTimeout", "HTTPSConnectionPool: Read timed out.");
+pub const TIMEOUT_ERR: (&str, &str) = (
+    "requests.exceptions.ReadTimeout",
+    "HTTPSConnectionPool: Read timed out.",
+);
 
 pub const JAVA_TIMEOUT: &str = "package com.acme;
 
@@ -202,7 +224,8 @@ pub const JS_TIMEOUT: &str = "async function load(url) {
 }
 ";
 
-pub const RS_TIMEOUT: &str = "fn fetch(client: &Client, url: &str) -> Result<String, Box<dyn std::error::Error>> {
+pub const RS_TIMEOUT: &str =
+    "fn fetch(client: &Client, url: &str) -> Result<String, Box<dyn std::error::Error>> {
     let body = client.get(url).send()?.text()?;
     Ok(body)
 }
@@ -365,46 +388,238 @@ async function load(url) {
 ";
 
 pub const ALL: &[Case] = &[
-    ("py null", null_guard, "app/notify.py", PY_NULL, PY_NONE_ERR, 7),
-    ("java null", null_guard, "src/Mailer.java", JAVA_NULL, JAVA_NPE, 13),
+    (
+        "py null",
+        null_guard,
+        "app/notify.py",
+        PY_NULL,
+        PY_NONE_ERR,
+        7,
+    ),
+    (
+        "java null",
+        null_guard,
+        "src/Mailer.java",
+        JAVA_NULL,
+        JAVA_NPE,
+        13,
+    ),
     ("go null", null_guard, "notify.go", GO_NULL, GO_NIL, 14),
-    ("go null value", null_guard, "notify.go", GO_NULL, GO_NIL, 18),
+    (
+        "go null value",
+        null_guard,
+        "notify.go",
+        GO_NULL,
+        GO_NIL,
+        18,
+    ),
     ("js null", null_guard, "greet.js", JS_NULL, JS_UNDEF, 2),
-    ("js null return", null_guard, "greet.ts", JS_NULL, JS_UNDEF, 6),
+    (
+        "js null return",
+        null_guard,
+        "greet.ts",
+        JS_NULL,
+        JS_UNDEF,
+        6,
+    ),
     ("rs null opt", null_guard, "src/lib.rs", RS_NULL, RS_NONE, 2),
     ("rs null res", null_guard, "src/lib.rs", RS_NULL, RS_NONE, 7),
-    ("rs null unit", null_guard, "src/lib.rs", RS_NULL, RS_NONE, 12),
+    (
+        "rs null unit",
+        null_guard,
+        "src/lib.rs",
+        RS_NULL,
+        RS_NONE,
+        12,
+    ),
     ("py leak", resource_leak, "cfg.py", PY_LEAK, LEAK_ERR, 2),
-    ("py leak escape", resource_leak, "cfg.py", PY_LEAK, LEAK_ERR, 9),
-    ("java leak", resource_leak, "Config.java", JAVA_LEAK, LEAK_ERR, 7),
+    (
+        "py leak escape",
+        resource_leak,
+        "cfg.py",
+        PY_LEAK,
+        LEAK_ERR,
+        9,
+    ),
+    (
+        "java leak",
+        resource_leak,
+        "Config.java",
+        JAVA_LEAK,
+        LEAK_ERR,
+        7,
+    ),
     ("go leak", resource_leak, "size.go", GO_LEAK, LEAK_ERR, 6),
     ("js leak", resource_leak, "first.js", JS_LEAK, LEAK_ERR, 4),
-    ("py timeout", timeout, "fetch.py", PY_TIMEOUT, TIMEOUT_ERR, 7),
-    ("py timeout none", timeout, "fetch.py", PY_TIMEOUT, TIMEOUT_ERR, 8),
-    ("java timeout http", timeout, "Client.java", JAVA_TIMEOUT, TIMEOUT_ERR, 9),
-    ("java timeout jdbc", timeout, "Client.java", JAVA_TIMEOUT, TIMEOUT_ERR, 14),
-    ("go timeout", timeout, "fetch.go", GO_TIMEOUT, TIMEOUT_ERR, 9),
+    (
+        "py timeout",
+        timeout,
+        "fetch.py",
+        PY_TIMEOUT,
+        TIMEOUT_ERR,
+        7,
+    ),
+    (
+        "py timeout none",
+        timeout,
+        "fetch.py",
+        PY_TIMEOUT,
+        TIMEOUT_ERR,
+        8,
+    ),
+    (
+        "java timeout http",
+        timeout,
+        "Client.java",
+        JAVA_TIMEOUT,
+        TIMEOUT_ERR,
+        9,
+    ),
+    (
+        "java timeout jdbc",
+        timeout,
+        "Client.java",
+        JAVA_TIMEOUT,
+        TIMEOUT_ERR,
+        14,
+    ),
+    (
+        "go timeout",
+        timeout,
+        "fetch.go",
+        GO_TIMEOUT,
+        TIMEOUT_ERR,
+        9,
+    ),
     ("js timeout", timeout, "load.js", JS_TIMEOUT, TIMEOUT_ERR, 2),
-    ("js timeout opts", timeout, "load.js", JS_TIMEOUT, TIMEOUT_ERR, 3),
-    ("rs timeout", timeout, "src/fetch.rs", RS_TIMEOUT, TIMEOUT_ERR, 2),
-    ("py err", error_handling, "pricing.py", PY_ERR, ("KeyError", "'apple'"), 11),
-    ("java err", error_handling, "Pricing.java", JAVA_ERR, ("java.lang.NumberFormatException", "For input string: \"x\""), 5),
-    ("go err", error_handling, "pricing.go", GO_ERR, ("panic", "x"), 6),
-    ("go err nochan", error_handling, "pricing.go", GO_ERR, ("panic", "x"), 11),
-    ("js err", error_handling, "config.js", JS_ERR, ("SyntaxError", "Unexpected token"), 4),
-    ("rs err", error_handling, "src/port.rs", RS_ERR, ("panic", "called `Result::unwrap()` on an `Err` value: ParseIntError"), 2),
+    (
+        "js timeout opts",
+        timeout,
+        "load.js",
+        JS_TIMEOUT,
+        TIMEOUT_ERR,
+        3,
+    ),
+    (
+        "rs timeout",
+        timeout,
+        "src/fetch.rs",
+        RS_TIMEOUT,
+        TIMEOUT_ERR,
+        2,
+    ),
+    (
+        "py err",
+        error_handling,
+        "pricing.py",
+        PY_ERR,
+        ("KeyError", "'apple'"),
+        11,
+    ),
+    (
+        "java err",
+        error_handling,
+        "Pricing.java",
+        JAVA_ERR,
+        ("java.lang.NumberFormatException", "For input string: \"x\""),
+        5,
+    ),
+    (
+        "go err",
+        error_handling,
+        "pricing.go",
+        GO_ERR,
+        ("panic", "x"),
+        6,
+    ),
+    (
+        "go err nochan",
+        error_handling,
+        "pricing.go",
+        GO_ERR,
+        ("panic", "x"),
+        11,
+    ),
+    (
+        "js err",
+        error_handling,
+        "config.js",
+        JS_ERR,
+        ("SyntaxError", "Unexpected token"),
+        4,
+    ),
+    (
+        "rs err",
+        error_handling,
+        "src/port.rs",
+        RS_ERR,
+        (
+            "panic",
+            "called `Result::unwrap()` on an `Err` value: ParseIntError",
+        ),
+        2,
+    ),
     ("py retry", retry, "price.py", PY_RETRY, TRANSIENT, 5),
     ("py retry post", retry, "price.py", PY_RETRY, TRANSIENT, 10),
-    ("java retry", retry, "Catalog.java", JAVA_RETRY, TRANSIENT, 13),
+    (
+        "java retry",
+        retry,
+        "Catalog.java",
+        JAVA_RETRY,
+        TRANSIENT,
+        13,
+    ),
     ("go retry", retry, "status.go", GO_RETRY, TRANSIENT, 6),
     ("js retry", retry, "load.ts", JS_RETRY, TRANSIENT, 2),
     ("py cb", circuit_breaker, "price.py", PY_RETRY, TRANSIENT, 5),
-    ("java cb", circuit_breaker, "Catalog.java", JAVA_RETRY, TRANSIENT, 13),
-    ("go cb", circuit_breaker, "status.go", GO_RETRY, TRANSIENT, 6),
+    (
+        "java cb",
+        circuit_breaker,
+        "Catalog.java",
+        JAVA_RETRY,
+        TRANSIENT,
+        13,
+    ),
+    (
+        "go cb",
+        circuit_breaker,
+        "status.go",
+        GO_RETRY,
+        TRANSIENT,
+        6,
+    ),
     ("js cb", circuit_breaker, "load.js", JS_RETRY, TRANSIENT, 2),
     ("ts cb", circuit_breaker, "load.ts", JS_RETRY, TRANSIENT, 2),
-    ("py cb lib", circuit_breaker, "price.py", PY_CB_LIB, TRANSIENT, 6),
-    ("java cb lib", circuit_breaker, "Catalog.java", JAVA_CB_LIB, TRANSIENT, 12),
-    ("go cb lib", circuit_breaker, "status.go", GO_CB_LIB, TRANSIENT, 10),
-    ("js cb lib", circuit_breaker, "load.js", JS_CB_LIB, TRANSIENT, 4),
+    (
+        "py cb lib",
+        circuit_breaker,
+        "price.py",
+        PY_CB_LIB,
+        TRANSIENT,
+        6,
+    ),
+    (
+        "java cb lib",
+        circuit_breaker,
+        "Catalog.java",
+        JAVA_CB_LIB,
+        TRANSIENT,
+        12,
+    ),
+    (
+        "go cb lib",
+        circuit_breaker,
+        "status.go",
+        GO_CB_LIB,
+        TRANSIENT,
+        10,
+    ),
+    (
+        "js cb lib",
+        circuit_breaker,
+        "load.js",
+        JS_CB_LIB,
+        TRANSIENT,
+        4,
+    ),
 ];

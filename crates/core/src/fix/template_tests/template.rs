@@ -1,0 +1,98 @@
+use super::super::template::{templates, FixInput, Language, Refusal};
+
+#[test]
+fn language_comes_from_the_extension() {
+    let cases = [
+        ("a/b.py", Some(Language::Python)),
+        ("A.java", Some(Language::Java)),
+        ("main.go", Some(Language::Go)),
+        ("x.mjs", Some(Language::JavaScript)),
+        ("x.JS", Some(Language::JavaScript)),
+        ("x.tsx", Some(Language::TypeScript)),
+        ("src/lib.rs", Some(Language::Rust)),
+        ("Makefile", None),
+        ("notes.txt", None),
+    ];
+    for (path, lang) in cases {
+        assert_eq!(Language::from_path(path), lang, "{path}");
+    }
+    let err = FixInput::new("conf.yaml", "", "", "", 1).expect_err("yaml has no template");
+    assert_eq!(
+        err,
+        Refusal::UnknownLanguage {
+            file: "conf.yaml".into()
+        }
+    );
+}
+
+#[test]
+fn registry_lists_six_templates_with_distinct_names() {
+    let names: Vec<&str> = templates().iter().map(|t| t.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "null_guard",
+            "resource_leak",
+            "timeout",
+            "error_handling",
+            "retry",
+            "circuit_breaker"
+        ]
+    );
+}
+
+#[test]
+fn out_of_range_and_comment_lines_are_refused_by_every_template() {
+    let src = "def f():\n    # just a comment\n    return 1\n";
+    for t in templates() {
+        let input = FixInput::new("m.py", src, "KeyError", "x", 9).expect("python");
+        assert!(
+            matches!(
+                t.propose(&input),
+                Err(Refusal::LineOutOfRange { line: 9, lines: 3 })
+            ),
+            "{}",
+            t.name()
+        );
+        let input = FixInput::new("m.py", src, "KeyError", "x", 2).expect("python");
+        let refusal = t.propose(&input).expect_err("comment");
+        assert!(
+            matches!(
+                refusal,
+                Refusal::NotCode { line: 2 } | Refusal::EvidenceMismatch { .. }
+            ),
+            "{}: {refusal:?}",
+            t.name()
+        );
+    }
+}
+
+#[test]
+fn confidences_stay_in_unit_interval() {
+    use super::fixtures::*;
+    for (name, t, file, src, err, line) in ALL {
+        if let Ok(p) = super::run(*t, file, src, *err, *line) {
+            assert!(
+                (0.0..=1.0).contains(&p.confidence),
+                "{name}: {}",
+                p.confidence
+            );
+            assert!(!p.rationale.is_empty(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn fixtures_patch_to_the_expected_files() {
+    use super::fixtures::ALL;
+    let mut patched = 0;
+    for (name, t, file, src, err, line) in ALL {
+        if let Some(expected) = super::expected::by_name(name) {
+            let p = super::patched(*t, file, src, *err, *line);
+            assert_eq!(p.new_source, expected, "{name}");
+            assert_eq!(p.old_source, *src, "{name}");
+            patched += 1;
+        }
+    }
+    assert!(patched >= 30, "{patched}");
+}
