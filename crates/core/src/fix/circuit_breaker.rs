@@ -324,7 +324,6 @@ fn go(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<String
             format!("{indent}ccpDone(err == nil)"),
         ],
     );
-    let packages = super::null_guard::go_package_names(code);
     let gobreaker = code
         .lines
         .iter()
@@ -364,7 +363,6 @@ fn go(code: &mut Code, idx: usize, kind: &StmtKind, name: &str) -> Result<String
             }
         }
     }
-    let _ = packages;
     Ok(match gobreaker {
         Some(_) => "it now asks a gobreaker `TwoStepCircuitBreaker` (already imported) for permission, returns its error when open, and reports the outcome.".into(),
         None => "it now asks `ccpBreaker`, a small local breaker with gobreaker's two-step shape added at the end of the file, for permission, returns its error when open, and reports the outcome.".into(),

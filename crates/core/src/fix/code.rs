@@ -237,7 +237,7 @@ impl Code {
 
     /// Replace lines `range` with `new` lines.
     pub fn splice(&mut self, range: std::ops::Range<usize>, new: Vec<String>) {
-        let masked: Vec<String> = new.iter().map(|l| l.clone()).collect();
+        let masked: Vec<String> = new.to_vec();
         self.lines.splice(range.clone(), new);
         self.masked.splice(range, masked);
     }
@@ -269,12 +269,10 @@ impl Code {
         }) {
             return false;
         }
-        let last_import = (0..self.lines.len())
-            .filter(|i| {
-                let l = &self.masked[*i];
-                (l.starts_with("import ") || l.starts_with("from ")) && depth_delta(l) == 0
-            })
-            .last();
+        let last_import = (0..self.lines.len()).rev().find(|i| {
+            let l = &self.masked[*i];
+            (l.starts_with("import ") || l.starts_with("from ")) && depth_delta(l) == 0
+        });
         let at = match last_import {
             Some(i) => i + 1,
             None => self.python_header_end(),
@@ -310,8 +308,8 @@ impl Code {
             return false;
         }
         let last = (0..self.lines.len())
-            .filter(|i| self.lines[*i].starts_with(prefix))
-            .last();
+            .rev()
+            .find(|i| self.lines[*i].starts_with(prefix));
         match last {
             Some(i) => self.insert(i + 1, vec![stmt.to_string()]),
             None => {
@@ -384,7 +382,7 @@ impl Code {
                 }
             }
         };
-        match (0..self.lines.len()).filter(|i| is_import(*i)).last() {
+        match (0..self.lines.len()).rev().find(|i| is_import(*i)) {
             Some(i) => i + 1,
             None if self.lang == Language::Python => self.python_header_end(),
             None => 0,

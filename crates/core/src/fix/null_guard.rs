@@ -7,7 +7,7 @@
 //! return type. The template refuses when it cannot tell which value was null, when the value
 //! cannot be null, and when the guard is already there.
 
-use super::code::{expr_start, find_word, first_word, has_word, indented, quoted, Code};
+use super::code::{expr_start, find_word, first_word, quoted, Code};
 use super::null_check;
 use super::stmt::{classify, refuse_unwrappable, used_later, StmtKind};
 use super::template::{FixInput, FixTemplate, Language, Patch, Refusal, SignalKind};
@@ -594,21 +594,20 @@ fn rust(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         ),
         None => {
             let kind = classify(&code, idx);
-            let StmtKind::Declaration { names, target, value: _ } = kind else {
+            let StmtKind::Declaration { target, .. } = kind else {
                 return Err(Refusal::NoErrorChannel {
                     why: "the function returns nothing and the unwrap is not a `let` binding, so there is no value to bind or return early with".into(),
                 });
             };
             let indent = code.indent(idx).to_string();
             let pattern = target.trim_start_matches("let ").split(':').next().unwrap_or("").trim().to_string();
-            let expr = line[value_start..start].trim_start_matches(|c: char| c == ' ' || c == '=');
+            let expr = line[value_start..start].trim_start_matches([' ', '=']);
             let rest = &line[end..];
             if rest.trim() != ";" {
                 return Err(Refusal::UnsafeStatement {
                     why: "the unwrapped value is used further in the expression; `let … else` needs the unwrap to end the statement".into(),
                 });
             }
-            let _ = names;
             (
                 format!("{indent}let Some({pattern}) = {} else {{ return; }};", expr.trim()),
                 "the function returns (), so it now returns early when the value is None instead of panicking".to_string(),
@@ -667,9 +666,4 @@ pub(crate) fn rust_return_type(code: &Code, idx: usize) -> Option<String> {
     let ty = after.split(" where ").next().unwrap_or(after);
     let ty = ty.trim().trim_end_matches('{').trim();
     (!ty.is_empty() && ty != "()").then(|| ty.to_string())
-}
-
-#[allow(dead_code)]
-fn is_word(hay: &str, w: &str) -> bool {
-    has_word(hay, w)
 }

@@ -243,14 +243,12 @@ fn python(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String
     while body.last().is_some_and(|l| l.trim().is_empty()) {
         body.pop();
     }
-    let trailing = to - from - body.len();
     let (indent, unit) = (code.indent(idx).to_string(), code.unit());
     if body.iter().all(|l| l.trim().is_empty()) {
         body = vec!["pass".to_string()];
     }
     let mut new = vec![format!("{indent}with {value} as {name}:")];
     new.extend(indented(&body, &format!("{indent}{unit}")));
-    let _ = trailing;
     let keep_blank: Vec<String> = (from..to)
         .rev()
         .take_while(|i| code.lines[*i].trim().is_empty())
@@ -365,7 +363,7 @@ fn js(code: &mut Code, idx: usize, name: &str, value: &str) -> Result<String, Re
             why: format!("`{closer}` already runs in a `finally`"),
         });
     }
-    let mut body = without_closes(code, from, to, &[closer.clone()]);
+    let mut body = without_closes(code, from, to, std::slice::from_ref(&closer));
     while body.last().is_some_and(|l| l.trim().is_empty()) {
         body.pop();
     }

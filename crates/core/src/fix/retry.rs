@@ -335,7 +335,7 @@ pub fn retry(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     let how = match input.language {
         Language::Python => python(&mut code, idx, &dep),
         Language::Java => java(&mut code, idx, &dep)?,
-        Language::Go => go(&mut code, idx, &dep, &kind)?,
+        Language::Go => go(&mut code, idx, &kind)?,
         _ => js(&mut code, idx, &dep, input.language == Language::TypeScript)?,
     };
     let evidence = if transient(input) { 0.75 } else { 0.35 };
@@ -471,7 +471,7 @@ func ccpBackoff(attempt int) {
 }
 ";
 
-fn go(code: &mut Code, idx: usize, dep: &DepCall, kind: &StmtKind) -> Result<String, Refusal> {
+fn go(code: &mut Code, idx: usize, kind: &StmtKind) -> Result<String, Refusal> {
     let line = code.lines[idx].clone();
     let masked = code.masked[idx].clone();
     let (targets, op_at, op_len) = match kind {
@@ -513,7 +513,6 @@ fn go(code: &mut Code, idx: usize, dep: &DepCall, kind: &StmtKind) -> Result<Str
         code.ensure_import("math/rand");
         code.ensure_import("time");
     }
-    let _ = dep;
     Ok("The call is repeated while it returns an error, sleeping via `ccpBackoff` (a helper added at the end of the file); only transport errors are retried, not HTTP error statuses.".into())
 }
 

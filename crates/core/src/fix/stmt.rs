@@ -4,7 +4,7 @@
 //! function's meaning — a wrapped `return` falls through, a wrapped declaration hides its
 //! variable from later lines. Every template asks this one question the same way.
 
-use super::code::{find_word, first_word, has_word, is_ident, Code};
+use super::code::{find_word, first_word, is_ident, Code};
 use super::template::{Language, Refusal};
 
 /// The statement's kind, as far as the wrapping templates care.
@@ -174,9 +174,4 @@ pub(crate) fn refuse_unwrappable(kind: &StmtKind, template: &str) -> Result<(), 
         _ => return Ok(()),
     };
     Err(Refusal::UnsafeStatement { why })
-}
-
-/// Whether the masked text contains a word (re-exported for templates' readability).
-pub(crate) fn mentions(text: &str, word: &str) -> bool {
-    has_word(text, word)
 }

@@ -79,7 +79,7 @@ pub fn timeout(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     Ok(Patch::new(NAME, input, code.render(), rationale, evidence))
 }
 
-fn no_parameter(found: &[Call], line: &str) -> Refusal {
+fn no_parameter(found: &[Call]) -> Refusal {
     let why = if found.is_empty() {
         "there is no call on the line".to_string()
     } else {
@@ -88,7 +88,6 @@ fn no_parameter(found: &[Call], line: &str) -> Refusal {
             found.iter().map(|c| format!("{}()", c.callee)).collect::<Vec<_>>().join("`, `")
         )
     };
-    let _ = line;
     Refusal::NoTimeoutParameter { why }
 }
 
@@ -144,7 +143,7 @@ fn python(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal
     let call = found
         .iter()
         .find(|c| python_http(c) || matches!(c.method(), "urlopen" | "create_connection"))
-        .ok_or_else(|| no_parameter(found, &code.lines[idx]))?;
+        .ok_or_else(|| no_parameter(found))?;
     let args = arg_list(code, idx, call);
     let positional_timeout = call.method() == "urlopen"
         && args.iter().filter(|a| !a.contains('=')).count() >= 3
@@ -232,7 +231,7 @@ fn java(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
             why: format!("`{}` takes no timeout; it belongs on the HttpRequest builder (`.timeout(…)`) where the request is built", call.callee),
         });
     }
-    Err(no_parameter(found, &code.lines[idx]))
+    Err(no_parameter(found))
 }
 
 fn java_duration_import(code: &mut Code) {
@@ -351,7 +350,7 @@ fn go(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
         code.ensure_import("time");
         return Ok(format!("`{method}` became `{method}Context` with a context bounded by `context.WithTimeout(…, {TIMEOUT_SECS}*time.Second)`"));
     }
-    Err(no_parameter(found, &line))
+    Err(no_parameter(found))
 }
 
 fn js(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
@@ -394,7 +393,7 @@ fn js(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
             )
         });
     }
-    Err(no_parameter(found, &code.lines[idx]))
+    Err(no_parameter(found))
 }
 
 /// Put `option` into the options argument at position `at`: append an object, extend an object
@@ -472,7 +471,7 @@ fn rust(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
                 "get" | "post" | "put" | "delete" | "head" | "patch" | "request"
             )
         }) {
-            return Err(no_parameter(found, &line));
+            return Err(no_parameter(found));
         }
         if code.masked.iter().any(|l| l.contains("Client::builder()"))
             && code.file_contains(".timeout(")
@@ -482,7 +481,7 @@ fn rust(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> 
         insert_at(code, idx, at, &timeout);
         format!("the request now sets `{timeout}` before `.send()`")
     } else {
-        return Err(no_parameter(found, &line));
+        return Err(no_parameter(found));
     };
     if !code
         .lines
