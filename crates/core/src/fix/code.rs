@@ -169,11 +169,13 @@ impl Code {
                 has_word(code, "fn") && !code.contains("=>") && !code.trim_end().ends_with(';')
             }
             Language::Java => {
+                // `=` or `new` before the parameters means a field or an anonymous class.
+                let before_params = code.split('(').next().unwrap_or(code);
                 code.ends_with('{')
                     && code.contains('(')
                     && !CONTROL_WORDS.contains(&first)
-                    && !has_word(code, "new")
-                    && !code.contains('=')
+                    && !has_word(before_params, "new")
+                    && !before_params.contains('=')
                     && !code.contains("->")
             }
             Language::JavaScript | Language::TypeScript => {
@@ -263,9 +265,11 @@ impl Code {
 
     fn ensure_python_import(&mut self, module: &str) -> bool {
         let stmt = format!("import {module}");
-        let from = format!("from {module} import");
+        // Only a plain `import time` (or `import os, time`) binds the name `time`;
+        // `from time import sleep` and `import time as t` do not.
         if self.lines.iter().any(|l| {
-            l.trim_end() == stmt || l.starts_with(&format!("{stmt} ")) || l.starts_with(&from)
+            l.strip_prefix("import ")
+                .is_some_and(|names| names.split(',').any(|n| n.trim() == module))
         }) {
             return false;
         }

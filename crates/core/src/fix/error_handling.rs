@@ -185,15 +185,7 @@ fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, 
     }
     already_in_try(code, idx)?;
     let function = function_name(code, idx)?;
-    let short = short_type(input.error_type);
-    let catch = if PY_BUILTIN_ERRORS.contains(&short)
-        || code.masked.iter().any(|l| {
-            find_word(l, short).is_some() && (l.starts_with("from ") || l.starts_with("class "))
-        }) {
-        short.to_string()
-    } else {
-        "Exception".to_string()
-    };
+    let catch = python_catch_type(code, input.error_type);
     let domain = domain_error(code, &["Error", "Exception"], "\u{0}");
     let (raise, certainty) = match &domain {
         Some(d) if *d != catch => (d.clone(), 1.0),
@@ -232,6 +224,31 @@ fn python(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, 
         format!("it now catches `{catch}`, logs it with the function and location, and {typed}"),
         certainty,
     ))
+}
+
+/// The exception class to catch, spelled so the file can name it: a builtin, a class the file
+/// defines or imports by name, or a dotted path under a module the file imports; otherwise
+/// `Exception`. Why: `requests.exceptions.ConnectionError` is not the builtin `ConnectionError`,
+/// so matching on the short name alone would catch the wrong thing.
+fn python_catch_type(code: &Code, error_type: &str) -> String {
+    let short = short_type(error_type);
+    let dotted = error_type.contains('.') && !error_type.starts_with("builtins.");
+    let named_in_file = code.masked.iter().any(|l| {
+        find_word(l, short).is_some() && (l.starts_with("from ") || l.starts_with("class "))
+    });
+    if named_in_file || (!dotted && PY_BUILTIN_ERRORS.contains(&short)) {
+        return short.to_string();
+    }
+    let module = error_type.split('.').next().unwrap_or("");
+    let module_imported = code.lines.iter().any(|l| {
+        l.strip_prefix("import ")
+            .is_some_and(|names| names.split(',').any(|n| n.trim() == module))
+    });
+    if dotted && module_imported {
+        error_type.to_string()
+    } else {
+        "Exception".to_string()
+    }
 }
 
 const JAVA_LANG: [&str; 14] = [
@@ -527,8 +544,9 @@ fn go(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
             "the panic/log.Fatal that killed the process now returns a wrapped error to the caller"
                 .to_string(),
         )
-    } else if let Some((names, rest)) = go_assignment_with_blank_error(&line, &masked) {
-        let op = if names.len() > 1 || !err_declared {
+    } else if let Some((names, rest, defines)) = go_assignment_with_blank_error(&line, &masked) {
+        // `:=` stays `:=` (its other names are new); `=` becomes `:=` only when `err` is new.
+        let op = if (defines && !names.is_empty()) || !err_declared {
             ":="
         } else {
             "="
@@ -537,11 +555,6 @@ fn go(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
             let mut n = names.clone();
             n.push("err".to_string());
             n.join(", ")
-        };
-        let op = if names.is_empty() && err_declared {
-            "="
-        } else {
-            op
         };
         (
             vec![
@@ -572,8 +585,9 @@ fn go(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f64)
     Ok((how, 1.0))
 }
 
-/// `x, _ := call(…)` or `_ = call(…)` → the named targets (without the last `_`) and the value.
-fn go_assignment_with_blank_error(line: &str, masked: &str) -> Option<(Vec<String>, String)> {
+/// `x, _ := call(…)` or `_ = call(…)` → the named targets (without the last `_`), the value,
+/// and whether the statement declared (`:=`).
+fn go_assignment_with_blank_error(line: &str, masked: &str) -> Option<(Vec<String>, String, bool)> {
     let (op_at, op_len) = masked.find(":=").map(|p| (p, 2)).or_else(|| {
         let p = masked.find(" = ")?;
         Some((p + 1, 1))
@@ -589,7 +603,11 @@ fn go_assignment_with_blank_error(line: &str, masked: &str) -> Option<(Vec<Strin
     if names.iter().any(|n| !n.bytes().all(is_ident)) {
         return None;
     }
-    Some((names, line[op_at + op_len..].trim().to_string()))
+    Some((
+        names,
+        line[op_at + op_len..].trim().to_string(),
+        op_len == 2,
+    ))
 }
 
 /// `x := y.(T)` → (`x`, `y`, `T`).

@@ -193,16 +193,27 @@ fn http_verb(
             Some((v, format!("`{}`", dep.call.callee)))
         }
         Language::JavaScript | Language::TypeScript => {
-            let text = dep.call.args(line);
-            let verb = quoted_verb_after(text, "method")
-                .or_else(|| quoted_verb_after(function_text, "method"));
-            Some(verb.map_or(
-                (
+            let args = super::timeout::arg_list(code, idx, &dep.call);
+            let options = args.get(1).map(String::as_str).unwrap_or("");
+            if let Some(v) = quoted_verb_after(options, "method") {
+                return Some((v, "its `method` option".into()));
+            }
+            if super::code::has_word(options, "method") {
+                return None; // the method is a variable: cannot tell
+            }
+            if options.is_empty() || options.starts_with('{') && !options.contains("...") {
+                return Some((
                     "GET".into(),
                     "fetch without a `method` option defaults to GET".into(),
-                ),
-                |v| (v, "its `method` option".into()),
-            ))
+                ));
+            }
+            // Options built elsewhere in the function: only a literal method there decides.
+            quoted_verb_after(function_text, "method").map(|v| {
+                (
+                    v,
+                    "the `method` of the options built in the function".into(),
+                )
+            })
         }
         Language::Java => {
             for v in ["GET", "HEAD", "PUT", "DELETE", "POST", "PATCH"] {

@@ -249,12 +249,12 @@ fn go(code: &mut Code, idx: usize, found: &[Call]) -> Result<String, Refusal> {
         if masked[p..close].contains("Timeout") {
             return Err(already("http.Client", "`Timeout`"));
         }
-        if masked[p..=close] != *"http.Client{}" {
-            return Err(Refusal::NoTimeoutParameter {
-                why: "the http.Client literal has fields; add `Timeout` by hand to keep its layout"
-                    .into(),
-            });
-        }
+        let fields = line[p + "http.Client{".len()..close].trim();
+        let client = if fields.is_empty() {
+            client
+        } else {
+            format!("http.Client{{Timeout: {TIMEOUT_SECS} * time.Second, {fields}}}")
+        };
         let new = format!("{}{client}{}", &line[..p], &line[close + 1..]);
         code.splice(idx..idx + 1, vec![new]);
         code.ensure_import("time");

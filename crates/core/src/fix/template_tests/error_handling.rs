@@ -41,7 +41,7 @@ fn python_without_logger_or_domain_error_imports_logging_and_uses_runtime_error(
     );
     assert_eq!(
         p.new_source,
-        "import json\nimport logging\n\n\ndef load(raw):\n    try:\n        return json.loads(raw)\n    except Exception as exc:\n        logging.getLogger(__name__).exception(\"load() failed at load.py:5\")\n        raise RuntimeError(f\"load() failed at load.py:5: {exc}\") from exc\n"
+        "import json\nimport logging\n\n\ndef load(raw):\n    try:\n        return json.loads(raw)\n    except json.decoder.JSONDecodeError as exc:\n        logging.getLogger(__name__).exception(\"load() failed at load.py:5\")\n        raise RuntimeError(f\"load() failed at load.py:5: {exc}\") from exc\n"
     );
     let full = patched(error_handling, "pricing.py", PY_ERR, KEY_ERROR, 11);
     assert!(
@@ -269,4 +269,53 @@ fn rust_refuses_without_result_and_for_option_panics() {
         &["    let p = raw.parse()?;"],
     );
     assert!(p.rationale.contains("From"), "{}", p.rationale);
+}
+
+#[test]
+fn python_catches_library_errors_by_their_own_path() {
+    let src = "import requests\n\n\ndef ping(u):\n    return requests.head(u, timeout=2)\n";
+    let err = ("requests.exceptions.ConnectionError", "Connection refused");
+    let p = patched(error_handling, "ping.py", src, err, 5);
+    assert!(
+        p.new_source
+            .contains("    except requests.exceptions.ConnectionError as exc:\n"),
+        "{}",
+        p.new_source
+    );
+    // Without the module imported the builtin of the same short name would be wrong: catch all.
+    let bare = src.replace(
+        "import requests\n",
+        "from requests import head as requests_head\n",
+    );
+    let p = patched(error_handling, "ping.py", &bare, err, 5);
+    assert!(
+        p.new_source.contains("    except Exception as exc:\n"),
+        "{}",
+        p.new_source
+    );
+}
+
+#[test]
+fn go_plain_assignment_keeps_equals_when_err_exists() {
+    let src = "package p\n\nfunc f(raw string) (n int, err error) {\n\tn, _ = strconv.Atoi(raw)\n\treturn n, nil\n}\n";
+    let p = patched(error_handling, "p.go", src, ("panic", "x"), 4);
+    assert!(p.new_source.contains("\tn, err = strconv.Atoi(raw)\n\tif err != nil {\n\t\treturn 0, fmt.Errorf(\"f at p.go:4: %w\", err)\n\t}\n"), "{}", p.new_source);
+}
+
+#[test]
+fn java_method_headers_with_annotation_arguments_are_functions() {
+    let src = "class C {\n    String get(@RequestParam(name = \"id\") String id) {\n        return repo.find(id).name();\n    }\n}\n";
+    let p = patched(
+        error_handling,
+        "C.java",
+        src,
+        ("java.util.NoSuchElementException", "none"),
+        3,
+    );
+    assert!(
+        p.new_source
+            .contains("throw new IllegalStateException(\"get failed at C.java:3\", e);"),
+        "{}",
+        p.new_source
+    );
 }

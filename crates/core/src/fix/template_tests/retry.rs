@@ -176,3 +176,26 @@ fn rust_is_not_templated() {
         "{r:?}"
     );
 }
+
+#[test]
+fn javascript_options_from_elsewhere_leave_the_method_unknown() {
+    let src =
+        "async function f(url, opts) {\n  const res = await fetch(url, opts);\n  return res;\n}\n";
+    let r = refused(retry, "f.js", src, TRANSIENT, 2);
+    assert!(matches!(r, Refusal::IdempotencyUnknown { .. }), "{r:?}");
+    let var = "async function f(url, m) {\n  const res = await fetch(url, { method: m });\n  return res;\n}\n";
+    let r = refused(retry, "f.js", var, TRANSIENT, 2);
+    assert!(matches!(r, Refusal::IdempotencyUnknown { .. }), "{r:?}");
+}
+
+#[test]
+fn python_from_import_does_not_count_as_importing_the_module() {
+    let src = "from time import sleep\nimport requests\n\n\ndef f(u):\n    return requests.get(u, timeout=1)\n";
+    let p = patched(retry, "f.py", src, TRANSIENT, 6);
+    assert!(
+        p.new_source
+            .starts_with("from time import sleep\nimport requests\nimport random\nimport time\n"),
+        "{}",
+        p.new_source
+    );
+}

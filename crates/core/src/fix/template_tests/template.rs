@@ -96,3 +96,47 @@ fn fixtures_patch_to_the_expected_files() {
     }
     assert!(patched >= 30, "{patched}");
 }
+
+/// No template may panic on any line of any fixture, whatever the evidence says: the ranking
+/// runs all of them on production input.
+#[test]
+fn no_template_panics_on_any_line() {
+    use super::fixtures::ALL;
+    let odd = "# -*- coding: utf-8 -*-\ndef f(ü):\n    s = \"é\".join(ü.näme)  # ß\n    return s\n";
+    let messages = [
+        (
+            "AttributeError",
+            "'NoneType' object has no attribute 'näme'",
+        ),
+        ("TypeError", "Cannot read properties of null (reading 'x')"),
+        (
+            "java.lang.NullPointerException",
+            "Cannot invoke \"String.trim()\" because \"<local1>\" is null",
+        ),
+        ("panic", "called `Option::unwrap()` on a `None` value"),
+        ("", ""),
+    ];
+    let mut sources: Vec<(&str, &str)> = ALL
+        .iter()
+        .map(|(_, _, file, src, _, _)| (*file, *src))
+        .collect();
+    sources.push(("odd.py", odd));
+    sources.push((
+        "odd.js",
+        "const s = `a ${b.c}`; // é\nfunction f(x) { return x?.y ?? '\\''; }\n",
+    ));
+    sources.push((
+        "odd.rs",
+        "fn f<'a>(x: &'a str) -> Option<char> {\n    let c = 'é';\n    x.chars().next()\n}\n",
+    ));
+    for (file, src) in sources {
+        for line in 0..=(src.lines().count() as u32 + 1) {
+            for (t, m) in messages {
+                let input = FixInput::new(file, src, t, m, line).expect("known language");
+                for template in templates() {
+                    let _ = template.propose(&input);
+                }
+            }
+        }
+    }
+}

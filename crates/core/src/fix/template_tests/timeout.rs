@@ -243,3 +243,22 @@ fn rust_client_new_becomes_a_builder() {
     );
     assert!(matches!(r, Refusal::NoTimeoutParameter { .. }), "{r:?}");
 }
+
+#[test]
+fn go_client_literal_with_fields_gets_timeout_first() {
+    let src = "package c\n\nimport \"net/http\"\n\nvar client = &http.Client{Transport: tr}\n";
+    let p = patched(timeout, "c.go", src, TIMEOUT_ERR, 5);
+    assert!(
+        p.new_source
+            .contains("var client = &http.Client{Timeout: 10 * time.Second, Transport: tr}\n"),
+        "{}",
+        p.new_source
+    );
+}
+
+#[test]
+fn crlf_files_keep_their_line_endings() {
+    let src = PY_TIMEOUT.replace('\n', "\r\n");
+    let p = patched(timeout, "fetch.py", &src, TIMEOUT_ERR, 7);
+    assert_eq!(p.new_source, expected::PY_TIMEOUT.replace('\n', "\r\n"));
+}
