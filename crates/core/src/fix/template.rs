@@ -340,6 +340,11 @@ pub fn templates() -> &'static [&'static dyn FixTemplate] {
     ]
 }
 
+/// The template called `name`, for a later step that retries one chosen candidate.
+pub fn template_named(name: &str) -> Option<&'static dyn FixTemplate> {
+    templates().iter().copied().find(|t| t.name() == name)
+}
+
 /// Shorthand for the common "no variant for this language" refusal.
 pub(crate) fn unsupported(template: &'static str, language: Language, why: &str) -> Refusal {
     Refusal::UnsupportedLanguage {

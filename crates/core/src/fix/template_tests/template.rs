@@ -42,6 +42,13 @@ fn registry_lists_six_templates_with_distinct_names() {
 }
 
 #[test]
+fn templates_are_found_by_name() {
+    use super::super::template::template_named;
+    assert_eq!(template_named("retry").map(|t| t.name()), Some("retry"));
+    assert!(template_named("null_check").is_none());
+}
+
+#[test]
 fn out_of_range_and_comment_lines_are_refused_by_every_template() {
     let src = "def f():\n    # just a comment\n    return 1\n";
     for t in templates() {
