@@ -117,6 +117,12 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         _ => vec![receiver(&code, idx, input)?],
     };
     let null = if lang == Language::Go { "nil" } else { "null" };
+    // `!= null` is true for neither null nor undefined; say both so the log is not misleading.
+    let missing = if lang.is_js() {
+        "null or undefined"
+    } else {
+        null
+    };
     let condition = receivers
         .iter()
         .map(|r| format!("{r} != {null}"))
@@ -149,7 +155,7 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
     let unit = code.unit();
     let stmt = code.lines[idx].trim_start().to_string();
     let label = format!(
-        "{} is {null}; skipped the statement at line {} (ccp null_guard)",
+        "{} is {missing}; skipped the statement at line {} (ccp null_guard)",
         receivers.join(" or "),
         input.line
     );
@@ -174,7 +180,7 @@ fn brace(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
         None => "otherwise it is skipped (no logger in the file, so nothing is logged)",
     };
     let rationale = format!(
-        "`{}` was {null} at {}:{}; the statement now runs only when `{condition}`; {logged}.",
+        "`{}` was {missing} at {}:{}; the statement now runs only when `{condition}`; {logged}.",
         receivers.join("` or `"),
         input.file,
         input.line

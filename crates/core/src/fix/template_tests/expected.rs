@@ -67,7 +67,7 @@ pub const JS_NULL: &str = r##"function greet(user) {
   if (user.profile != null) {
     console.log(user.profile.name.toUpperCase());
   } else {
-    console.warn("user.profile is null; skipped the statement at line 2 (ccp null_guard)");
+    console.warn("user.profile is null or undefined; skipped the statement at line 2 (ccp null_guard)");
   }
 }
 

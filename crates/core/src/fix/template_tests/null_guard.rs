@@ -200,7 +200,7 @@ fn javascript_guards_statements_and_chains_values_that_flow_on() {
             "  if (user.profile != null) {",
             "    console.log(user.profile.name.toUpperCase());",
             "  } else {",
-            "    console.warn(\"user.profile is null; skipped the statement at line 2 (ccp null_guard)\");",
+            "    console.warn(\"user.profile is null or undefined; skipped the statement at line 2 (ccp null_guard)\");",
             "  }",
         ],
     );
@@ -271,6 +271,22 @@ fn rust_option_unwrap_follows_the_return_type() {
     assert!(
         p.confidence < 0.6,
         "silent early return is a weaker fix: {}",
+        p.confidence
+    );
+}
+
+#[test]
+fn rust_expect_is_handled_like_unwrap() {
+    let src = "fn port(m: &Map) -> Option<u16> {\n    let p = m.get(\"port\").expect(\"port is set\");\n    Some(*p)\n}\n";
+    let p = patched(null_guard, "src/lib.rs", src, ("panic", "port is set"), 2);
+    assert_changes(
+        &p,
+        &["    let p = m.get(\"port\").expect(\"port is set\");"],
+        &["    let p = m.get(\"port\")?;"],
+    );
+    assert!(
+        p.confidence < 0.5,
+        "the message does not say None: {}",
         p.confidence
     );
 }
