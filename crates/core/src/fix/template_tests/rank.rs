@@ -64,3 +64,26 @@ fn the_signal_changes_the_order() {
     assert_eq!(names(&errors)[0], "retry");
     assert_eq!(names(&latency)[0], "timeout");
 }
+
+/// The demo service's incident: the null guard leads, and its patch is the original
+/// null_check's, so the pipeline's existing behaviour is the top candidate.
+#[test]
+fn demo_incident_ranks_the_null_guard_first_with_the_original_patch() {
+    const DEMO: &str =
+        include_str!("../../../../../demo/payment-service/payments/payment_processor.py");
+    const PATH: &str = "payment-service/payments/payment_processor.py";
+    let err = (
+        "AttributeError",
+        "'NoneType' object has no attribute 'strip'",
+    );
+    let input = FixInput::new(PATH, DEMO, err.0, err.1, 45).expect("python");
+    let ranking = rank(&input, SignalKind::Errors);
+    let top = &ranking.candidates[0];
+    assert_eq!(top.patch.template, "null_guard");
+    let original = super::super::null_check(PATH, DEMO, 45, "strip").expect("fix");
+    assert_eq!(top.patch.new_source, original.new_source);
+    assert_eq!(top.patch.diff, original.diff);
+    for refused in &ranking.refusals {
+        assert!(!refused.reason.is_empty(), "{}", refused.template);
+    }
+}
