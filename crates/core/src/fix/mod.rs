@@ -3,16 +3,37 @@
 //! Pure on purpose: templates take the file's text and return new text plus a unified diff; the
 //! adapters write files and run the gates. That keeps every template testable without Python,
 //! git or a file system, and makes "what exactly will be changed" a value that can be audited.
+//!
+//! Two generations live here. [`null_check`] is the original Python-only template the pipeline
+//! uses today. [`templates`] lists the six multi-language templates (null guard, resource leak,
+//! timeout, error handling, retry, circuit breaker) behind [`FixTemplate`]: each is a pure
+//! function from a [`FixInput`] to a [`Patch`] or a typed [`Refusal`], and [`rank`] runs them
+//! all on the evidence and orders the patches by confidence for a [`SignalKind`], keeping the
+//! refusals and their reasons for the decision record.
 
+mod circuit_breaker;
+mod code;
 pub mod diff;
+mod error_handling;
 mod inject;
 mod null_check;
+mod null_guard;
 mod pysource;
+mod rank;
+mod resource_leak;
+mod retry;
+mod stmt;
+mod template;
+mod timeout;
 
 use serde::{Deserialize, Serialize};
 
 pub use inject::{inject_regression, INJECTED_HELPER, INJECTION_MARKER};
 pub use null_check::{null_check, TEMPLATE as NULL_CHECK_TEMPLATE};
+pub use rank::{rank, Candidate, Ranking, Refused};
+pub use template::{
+    template_named, templates, FixInput, FixTemplate, Language, Patch, Refusal, SignalKind,
+};
 
 /// A proposed fix for one file. Carries both full texts (so gates can run on the patched copy
 /// without re-applying the diff) and the diff (what a human reviews and the audit log keeps).
@@ -128,5 +149,7 @@ pub enum FixError {
     },
 }
 
+#[cfg(test)]
+mod template_tests;
 #[cfg(test)]
 mod tests;
