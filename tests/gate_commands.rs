@@ -72,6 +72,7 @@ fn plan(file: &str, new_source: &str) -> FixPlan {
         lines_added: 1,
         lines_removed: 1,
         confidence: 0.9,
+        alternatives: Vec::new(),
     }
 }
 

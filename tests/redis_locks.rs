@@ -845,3 +845,52 @@ fn the_pipeline_escalates_when_the_lock_stays_held() {
         "{fin}"
     );
 }
+
+#[test]
+fn a_kill_9_of_lock_run_stops_everything_its_command_started() {
+    // The parent-death signal reaches CMD's leader only; CMD's own children would keep working
+    // after the lease lapses. The guard beside CMD sees `lock run` die and stops the group.
+    let Some(url) = server_url() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("ccp.yaml");
+    std::fs::write(
+        &cfg,
+        format!("actor: alice\nlocks:\n  backend: redis\n  redis_url: {url}\n"),
+    )
+    .expect("config");
+    let r = unique(Scope::Service, "killed");
+    let go = dir.path().join("go");
+    let marker = dir.path().join("grandchild-still-ran");
+    // The leader ignores SIGTERM (as a careless script does), and its child waits for `go`.
+    let script = format!(
+        "trap '' TERM; (trap '' TERM; while [ ! -e '{}' ]; do sleep 0.05; done; touch '{}') & sleep 60",
+        go.display(),
+        marker.display()
+    );
+    let mut holder = ccp(dir.path())
+        .args(["--config", cfg.to_str().expect("utf8"), "lock", "run"])
+        .args([
+            "--resource",
+            &r.to_string(),
+            "--ttl-ms",
+            "60000",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .spawn()
+        .expect("spawn");
+    wait_until("the lock", Duration::from_secs(10), || is_held(&url, &r));
+    std::thread::sleep(Duration::from_millis(300));
+    holder.kill().expect("kill -9");
+    let _ = holder.wait();
+    // The guard gives the group its 5 s grace (SIGTERM, ignored here), then SIGKILL.
+    std::thread::sleep(Duration::from_secs(7));
+    std::fs::write(&go, "").expect("go");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !marker.exists(),
+        "a process CMD started kept running after ccp lock run was killed"
+    );
+}

@@ -47,6 +47,7 @@ fn plan() -> FixPlan {
         lines_added: 1,
         lines_removed: 0,
         confidence: 0.9,
+        alternatives: Vec::new(),
     }
 }
 

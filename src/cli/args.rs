@@ -394,6 +394,13 @@ pub(crate) enum LockCmd {
         #[arg(long, env = "CCP_REDIS_URL")]
         redis: Option<String>,
     },
+    /// Internal: the watchdog `lock run` starts beside CMD. It waits on its stdin and stops
+    /// CMD's process group if `lock run` dies without saying it is done (even by `kill -9`).
+    #[command(hide = true)]
+    Guard {
+        /// CMD's process group.
+        pgid: i32,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -18,6 +18,7 @@ use ccp_core::locks::{LockInfo, Resource};
 use ccp_core::ports::LockManager;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -124,6 +125,19 @@ pub fn run_locked(req: &RunLocked<'_>) -> Result<RunOutcome> {
             return Err(e);
         }
     };
+    let guard = Guard::start(child.pgid());
+    let outcome = supervise(&locks, &lease, &mut child);
+    guard.done();
+    outcome
+}
+
+/// Pass signals on to CMD, watch the lease, and stop CMD the moment the lease is lost; then
+/// release.
+fn supervise(
+    locks: &KeptLocks,
+    lease: &ccp_core::locks::LockLease,
+    child: &mut ProcessGroup,
+) -> Result<RunOutcome> {
     // CMD has a process group of its own, so a terminal's Ctrl-C (or a SIGTERM or hang-up sent
     // to us) no longer reaches it directly: pass each one on, and let CMD decide how to end.
     let mut forwarded = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("watching for signals")?;
@@ -135,15 +149,15 @@ pub fn run_locked(req: &RunLocked<'_>) -> Result<RunOutcome> {
             Ok(Some(st)) => break RunOutcome::Finished(shell_code(st)),
             Ok(None) => {}
             Err(e) => {
-                let code = stop_child(&mut child);
-                let _ = locks.release(&lease);
+                let code = stop_child(child);
+                let _ = locks.release(lease);
                 return Err(anyhow::anyhow!(
                     "lost track of the command ({e}); stopped it (exit {code})"
                 ));
             }
         }
-        if let Some(why) = locks.lost(&lease) {
-            let code = stop_child(&mut child);
+        if let Some(why) = locks.lost(lease) {
+            let code = stop_child(child);
             break RunOutcome::Lost(format!(
                 "{why}; the command was stopped (exit {code}) because it no longer held {}",
                 lease.resource
@@ -151,7 +165,7 @@ pub fn run_locked(req: &RunLocked<'_>) -> Result<RunOutcome> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    match (locks.release(&lease), outcome) {
+    match (locks.release(lease), outcome) {
         // CMD finished, but the lease had gone by then: part of its work ran unprotected, and
         // the caller must hear that rather than a clean exit code.
         (Err(e), RunOutcome::Finished(code)) => Ok(RunOutcome::Lost(format!(
@@ -226,6 +240,9 @@ pub fn render_list(locks: &[LockInfo]) -> String {
 /// `ccp lock …`. Bad input (resource, config) is exit 2 like everywhere else.
 pub(super) fn command(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> Result<ExitCode> {
     use ccp_core::locks::Resource;
+    if let LockCmd::Guard { pgid } = cmd {
+        return Ok(guard(pgid));
+    }
     let cfg = match load_config(config) {
         Ok(c) => c,
         Err(code) => return Ok(code),
@@ -290,6 +307,87 @@ pub(super) fn command(cmd: LockCmd, config: Option<&Path>, state_dir: &Path) -> 
                 ),
             }
             Ok(ExitCode::SUCCESS)
+        }
+        LockCmd::Guard { pgid } => Ok(guard(pgid)),
+    }
+}
+
+/// What `lock run` writes to its guard when CMD is over and the guard must touch nothing.
+const GUARD_DONE: u8 = b'd';
+
+/// The watchdog beside CMD: `ccp lock guard PGID`, its stdin the read end of a pipe only
+/// `lock run` writes. Why a process of its own: the parent-death signal reaches CMD's leader
+/// only, so a `kill -9` of `lock run` would leave CMD's children working after the lease
+/// lapses. The kernel closes the pipe however `lock run` dies; the guard then stops the group.
+fn guard(pgid: i32) -> ExitCode {
+    use std::io::Read;
+    // A terminal's Ctrl-C or hang-up is for `lock run` to pass on, not for the watchdog.
+    // SAFETY: setting a signal to be ignored touches no memory of ours.
+    unsafe {
+        libc::signal(SIGINT, libc::SIG_IGN);
+        libc::signal(SIGHUP, libc::SIG_IGN);
+    }
+    let mut byte = [0u8; 1];
+    let said_done = loop {
+        match std::io::stdin().read(&mut byte) {
+            Ok(1) => break byte[0] == GUARD_DONE,
+            Ok(_) => break false,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break false,
+        }
+    };
+    if said_done || pgid <= 1 {
+        return ExitCode::SUCCESS;
+    }
+    tracing::warn!(
+        pgid,
+        "ccp lock run ended without stopping its command: stopping the command's process group"
+    );
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
+    let alive = || unsafe { libc::kill(-pgid, 0) } == 0;
+    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + TERM_GRACE;
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if alive() {
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+    ExitCode::SUCCESS
+}
+
+/// The guard of CMD's group, started after CMD (so CMD never holds the pipe's write end).
+struct Guard(Option<std::process::Child>);
+
+impl Guard {
+    fn start(pgid: Option<i32>) -> Self {
+        let Some(pgid) = pgid else { return Self(None) };
+        let child = std::env::current_exe().and_then(|exe| {
+            let mut c = Command::new(exe);
+            c.args(["lock", "guard", &pgid.to_string()])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .process_group(0);
+            c.spawn()
+        });
+        match child {
+            Ok(c) => Self(Some(c)),
+            Err(e) => {
+                tracing::warn!("no guard for the command's process group ({e}): a kill -9 of ccp lock run would leave it running");
+                Self(None)
+            }
+        }
+    }
+
+    /// CMD is over: tell the guard to leave the group alone, and reap it.
+    fn done(mut self) {
+        if let Some(mut child) = self.0.take() {
+            use std::io::Write;
+            if let Some(mut stdin) = child.stdin.take() {
+                let _ = stdin.write_all(&[GUARD_DONE]);
+            }
+            let _ = child.wait();
         }
     }
 }

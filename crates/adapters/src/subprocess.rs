@@ -115,6 +115,11 @@ impl ProcessGroup {
         Ok(Self { child, pgid })
     }
 
+    /// The group's id (the leader's pid), for a watchdog that must stop the group.
+    pub fn pgid(&self) -> Option<i32> {
+        self.pgid
+    }
+
     /// The leader's status if it has ended.
     pub fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
         self.child.try_wait()

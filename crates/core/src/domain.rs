@@ -252,6 +252,11 @@ pub struct FixPlan {
     pub lines_removed: u32,
     /// Confidence that the template fits the fault, in [0,1].
     pub confidence: f64,
+    /// The other templates' answers, best first: a candidate patch with its confidence, or why
+    /// the template declined. Why kept: the reviewer sees the patch was chosen among
+    /// alternatives, and which ones were possible.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
 }
 
 /// Kind of a check run against the patched copy.

@@ -94,6 +94,9 @@ pub enum EventKind {
         lines_added: u32,
         lines_removed: u32,
         diff: String,
+        /// The other templates' answers (a candidate with its confidence, or why it declined).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        alternatives: Vec<String>,
     },
     /// One gate's result.
     GateResult(GateOutcome),

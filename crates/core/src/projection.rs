@@ -30,6 +30,8 @@ pub struct ProposedFix {
     pub removed: u32,
     /// The unified diff.
     pub diff: String,
+    /// The other templates' answers, best first (Enter on the Diff pane lists them).
+    pub alternatives: Vec<String>,
 }
 
 /// The commit that carries the fix.
@@ -364,6 +366,7 @@ impl IncidentState {
                 lines_added,
                 lines_removed,
                 diff,
+                alternatives,
             } => {
                 self.fix = Some(ProposedFix {
                     template: template.clone(),
@@ -373,6 +376,7 @@ impl IncidentState {
                     added: *lines_added,
                     removed: *lines_removed,
                     diff: diff.clone(),
+                    alternatives: alternatives.clone(),
                 })
             }
             EventKind::FixCommitted {

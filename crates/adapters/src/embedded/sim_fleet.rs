@@ -616,6 +616,7 @@ mod tests {
             lines_added: 0,
             lines_removed: 0,
             confidence: 1.0,
+            alternatives: Vec::new(),
         }
     }
 

@@ -1,5 +1,7 @@
-//! The template fix generator as the `FixGenerator` port. Today it knows the null-check template;
-//! the failure-injection mode can swap in a deliberately bad variant to exercise rollback.
+//! The template fix generator as the `FixGenerator` port: every template of `ccp_core::fix` is
+//! asked, the best-ranked patch is proposed and the other answers travel with it as
+//! alternatives. The failure-injection mode can swap in a deliberately bad variant of the null
+//! check to exercise rollback.
 
 use ccp_core::domain::FixPlan;
 use ccp_core::fix;
@@ -26,35 +28,145 @@ fn none_attribute(message: &str) -> Option<String> {
 
 impl FixGenerator for TemplateFixer {
     fn propose(&self, req: &FixRequest) -> PortResult<FixPlan> {
-        let attr = match (req.exception.as_str(), none_attribute(&req.message)) {
-            ("AttributeError", Some(a)) => a,
-            _ => {
+        let ranking = ranking_for(req);
+        // A `None` attribute access keeps the original null check (its fallback reads the
+        // service's own defaults); every other fault gets the best-ranked template.
+        let chosen = match (req.exception.as_str(), none_attribute(&req.message)) {
+            ("AttributeError", Some(attr)) => {
+                let fixer_error = |e: fix::FixError| PortError::new("fixer", e.to_string());
+                let mut p = fix::null_check(&req.file, &req.source, req.line, &attr)
+                    .map_err(fixer_error)?;
+                if self.inject_regression {
+                    p = fix::inject_regression(&p).map_err(fixer_error)?;
+                }
+                Chosen {
+                    template: p.template,
+                    diff: p.diff,
+                    description: p.description,
+                    new_source: p.new_source,
+                    lines_added: p.lines_added,
+                    lines_removed: p.lines_removed,
+                    confidence: NULL_CHECK_CONFIDENCE,
+                    // The generic null guard proposes the same change: not an alternative.
+                    skip: Some(fix::NULL_GUARD_TEMPLATE),
+                }
+            }
+            _ if self.inject_regression => {
                 return Err(PortError::new(
                     "fixer",
-                    format!(
-                        "no template matches {}: {} (known: null_check for AttributeError on None)",
-                        req.exception, req.message
-                    ),
+                    "the canary-regression drill builds on a null check of a None attribute; this fault is not one",
                 ))
             }
+            _ => {
+                let Some(best) = ranking.candidates.first() else {
+                    return Err(PortError::new(
+                        "fixer",
+                        format!(
+                            "no template applies to {}: {} ({})",
+                            req.exception,
+                            req.message,
+                            declined(&ranking)
+                        ),
+                    ));
+                };
+                let p = &best.patch;
+                Chosen {
+                    template: p.template.clone(),
+                    diff: p.diff.clone(),
+                    description: p.rationale.clone(),
+                    new_source: p.new_source.clone(),
+                    lines_added: p.lines_added,
+                    lines_removed: p.lines_removed,
+                    confidence: best.confidence,
+                    skip: None,
+                }
+            }
         };
-        let mut p = fix::null_check(&req.file, &req.source, req.line, &attr)
-            .map_err(|e| PortError::new("fixer", e.to_string()))?;
-        if self.inject_regression {
-            p = fix::inject_regression(&p).map_err(|e| PortError::new("fixer", e.to_string()))?;
-        }
+        let alternatives = alternatives(&ranking, &chosen.template, chosen.skip);
         Ok(FixPlan {
-            template: p.template,
-            file: p.file,
-            line: p.line,
-            diff: p.diff,
-            description: p.description,
-            new_source: p.new_source,
-            lines_added: p.lines_added,
-            lines_removed: p.lines_removed,
-            confidence: NULL_CHECK_CONFIDENCE,
+            template: chosen.template,
+            file: req.file.clone(),
+            line: req.line,
+            diff: chosen.diff,
+            description: chosen.description,
+            new_source: chosen.new_source,
+            lines_added: chosen.lines_added,
+            lines_removed: chosen.lines_removed,
+            confidence: chosen.confidence,
+            alternatives,
         })
     }
+}
+
+/// The patch picked, before it becomes a plan.
+struct Chosen {
+    template: String,
+    diff: String,
+    description: String,
+    new_source: String,
+    lines_added: u32,
+    lines_removed: u32,
+    confidence: f64,
+    /// A template whose answer is the chosen patch under another name.
+    skip: Option<&'static str>,
+}
+
+/// Every template's answer to the request. The fault is read as an error signal: the
+/// localized exception is what the pipeline has.
+fn ranking_for(req: &FixRequest) -> fix::Ranking {
+    let Some(language) = fix::Language::from_path(&req.file) else {
+        return fix::Ranking {
+            candidates: Vec::new(),
+            refusals: Vec::new(),
+        };
+    };
+    let input = fix::FixInput {
+        file: &req.file,
+        source: &req.source,
+        error_type: &req.exception,
+        message: &req.message,
+        line: req.line,
+        language,
+    };
+    fix::rank(&input, fix::SignalKind::Errors)
+}
+
+/// The other answers, best first, as the decision record and the cockpit list them.
+fn alternatives(ranking: &fix::Ranking, chosen: &str, skip: Option<&str>) -> Vec<String> {
+    let other = |t: &str| t != chosen && Some(t) != skip;
+    let candidates = ranking
+        .candidates
+        .iter()
+        .filter(|c| other(&c.patch.template))
+        .map(|c| {
+            format!(
+                "{} (confidence {:.2}, +{} −{}): {}",
+                c.patch.template,
+                c.confidence,
+                c.patch.lines_added,
+                c.patch.lines_removed,
+                c.patch.rationale
+            )
+        });
+    let refusals = ranking
+        .refusals
+        .iter()
+        .filter(|r| other(r.template))
+        .map(|r| format!("{} declined: {}", r.template, r.reason));
+    candidates.chain(refusals).collect()
+}
+
+/// Why every template declined, in one line.
+fn declined(ranking: &fix::Ranking) -> String {
+    if ranking.refusals.is_empty() {
+        return "no template knows this file's language".to_string();
+    }
+    ranking
+        .refusals
+        .iter()
+        .map(|r| format!("{}: {}", r.template, r.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

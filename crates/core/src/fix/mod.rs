@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use inject::{inject_regression, INJECTED_HELPER, INJECTION_MARKER};
 pub use null_check::{null_check, TEMPLATE as NULL_CHECK_TEMPLATE};
+pub use null_guard::NAME as NULL_GUARD_TEMPLATE;
 pub use rank::{rank, Candidate, Ranking, Refused};
 pub use template::{
     template_named, templates, FixInput, FixTemplate, Language, Patch, Refusal, SignalKind,

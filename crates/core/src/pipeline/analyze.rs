@@ -399,15 +399,17 @@ impl Pipeline {
                 ));
             }
         };
-        self.emit(EventKind::Decision {
-            justification: crate::explain::Justification::new("fix_template", &plan.template)
-                .input("exception", &loc.exception)
-                .input("message", &loc.message)
-                .input("file", &loc.file)
-                .input("line", loc.line)
-                .reasoning(plan.description.clone())
-                .confidence(plan.confidence),
-        })?;
+        let mut justification = crate::explain::Justification::new("fix_template", &plan.template)
+            .input("exception", &loc.exception)
+            .input("message", &loc.message)
+            .input("file", &loc.file)
+            .input("line", loc.line)
+            .reasoning(plan.description.clone())
+            .confidence(plan.confidence);
+        for a in &plan.alternatives {
+            justification = justification.alternative(a.clone());
+        }
+        self.emit(EventKind::Decision { justification })?;
         self.go(State::FixPlanned)?;
         self.pace(self.settings.pacing.plan_ms)?;
         self.emit(EventKind::FixProposed {
@@ -418,6 +420,7 @@ impl Pipeline {
             lines_added: plan.lines_added,
             lines_removed: plan.lines_removed,
             diff: plan.diff.clone(),
+            alternatives: plan.alternatives.clone(),
         })?;
         self.found.plan = Some(plan);
         self.go(State::PatchReady)

@@ -17,6 +17,9 @@ use super::rng::Rng;
 /// the statistic; so do we, so that the two agree on small canaries too.
 const EXACT_BELOW: usize = 50;
 
+/// Differences drawn to bracket a rank before bisecting.
+const SAMPLE: usize = 4096;
+
 /// Candidates at or below this count are listed and selected directly instead of bisected
 /// further: listing is linear, and bisection steps cost a pass over both samples each.
 const LIST_AT_MOST: u64 = 1 << 18;
@@ -262,7 +265,8 @@ impl Pairs<'_> {
         // a little outside the wanted ranks on the side with more to cut, so that one good guess
         // removes almost everything there; a step that cut less than half is followed by plain
         // bisection, which cannot stall on a lumpy distribution of differences.
-        if upto - below > self.list_at_most {
+        // Sampling pays only when there are far more differences than samples.
+        if upto - below > self.list_at_most && self.total() > 16 * SAMPLE as u64 {
             ((lo, below), (hi, upto)) = self.sample_bracket(k, last, (lo, below), (hi, upto));
         }
         let margin = (self.list_at_most / 4) as f64;

@@ -12,7 +12,7 @@ use crate::view_model::ViewModel;
 use ccp_core::explain::Justification;
 use ccp_core::projection::DeployStepRun;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
@@ -275,8 +275,22 @@ fn detail_lines(
                 kv("template", fix.template.clone(), theme),
                 kv("where", format!("{}:{}", fix.file, fix.line), theme),
                 kv("why", fix.description.clone(), theme),
-                Line::from(""),
             ];
+            // The other templates' answers: what else could have been proposed, and why not.
+            if !fix.alternatives.is_empty() {
+                l.push(Line::from(Span::styled(
+                    "alternatives",
+                    Style::default()
+                        .fg(theme.title)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                l.extend(
+                    fix.alternatives
+                        .iter()
+                        .map(|a| Line::from(format!("  • {a}"))),
+                );
+            }
+            l.push(Line::from(""));
             l.extend(cache.diff_lines(&fix.diff, theme).iter().cloned());
             (fix.file.clone(), l)
         }
