@@ -173,6 +173,63 @@ fn declined(ranking: &fix::Ranking) -> String {
 mod tests {
     use super::*;
 
+    const JAVA: &str = "package com.acme;\n\npublic class Mailer {\n    static class User {\n        String email;\n    }\n\n    public void notify(User user) {\n        send(user.email.trim());\n    }\n\n    void send(String to) {}\n}\n";
+
+    fn request(file: &str, source: &str, line: u32, exception: &str, message: &str) -> FixRequest {
+        FixRequest {
+            service: "svc".into(),
+            file: file.into(),
+            line,
+            source: source.into(),
+            exception: exception.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_java_npe_gets_the_best_ranked_template_and_the_others_as_alternatives() {
+        let req = request(
+            "src/Mailer.java",
+            JAVA,
+            9,
+            "java.lang.NullPointerException",
+            "Cannot invoke \"String.trim()\" because \"user.email\" is null",
+        );
+        let plan = TemplateFixer::default()
+            .propose(&req)
+            .expect("a template applies");
+        assert_eq!(plan.template, "null_guard");
+        assert!(
+            plan.new_source.contains("if (user.email != null)"),
+            "{}",
+            plan.new_source
+        );
+        assert!(plan.diff.contains("+++ b/src/Mailer.java"), "{}", plan.diff);
+        assert!(plan.confidence > 0.0 && plan.confidence <= 1.0);
+        assert!(!plan.alternatives.is_empty());
+        assert!(
+            plan.alternatives
+                .iter()
+                .all(|a| !a.starts_with("null_guard")),
+            "the chosen template is not its own alternative: {:?}",
+            plan.alternatives
+        );
+        assert!(
+            plan.alternatives.iter().any(|a| a.contains("declined")),
+            "refusals are listed with their reason: {:?}",
+            plan.alternatives
+        );
+    }
+
+    #[test]
+    fn a_file_no_template_reads_is_refused_with_the_reasons() {
+        let req = request("notes.txt", "hello\n", 1, "Oops", "no");
+        let err = TemplateFixer::default()
+            .propose(&req)
+            .expect_err("nothing applies");
+        assert!(err.to_string().contains("no template applies"), "{err}");
+    }
+
     #[test]
     fn extracts_attribute() {
         assert_eq!(
