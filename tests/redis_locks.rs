@@ -384,36 +384,10 @@ fn lock_list_and_forced_release_are_audited_with_the_actor() {
     let Some(url) = server_url() else { return };
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("ccp.yaml");
-    std::fs::write(
-        &cfg,
-        format!("actor: alice\nlocks:\n  backend: redis\n  redis_url: {url}\n"),
-    )
-    .expect("config");
     let r = unique(Scope::Service, "forced");
     // CMD starts a background child that leaves a marker once told to go: after the lease is
     // taken away, nothing CMD started may go on working without the lock.
-    let go = dir.path().join("go");
-    let marker = dir.path().join("grandchild-still-ran");
-    let script = format!(
-        "(while [ ! -e '{}' ]; do sleep 0.05; done; touch '{}') & sleep 60",
-        go.display(),
-        marker.display()
-    );
-    let mut holder = ccp(dir.path())
-        .args(["--config", cfg.to_str().expect("utf8"), "lock", "run"])
-        .args([
-            "--resource",
-            &r.to_string(),
-            "--ttl-ms",
-            "60000",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .spawn()
-        .expect("spawn");
-    wait_until("the lock", Duration::from_secs(10), || is_held(&url, &r));
+    let (mut holder, go, marker) = hold_with_grandchild(dir.path(), &url, &r, "");
     let o = ccp(dir.path())
         .args([
             "--config",
@@ -852,22 +826,45 @@ fn a_kill_9_of_lock_run_stops_everything_its_command_started() {
     // after the lease lapses. The guard beside CMD sees `lock run` die and stops the group.
     let Some(url) = server_url() else { return };
     let dir = tempfile::tempdir().expect("tmp");
-    let cfg = dir.path().join("ccp.yaml");
+    let r = unique(Scope::Service, "killed");
+    // The leader ignores SIGTERM (as a careless script does), and so does its child.
+    let (mut holder, go, marker) = hold_with_grandchild(dir.path(), &url, &r, "trap '' TERM; ");
+    std::thread::sleep(Duration::from_millis(300));
+    holder.kill().expect("kill -9");
+    let _ = holder.wait();
+    // The guard gives the group its 5 s grace (SIGTERM, ignored here), then SIGKILL.
+    std::thread::sleep(Duration::from_secs(7));
+    std::fs::write(&go, "").expect("go");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !marker.exists(),
+        "a process CMD started kept running after ccp lock run was killed"
+    );
+}
+
+/// `ccp lock run` on `r` (60 s lease) with a CMD whose background child leaves `marker` once
+/// `go` exists; `trap` is prepended to both shells (e.g. to ignore SIGTERM). Returns the holder
+/// once the lock is held, with the paths `go` and `marker`.
+fn hold_with_grandchild(
+    dir: &Path,
+    url: &str,
+    r: &Resource,
+    trap: &str,
+) -> (Child, PathBuf, PathBuf) {
+    let cfg = dir.join("ccp.yaml");
     std::fs::write(
         &cfg,
         format!("actor: alice\nlocks:\n  backend: redis\n  redis_url: {url}\n"),
     )
     .expect("config");
-    let r = unique(Scope::Service, "killed");
-    let go = dir.path().join("go");
-    let marker = dir.path().join("grandchild-still-ran");
-    // The leader ignores SIGTERM (as a careless script does), and its child waits for `go`.
+    let go = dir.join("go");
+    let marker = dir.join("grandchild-still-ran");
     let script = format!(
-        "trap '' TERM; (trap '' TERM; while [ ! -e '{}' ]; do sleep 0.05; done; touch '{}') & sleep 60",
+        "{trap}({trap}while [ ! -e '{}' ]; do sleep 0.05; done; touch '{}') & sleep 60",
         go.display(),
         marker.display()
     );
-    let mut holder = ccp(dir.path())
+    let holder = ccp(dir)
         .args(["--config", cfg.to_str().expect("utf8"), "lock", "run"])
         .args([
             "--resource",
@@ -881,16 +878,6 @@ fn a_kill_9_of_lock_run_stops_everything_its_command_started() {
         ])
         .spawn()
         .expect("spawn");
-    wait_until("the lock", Duration::from_secs(10), || is_held(&url, &r));
-    std::thread::sleep(Duration::from_millis(300));
-    holder.kill().expect("kill -9");
-    let _ = holder.wait();
-    // The guard gives the group its 5 s grace (SIGTERM, ignored here), then SIGKILL.
-    std::thread::sleep(Duration::from_secs(7));
-    std::fs::write(&go, "").expect("go");
-    std::thread::sleep(Duration::from_secs(1));
-    assert!(
-        !marker.exists(),
-        "a process CMD started kept running after ccp lock run was killed"
-    );
+    wait_until("the lock", Duration::from_secs(10), || is_held(url, r));
+    (holder, go, marker)
 }

@@ -9,7 +9,7 @@
 //! refuse when the function has no error in its signature to return.
 
 use super::code::{find_word, first_word, indented, is_ident, quoted, Code};
-use super::null_guard::{rust_return_type, unwrap_spans};
+use super::null_guard::{rust_return_type, the_unwrap};
 use super::stmt::{classify, refuse_unwrappable, used_later, StmtKind};
 use super::template::{FixInput, FixTemplate, Language, Patch, Refusal, SignalKind};
 
@@ -641,28 +641,7 @@ fn rust(code: &mut Code, idx: usize, input: &FixInput<'_>) -> Result<(String, f6
     }
     let line = code.lines[idx].clone();
     let masked = code.masked[idx].clone();
-    let (start, end) = match unwrap_spans(&masked).as_slice() {
-        [one] => *one,
-        [] => {
-            return Err(Refusal::UnsafeStatement {
-                why: "no `.unwrap()` or `.expect(…)` on the line (already handled?)".into(),
-            })
-        }
-        many => {
-            return Err(Refusal::Ambiguous {
-                candidates: many
-                    .iter()
-                    .map(|(s, e)| line[*s..*e].to_string())
-                    .collect::<Vec<_>>()
-                    .join("`, `"),
-            })
-        }
-    };
-    if masked[..start].contains('|') {
-        return Err(Refusal::UnsafeStatement {
-            why: "the unwrap is inside a closure; `?` would return from the closure, not the function".into(),
-        });
-    }
+    let (start, end) = the_unwrap(&line, &masked, |why| Refusal::UnsafeStatement { why })?;
     let function = function_name(code, idx)?;
     let context = quoted(&format!("{function} at {}:{}", input.file, input.line));
     let ret = rust_return_type(code, idx).unwrap_or_else(|| "()".to_string());

@@ -547,29 +547,7 @@ fn rust(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
     code.require_one_line(idx, input.line)?;
     let masked = code.masked[idx].clone();
     let line = code.lines[idx].clone();
-    let unwraps = unwrap_spans(&masked);
-    let (start, end) = match unwraps.as_slice() {
-        [one] => *one,
-        [] => {
-            return Err(Refusal::NoNullableValue {
-                why: "no `.unwrap()` or `.expect(…)` on the line (already handled?)".into(),
-            })
-        }
-        many => {
-            return Err(Refusal::Ambiguous {
-                candidates: many
-                    .iter()
-                    .map(|(s, e)| line[*s..*e].to_string())
-                    .collect::<Vec<_>>()
-                    .join("`, `"),
-            })
-        }
-    };
-    if masked[..start].contains('|') {
-        return Err(Refusal::UnsafeStatement {
-            why: "the unwrap is inside a closure; `?` would return from the closure, not the function".into(),
-        });
-    }
+    let (start, end) = the_unwrap(&line, &masked, |why| Refusal::NoNullableValue { why })?;
     let value_start = expr_start(&masked, start);
     let value = line[value_start..start].trim().to_string();
     let ret = rust_return_type(&code, idx);
@@ -641,6 +619,39 @@ fn rust(input: &FixInput<'_>, evidence: f64) -> Result<Patch, Refusal> {
 }
 
 /// Byte spans of `.unwrap()` and `.expect(…)` on a masked line.
+/// The one `.unwrap()` / `.expect(…)` span on a Rust line that `?` can replace: refused with
+/// `none(why)` when there is none, as ambiguous when there are several, and when it sits in a
+/// closure (where `?` would return from the closure, not the function).
+pub(crate) fn the_unwrap(
+    line: &str,
+    masked: &str,
+    none: impl FnOnce(String) -> Refusal,
+) -> Result<(usize, usize), Refusal> {
+    let (start, end) = match unwrap_spans(masked).as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(none(
+                "no `.unwrap()` or `.expect(…)` on the line (already handled?)".into(),
+            ))
+        }
+        many => {
+            return Err(Refusal::Ambiguous {
+                candidates: many
+                    .iter()
+                    .map(|(s, e)| line[*s..*e].to_string())
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
+            })
+        }
+    };
+    if masked[..start].contains('|') {
+        return Err(Refusal::UnsafeStatement {
+            why: "the unwrap is inside a closure; `?` would return from the closure, not the function".into(),
+        });
+    }
+    Ok((start, end))
+}
+
 pub(crate) fn unwrap_spans(masked: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (dot, _) in masked.match_indices('.') {
