@@ -99,3 +99,48 @@ fn racing_writers_never_break_the_chain() {
         );
     }
 }
+
+#[test]
+fn a_log_the_os_will_not_let_us_write_is_a_permission_error_not_a_broken_chain() {
+    // Root writes anything, so the run that meets the read-only log is run as `nobody`.
+    if unsafe { libc::geteuid() } != 0 || !common::have("runuser", "--version") {
+        eprintln!("skipping: needs root and runuser to act as an unprivileged user");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    common::run_ok(headless_demo(&state).arg("--auto-approve"));
+    let log = state.join("audit.jsonl");
+    let mode = |p: &std::path::Path, m: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod");
+    };
+    mode(dir.path(), 0o755);
+    mode(&state, 0o777);
+    mode(&log, 0o444);
+    let out = Command::new("runuser")
+        .args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_ccp")])
+        .args([
+            "demo",
+            "--headless",
+            "--json",
+            "--pace",
+            "instant",
+            "--auto-approve",
+        ])
+        .env("CCP_STATE_DIR", &state)
+        .env("CCP_DEMO_DIR", common::demo_dir())
+        .env("CCP_LOG", state.join("nobody.log"))
+        .output()
+        .expect("runuser");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(err.contains("check its owner, permissions"), "{err}");
+    assert!(
+        !err.contains("where it breaks"),
+        "not reported as a broken chain: {err}"
+    );
+    // The log is untouched and still verifies.
+    assert!(verify(&log).status.success());
+}

@@ -1,8 +1,8 @@
 //! `ccp recover`, and the recovery every start runs first: bring operations a dead process left
 //! in flight to a safe end, through the configured deployer and locks.
 
-use anyhow::{Context, Result};
-use ccp_app::crash_recovery::{recover, RecoveryPorts};
+use anyhow::Result;
+use ccp_app::crash_recovery::{recover, RecoverError, RecoveryPorts};
 use ccp_config::{Config, DeployBackend};
 use std::io::Write;
 use std::path::Path;
@@ -59,11 +59,18 @@ pub fn recover_on_start(cfg: &Config, state_dir: &Path) -> Result<()> {
         return Ok(());
     }
     let ports = recovery_ports(cfg)?;
-    let report = recover(&log, &ports).with_context(|| {
-        format!(
-            "recovering {} before starting (fix it or move it away; `ccp audit verify` shows where it breaks)",
+    let report = recover(&log, &ports).map_err(|e| {
+        // A log the OS will not let us read or write is not a broken chain: say which it is.
+        let hint = match &e {
+            RecoverError::Audit(ccp_audit::AuditError::Io { .. }) => {
+                "the file could not be read or written: check its owner, permissions and the disk"
+            }
+            _ => "fix it or move it away; `ccp audit verify` shows where it breaks",
+        };
+        anyhow::Error::new(e).context(format!(
+            "recovering {} before starting ({hint})",
             log.display()
-        )
+        ))
     })?;
     if report.torn_tail.is_some() || !report.incidents.is_empty() {
         eprintln!(

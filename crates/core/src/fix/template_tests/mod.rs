@@ -107,20 +107,3 @@ fn reapply(t: Template, p: &Patch, error: (&str, &str), needle: &str) -> Refusal
     let line = line_of(&p.new_source, needle);
     refused(t, &p.file, &p.new_source, error, line)
 }
-
-/// Print every fixture's patch or refusal, in the form `expected.rs` was generated from:
-/// `cargo test -p ccp-core --lib dump_fixture_patches -- --ignored --nocapture`.
-#[test]
-#[ignore = "prints fixtures for review; not an assertion"]
-fn dump_fixture_patches() {
-    for (name, t, file, src, err, line) in fixtures::ALL {
-        println!("===== {name}");
-        match run(*t, file, src, *err, *line) {
-            Ok(p) => println!(
-                "@@@FILE {name}|{file}\n{}@@@END\n--- rationale: {} [{:.2}]\n{}",
-                p.new_source, p.rationale, p.confidence, p.diff
-            ),
-            Err(r) => println!("REFUSED: {r:?}\n  {r}"),
-        }
-    }
-}
