@@ -125,3 +125,17 @@ fn flow_nesting_past_the_limit_is_refused_where_it_starts() {
     assert!(t.contains("nested more than 100 deep"), "{t}");
     assert!(t.contains("fleet.yaml"), "{t}");
 }
+
+#[test]
+fn a_config_file_past_the_size_limit_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("ccp.yaml");
+    let mut body = String::from("environment: staging\n");
+    body.push_str(&format!("# {}\n", "x".repeat(5 << 20)));
+    std::fs::write(&cfg, body).expect("config");
+    let o = check(&cfg);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("larger than 4 MiB"), "{t}");
+    assert!(t.contains("ccp.yaml"), "{t}");
+}

@@ -474,9 +474,11 @@ impl Tree {
 
     /// Read and validate the tree file at `path`.
     pub fn from_file(path: &Path) -> Result<Tree, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_path_buf(),
-            error,
+        let text = ccp_config::read_capped(path, ccp_config::MAX_YAML_BYTES).map_err(|error| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                error,
+            }
         })?;
         Tree::from_str(&text, &path.display().to_string())
     }

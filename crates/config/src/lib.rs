@@ -23,7 +23,7 @@ mod validate;
 pub use depth::{check_flow_depth, MAX_FLOW_DEPTH};
 pub use error::{ConfigError, ErrorKind, Position};
 pub use hint::levenshtein;
-pub use load::{check_file, load_file, load_str, process_env};
+pub use load::{check_file, load_file, load_str, process_env, read_capped, MAX_YAML_BYTES};
 pub use load::{invalid_at, load_yaml_str};
 pub use schema::{
     AlertsConfig, ApprovalConfig, AuditConfig, CanaryConfig, Config, DeployBackend, DeployCommands,

@@ -318,9 +318,11 @@ impl FleetSpec {
     /// Load and validate a fleet file.
     pub fn load(path: &Path) -> Result<Self, FleetError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
-            path: p.clone(),
-            source,
+        let text = ccp_config::read_capped(path, ccp_config::MAX_YAML_BYTES).map_err(|source| {
+            FleetError::Read {
+                path: p.clone(),
+                source,
+            }
         })?;
         Self::parse(&text, &p)
     }
