@@ -491,6 +491,25 @@ fn a_value_in_a_type_error_is_never_echoed_it_may_be_a_secret() {
     }
 }
 
+/// A number past 64 bits is called too large, not "expected any YAML value, found an integer".
+#[test]
+fn an_integer_past_64_bits_is_called_too_large() {
+    for text in [
+        "locks:\n  ttl_ms: 999999999999999999999999\n",
+        "locks:\n  ttl_ms: -999999999999999999999999\n",
+    ] {
+        let e = load_str(text, "ccp.yaml", &|_| None).expect_err("too large");
+        let shown = e.to_string();
+        assert!(shown.starts_with("ccp.yaml:2:"), "{shown}");
+        assert!(shown.contains("too large"), "{shown}");
+        assert!(shown.contains("locks.ttl_ms"), "{shown}");
+        assert!(
+            !shown.contains("99999"),
+            "the value is not repeated: {shown}"
+        );
+    }
+}
+
 /// A missing recovery rules file is said once, with its path, not once per layer of the error.
 #[test]
 fn a_missing_rules_file_is_reported_once() {

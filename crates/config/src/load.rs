@@ -258,6 +258,12 @@ fn plain_message(path: Option<&str>, msg: &str) -> String {
 /// from a `${VAR}` holding a secret, and the position already shows the operator where it is.
 fn found_expected(what: &str, path: Option<&str>, rest: &str) -> String {
     let target = path.map_or(String::new(), |p| format!(" for `{p}`"));
+    // libyaml reads a number past 64 bits as a 128-bit integer that nothing here accepts.
+    if rest.starts_with("integer ") && (rest.contains(" as u128") || rest.contains(" as i128")) {
+        return format!(
+            "{what}{target}: the integer is too large (whole numbers here fit in 64 bits)"
+        );
+    }
     match rest.rfind(", expected ") {
         Some(idx) => {
             let found = without_value(&rest[..idx]);
