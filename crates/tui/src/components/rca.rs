@@ -34,7 +34,11 @@ impl Component for RcaPane {
     fn title_extra(&self, vm: &ViewModel, theme: &Theme) -> Option<Span<'static>> {
         vm.run().rca.first().map(|c| {
             Span::styled(
-                format!("{} {:.0}%", c.service, c.confidence * 100.0),
+                format!(
+                    "{} {}",
+                    c.service,
+                    crate::draw::common::confidence_pct(c.confidence, 0)
+                ),
                 theme.status(Status::Bad),
             )
         })

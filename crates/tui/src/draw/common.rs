@@ -97,6 +97,19 @@ pub fn pct(x: f64) -> String {
     }
 }
 
+/// A confidence in [0, 1] as a percentage with `decimals` digits, cut rather than rounded: a
+/// candidate at 0.995 reads `99%` in the pane and `99.5%` in its details, never `100%` in one
+/// and `99.5%` in the other. Only a confidence of 1 reads `100%`.
+pub fn confidence_pct(c: f64, decimals: usize) -> String {
+    if !c.is_finite() {
+        return "—".into();
+    }
+    let scale = 10f64.powi(decimals as i32);
+    // The small epsilon keeps 0.29 (28.999… in binary) from being cut to 28%.
+    let cut = ((c.clamp(0.0, 1.0) * 100.0 * scale) + 1e-9).floor() / scale;
+    format!("{cut:.decimals$}%")
+}
+
 /// A muted, centred message for panes with nothing to show yet.
 pub fn placeholder(buf: &mut Buffer, area: Rect, msg: &str, theme: &Theme) {
     if area.height == 0 || area.width == 0 {
@@ -166,6 +179,12 @@ mod tests {
         assert_eq!(age(3_723_000), "1h02m");
         assert_eq!(pct(0.137), "13.70%".replace("13.70", "13.7"));
         assert_eq!(pct(0.0031), "0.31%");
+        assert_eq!(confidence_pct(0.995, 0), "99%");
+        assert_eq!(confidence_pct(0.995, 1), "99.5%");
+        assert_eq!(confidence_pct(0.9999, 1), "99.9%");
+        assert_eq!(confidence_pct(1.0, 0), "100%");
+        assert_eq!(confidence_pct(0.29, 0), "29%");
+        assert_eq!(confidence_pct(0.0, 1), "0.0%");
         assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
         assert_eq!(wrap("", 6), vec![""]);
         assert_eq!(scroll_for(0, 5, 20), 0);

@@ -55,7 +55,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, vm: &ViewModel, view: &PaneView) {
             Style::default()
         };
         let head = format!("{} ", i + 1);
-        let conf = format!(" {:>3.0}%", c.confidence * 100.0);
+        let conf = format!(" {:>4}", super::common::confidence_pct(c.confidence, 0));
         let name_w = w.saturating_sub(head.len() + bar_w + conf.len() + 1);
         let name = match &c.commit {
             Some(k) => format!("{} @{k}", c.service),

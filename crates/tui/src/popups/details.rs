@@ -51,7 +51,11 @@ fn justification_lines(j: &Justification, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = vec![
         kv("decision", j.decision.clone(), theme),
         kv("outcome", j.outcome.clone(), theme),
-        kv("confidence", format!("{:.0}%", j.confidence * 100.0), theme),
+        kv(
+            "confidence",
+            crate::draw::common::confidence_pct(j.confidence, 0),
+            theme,
+        ),
         Line::from(""),
         Line::from(Span::styled("reasoning", theme.status(Status::Muted))),
         Line::from(j.reasoning.clone()),
@@ -251,7 +255,11 @@ fn detail_lines(
                     c.commit.clone().unwrap_or_else(|| "—".into()),
                     theme,
                 ),
-                kv("confidence", format!("{:.1}%", c.confidence * 100.0), theme),
+                kv(
+                    "confidence",
+                    crate::draw::common::confidence_pct(c.confidence, 1),
+                    theme,
+                ),
                 Line::from(""),
                 Line::from(Span::styled("evidence", theme.status(Status::Muted))),
             ];
