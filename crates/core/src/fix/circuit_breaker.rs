@@ -55,13 +55,7 @@ pub fn circuit_breaker(input: &FixInput<'_>) -> Result<Patch, Refusal> {
             "no Rust breaker crate is common enough to assume; not templated yet",
         ));
     }
-    let mut code = Code::parse(input.source, input.language);
-    let idx = code.culprit(input.line)?;
-    if input.language == Language::Python {
-        code.require_one_line_python(input.source, idx, input.line)?;
-    } else {
-        code.require_one_line(idx, input.line)?;
-    }
+    let (mut code, idx) = Code::at_culprit(input)?;
     let nearby = (idx.saturating_sub(4)..(idx + 2).min(code.lines.len())).any(|i| {
         code.masked[i].contains("ccpBreaker")
             || code.masked[i].contains("_ccp_breaker")

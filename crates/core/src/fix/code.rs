@@ -6,7 +6,7 @@
 //! `.get(` or `= null` without matching inside text, for every language with one small lexer.
 
 use super::pysource::PySource;
-use super::template::{Language, Refusal};
+use super::template::{FixInput, Language, Refusal};
 
 /// A file split into lines (without line endings) plus the masked twin of each line.
 pub(crate) struct Code {
@@ -211,6 +211,28 @@ impl Code {
             return spans;
         }
         Ok(())
+    }
+
+    /// The file of `input` parsed and the culprit's line index, refused when the statement
+    /// there spans lines: what every one-line template starts from.
+    pub fn at_culprit(input: &FixInput<'_>) -> Result<(Code, usize), Refusal> {
+        let code = Code::parse(input.source, input.language);
+        let idx = code.culprit(input.line)?;
+        code.require_single_statement_line(input, idx)?;
+        Ok((code, idx))
+    }
+
+    /// Refuse when the statement at `idx` spans lines, by the language's own rules.
+    pub fn require_single_statement_line(
+        &self,
+        input: &FixInput<'_>,
+        idx: usize,
+    ) -> Result<(), Refusal> {
+        if input.language == Language::Python {
+            self.require_one_line_python(input.source, idx, input.line)
+        } else {
+            self.require_one_line(idx, input.line)
+        }
     }
 
     /// Python: refuse multi-line statements (the new templates rewrite one line).
@@ -579,21 +601,7 @@ pub(crate) fn expr_start(masked: &str, end: usize) -> usize {
 }
 
 fn matching_open(masked: &str, close: usize) -> Option<usize> {
-    let b = masked.as_bytes();
-    let mut depth = 0i32;
-    for i in (0..=close).rev() {
-        match b[i] {
-            b')' | b']' | b'}' => depth += 1,
-            b'(' | b'[' | b'{' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    super::null_check::matching_open(masked.as_bytes(), 0, close)
 }
 
 /// A call found on a line: the callee text and byte spans of the whole call and its arguments.

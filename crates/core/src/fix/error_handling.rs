@@ -38,13 +38,7 @@ impl FixTemplate for ErrorHandling {
 
 /// Handle the failure at the culprit statement in the language's idiom.
 pub fn error_handling(input: &FixInput<'_>) -> Result<Patch, Refusal> {
-    let mut code = Code::parse(input.source, input.language);
-    let idx = code.culprit(input.line)?;
-    if input.language == Language::Python {
-        code.require_one_line_python(input.source, idx, input.line)?;
-    } else {
-        code.require_one_line(idx, input.line)?;
-    }
+    let (mut code, idx) = Code::at_culprit(input)?;
     let (how, certainty) = match input.language {
         Language::Python => python(&mut code, idx, input)?,
         Language::Java => java(&mut code, idx, input)?,

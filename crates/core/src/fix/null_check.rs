@@ -216,7 +216,9 @@ fn receiver_start(masked: &[u8], line_start: usize, dot: usize) -> Result<usize,
     Ok(pos)
 }
 
-fn matching_open(masked: &[u8], line_start: usize, close: usize) -> Option<usize> {
+/// The bracket opening the one that closes at `close`, looking back no further than
+/// `line_start`.
+pub(super) fn matching_open(masked: &[u8], line_start: usize, close: usize) -> Option<usize> {
     let mut depth = 0usize;
     for i in (line_start..=close).rev() {
         match masked[i] {

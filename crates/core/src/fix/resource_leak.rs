@@ -115,11 +115,7 @@ pub fn resource_leak(input: &FixInput<'_>) -> Result<Patch, Refusal> {
             why: "the resource is already opened in a `with` / try-with-resources header".into(),
         });
     }
-    if input.language == Language::Python {
-        code.require_one_line_python(input.source, idx, input.line)?;
-    } else {
-        code.require_one_line(idx, input.line)?;
-    }
+    code.require_single_statement_line(input, idx)?;
     let StmtKind::Declaration {
         names,
         target,

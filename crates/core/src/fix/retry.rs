@@ -318,13 +318,7 @@ pub fn retry(input: &FixInput<'_>) -> Result<Patch, Refusal> {
     if input.language == Language::Rust {
         return Err(unsupported(NAME, input.language, "Rust retries need an async runtime choice and a backoff crate decision; not templated yet"));
     }
-    let mut code = Code::parse(input.source, input.language);
-    let idx = code.culprit(input.line)?;
-    if input.language == Language::Python {
-        code.require_one_line_python(input.source, idx, input.line)?;
-    } else {
-        code.require_one_line(idx, input.line)?;
-    }
+    let (mut code, idx) = Code::at_culprit(input)?;
     if code.masked[idx].contains("ccp_retry(")
         || code.masked[idx].contains("ccpRetry(")
         || code.file_contains("ccpBackoff(attempt)") && go_retry_loop_follows(&code, idx)

@@ -48,13 +48,7 @@ impl FixTemplate for Timeout {
 
 /// Add a timeout to the call at the culprit line, in the call's own API.
 pub fn timeout(input: &FixInput<'_>) -> Result<Patch, Refusal> {
-    let mut code = Code::parse(input.source, input.language);
-    let idx = code.culprit(input.line)?;
-    if input.language == Language::Python {
-        code.require_one_line_python(input.source, idx, input.line)?;
-    } else {
-        code.require_one_line(idx, input.line)?;
-    }
+    let (mut code, idx) = Code::at_culprit(input)?;
     let found = calls(&code.masked[idx]);
     let how = match input.language {
         Language::Python => python(&mut code, idx, &found)?,
