@@ -118,8 +118,26 @@ fn a_log_the_os_will_not_let_us_write_is_a_permission_error_not_a_broken_chain()
     mode(dir.path(), 0o755);
     mode(&state, 0o777);
     mode(&log, 0o444);
+    // The checkout may sit under a directory only root can enter (a `mktemp -d` clone): give
+    // `nobody` its own copies of the binary and the demo.
+    let bin = dir.path().join("ccp");
+    std::fs::copy(env!("CARGO_BIN_EXE_ccp"), &bin).expect("copy the binary");
+    mode(&bin, 0o755);
+    let demo = dir.path().join("demo");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(common::demo_dir())
+        .arg(&demo)
+        .status()
+        .expect("cp");
+    assert!(copied.success(), "copying the demo");
+    let _ = Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(&demo)
+        .status();
     let out = Command::new("runuser")
-        .args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_ccp")])
+        .args(["-u", "nobody", "--"])
+        .arg(&bin)
         .args([
             "demo",
             "--headless",
@@ -129,7 +147,7 @@ fn a_log_the_os_will_not_let_us_write_is_a_permission_error_not_a_broken_chain()
             "--auto-approve",
         ])
         .env("CCP_STATE_DIR", &state)
-        .env("CCP_DEMO_DIR", common::demo_dir())
+        .env("CCP_DEMO_DIR", &demo)
         .env("CCP_LOG", state.join("nobody.log"))
         .output()
         .expect("runuser");
